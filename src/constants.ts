@@ -1,0 +1,93 @@
+/**
+ * Spec identifiers used across natsim, in one place.
+ *
+ * @see UPnP Device Architecture 1.1 / 2.0 (SSDP, GENA): https://openconnectivity.org/developer/specifications/upnp-resources/upnp/
+ * @see UPnP IGD:1 and IGD:2 (InternetGatewayDevice, WANIPConnection, WANCommonInterfaceConfig, Layer3Forwarding)
+ * @see RFC 6886 (NAT-PMP), RFC 6887 (PCP)
+ */
+
+/** SSDP multicast group and port (UDA 1.1 §1). */
+export const SSDP_MULTICAST_ADDRESS = '239.255.255.250';
+export const SSDP_PORT = 1900;
+/** Multicast TTL recommended by UDA 1.1. */
+export const SSDP_TTL = 2;
+/** Largest MX honoured; larger values are clamped (UDA 1.1 §1.3.3). */
+export const SSDP_MAX_MX = 5;
+/** `MAN` value an M-SEARCH must carry. */
+export const SSDP_DISCOVER = '"ssdp:discover"';
+export const SSDP_ALL = 'ssdp:all';
+export const UPNP_ROOTDEVICE = 'upnp:rootdevice';
+export const NTS_ALIVE = 'ssdp:alive';
+export const NTS_BYEBYE = 'ssdp:byebye';
+
+/** NAT-PMP and PCP server port (RFC 6886 §3, RFC 6887 §19). */
+export const NATPMP_PORT = 5351;
+/** NAT-PMP announcements go to this group and port (RFC 6886 §3.2.1). */
+export const NATPMP_ANNOUNCE_ADDRESS = '224.0.0.1';
+export const NATPMP_CLIENT_PORT = 5350;
+
+/** Device types, by IGD version. */
+export const DEVICE_TYPE = {
+  InternetGatewayDevice: (v: 1 | 2) => `urn:schemas-upnp-org:device:InternetGatewayDevice:${v}`,
+  WANDevice: (v: 1 | 2) => `urn:schemas-upnp-org:device:WANDevice:${v}`,
+  WANConnectionDevice: (v: 1 | 2) => `urn:schemas-upnp-org:device:WANConnectionDevice:${v}`,
+} as const;
+
+/** Service types. */
+export const SERVICE_TYPE = {
+  WANIPConnection: (v: 1 | 2) => `urn:schemas-upnp-org:service:WANIPConnection:${v}`,
+  WANCommonInterfaceConfig: 'urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1',
+  Layer3Forwarding: 'urn:schemas-upnp-org:service:Layer3Forwarding:1',
+} as const;
+
+/** Service ids. */
+export const SERVICE_ID = {
+  WANIPConnection: 'urn:upnp-org:serviceId:WANIPConn1',
+  WANCommonInterfaceConfig: 'urn:upnp-org:serviceId:WANCommonIFC1',
+  Layer3Forwarding: 'urn:upnp-org:serviceId:L3Forwarding1',
+} as const;
+
+/** SOAP envelope namespace and encoding style. */
+export const SOAP_ENVELOPE_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
+export const SOAP_ENCODING = 'http://schemas.xmlsoap.org/soap/encoding/';
+/** UPnP control namespace for UPnPError details. */
+export const UPNP_CONTROL_NS = 'urn:schemas-upnp-org:control-1-0';
+/** Device description namespace. */
+export const UPNP_DEVICE_NS = 'urn:schemas-upnp-org:device-1-0';
+/** Service description namespace. */
+export const UPNP_SERVICE_NS = 'urn:schemas-upnp-org:service-1-0';
+/** GENA event namespace. */
+export const UPNP_EVENT_NS = 'urn:schemas-upnp-org:event-1-0';
+
+/** UPnP control error codes (UDA §3.2.2 and the IGD WANIPConnection specs). */
+export const UPNP_ERROR = {
+  InvalidAction: 401,
+  InvalidArgs: 402,
+  ActionFailed: 501,
+  ArgumentValueInvalid: 600,
+  ArgumentValueOutOfRange: 601,
+  OptionalActionNotImplemented: 602,
+  ActionNotAuthorized: 606,
+  SpecifiedArrayIndexInvalid: 713,
+  NoSuchEntryInArray: 714,
+  WildCardNotPermittedInSrcIP: 715,
+  WildCardNotPermittedInExtPort: 716,
+  ConflictInMappingEntry: 718,
+  SamePortValuesRequired: 724,
+  OnlyPermanentLeasesSupported: 725,
+  RemoteHostOnlySupportsWildcard: 726,
+  ExternalPortOnlySupportsWildcard: 727,
+  NoPortMapsAvailable: 728,
+  ConflictWithOtherMechanisms: 729,
+  PortMappingNotFound: 730,
+  ReadOnly: 731,
+  WildCardNotPermittedInIntPort: 732,
+  InconsistentParameters: 733,
+} as const;
+
+export type UpnpErrorName = keyof typeof UPNP_ERROR;
+
+/** IGDv2 lease ceiling: 0 or larger leases are clamped to one week (WANIPConnection:2 §2.3.16). */
+export const IGD2_MAX_LEASE_SECONDS = 604800;
+/** GetListOfPortMappings with NewNumberOfPorts=0 returns at most this many (miniupnpd). */
+export const LIST_OF_PORT_MAPPINGS_MAX = 1000;

@@ -1,0 +1,133 @@
+/**
+ * IPv4 addresses, prefixes and endpoints.
+ *
+ * Addresses are kept as unsigned 32-bit numbers on the data plane (cheap to hash and compare);
+ * the string form is used at the edges (config, traces, protocol adapters).
+ */
+
+/** Transport protocols the model translates. `icmp` is reserved for ICMP query ids. */
+export type Protocol = 'udp' | 'tcp' | 'icmp';
+
+/** An IPv4 address as an unsigned 32-bit integer. */
+export type IPv4 = number;
+
+/** A transport endpoint: address and port (or ICMP query id). */
+export interface Endpoint {
+  readonly ip: IPv4;
+  readonly port: number;
+}
+
+/** An IPv4 prefix such as 192.168.1.0/24. */
+export interface Prefix {
+  readonly addr: IPv4;
+  readonly len: number;
+}
+
+/** Thrown for malformed addresses, prefixes and ports. */
+export class AddressError extends Error {
+  override readonly name = 'AddressError';
+}
+
+const DOTTED = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Parses dotted-quad IPv4 text; throws {@link AddressError} on anything else. */
+export function parseIPv4(text: string): IPv4 {
+  const m = DOTTED.exec(text);
+  if (!m) throw new AddressError(`not an IPv4 address: "${text}"`);
+  let n = 0;
+  for (let i = 1; i <= 4; i++) {
+    const part = m[i]!;
+    const octet = Number(part);
+    if (octet > 255 || (part.length > 1 && part.startsWith('0'))) {
+      throw new AddressError(`not an IPv4 address: "${text}"`);
+    }
+    n = n * 256 + octet;
+  }
+  return n;
+}
+
+/** True when `text` is a dotted-quad IPv4 address. */
+export function isIPv4(text: string): boolean {
+  try {
+    parseIPv4(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Formats a 32-bit address as dotted-quad text. */
+export function formatIPv4(ip: IPv4): string {
+  return `${(ip >>> 24) & 255}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+}
+
+/** Parses `a.b.c.d/len` (a bare address is a /32). The address is masked to the prefix. */
+export function parsePrefix(text: string): Prefix {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const lenText = slash < 0 ? '32' : text.slice(slash + 1);
+  if (!/^\d{1,2}$/.test(lenText) || Number(lenText) > 32) {
+    throw new AddressError(`not an IPv4 prefix: "${text}"`);
+  }
+  const len = Number(lenText);
+  return { addr: maskOf(parseIPv4(addrText), len), len };
+}
+
+/** Formats a prefix as `a.b.c.d/len`. */
+export function formatPrefix(p: Prefix): string {
+  return `${formatIPv4(p.addr)}/${p.len}`;
+}
+
+function maskOf(ip: IPv4, len: number): IPv4 {
+  if (len === 0) return 0;
+  return (ip & (0xffffffff << (32 - len))) >>> 0;
+}
+
+/** True when `ip` lies inside `prefix`. */
+export function inPrefix(ip: IPv4, prefix: Prefix): boolean {
+  return maskOf(ip, prefix.len) === prefix.addr;
+}
+
+/** The n-th address of a prefix (n = 1 is the first host address). */
+export function nthAddress(prefix: Prefix, n: number): IPv4 {
+  return (prefix.addr + n) >>> 0;
+}
+
+/** Builds an endpoint from text or a number address. */
+export function ep(ip: string | IPv4, port: number): Endpoint {
+  return { ip: typeof ip === 'string' ? parseIPv4(ip) : ip, port };
+}
+
+/** Formats an endpoint as `a.b.c.d:port`. */
+export function formatEndpoint(e: Endpoint): string {
+  return `${formatIPv4(e.ip)}:${e.port}`;
+}
+
+/** Parses `a.b.c.d:port`. */
+export function parseEndpoint(text: string): Endpoint {
+  const colon = text.lastIndexOf(':');
+  if (colon < 0) throw new AddressError(`not an endpoint (address:port): "${text}"`);
+  const port = Number(text.slice(colon + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AddressError(`not an endpoint (address:port): "${text}"`);
+  }
+  return { ip: parseIPv4(text.slice(0, colon)), port };
+}
+
+/** True when both endpoints have the same address and port. */
+export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  return a.ip === b.ip && a.port === b.port;
+}
+
+/** Special-purpose ranges that are not globally reachable (RFC 6890 and RFC 6598). */
+export const RESERVED_PREFIXES: readonly Prefix[] = [
+  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
+  '192.0.0.0/24', '192.0.2.0/24', '192.31.196.0/24', '192.52.193.0/24', '192.88.99.0/24',
+  '192.168.0.0/16', '192.175.48.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
+  '224.0.0.0/4', '240.0.0.0/4',
+].map(parsePrefix);
+
+/** True for addresses in a reserved or shared range (private, CGN shared space, test nets …). */
+export function isReservedAddress(ip: IPv4): boolean {
+  return RESERVED_PREFIXES.some((p) => inPrefix(ip, p));
+}

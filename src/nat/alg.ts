@@ -1,0 +1,89 @@
+/**
+ * Application layer gateways: a router feature that rewrites addresses announced inside a known
+ * protocol's payload and opens the ports they announce.
+ *
+ * Payloads are text (the protocol's own wire text); an ALG sees the outbound packet before and
+ * after source translation and may return a rewritten copy.
+ */
+import { formatIPv4, type Endpoint, type IPv4, type Protocol } from './address.js';
+import type { Packet } from './packet.js';
+
+/** What an ALG may do at the router. */
+export interface AlgContext {
+  readonly routerId: string;
+  readonly now: number;
+  /**
+   * Opens an inbound path to an internal endpoint (an `alg` entry in the forward table) and
+   * returns the external endpoint peers must use, or undefined when no port is free.
+   */
+  expect(protocol: 'udp' | 'tcp', internal: Endpoint, description: string): Endpoint | undefined;
+}
+
+/** An application layer gateway. */
+export interface Alg {
+  readonly name: string;
+  readonly description: string;
+  /** Whether the ALG inspects this (untranslated, outbound) packet. */
+  matches(original: Packet): boolean;
+  /** Rewrites the translated packet's payload; returns what it changed, or undefined. */
+  outbound(original: Packet, translated: Packet, ctx: AlgContext): { packet: Packet; notes: string[] } | undefined;
+}
+
+const SIP_PORT = 5060;
+
+/**
+ * SIP ALG: rewrites the private address in SIP headers (Via, Contact, From …) and SDP bodies
+ * (`c=` and `o=` lines), and opens an inbound path for every `m=` media port.
+ */
+export const sipAlg: Alg = {
+  name: 'sip',
+  description: 'rewrites private addresses in SIP/SDP and opens the announced RTP ports',
+  matches(p) {
+    return p.payload !== undefined && (p.proto === 'udp' || p.proto === 'tcp') && (p.dst.port === SIP_PORT || p.src.port === SIP_PORT);
+  },
+  outbound(original, translated, ctx) {
+    const payload = original.payload;
+    if (payload === undefined) return undefined;
+    const inIp = formatIPv4(original.src.ip);
+    const exIp = formatIPv4(translated.src.ip);
+    if (inIp === exIp) return undefined;
+    const notes: string[] = [];
+    let lines = payload.split(/\r?\n/);
+    // SDP media: open a path for each announced port.
+    let connIp: IPv4 = original.src.ip;
+    const cLine = lines.find((l) => l.startsWith('c=IN IP4 '));
+    if (cLine) {
+      const ip = parseLoose(cLine.slice('c=IN IP4 '.length).trim());
+      if (ip !== undefined) connIp = ip;
+    }
+    lines = lines.map((line) => {
+      const m = /^m=(\S+) (\d+)(.*)$/.exec(line);
+      if (!m || connIp !== original.src.ip) return line;
+      const port = Number(m[2]);
+      const proto: Protocol = /TCP/i.test(m[3] ?? '') ? 'tcp' : 'udp';
+      const ext = ctx.expect(proto === 'tcp' ? 'tcp' : 'udp', { ip: connIp, port }, `SIP ALG ${m[1]} media`);
+      // RTCP rides on port + 1 (RFC 3550): open it too.
+      ctx.expect('udp', { ip: connIp, port: port + 1 }, `SIP ALG ${m[1]} RTCP`);
+      if (!ext) return line;
+      notes.push(`opened ${m[1]} ${exIp}:${ext.port} → ${inIp}:${port}`);
+      return `m=${m[1]} ${ext.port}${m[3] ?? ''}`;
+    });
+    const sigFrom = `${inIp}:${original.src.port}`;
+    const sigTo = `${exIp}:${translated.src.port}`;
+    const rewritten = lines
+      .map((line) => line.split(sigFrom).join(sigTo).split(inIp).join(exIp))
+      .join('\r\n');
+    if (rewritten === payload) return undefined;
+    notes.unshift(`rewrote ${inIp} to ${exIp} in the SIP message`);
+    return { packet: { ...translated, payload: rewritten }, notes };
+  },
+};
+
+function parseLoose(text: string): IPv4 | undefined {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (!m) return undefined;
+  return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
+}
+
+/** ALGs by name. */
+export const ALGS: Readonly<Record<string, Alg>> = { sip: sipAlg };

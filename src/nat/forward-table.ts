@@ -1,0 +1,380 @@
+/**
+ * The port-forward table of one NAT: static forwards, UPnP/NAT-PMP/PCP mappings, ALG expectations
+ * and firewall pinholes all live here, and compete with dynamic mappings for external ports
+ * through one arbiter ({@link ForwardTable.check}).
+ */
+import { parseIPv4, type IPv4 } from './address.js';
+import { TimerHeap, type Expiring } from './timer-heap.js';
+
+/** Which mechanism created a forward. */
+export type ForwardOrigin = 'static' | 'upnp' | 'natpmp' | 'pcp' | 'pinhole' | 'alg';
+
+/** Protocols a forward can carry. */
+export type ForwardProtocol = 'udp' | 'tcp';
+
+/** What a caller asks for. Addresses are dotted-quad text. */
+export interface ForwardSpec {
+  protocol: ForwardProtocol;
+  /** 1–65535. */
+  externalPort: number;
+  internalClient: string;
+  internalPort: number;
+  /** Only this remote address may use the forward; '' or absent = any. */
+  remoteHost?: string;
+  description?: string;
+  /** Lease in seconds; 0 or absent = no expiry. */
+  leaseSeconds?: number;
+  origin: ForwardOrigin;
+  enabled?: boolean;
+  /** Who asked (the control point's address); defaults to the internal client. */
+  owner?: string;
+}
+
+/** A live entry of the table. */
+export interface ForwardEntry extends Expiring {
+  readonly id: number;
+  readonly protocol: ForwardProtocol;
+  readonly externalPort: number;
+  readonly internalClient: string;
+  readonly internalClientIp: IPv4;
+  readonly internalPort: number;
+  /** '' = any remote host. */
+  readonly remoteHost: string;
+  readonly remoteHostIp: IPv4 | undefined;
+  readonly description: string;
+  readonly origin: ForwardOrigin;
+  readonly enabled: boolean;
+  readonly owner: string;
+  readonly createdAt: number;
+  /** The lease asked for, in seconds (0 = permanent). */
+  readonly leaseSeconds: number;
+  /** Absolute expiry in ms (Infinity for permanent entries). */
+  expiresAt: number;
+  queuedAt: number;
+  /** Packets that used this forward, inbound and outbound. */
+  packets: number;
+}
+
+/** Why an external port cannot be had. Adapters map these to protocol error codes. */
+export type ConflictReason =
+  | 'held-by-other-client'
+  | 'held-by-dynamic-mapping'
+  | 'reserved-port'
+  | 'table-full';
+
+export interface Conflict {
+  readonly reason: ConflictReason;
+  /** Who holds the port, e.g. `192.168.1.20:5000` or `upnp mapping for 192.168.1.20`. */
+  readonly holder?: string;
+  readonly message: string;
+}
+
+export type AddResult =
+  | { readonly ok: true; readonly entry: ForwardEntry; readonly replaced?: ForwardEntry }
+  | { readonly ok: false; readonly conflict: Conflict };
+
+/** A change to the table. */
+export interface ForwardChange {
+  readonly type: 'added' | 'replaced' | 'removed' | 'expired';
+  readonly entry: ForwardEntry;
+}
+
+/** Asked by the arbiter about external ports held by dynamic (outbound-created) mappings. */
+export interface DynamicPortProbe {
+  /** The internal endpoint holding `protocol`/`port` dynamically, as text, or undefined. */
+  dynamicHolder(protocol: ForwardProtocol, externalPort: number, now: number): string | undefined;
+}
+
+export interface ForwardTableOptions {
+  /** Ports the router itself listens on (e.g. its UPnP HTTP port): never forwardable. */
+  reservedPorts?: Iterable<{ protocol: ForwardProtocol; port: number }>;
+  /** Maximum number of entries (default 4096). */
+  maxEntries?: number;
+}
+
+const internalKey = (protocol: ForwardProtocol, ip: IPv4, port: number): number =>
+  (ip * 65536 + port) * 2 + (protocol === 'tcp' ? 1 : 0);
+const key = (protocol: ForwardProtocol, port: number): number => (protocol === 'tcp' ? 65536 : 0) + port;
+
+/** The forward table of one router. */
+export class ForwardTable {
+  readonly #byPort = new Map<number, ForwardEntry[]>();
+  readonly #byInternal = new Map<number, ForwardEntry[]>();
+  #order: ForwardEntry[] = [];
+  readonly #heap = new TimerHeap<ForwardEntry>();
+  readonly #reserved = new Set<number>();
+  readonly #listeners = new Set<(c: ForwardChange) => void>();
+  #nextId = 1;
+  #probe: DynamicPortProbe | undefined;
+  readonly maxEntries: number;
+
+  constructor(options: ForwardTableOptions = {}) {
+    for (const r of options.reservedPorts ?? []) this.#reserved.add(key(r.protocol, r.port));
+    this.maxEntries = options.maxEntries ?? 4096;
+  }
+
+  /** Connects the arbiter to the NAT's dynamic mappings (done by the router). */
+  attachDynamicProbe(probe: DynamicPortProbe): void {
+    this.#probe = probe;
+  }
+
+  /** Marks a port as used by the router itself. */
+  reservePort(protocol: ForwardProtocol, port: number): void {
+    this.#reserved.add(key(protocol, port));
+  }
+
+  /** True when the router itself uses this port. */
+  isReserved(protocol: ForwardProtocol, port: number): boolean {
+    return this.#reserved.has(key(protocol, port));
+  }
+
+  /** Subscribes to changes; returns an unsubscribe function. */
+  onChange(listener: (c: ForwardChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  get size(): number {
+    return this.#order.length;
+  }
+
+  /** Entries in creation order (the index order of GetGenericPortMappingEntry). */
+  list(): readonly ForwardEntry[] {
+    return this.#order;
+  }
+
+  /** The entry at `index` in creation order. */
+  at(index: number): ForwardEntry | undefined {
+    return this.#order[index];
+  }
+
+  /** The entry with exactly this protocol, external port and remote host ('' = wildcard). */
+  find(protocol: ForwardProtocol, externalPort: number, remoteHost = ''): ForwardEntry | undefined {
+    return this.#byPort.get(key(protocol, externalPort))?.find((e) => e.remoteHost === remoteHost);
+  }
+
+  /**
+   * The arbiter: may `internalClient` have `protocol`/`externalPort` (for `remoteHost`)?
+   * Undefined when yes (including when it already holds it), else the conflict.
+   */
+  check(
+    protocol: ForwardProtocol,
+    externalPort: number,
+    internalClient: string,
+    remoteHost = '',
+    now = 0,
+  ): Conflict | undefined {
+    if (this.#reserved.has(key(protocol, externalPort))) {
+      return {
+        reason: 'reserved-port',
+        holder: 'the router',
+        message: `${protocol.toUpperCase()} port ${externalPort} is used by the router itself`,
+      };
+    }
+    const same = this.find(protocol, externalPort, remoteHost);
+    if (same && same.expiresAt > now && same.internalClient !== internalClient) {
+      return {
+        reason: 'held-by-other-client',
+        holder: `${same.internalClient}:${same.internalPort}`,
+        message: `${protocol.toUpperCase()} port ${externalPort} is forwarded to ${same.internalClient}:${same.internalPort} (${same.origin})`,
+      };
+    }
+    const dyn = this.#probe?.dynamicHolder(protocol, externalPort, now);
+    if (dyn !== undefined) {
+      return {
+        reason: 'held-by-dynamic-mapping',
+        holder: dyn,
+        message: `${protocol.toUpperCase()} port ${externalPort} is in use by a dynamic mapping for ${dyn}`,
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Adds a forward, or replaces the entry with the same protocol, external port and remote host
+   * when it belongs to the same internal client (the UPnP overwrite rule).
+   */
+  add(spec: ForwardSpec, now: number): AddResult {
+    const remoteHost = spec.remoteHost ?? '';
+    const conflict = this.check(spec.protocol, spec.externalPort, spec.internalClient, remoteHost, now);
+    if (conflict) return { ok: false, conflict };
+    const existing = this.find(spec.protocol, spec.externalPort, remoteHost);
+    if (!existing && this.#order.length >= this.maxEntries) {
+      return {
+        ok: false,
+        conflict: { reason: 'table-full', message: `the forward table is full (${this.maxEntries} entries)` },
+      };
+    }
+    const lease = spec.leaseSeconds ?? 0;
+    const entry: ForwardEntry = {
+      id: this.#nextId++,
+      protocol: spec.protocol,
+      externalPort: spec.externalPort,
+      internalClient: spec.internalClient,
+      internalClientIp: parseIPv4(spec.internalClient),
+      internalPort: spec.internalPort,
+      remoteHost,
+      remoteHostIp: remoteHost === '' ? undefined : parseIPv4(remoteHost),
+      description: spec.description ?? '',
+      origin: spec.origin,
+      enabled: spec.enabled ?? true,
+      owner: spec.owner ?? spec.internalClient,
+      createdAt: now,
+      leaseSeconds: lease,
+      expiresAt: lease > 0 ? now + lease * 1000 : Infinity,
+      queuedAt: -1,
+      packets: 0,
+    };
+    if (existing) {
+      // Replace in place: the entry keeps its index in the table.
+      this.#detach(existing, false);
+      const i = this.#order.indexOf(existing);
+      this.#order[i] = entry;
+    } else {
+      this.#order.push(entry);
+    }
+    const k = key(entry.protocol, entry.externalPort);
+    const list = this.#byPort.get(k);
+    if (list) {
+      list.push(entry);
+      // Specific remote hosts first, so data-plane matching prefers them.
+      list.sort((a, b) => (a.remoteHost === '' ? 1 : 0) - (b.remoteHost === '' ? 1 : 0));
+    } else {
+      this.#byPort.set(k, [entry]);
+    }
+    const ik = internalKey(entry.protocol, entry.internalClientIp, entry.internalPort);
+    const il = this.#byInternal.get(ik);
+    if (il) il.push(entry);
+    else this.#byInternal.set(ik, [entry]);
+    this.#heap.schedule(entry);
+    if (existing) {
+      this.#emit({ type: 'replaced', entry });
+      return { ok: true, entry, replaced: existing };
+    }
+    this.#emit({ type: 'added', entry });
+    return { ok: true, entry };
+  }
+
+  /** Removes the entry with this protocol, external port and remote host. */
+  remove(protocol: ForwardProtocol, externalPort: number, remoteHost = ''): ForwardEntry | undefined {
+    const entry = this.find(protocol, externalPort, remoteHost);
+    if (!entry) return undefined;
+    this.#removeEntry(entry, 'removed');
+    return entry;
+  }
+
+  /** Removes a given entry. */
+  delete(entry: ForwardEntry): boolean {
+    if (!this.#order.includes(entry)) return false;
+    this.#removeEntry(entry, 'removed');
+    return true;
+  }
+
+  /** Removes every entry (optionally only those of one origin). */
+  clear(origin?: ForwardOrigin): number {
+    const victims = this.#order.filter((e) => origin === undefined || e.origin === origin);
+    for (const e of victims) this.#removeEntry(e, 'removed');
+    return victims.length;
+  }
+
+  /**
+   * A free external port for `internalClient`: `preferred` if free, else the nearest free port
+   * above it (wrapping within 1024–65535). Undefined when none is free.
+   */
+  findFreePort(protocol: ForwardProtocol, preferred: number, internalClient: string, now: number): number | undefined {
+    const lo = 1024;
+    const span = 65536 - lo;
+    const start = preferred >= lo && preferred <= 65535 ? preferred : lo;
+    if (preferred > 0 && preferred < lo && !this.check(protocol, preferred, internalClient, '', now)) return preferred;
+    for (let i = 0; i < span; i++) {
+      const port = lo + ((start - lo + i) % span);
+      const existing = this.find(protocol, port, '');
+      if (existing && existing.internalClient === internalClient) continue; // never steal own entries silently
+      if (!this.check(protocol, port, internalClient, '', now)) return port;
+    }
+    return undefined;
+  }
+
+  /** Removes and reports entries whose lease ended at or before `now`. */
+  expire(now: number): ForwardEntry[] {
+    const out: ForwardEntry[] = [];
+    if (this.#heap.peekTime() > now) return out;
+    this.#heap.expire(now, (entry) => {
+      out.push(entry);
+      this.#removeEntry(entry, 'expired');
+    });
+    return out;
+  }
+
+  /** The time of the next lease expiry (Infinity when none). */
+  nextExpiry(): number {
+    return this.#heap.peekTime();
+  }
+
+  /** Data plane: the enabled, unexpired entry accepting an inbound packet, if any. */
+  matchInbound(protocol: ForwardProtocol, externalPort: number, remoteIp: IPv4, now: number): ForwardEntry | undefined {
+    const list = this.#byPort.get(key(protocol, externalPort));
+    if (!list) return undefined;
+    for (const e of list) {
+      if (!e.enabled || e.expiresAt <= now) continue;
+      if (e.remoteHostIp === undefined || e.remoteHostIp === remoteIp) return e;
+    }
+    return undefined;
+  }
+
+  /** Entries on a port, for explaining refusals (including ones restricted to other remotes). */
+  entriesOnPort(protocol: ForwardProtocol, externalPort: number): readonly ForwardEntry[] {
+    return this.#byPort.get(key(protocol, externalPort)) ?? [];
+  }
+
+  /**
+   * Data plane: the forward whose internal endpoint is this one, so outbound traffic from it
+   * leaves on the forward's external port (as miniupnpd's SNAT rules do).
+   */
+  matchOutbound(protocol: ForwardProtocol, internalIp: IPv4, internalPort: number, remoteIp: IPv4, now: number): ForwardEntry | undefined {
+    const list = this.#byInternal.get(internalKey(protocol, internalIp, internalPort));
+    if (!list) return undefined;
+    for (const e of list) {
+      if (e.enabled && e.expiresAt > now && (e.remoteHostIp === undefined || e.remoteHostIp === remoteIp)) return e;
+    }
+    return undefined;
+  }
+
+  /** Remaining lease in whole seconds (0 for permanent entries). */
+  static remainingSeconds(entry: ForwardEntry, now: number): number {
+    if (entry.expiresAt === Infinity) return 0;
+    return Math.max(0, Math.ceil((entry.expiresAt - now) / 1000));
+  }
+
+  #removeEntry(entry: ForwardEntry, type: 'removed' | 'expired'): void {
+    this.#detach(entry, true);
+    this.#emit({ type, entry });
+  }
+
+  #detach(entry: ForwardEntry, fromOrder: boolean): void {
+    this.#heap.cancel(entry);
+    const k = key(entry.protocol, entry.externalPort);
+    const list = this.#byPort.get(k);
+    if (list) {
+      const i = list.indexOf(entry);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.#byPort.delete(k);
+    }
+    const ik = internalKey(entry.protocol, entry.internalClientIp, entry.internalPort);
+    const il = this.#byInternal.get(ik);
+    if (il) {
+      const i = il.indexOf(entry);
+      if (i >= 0) il.splice(i, 1);
+      if (il.length === 0) this.#byInternal.delete(ik);
+    }
+    if (fromOrder) {
+      const i = this.#order.indexOf(entry);
+      if (i >= 0) this.#order.splice(i, 1);
+    }
+  }
+
+  #emit(change: ForwardChange): void {
+    for (const l of this.#listeners) l(change);
+  }
+}
+

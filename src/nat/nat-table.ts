@@ -1,0 +1,385 @@
+/**
+ * The translation table of one NAPT: dynamic mappings created by outbound traffic, their
+ * RFC 4787 mapping/filtering/port-assignment/pooling behaviour, timers and expiry.
+ *
+ * Pure data plane: every method takes `now` (ms); randomness comes from an injected {@link Rng}.
+ */
+import { formatEndpoint, formatIPv4, type Endpoint, type IPv4, type Protocol } from './address.js';
+import type { Rng } from './clock.js';
+import type { NatPolicy } from './policy.js';
+import { TCP } from './packet.js';
+import { TimerHeap, type Expiring } from './timer-heap.js';
+
+const PROTO_CODE: Record<Protocol, number> = { udp: 0, tcp: 1, icmp: 2 };
+const CODE_PROTO: readonly Protocol[] = ['udp', 'tcp', 'icmp'];
+
+/** TCP state of a mapping (RFC 5382 minimal tracking). */
+export const TcpState = { None: 0, Transitory: 1, Established: 2, Closing: 3 } as const;
+export type TcpState = (typeof TcpState)[keyof typeof TcpState];
+
+/** A dynamic mapping: internal endpoint ↔ external endpoint. */
+export class Mapping implements Expiring {
+  /** Remote endpoints this mapping has sent to beyond the first (filtering state), as ip*65536+port. */
+  peers: Set<number> | undefined = undefined;
+  expiresAt = 0;
+  queuedAt = -1;
+  tcpState: TcpState = TcpState.None;
+  /** Bit 1: seen outbound, bit 2: seen inbound (since the last SYN). */
+  seen = 0;
+  packetsOut = 0;
+  packetsIn = 0;
+  constructor(
+    readonly proto: number,
+    readonly intIp: IPv4,
+    readonly intPort: number,
+    readonly extIp: IPv4,
+    readonly extPort: number,
+    /** The first remote contacted (the key's remote for ADM/APDM). */
+    readonly remoteIp: IPv4,
+    readonly remotePort: number,
+    readonly outKey: number,
+    readonly subKey: number,
+    readonly createdAt: number,
+  ) {}
+
+  get protocol(): Protocol {
+    return CODE_PROTO[this.proto]!;
+  }
+  get internal(): Endpoint {
+    return { ip: this.intIp, port: this.intPort };
+  }
+  get external(): Endpoint {
+    return { ip: this.extIp, port: this.extPort };
+  }
+}
+
+/** A public, plain view of a mapping. */
+export interface MappingInfo {
+  readonly protocol: Protocol;
+  readonly internal: string;
+  readonly external: string;
+  /** First remote endpoint the mapping was created for. */
+  readonly remote: string;
+  readonly expiresAt: number;
+  readonly tcpState?: 'transitory' | 'established' | 'closing';
+}
+
+/** Why a translation was refused. */
+export type NatRefusal =
+  | { readonly code: 'no-mapping' }
+  | { readonly code: 'filtered'; readonly mapping: Mapping }
+  | { readonly code: 'port-quota'; readonly quota: number }
+  | { readonly code: 'ports-exhausted' };
+
+/** Knows which external ports are taken by other mechanisms (forwards, the router itself). */
+export interface PortGuard {
+  /** True when `port` on the primary external address is held by a forward or reserved. */
+  isHeld(protocol: Protocol, port: number): boolean;
+}
+
+/** The result of an outbound lookup: the mapping and whether it was just created. */
+export interface OutboundResult {
+  readonly mapping: Mapping;
+  readonly created: boolean;
+}
+
+const key3 = (ip: IPv4, port: number, proto: number): number => (ip * 65536 + port) * 4 + proto;
+
+/** Dynamic translation state of one NAT. */
+export class NatTable {
+  readonly #eim = new Map<number, Mapping>();
+  readonly #dep = new Map<number, Map<number, Mapping>>();
+  readonly #inbound = new Map<number, Mapping>();
+  readonly #heap = new TimerHeap<Mapping>();
+  readonly #paired = new Map<IPv4, IPv4>();
+  readonly #perHost = new Map<IPv4, number>();
+  readonly #freed = new Map<number, { until: number; intIp: IPv4 }>();
+  #nextSeq = 0;
+  #pairedNext = 0;
+  onRemove: ((m: Mapping, reason: 'expired' | 'cleared') => void) | undefined;
+
+  constructor(
+    public policy: NatPolicy,
+    public externalIps: IPv4[],
+    readonly rng: Rng,
+    readonly guard: PortGuard = { isHeld: () => false },
+  ) {}
+
+  /** Number of live mappings. */
+  get size(): number {
+    return this.#inbound.size;
+  }
+
+  /**
+   * Finds or creates the mapping for an outbound packet and refreshes it.
+   * Returns a refusal when a new mapping is needed but cannot be had.
+   */
+  outbound(
+    protocol: Protocol,
+    src: Endpoint,
+    dst: Endpoint,
+    flags: number,
+    now: number,
+  ): OutboundResult | NatRefusal {
+    const proto = PROTO_CODE[protocol];
+    const k = key3(src.ip, src.port, proto);
+    const mb = this.policy.mapping;
+    let m: Mapping | undefined;
+    let sub = 0;
+    let bucket: Map<number, Mapping> | undefined;
+    if (mb === 'endpoint-independent') {
+      m = this.#eim.get(k);
+    } else {
+      sub = mb === 'address-dependent' ? dst.ip : dst.ip * 65536 + dst.port;
+      bucket = this.#dep.get(k);
+      m = bucket?.get(sub);
+    }
+    if (m !== undefined && m.expiresAt <= now) {
+      this.#remove(m, 'expired', now);
+      m = undefined;
+    }
+    let created = false;
+    if (m === undefined) {
+      const made = this.#create(proto, src, dst, k, sub, now);
+      if (!(made instanceof Mapping)) return made;
+      m = made;
+      created = true;
+      if (mb === 'endpoint-independent') this.#eim.set(k, m);
+      else {
+        if (!bucket) this.#dep.set(k, (bucket = new Map()));
+        bucket.set(sub, m);
+      }
+    } else if (m.remoteIp !== dst.ip || m.remotePort !== dst.port) {
+      const pk = dst.ip * 65536 + dst.port;
+      if (m.peers === undefined) m.peers = new Set([pk]);
+      else m.peers.add(pk);
+    }
+    m.packetsOut++;
+    m.seen |= 1;
+    if (proto === 1) this.#tcpUpdate(m, flags, true);
+    this.#refresh(m, now);
+    return { mapping: m, created };
+  }
+
+  /**
+   * Finds the mapping for an inbound packet to `dst` (an external endpoint) from `src`, and
+   * applies the filtering policy.
+   */
+  inbound(protocol: Protocol, src: Endpoint, dst: Endpoint, flags: number, now: number): Mapping | NatRefusal {
+    const proto = PROTO_CODE[protocol];
+    const m = this.#inbound.get(key3(dst.ip, dst.port, proto));
+    if (m === undefined) return NO_MAPPING;
+    if (m.expiresAt <= now) {
+      this.#remove(m, 'expired', now);
+      return NO_MAPPING;
+    }
+    if (!this.admits(m, src)) return { code: 'filtered', mapping: m };
+    m.packetsIn++;
+    m.seen |= 2;
+    if (proto === 1) this.#tcpUpdate(m, flags, false);
+    if (this.policy.refreshOnInbound || proto === 1) this.#refresh(m, now);
+    return m;
+  }
+
+  /** The mapping holding an external endpoint (no filtering, no refresh). */
+  lookupExternal(protocol: Protocol, ext: Endpoint, now: number): Mapping | undefined {
+    const m = this.#inbound.get(key3(ext.ip, ext.port, PROTO_CODE[protocol]));
+    return m && m.expiresAt > now ? m : undefined;
+  }
+
+  /** Does the mapping's filtering admit a packet from `src`? */
+  admits(m: Mapping, src: Endpoint): boolean {
+    switch (this.policy.filtering) {
+      case 'endpoint-independent':
+        return true;
+      case 'address-dependent': {
+        if (m.remoteIp === src.ip) return true;
+        if (m.peers) for (const pk of m.peers) if (Math.floor(pk / 65536) === src.ip) return true;
+        return false;
+      }
+      case 'address-and-port-dependent':
+        return (m.remoteIp === src.ip && m.remotePort === src.port) || (m.peers?.has(src.ip * 65536 + src.port) ?? false);
+    }
+  }
+
+  /** Removes mappings whose timers ran out at or before `now`; returns how many. */
+  expire(now: number): number {
+    if (this.#heap.peekTime() > now) return 0;
+    return this.#heap.expire(now, (m) => this.#remove(m, 'expired', now));
+  }
+
+  /** The time of the next timer (Infinity when none). */
+  nextExpiry(): number {
+    return this.#heap.peekTime();
+  }
+
+  /** Drops every mapping. */
+  clear(now: number): void {
+    for (const m of [...this.#inbound.values()]) this.#remove(m, 'cleared', now);
+  }
+
+  /** Live mappings. */
+  *mappings(now: number): IterableIterator<Mapping> {
+    for (const m of this.#inbound.values()) if (m.expiresAt > now) yield m;
+  }
+
+  /** A plain view of a mapping. */
+  static info(m: Mapping): MappingInfo {
+    const info: MappingInfo = {
+      protocol: m.protocol,
+      internal: formatEndpoint(m.internal),
+      external: formatEndpoint(m.external),
+      remote: `${formatIPv4(m.remoteIp)}:${m.remotePort}`,
+      expiresAt: m.expiresAt,
+    };
+    if (m.proto !== 1) return info;
+    const tcpState = m.tcpState === TcpState.Established ? 'established' : m.tcpState === TcpState.Closing ? 'closing' : 'transitory';
+    return { ...info, tcpState };
+  }
+
+  /** Whether `port` on the primary external address is held by a dynamic mapping; who holds it. */
+  dynamicHolder(protocol: Protocol, port: number, now: number): Mapping | undefined {
+    const ip = this.externalIps[0];
+    if (ip === undefined) return undefined;
+    return this.lookupExternal(protocol, { ip, port }, now);
+  }
+
+  #timeout(m: Mapping): number {
+    const t = this.policy.timers;
+    if (m.proto === 0) return t.udp;
+    if (m.proto === 2) return t.icmp;
+    return m.tcpState === TcpState.Established ? t.tcpEstablished : t.tcpTransitory;
+  }
+
+  #refresh(m: Mapping, now: number): void {
+    m.expiresAt = now + this.#timeout(m) * 1000;
+    this.#heap.schedule(m);
+  }
+
+  #tcpUpdate(m: Mapping, flags: number, outbound: boolean): void {
+    if (flags & TCP.RST) {
+      m.tcpState = TcpState.Closing;
+      return;
+    }
+    if (flags & TCP.FIN) {
+      m.tcpState = TcpState.Closing;
+      return;
+    }
+    if (flags & TCP.SYN && !(flags & TCP.ACK)) {
+      if (m.tcpState !== TcpState.Established) {
+        m.tcpState = TcpState.Transitory;
+        m.seen = outbound ? 1 : 2;
+      }
+      return;
+    }
+    // A non-SYN packet after traffic both ways completes the handshake.
+    if (m.tcpState === TcpState.Transitory && m.seen === 3 && flags & TCP.ACK) m.tcpState = TcpState.Established;
+    else if (m.tcpState === TcpState.None) m.tcpState = TcpState.Transitory;
+  }
+
+  #create(proto: number, src: Endpoint, dst: Endpoint, outKey: number, subKey: number, now: number): Mapping | NatRefusal {
+    const p = this.policy;
+    const count = this.#perHost.get(src.ip) ?? 0;
+    if (p.portQuota > 0 && count >= p.portQuota) return { code: 'port-quota', quota: p.portQuota };
+    const extIp = this.#pickAddress(src.ip);
+    const extPort = this.#pickPort(proto, src, extIp, now);
+    if (extPort < 0) return PORTS_EXHAUSTED;
+    const m = new Mapping(proto, src.ip, src.port, extIp, extPort, dst.ip, dst.port, outKey, subKey, now);
+    this.#inbound.set(key3(extIp, extPort, proto), m);
+    this.#perHost.set(src.ip, count + 1);
+    return m;
+  }
+
+  #pickAddress(intIp: IPv4): IPv4 {
+    const pool = this.externalIps;
+    if (pool.length === 1) return pool[0]!;
+    if (this.policy.pooling === 'paired') {
+      let ip = this.#paired.get(intIp);
+      if (ip === undefined) {
+        ip = pool[this.#pairedNext++ % pool.length]!;
+        this.#paired.set(intIp, ip);
+      }
+      return ip;
+    }
+    return pool[this.rng.int(0, pool.length - 1)]!;
+  }
+
+  #portFree(proto: number, extIp: IPv4, port: number, intIp: IPv4, now: number): boolean {
+    const k = key3(extIp, port, proto);
+    const holder = this.#inbound.get(k);
+    if (holder !== undefined) {
+      if (holder.expiresAt > now) return false;
+      this.#remove(holder, 'expired', now);
+    }
+    if (extIp === this.externalIps[0] && this.guard.isHeld(CODE_PROTO[proto]!, port)) return false;
+    if (this.policy.portReuseDelay > 0) {
+      const f = this.#freed.get(k);
+      if (f !== undefined) {
+        if (f.until > now && f.intIp !== intIp) return false;
+        if (f.until <= now) this.#freed.delete(k);
+      }
+    }
+    return true;
+  }
+
+  #pickPort(proto: number, src: Endpoint, extIp: IPv4, now: number): number {
+    const p = this.policy;
+    const low = p.portRangePreservation && src.port < 1024;
+    const lo = low ? 1 : 1024;
+    const hi = low ? 1023 : 65535;
+    const step = p.portParity ? 2 : 1;
+    const fits = (port: number): boolean => !p.portParity || (port & 1) === (src.port & 1);
+    const inRange = src.port >= lo && src.port <= hi;
+    if (p.portAssignment === 'preserve' && inRange && this.#portFree(proto, extIp, src.port, src.ip, now)) return src.port;
+    let start: number;
+    if (p.portAssignment === 'random') {
+      for (let tries = 0; tries < 32; tries++) {
+        let port = this.rng.int(lo, hi);
+        if (!fits(port)) port = port + 1 > hi ? port - 1 : port + 1;
+        if (this.#portFree(proto, extIp, port, src.ip, now)) return port;
+      }
+      start = this.rng.int(lo, hi);
+    } else if (p.portAssignment === 'sequential') {
+      start = lo + (this.#nextSeq++ % (hi - lo + 1));
+    } else {
+      start = inRange ? src.port + 1 : lo; // preserve fell through: next free above
+    }
+    const span = hi - lo + 1;
+    if (!fits(start)) start++;
+    for (let i = 0; i < span; i += step) {
+      const port = lo + ((start - lo + i) % span);
+      if (!fits(port)) continue;
+      if (this.#portFree(proto, extIp, port, src.ip, now)) {
+        if (p.portAssignment === 'sequential') this.#nextSeq = port - lo + 1;
+        return port;
+      }
+    }
+    return -1;
+  }
+
+  #remove(m: Mapping, reason: 'expired' | 'cleared', now: number): void {
+    const ik = key3(m.extIp, m.extPort, m.proto);
+    if (this.#inbound.get(ik) !== m) return;
+    this.#inbound.delete(ik);
+    this.#heap.cancel(m);
+    if (this.policy.mapping === 'endpoint-independent') {
+      if (this.#eim.get(m.outKey) === m) this.#eim.delete(m.outKey);
+    } else {
+      const b = this.#dep.get(m.outKey);
+      if (b?.get(m.subKey) === m) {
+        b.delete(m.subKey);
+        if (b.size === 0) this.#dep.delete(m.outKey);
+      }
+    }
+    const c = (this.#perHost.get(m.intIp) ?? 1) - 1;
+    if (c <= 0) this.#perHost.delete(m.intIp);
+    else this.#perHost.set(m.intIp, c);
+    if (this.policy.portReuseDelay > 0) {
+      this.#freed.set(ik, { until: now + this.policy.portReuseDelay * 1000, intIp: m.intIp });
+    }
+    this.onRemove?.(m, reason);
+  }
+}
+
+const NO_MAPPING: NatRefusal = { code: 'no-mapping' };
+const PORTS_EXHAUSTED: NatRefusal = { code: 'ports-exhausted' };

@@ -1,0 +1,283 @@
+/**
+ * The router tree: the Internet at the root, routers with LANs, hosts on LANs or on the Internet.
+ * {@link Network.send} delivers a packet between any two endpoints and traces every hop.
+ */
+import { formatEndpoint, formatIPv4, inPrefix, parseIPv4, type IPv4 } from './address.js';
+import { FakeClock, SeededRng, type Clock, type Rng } from './clock.js';
+import { describePacket, type Packet } from './packet.js';
+import { Router, type RouterConfig, type StepResult } from './router.js';
+import { REASONS, type Hop, type HopAction, type ReasonCode } from './trace.js';
+
+/** The id of the root network. */
+export const INTERNET = 'internet';
+
+/** A host: an address on a router's LAN or on the Internet. */
+export interface HostConfig {
+  readonly id: string;
+  readonly address: string;
+  /** Router id, or 'internet' (default). */
+  readonly on?: string;
+}
+
+/** A host at runtime. */
+export interface Host {
+  readonly id: string;
+  readonly ip: IPv4;
+  readonly address: string;
+  /** Router id or 'internet'. */
+  readonly on: string;
+}
+
+/** Where a packet ended up. */
+export interface Delivery {
+  readonly delivered: boolean;
+  /** Host id (or `router:<id>` for the router itself) the packet was delivered to. */
+  readonly to?: string;
+  /** The packet as it arrived (or as it was when dropped). */
+  readonly packet: Packet;
+  /** Every hop, when tracing (always contains the final hop). */
+  readonly hops: readonly Hop[];
+  /** The hop that dropped the packet. */
+  readonly drop?: Hop;
+}
+
+export interface SendOptions {
+  /** Record every hop with a sentence (default true). Off for speed: only the last hop is kept. */
+  readonly trace?: boolean;
+}
+
+/** One broadcast domain: the Internet or a router's LAN. */
+class Segment {
+  readonly hosts = new Map<IPv4, Host>();
+  /** Child routers by each of their WAN-side addresses. */
+  readonly children = new Map<IPv4, Router>();
+  /** Child routers without NAT, reached by their LAN prefix. */
+  readonly routed: Router[] = [];
+  constructor(readonly owner: Router | null) {}
+
+  routedChild(ip: IPv4): Router | undefined {
+    for (const r of this.routed) if (inPrefix(ip, r.lanPrefix)) return r;
+    return undefined;
+  }
+}
+
+export interface NetworkOptions {
+  readonly clock?: Clock;
+  readonly rng?: Rng;
+}
+
+/** The whole modelled network. */
+export class Network {
+  readonly clock: Clock;
+  readonly rng: Rng;
+  readonly #internet = new Segment(null);
+  readonly #lans = new Map<string, Segment>();
+  readonly #routers = new Map<string, Router>();
+  readonly #hosts = new Map<string, Host>();
+  readonly #hostSeg = new Map<string, Segment>();
+
+  constructor(options: NetworkOptions = {}) {
+    this.clock = options.clock ?? new FakeClock();
+    this.rng = options.rng ?? new SeededRng(1);
+  }
+
+  /** Adds a router under its parent (which must exist already). */
+  addRouter(config: RouterConfig): Router {
+    if (this.#routers.has(config.id) || this.#hosts.has(config.id) || config.id === INTERNET) {
+      throw new Error(`duplicate node id "${config.id}"`);
+    }
+    const parent = this.#segment(config.parent ?? INTERNET, `router ${config.id}`);
+    const router = new Router(config, this.rng, this.clock.now());
+    for (const ip of router.externalAddresses) this.#claim(parent, ip, `router ${config.id}`);
+    for (const ip of router.externalAddresses) parent.children.set(ip, router);
+    if (!router.natEnabled) parent.routed.push(router);
+    const lan = new Segment(router);
+    this.#lans.set(router.id, lan);
+    this.#routers.set(router.id, router);
+    router.onChange((c) => {
+      if (c.type !== 'wan-address' || c.old === undefined) return;
+      parent.children.delete(c.old);
+      for (const ip of router.externalAddresses) parent.children.set(ip, router);
+    });
+    return router;
+  }
+
+  /** Adds a host on a router's LAN or on the Internet. */
+  addHost(config: HostConfig): Host {
+    if (this.#routers.has(config.id) || this.#hosts.has(config.id) || config.id === INTERNET) {
+      throw new Error(`duplicate node id "${config.id}"`);
+    }
+    const on = config.on ?? INTERNET;
+    const seg = this.#segment(on, `host ${config.id}`);
+    const ip = parseIPv4(config.address);
+    if (seg.owner && !seg.owner.onLan(ip)) {
+      throw new Error(`host ${config.id}: ${config.address} is not in ${on}'s LAN ${formatIPv4(seg.owner.lanPrefix.addr)}/${seg.owner.lanPrefix.len}`);
+    }
+    this.#claim(seg, ip, `host ${config.id}`);
+    const host: Host = { id: config.id, ip, address: config.address, on };
+    seg.hosts.set(ip, host);
+    this.#hosts.set(host.id, host);
+    this.#hostSeg.set(host.id, seg);
+    return host;
+  }
+
+  router(id: string): Router {
+    const r = this.#routers.get(id);
+    if (!r) throw new Error(`no router "${id}"`);
+    return r;
+  }
+
+  host(id: string): Host {
+    const h = this.#hosts.get(id);
+    if (!h) throw new Error(`no host "${id}"`);
+    return h;
+  }
+
+  get routers(): readonly Router[] {
+    return [...this.#routers.values()];
+  }
+
+  get hosts(): readonly Host[] {
+    return [...this.#hosts.values()];
+  }
+
+  /** The chain of routers from a host up to the Internet (nearest first). */
+  pathToInternet(hostId: string): Router[] {
+    const out: Router[] = [];
+    let seg = this.#hostSeg.get(hostId);
+    if (!seg) throw new Error(`no host "${hostId}"`);
+    while (seg.owner) {
+      out.push(seg.owner);
+      seg = this.#segment(seg.owner.parentId, '');
+    }
+    return out;
+  }
+
+  /** Expires leases and mappings on every router at the clock's current time. */
+  expire(): void {
+    const now = this.clock.now();
+    for (const r of this.#routers.values()) r.expire(now);
+  }
+
+  /**
+   * Sends a packet from a host. The packet's source address must be the host's; it is routed,
+   * translated and filtered hop by hop until it is delivered or dropped.
+   */
+  send(from: string, packet: Packet, options: SendOptions = {}): Delivery {
+    const host = this.#hosts.get(from);
+    if (!host) throw new Error(`no host "${from}"`);
+    if (packet.src.ip !== host.ip) {
+      throw new Error(`host ${from} (${host.address}) cannot send from ${formatIPv4(packet.src.ip)}`);
+    }
+    const trace = options.trace ?? true;
+    const now = this.clock.now();
+    const hops: Hop[] = [];
+    let seg = this.#hostSeg.get(from)!;
+    let p = packet;
+    let fromAbove = false;
+    let crossed = false;
+    for (let n = 0; n < 64; n++) {
+      const dip = p.dst.ip;
+      const target = seg.hosts.get(dip);
+      if (target) {
+        const code: ReasonCode = crossed ? 'delivered' : 'same-lan';
+        const hop = this.#hop(trace, target.id, 'deliver', code, p, undefined, () =>
+          crossed ? `delivered to ${target.id} (${formatEndpoint(p.dst)})` : `delivered to ${target.id} on the same LAN, no router involved`);
+        hops.push(hop);
+        return { delivered: true, to: target.id, packet: p, hops };
+      }
+      const owner = seg.owner;
+      if (owner && dip === owner.lanAddress) {
+        hops.push(this.#hop(trace, owner.id, 'deliver', 'to-router', p, undefined, () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`));
+        return { delivered: true, to: `router:${owner.id}`, packet: p, hops };
+      }
+      const child = seg.children.get(dip) ?? (seg.routed.length ? seg.routedChild(dip) : undefined);
+      if (child) {
+        const r = child.inbound(p, now, trace);
+        const step = this.#step(trace, child.id, r, p, hops);
+        if (!step) return this.#dropped(p, hops);
+        p = step;
+        seg = this.#lans.get(child.id)!;
+        fromAbove = true;
+        crossed = true;
+        continue;
+      }
+      if (owner && !fromAbove && owner.isExternal(dip)) {
+        const r = owner.hairpin(p, now, trace);
+        const step = this.#step(trace, owner.id, r, p, hops);
+        if (!step) return this.#dropped(p, hops);
+        p = step;
+        crossed = true;
+        continue;
+      }
+      if (owner && !fromAbove) {
+        const r = owner.outbound(p, now, trace);
+        const step = this.#step(trace, owner.id, r, p, hops);
+        if (!step) return this.#dropped(p, hops);
+        p = step;
+        seg = this.#segment(owner.parentId, '');
+        crossed = true;
+        continue;
+      }
+      const where = owner ? owner.id : INTERNET;
+      if (owner) {
+        hops.push(this.#hop(trace, where, 'drop', 'no-host', p, undefined, () =>
+          `dropped at ${where}: no host has address ${formatIPv4(dip)} on its LAN`));
+      } else {
+        hops.push(this.#hop(trace, where, 'drop', 'no-route', p, undefined, () =>
+          `dropped on the Internet: no route to ${formatIPv4(dip)}${isPrivateText(dip)}`));
+      }
+      return this.#dropped(p, hops);
+    }
+    hops.push(this.#hop(trace, INTERNET, 'drop', 'ttl-exceeded', p, undefined, () => 'dropped: routing loop'));
+    return this.#dropped(p, hops);
+  }
+
+  #step(trace: boolean, node: string, r: StepResult, before: Packet, hops: Hop[]): Packet | undefined {
+    if (!r.ok) {
+      hops.push(this.#hop(trace, node, 'drop', r.code, before, undefined, () => `dropped at ${node}: ${r.message}`));
+      return undefined;
+    }
+    if (trace) {
+      const action: HopAction = r.code === 'routed' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
+      hops.push(this.#hop(trace, node, action, r.code, before, r.packet, () => {
+        const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
+        const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;
+        return `${what}: ${change}${r.note ? ` (${r.note})` : ''}`;
+      }));
+    }
+    return r.packet;
+  }
+
+  #hop(trace: boolean, node: string, action: HopAction, code: ReasonCode, before: Packet, after: Packet | undefined, message: () => string): Hop {
+    const hop: Hop = { node, action, code, before, message: trace ? message() : REASONS[code] };
+    return after ? { ...hop, after } : hop;
+  }
+
+  #dropped(p: Packet, hops: Hop[]): Delivery {
+    return { delivered: false, packet: p, hops, drop: hops[hops.length - 1]! };
+  }
+
+  #segment(id: string, who: string): Segment {
+    if (id === INTERNET) return this.#internet;
+    const s = this.#lans.get(id);
+    if (!s) throw new Error(`${who}: no router "${id}" (add parents before children)`);
+    return s;
+  }
+
+  #claim(seg: Segment, ip: IPv4, who: string): void {
+    const h = seg.hosts.get(ip);
+    const r = seg.children.get(ip);
+    if (h || r || seg.owner?.lanAddress === ip) {
+      throw new Error(`${who}: address ${formatIPv4(ip)} is already used by ${h ? `host ${h.id}` : r ? `router ${r.id}` : `router ${seg.owner!.id}`}`);
+    }
+  }
+}
+
+function isPrivateText(ip: IPv4): string {
+  const a = ip >>> 24;
+  const b = (ip >>> 16) & 255;
+  if (a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) return ` (${formatIPv4(ip)} is a private RFC 1918 address: it is not routed on the Internet)`;
+  if (a === 100 && b >= 64 && b < 128) return ` (${formatIPv4(ip)} is in the carrier-NAT shared space 100.64.0.0/10: it is not routed on the Internet)`;
+  return '';
+}

@@ -1,0 +1,406 @@
+/**
+ * A router of the model: a LAN prefix, WAN address(es) on its parent's network, an optional NAT
+ * (NAPT, 1:1 or none), an optional stateful firewall, a port-forward table and ALGs.
+ */
+import {
+  formatEndpoint, formatIPv4, inPrefix, nthAddress, parseIPv4, parsePrefix, type Endpoint, type IPv4, type Prefix,
+} from './address.js';
+import { ALGS, type Alg, type AlgContext } from './alg.js';
+import type { Rng } from './clock.js';
+import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
+import { ForwardTable, type ForwardEntry, type ForwardSpec } from './forward-table.js';
+import { NatTable, type Mapping, type MappingInfo } from './nat-table.js';
+import { packetSize, type Packet } from './packet.js';
+import { natPolicy, type NatPolicy } from './policy.js';
+import type { ReasonCode } from './trace.js';
+
+/** How a router is described (config types are plain data; see {@link Router} for runtime). */
+export interface RouterConfig {
+  readonly id: string;
+  /** Parent router id, or 'internet' (default). */
+  readonly parent?: string;
+  /** WAN address on the parent's network; more addresses form the NAT's external pool. */
+  readonly wan: string | readonly string[];
+  /** LAN prefix, e.g. 192.168.1.0/24. */
+  readonly lan: string;
+  /** The router's own LAN address (default: the first host address of the prefix). */
+  readonly lanAddress?: string;
+  /** NAT behaviour; `null` for a plain router. Default: the port-restricted-cone preset. */
+  readonly nat?: NatPolicy | null;
+  readonly firewall?: FirewallConfig;
+  /** Static port forwards (origin 'static'). */
+  readonly forwards?: ReadonlyArray<Omit<ForwardSpec, 'origin'> & { origin?: ForwardSpec['origin'] }>;
+  /** ALG names (see ALGS), e.g. ['sip']. */
+  readonly algs?: readonly string[];
+  /** Ports the router itself listens on, never forwardable (e.g. its UPnP HTTP port). */
+  readonly reservedPorts?: ReadonlyArray<{ protocol: 'udp' | 'tcp'; port: number }>;
+  /** WAN link state (default up). */
+  readonly wanUp?: boolean;
+  /** Largest forward table (default 4096). */
+  readonly maxForwards?: number;
+}
+
+/** WAN-side traffic counters (WANCommonInterfaceConfig). */
+export interface WanCounters {
+  bytesSent: number;
+  bytesReceived: number;
+  packetsSent: number;
+  packetsReceived: number;
+}
+
+/** The outcome of one router step. */
+export type StepResult =
+  | { readonly ok: true; readonly packet: Packet; readonly code: ReasonCode; readonly note?: string }
+  | { readonly ok: false; readonly code: ReasonCode; readonly message: string };
+
+/** A change of the router's WAN state. */
+export interface RouterChange {
+  readonly type: 'wan-address' | 'wan-status';
+  /** For 'wan-address': the previous address. */
+  readonly old?: IPv4;
+}
+
+export class Router {
+  readonly id: string;
+  readonly parentId: string;
+  readonly lanPrefix: Prefix;
+  readonly lanAddress: IPv4;
+  readonly policy: NatPolicy | null;
+  readonly forwards: ForwardTable;
+  readonly firewall: Firewall | null;
+  readonly algs: readonly Alg[];
+  readonly counters: WanCounters = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0 };
+  readonly startedAt: number;
+  /** Dynamic translations (NAPT only). */
+  readonly nat: NatTable | null;
+  #external: IPv4[];
+  #wanUp: boolean;
+  readonly #oneToOneOut = new Map<IPv4, IPv4>();
+  readonly #oneToOneIn = new Map<IPv4, IPv4>();
+  readonly #listeners = new Set<(c: RouterChange) => void>();
+
+  constructor(config: RouterConfig, rng: Rng, now: number) {
+    this.id = config.id;
+    this.parentId = config.parent ?? 'internet';
+    this.lanPrefix = parsePrefix(config.lan);
+    this.lanAddress = config.lanAddress ? parseIPv4(config.lanAddress) : nthAddress(this.lanPrefix, 1);
+    const wan = typeof config.wan === 'string' ? [config.wan] : [...config.wan];
+    if (wan.length === 0) throw new Error(`router ${config.id}: needs a WAN address`);
+    this.#external = wan.map(parseIPv4);
+    this.policy = config.nat === undefined ? natPolicy() : config.nat;
+    this.#wanUp = config.wanUp ?? true;
+    this.startedAt = now;
+    this.forwards = new ForwardTable({
+      ...(config.reservedPorts ? { reservedPorts: config.reservedPorts } : {}),
+      ...(config.maxForwards ? { maxEntries: config.maxForwards } : {}),
+    });
+    this.firewall = config.firewall ? new Firewall(config.firewall) : null;
+    this.algs = (config.algs ?? []).map((name) => {
+      const alg = ALGS[name];
+      if (!alg) throw new Error(`router ${config.id}: unknown ALG "${name}" (known: ${Object.keys(ALGS).join(', ')})`);
+      return alg;
+    });
+    if (this.policy?.mode === 'napt') {
+      this.nat = new NatTable(this.policy, this.#external, rng, {
+        isHeld: (protocol, port) =>
+          protocol !== 'icmp' && (this.forwards.isReserved(protocol, port) || this.forwards.entriesOnPort(protocol, port).length > 0),
+      });
+      const nat = this.nat;
+      this.forwards.attachDynamicProbe({
+        dynamicHolder: (protocol, port, t) => {
+          const m = nat.dynamicHolder(protocol, port, t);
+          return m ? formatEndpoint(m.internal) : undefined;
+        },
+      });
+    } else {
+      this.nat = null;
+    }
+    if (this.policy?.mode === 'one-to-one') {
+      for (const pair of this.policy.oneToOne) {
+        const i = parseIPv4(pair.internal);
+        const e = parseIPv4(pair.external);
+        this.#oneToOneOut.set(i, e);
+        this.#oneToOneIn.set(e, i);
+        if (!this.#external.includes(e)) this.#external.push(e);
+      }
+    }
+    for (const f of config.forwards ?? []) {
+      const r = this.forwards.add({ ...f, origin: f.origin ?? 'static' }, now);
+      if (!r.ok) throw new Error(`router ${config.id}: forward ${f.protocol} ${f.externalPort}: ${r.conflict.message}`);
+    }
+  }
+
+  /** The WAN address as text (what GetExternalIPAddress reports). */
+  get wanAddress(): string {
+    return formatIPv4(this.#external[0]!);
+  }
+
+  /** The router's LAN address as text. */
+  get lanAddressText(): string {
+    return formatIPv4(this.lanAddress);
+  }
+
+  /** Every address the router answers on its WAN side (primary first). */
+  get externalAddresses(): readonly IPv4[] {
+    return this.#external;
+  }
+
+  get natEnabled(): boolean {
+    return this.policy !== null && this.policy.mode !== 'none';
+  }
+
+  get wanUp(): boolean {
+    return this.#wanUp;
+  }
+
+  /** Takes the WAN link up or down (a disconnected WAN drops all WAN traffic). */
+  setWanUp(up: boolean): void {
+    if (up === this.#wanUp) return;
+    this.#wanUp = up;
+    this.#emit({ type: 'wan-status' });
+  }
+
+  /**
+   * Changes the primary WAN address (e.g. the ISP renumbers the line). Existing dynamic mappings
+   * on the old address stop working, as on a real router. The network re-indexes the router.
+   */
+  setWanAddress(address: string): void {
+    const ip = parseIPv4(address);
+    const old = this.#external[0]!;
+    if (ip === old) return;
+    this.#external[0] = ip;
+    this.nat?.clear(0);
+    this.#emit({ type: 'wan-address', old });
+  }
+
+  /** Subscribes to WAN changes; returns an unsubscribe function. */
+  onChange(listener: (c: RouterChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Is `ip` one of the router's WAN-side addresses? */
+  isExternal(ip: IPv4): boolean {
+    const ext = this.#external;
+    return ext[0] === ip || (ext.length > 1 && ext.includes(ip));
+  }
+
+  /** Expires forward leases and dynamic mappings whose time has come. */
+  expire(now: number): void {
+    this.forwards.expire(now);
+    this.nat?.expire(now);
+  }
+
+  /** Live dynamic mappings. */
+  listMappings(now: number): MappingInfo[] {
+    if (!this.nat) return [];
+    return [...this.nat.mappings(now)].map((m) => NatTable.info(m));
+  }
+
+  /**
+   * A packet leaving the LAN towards the parent network: firewall, source translation, ALGs.
+   */
+  outbound(p: Packet, now: number, explain: boolean): StepResult {
+    if (!this.#wanUp) return this.#drop('wan-down', explain, () => `the WAN link of ${this.id} is down`);
+    if (this.firewall) {
+      const d = this.firewall.check('out', p, now);
+      if (!d.allowed) return this.#fwDrop(d.by, d.rule, 'outbound', p, explain);
+    }
+    let out: Packet;
+    let code: ReasonCode;
+    let note: string | undefined;
+    const policy = this.policy;
+    if (policy === null || policy.mode === 'none') {
+      out = p;
+      code = 'routed';
+    } else if (policy.mode === 'one-to-one') {
+      const ext = this.#oneToOneOut.get(p.src.ip);
+      if (ext === undefined) {
+        return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.src.ip)} has no 1:1 NAT address at ${this.id}`);
+      }
+      out = { ...p, src: { ip: ext, port: p.src.port } };
+      code = 'one-to-one';
+    } else {
+      const nat = this.nat!;
+      nat.expire(now);
+      const proto = p.proto;
+      const fwd = proto === 'icmp' ? undefined : this.forwards.matchOutbound(proto, p.src.ip, p.src.port, p.dst.ip, now);
+      if (fwd) {
+        fwd.packets++;
+        out = { ...p, src: { ip: this.#external[0]!, port: fwd.externalPort } };
+        code = 'port-forward';
+        if (explain) note = `leaves on ${fwd.origin} forward port ${fwd.externalPort}`;
+      } else {
+        const r = nat.outbound(proto, p.src, p.dst, p.flags ?? 0, now);
+        if ('code' in r) {
+          if (r.code === 'port-quota') {
+            return this.#drop('port-quota', explain, () => `${formatIPv4(p.src.ip)} has used its quota of ${r.quota} mappings at ${this.id}`);
+          }
+          return this.#drop('ports-exhausted', explain, () => `no free external ${proto.toUpperCase()} port at ${this.id}`);
+        }
+        const m = r.mapping;
+        out = { ...p, src: { ip: m.extIp, port: m.extPort } };
+        code = r.created ? 'new-mapping' : 'mapped';
+      }
+    }
+    for (const alg of this.algs) {
+      if (!alg.matches(p)) continue;
+      const res = alg.outbound(p, out, this.#algContext(now));
+      if (res) {
+        out = res.packet;
+        if (explain) note = [note, `${alg.name} ALG: ${res.notes.join('; ')}`].filter(Boolean).join('; ');
+      }
+    }
+    if (this.firewall) this.firewall.track(p, now);
+    this.counters.packetsSent++;
+    this.counters.bytesSent += packetSize(out);
+    return note === undefined ? { ok: true, packet: out, code } : { ok: true, packet: out, code, note };
+  }
+
+  /**
+   * A packet arriving from the parent network for one of this router's addresses (or, for a
+   * plain router, for its LAN): destination translation, filtering, firewall.
+   */
+  inbound(p: Packet, now: number, explain: boolean): StepResult {
+    if (!this.#wanUp) return this.#drop('wan-down', explain, () => `the WAN link of ${this.id} is down`);
+    this.counters.packetsReceived++;
+    this.counters.bytesReceived += packetSize(p);
+    const r = this.#translateIn(p, now, explain);
+    if (!r.ok) return r;
+    return this.#firewallIn(r, now, explain, 'inbound');
+  }
+
+  /**
+   * A LAN host sending to one of the router's own external addresses: translate the source as
+   * outbound, the destination as inbound, and send it back into the LAN (RFC 4787 REQ-9).
+   */
+  hairpin(p: Packet, now: number, explain: boolean): StepResult {
+    if (!this.natEnabled || !this.policy!.hairpinning) {
+      return this.#drop('hairpin-disabled', explain, () =>
+        `${this.id} does not hairpin: ${formatEndpoint(p.dst)} is its own external address and it will not loop packets back into the LAN`);
+    }
+    if (this.policy!.mode === 'one-to-one') {
+      const ext = this.#oneToOneOut.get(p.src.ip);
+      const int = this.#oneToOneIn.get(p.dst.ip);
+      if (ext === undefined || int === undefined) return this.#drop('no-one-to-one', explain, () => `no 1:1 entry at ${this.id}`);
+      return { ok: true, code: 'hairpin', packet: { ...p, src: { ip: ext, port: p.src.port }, dst: { ip: int, port: p.dst.port } } };
+    }
+    const nat = this.nat!;
+    let src: Endpoint;
+    const fwdOut = p.proto === 'icmp' ? undefined : this.forwards.matchOutbound(p.proto, p.src.ip, p.src.port, p.dst.ip, now);
+    if (fwdOut) src = { ip: this.#external[0]!, port: fwdOut.externalPort };
+    else {
+      const o = nat.outbound(p.proto, p.src, p.dst, p.flags ?? 0, now);
+      if ('code' in o) return this.#drop(o.code === 'port-quota' ? 'port-quota' : 'ports-exhausted', explain, () => `no mapping could be made at ${this.id}`);
+      src = o.mapping.external;
+    }
+    const r = this.#translateIn({ ...p, src }, now, explain);
+    if (!r.ok) return r;
+    const fw = this.#firewallIn(r, now, explain, 'hairpinned');
+    if (!fw.ok) return fw;
+    return { ok: true, packet: fw.packet, code: 'hairpin', note: `source ${formatEndpoint(p.src)} → ${formatEndpoint(src)}, destination ${formatEndpoint(p.dst)} → ${formatEndpoint(fw.packet.dst)}` };
+  }
+
+  #translateIn(p: Packet, now: number, explain: boolean): StepResult {
+    const policy = this.policy;
+    if (policy === null || policy.mode === 'none') return { ok: true, packet: p, code: 'routed' };
+    if (policy.mode === 'one-to-one') {
+      const int = this.#oneToOneIn.get(p.dst.ip);
+      if (int === undefined) return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.dst.ip)} has no 1:1 NAT entry at ${this.id}`);
+      return { ok: true, packet: { ...p, dst: { ip: int, port: p.dst.port } }, code: 'one-to-one' };
+    }
+    const nat = this.nat!;
+    nat.expire(now);
+    const m = nat.inbound(p.proto, p.src, p.dst, p.flags ?? 0, now);
+    if (!('code' in m)) return { ok: true, packet: { ...p, dst: m.internal }, code: 'mapped' };
+    if (p.proto !== 'icmp' && p.dst.ip === this.#external[0]) {
+      this.forwards.expire(now);
+      const fwd = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, now);
+      if (fwd) {
+        fwd.packets++;
+        return {
+          ok: true,
+          packet: { ...p, dst: { ip: fwd.internalClientIp, port: fwd.internalPort } },
+          code: 'port-forward',
+          ...(explain ? { note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}` } : {}),
+        };
+      }
+      const others = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.expiresAt > now);
+      if (others.length > 0) {
+        return this.#drop('forward-remote-mismatch', explain, () =>
+          `${this.id} forwards ${p.proto.toUpperCase()} ${p.dst.port} only for ${others.map((e) => e.remoteHost || 'any').join(', ')}, not ${formatIPv4(p.src.ip)}`);
+      }
+    }
+    if (m.code === 'filtered') {
+      return this.#drop('filtered', explain, () => this.#filteredMessage(m.mapping, p));
+    }
+    return this.#drop('no-mapping', explain, () =>
+      `no mapping for ${formatEndpoint(p.dst)} (${p.proto.toUpperCase()}, inbound from ${formatEndpoint(p.src)}): nothing inside has sent to it and no port forward exists`);
+  }
+
+  #firewallIn(r: Extract<StepResult, { ok: true }>, now: number, explain: boolean, what: string): StepResult {
+    if (!this.firewall) return r;
+    const p = r.packet;
+    // Forwards and pinholes are holes in the firewall by definition (as miniupnpd inserts its filter rule).
+    if (r.code === 'port-forward') return r;
+    if (p.proto !== 'icmp') {
+      const pin = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, now);
+      if (pin && pin.internalClientIp === p.dst.ip && pin.internalPort === p.dst.port) return r;
+    }
+    const d = this.firewall.check('in', p, now);
+    if (d.allowed) return r;
+    return this.#fwDrop(d.by, d.rule, what, p, explain);
+  }
+
+  #fwDrop(by: 'rule' | 'default' | 'established', rule: import('./firewall.js').FirewallRule | undefined, what: string, p: Packet, explain: boolean): StepResult {
+    if (by === 'rule' && rule) {
+      return this.#drop('firewall-rule', explain, () => `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)} (rule: ${describeRule(rule)})`);
+    }
+    return this.#drop('firewall-default', explain, () =>
+      `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)}: no rule allows it and the default ${what === 'outbound' ? 'outbound' : 'inbound'} policy is deny`);
+  }
+
+  #filteredMessage(m: Mapping, p: Packet): string {
+    const f = this.policy!.filtering;
+    const contacted = [`${formatIPv4(m.remoteIp)}:${m.remotePort}`, ...[...(m.peers ?? [])].map((k) => `${formatIPv4(Math.floor(k / 65536))}:${k % 65536}`)];
+    const need = f === 'address-dependent' ? `address ${formatIPv4(p.src.ip)}` : `endpoint ${formatEndpoint(p.src)}`;
+    return `mapping ${formatEndpoint(m.external)} → ${formatEndpoint(m.internal)} exists, but ${f} filtering admits only what ${formatEndpoint(m.internal)} has sent to (${contacted.join(', ')}), not ${need}`;
+  }
+
+  #algContext(now: number): AlgContext {
+    return {
+      routerId: this.id,
+      now,
+      expect: (protocol, internal, description) => {
+        const client = formatIPv4(internal.ip);
+        const existing = this.forwards.matchOutbound(protocol, internal.ip, internal.port, 0, now);
+        if (existing) return { ip: this.#external[0]!, port: existing.externalPort };
+        const port = this.forwards.findFreePort(protocol, internal.port, client, now);
+        if (port === undefined) return undefined;
+        const r = this.forwards.add({
+          protocol, externalPort: port, internalClient: client, internalPort: internal.port,
+          description, origin: 'alg', leaseSeconds: this.policy?.timers.udp ?? 300,
+        }, now);
+        return r.ok ? { ip: this.#external[0]!, port } : undefined;
+      },
+    };
+  }
+
+  #drop(code: ReasonCode, explain: boolean, message: () => string): StepResult {
+    return { ok: false, code, message: explain ? message() : '' };
+  }
+
+  #emit(c: RouterChange): void {
+    for (const l of this.#listeners) l(c);
+  }
+
+  /** Entries of the forward table, for views. */
+  listForwards(): readonly ForwardEntry[] {
+    return this.forwards.list();
+  }
+
+  /** True when `ip` is on this router's LAN. */
+  onLan(ip: IPv4): boolean {
+    return inPrefix(ip, this.lanPrefix);
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Packet traces: what each hop did to a packet, with a stable reason code and a sentence.
+ * Codes are a public contract (tests, `--json` output and explanations key on them).
+ */
+import type { Packet } from './packet.js';
+
+/** What a hop did. */
+export type HopAction = 'forward' | 'translate' | 'hairpin' | 'deliver' | 'drop';
+
+/** Stable reason codes. */
+export const REASONS = {
+  // passing
+  'routed': 'forwarded without translation',
+  'same-lan': 'delivered on the same LAN without crossing a router',
+  'new-mapping': 'outbound packet created a new mapping',
+  'mapped': 'translated by an existing mapping',
+  'port-forward': 'translated by a port forward',
+  'one-to-one': 'translated by a 1:1 NAT entry',
+  'hairpin': 'hairpinned back into the LAN',
+  'delivered': 'delivered to the destination host',
+  'to-router': 'delivered to the router itself',
+  'alg-rewrite': 'an ALG rewrote the payload',
+  // dropping
+  'no-mapping': 'no mapping or forward for the destination port',
+  'filtered': 'a mapping exists but its filtering does not admit this sender',
+  'forward-remote-mismatch': 'a port forward exists but only for another remote host',
+  'hairpin-disabled': 'the NAT does not hairpin',
+  'firewall-rule': 'a firewall rule denied the packet',
+  'firewall-default': 'the firewall default policy denied the packet',
+  'port-quota': 'the internal host has used its port quota',
+  'ports-exhausted': 'no external port is free',
+  'no-one-to-one': 'no 1:1 NAT entry for this address',
+  'wan-down': 'the WAN connection is down',
+  'no-route': 'no route to the destination address',
+  'no-host': 'no host has the destination address',
+  'ttl-exceeded': 'routing loop',
+} as const;
+
+export type ReasonCode = keyof typeof REASONS;
+
+/** One hop of a packet's journey. */
+export interface Hop {
+  /** Router id, host id or `internet`. */
+  readonly node: string;
+  readonly action: HopAction;
+  readonly code: ReasonCode;
+  /** The packet as the hop received it. */
+  readonly before: Packet;
+  /** The packet as the hop sent it on (translations); absent for drops and deliveries. */
+  readonly after?: Packet;
+  /** A plain-English sentence, e.g. "dropped at isp-nat: no mapping for 100.64.0.1:40000 …". */
+  readonly message: string;
+}
