@@ -51,7 +51,6 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^(M-SEARCH|NOTIFY) \* (HTTP\/1\.[01])$/;
 const STATUS_LINE = /^(HTTP\/1\.[01]) ([1-5][0-9]{2})(?: (.*))?$/;
 /** Control characters other than HTAB are not allowed anywhere in a header section. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 function fail(error: string): ParseResult {

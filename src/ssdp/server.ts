@@ -1,0 +1,287 @@
+/**
+ * Socket adapter of the SSDP responder, on node:dgram.
+ *
+ * Sockets (all udp4 with SO_REUSEADDR):
+ * - unicast: bound to `address:port`. It receives unicast M-SEARCHes, sends the replies and the
+ *   NOTIFYs (multicast interface = `address`, TTL 2).
+ * - multicast (when `multicast` is on): bound to `239.255.255.250:port` and joined to the group on
+ *   `address`, so that it receives only datagrams sent to the group. Having two sockets is how the
+ *   adapter tells a multicast search (MX required, delayed reply) from a unicast one (answered at
+ *   once), since Node exposes no IP_PKTINFO.
+ * - reply (only with the `replyFromOtherPort` quirk): bound to `address:0`; replies leave from it.
+ *
+ * The message handler never throws; every search is counted and reported through `onEvent`.
+ */
+
+import dgram from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_TTL } from '../constants.js';
+import { isIPv4 } from '../nat/address.js';
+import type { IgnoreReason, SearchVia, SsdpPeer, SsdpReply, SsdpResponder } from './responder.js';
+
+/** A structured logger; a pino logger fits. Every method is optional. */
+export interface SsdpLog {
+  debug?(obj: object, msg?: string): void;
+  info?(obj: object, msg?: string): void;
+  warn?(obj: object, msg?: string): void;
+  error?(obj: object, msg?: string): void;
+}
+
+/** What the server reports through `onEvent`. */
+export type SsdpEvent =
+  | {
+      readonly type: 'search';
+      /** The search target, when one could be read. */
+      readonly st: string | undefined;
+      readonly from: SsdpPeer;
+      readonly via: SearchVia;
+      /** Number of replies scheduled. */
+      readonly answered: number;
+      readonly ignored?: IgnoreReason;
+      readonly detail?: string;
+    }
+  | { readonly type: 'notify'; readonly nts: typeof NTS_ALIVE | typeof NTS_BYEBYE; readonly count: number }
+  | { readonly type: 'error'; readonly where: string; readonly error: Error };
+
+/** Counters since start. */
+export interface SsdpStats {
+  /** M-SEARCHes and unparseable datagrams handled (NOTIFYs and responses are not counted). */
+  searches: number;
+  /** Searches that got at least one reply. */
+  answered: number;
+  /** Replies actually handed to the socket. */
+  repliesSent: number;
+  /** NOTIFY messages sent. */
+  notifiesSent: number;
+  /** Searches ignored, by reason. */
+  ignored: Partial<Record<IgnoreReason, number>>;
+}
+
+/** Options of {@link startSsdpServer}. */
+export interface SsdpServerOptions {
+  readonly responder: SsdpResponder;
+  /** IPv4 address of the LAN interface to bind to and advertise on, e.g. `127.0.0.1`. */
+  readonly address: string;
+  /** UDP port (default 1900; 0 picks an ephemeral port, for tests). */
+  readonly port?: number;
+  /** Join 239.255.255.250, send NOTIFY alive at start and every interval, byebye on stop. */
+  readonly multicast: boolean;
+  /** NOTIFY alive period (default maxAge / 2; 0 = only at start). */
+  readonly notifyIntervalMs?: number;
+  readonly log?: SsdpLog;
+  /** Random source in [0, 1) for MX delays (default Math.random). */
+  readonly random?: () => number;
+  /** Clock for the DATE header (default Date.now). */
+  readonly now?: () => number;
+  readonly onEvent?: (event: SsdpEvent) => void;
+}
+
+/** A running SSDP server. */
+export interface SsdpServer {
+  /** Port of the SSDP (unicast and multicast) sockets. */
+  readonly port: number;
+  /** Bound interface address. */
+  readonly address: string;
+  /** Source port of search replies (differs from `port` with the `replyFromOtherPort` quirk). */
+  readonly replyPort: number;
+  readonly stats: Readonly<SsdpStats>;
+  /** Sends NOTIFY alive for every USN now (no-op without multicast). */
+  announce(): Promise<void>;
+  /** Stops: clears timers, sends byebye (multicast), closes the sockets. Idempotent. */
+  stop(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function createSocket(): Socket {
+  return dgram.createSocket({ type: 'udp4', reuseAddr: true });
+}
+
+function bind(socket: Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    socket.once('error', onError);
+    socket.bind(port, address, () => {
+      socket.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+function close(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
+
+/** Starts the SSDP responder on `options.address`. Resolves once every socket is bound. */
+export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpServer> {
+  const { responder, address, multicast, log, onEvent } = options;
+  if (!isIPv4(address)) throw new TypeError(`address must be an IPv4 address, got "${address}"`);
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const maxAge = responder.description.maxAge;
+  const notifyIntervalMs = options.notifyIntervalMs ?? Math.floor((maxAge * 1000) / 2);
+  if (!(Number.isFinite(notifyIntervalMs) && notifyIntervalMs >= 0)) throw new RangeError('notifyIntervalMs must be ≥ 0');
+  if (multicast && notifyIntervalMs > 0 && notifyIntervalMs * 2 > maxAge * 1000) {
+    log?.warn?.({ notifyIntervalMs, maxAge }, 'SSDP NOTIFY interval is longer than half of max-age');
+  }
+
+  const stats: SsdpStats = { searches: 0, answered: 0, repliesSent: 0, notifiesSent: 0, ignored: {} };
+  const emit = (event: SsdpEvent): void => {
+    try {
+      onEvent?.(event);
+    } catch (e) {
+      log?.error?.({ err: e }, 'SSDP onEvent callback threw');
+    }
+  };
+  const reportError = (where: string, err: unknown): void => {
+    const error = err instanceof Error ? err : new Error(String(err));
+    log?.error?.({ err: error, where }, 'SSDP socket error');
+    emit({ type: 'error', where, error });
+  };
+
+  const sockets: Socket[] = [];
+  const unicast = createSocket();
+  sockets.push(unicast);
+  let mcast: Socket | undefined;
+  let replySocket: Socket = unicast;
+  let port: number;
+  try {
+    await bind(unicast, options.port ?? SSDP_PORT, address);
+    port = unicast.address().port;
+    if (multicast) {
+      unicast.setMulticastInterface(address);
+      unicast.setMulticastTTL(SSDP_TTL);
+      mcast = createSocket();
+      sockets.push(mcast);
+      await bind(mcast, port, SSDP_MULTICAST_ADDRESS);
+      // Only once bound: joining before bind() completes fails in Node.
+      mcast.addMembership(SSDP_MULTICAST_ADDRESS, address);
+    }
+    if (responder.quirks.replyFromOtherPort) {
+      replySocket = createSocket();
+      sockets.push(replySocket);
+      await bind(replySocket, 0, address);
+    }
+  } catch (e) {
+    await Promise.all(sockets.map(close));
+    throw e;
+  }
+  const replyPort = replySocket.address().port;
+
+  let stopping: Promise<void> | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const send = (socket: Socket, message: string, to: SsdpPeer): Promise<boolean> =>
+    new Promise((resolve) => {
+      try {
+        socket.send(Buffer.from(message, 'latin1'), to.port, to.address, (err) => {
+          if (err) {
+            reportError('send', err);
+            resolve(false);
+          } else resolve(true);
+        });
+      } catch (e) {
+        reportError('send', e);
+        resolve(false);
+      }
+    });
+
+  const sendReply = (reply: SsdpReply): void => {
+    if (stopping) return;
+    void send(replySocket, reply.message, reply.to).then((ok) => {
+      if (ok) stats.repliesSent++;
+    });
+  };
+
+  const onMessage = (via: SearchVia) => (msg: Buffer, rinfo: RemoteInfo): void => {
+    try {
+      if (stopping) return;
+      const from = { address: rinfo.address, port: rinfo.port };
+      const outcome = responder.handleSearch(msg, from, random, now(), via);
+      if (outcome.ignored === 'not-search') return; // NOTIFYs (our own included) and responses
+      stats.searches++;
+      if (outcome.ignored) stats.ignored[outcome.ignored] = (stats.ignored[outcome.ignored] ?? 0) + 1;
+      else stats.answered++;
+      log?.debug?.({ from, via, st: outcome.st, replies: outcome.replies.length, ignored: outcome.ignored, detail: outcome.detail }, 'SSDP M-SEARCH');
+      emit({
+        type: 'search',
+        st: outcome.st,
+        from,
+        via,
+        answered: outcome.replies.length,
+        ...(outcome.ignored !== undefined && { ignored: outcome.ignored }),
+        ...(outcome.detail !== undefined && { detail: outcome.detail }),
+      });
+      for (const reply of outcome.replies) {
+        if (reply.delayMs <= 0) {
+          sendReply(reply);
+        } else {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            sendReply(reply);
+          }, reply.delayMs);
+          timers.add(t);
+        }
+      }
+    } catch (e) {
+      reportError('message', e);
+    }
+  };
+
+  for (const s of sockets) s.on('error', (err) => reportError('socket', err));
+  unicast.on('message', onMessage('unicast'));
+  mcast?.on('message', onMessage('multicast'));
+  if (replySocket !== unicast) replySocket.on('message', onMessage('unicast'));
+
+  const notifyAll = async (nts: typeof NTS_ALIVE | typeof NTS_BYEBYE): Promise<void> => {
+    if (!multicast) return;
+    const group = { address: SSDP_MULTICAST_ADDRESS, port: SSDP_PORT };
+    const results = await Promise.all(responder.notifications(nts).map((n) => send(unicast, n.message, group)));
+    const count = results.filter(Boolean).length;
+    stats.notifiesSent += count;
+    log?.debug?.({ nts, count }, 'SSDP NOTIFY sent');
+    emit({ type: 'notify', nts, count });
+  };
+
+  let interval: NodeJS.Timeout | undefined;
+  if (multicast) {
+    await notifyAll(NTS_ALIVE);
+    if (notifyIntervalMs > 0) {
+      interval = setInterval(() => {
+        if (!stopping) void notifyAll(NTS_ALIVE);
+      }, notifyIntervalMs);
+    }
+  }
+  log?.info?.({ address, port, multicast, replyPort }, 'SSDP responder listening');
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (interval) clearInterval(interval);
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      try {
+        await notifyAll(NTS_BYEBYE);
+      } catch (e) {
+        reportError('byebye', e);
+      }
+      await Promise.all(sockets.map(close));
+      log?.info?.({ address, port }, 'SSDP responder stopped');
+    })();
+    return stopping;
+  };
+
+  return {
+    port,
+    address,
+    replyPort,
+    stats,
+    announce: () => (stopping ? Promise.resolve() : notifyAll(NTS_ALIVE)),
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
