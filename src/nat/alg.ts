@@ -30,6 +30,7 @@ export interface Alg {
 }
 
 const SIP_PORT = 5060;
+const SIP_START = /^(?:(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|UPDATE|INFO|MESSAGE|NOTIFY|SUBSCRIBE|REFER|PRACK) \S+ SIP\/2\.0|SIP\/2\.0 \d{3})/;
 
 /**
  * SIP ALG: rewrites the private address in SIP headers (Via, Contact, From …) and SDP bodies
@@ -39,7 +40,9 @@ export const sipAlg: Alg = {
   name: 'sip',
   description: 'rewrites private addresses in SIP/SDP and opens the announced RTP ports',
   matches(p) {
-    return p.payload !== undefined && (p.proto === 'udp' || p.proto === 'tcp') && (p.dst.port === SIP_PORT || p.src.port === SIP_PORT);
+    if (p.payload === undefined || (p.proto !== 'udp' && p.proto !== 'tcp')) return false;
+    // Port 5060, or any port carrying a SIP message (clients such as Windows Messenger use dynamic SIP ports).
+    return p.dst.port === SIP_PORT || p.src.port === SIP_PORT || SIP_START.test(p.payload);
   },
   outbound(original, translated, ctx) {
     const payload = original.payload;
@@ -85,5 +88,39 @@ function parseLoose(text: string): IPv4 | undefined {
   return ((Number(m[1]) << 24) | (Number(m[2]) << 16) | (Number(m[3]) << 8) | Number(m[4])) >>> 0;
 }
 
+const H323_PORTS = new Set([1720, 1731]);
+
+/**
+ * H.323 ALG: rewrites the private media addresses that H.245 announces (`mediaChannel=IP:PORT`
+ * lines in natsim's textual rendering of H.225/H.245) and opens the announced UDP ports.
+ */
+export const h323Alg: Alg = {
+  name: 'h323',
+  description: 'rewrites private media addresses in H.323 call signalling (TCP 1720/1731) and opens the announced RTP ports',
+  matches(p) {
+    return p.payload !== undefined && p.proto === 'tcp' && (H323_PORTS.has(p.dst.port) || H323_PORTS.has(p.src.port));
+  },
+  outbound(original, translated, ctx) {
+    const payload = original.payload;
+    if (payload === undefined) return undefined;
+    const inIp = formatIPv4(original.src.ip);
+    const exIp = formatIPv4(translated.src.ip);
+    if (inIp === exIp) return undefined;
+    const notes: string[] = [];
+    const rewritten = payload.split(/\r?\n/).map((line) => {
+      const m = /^(\w+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
+      if (!m || m[2] !== inIp) return line;
+      const port = Number(m[3]);
+      const ext = ctx.expect('udp', { ip: original.src.ip, port }, `H.323 ALG ${m[1]}`);
+      if (!ext) return line;
+      notes.push(`opened ${exIp}:${ext.port} → ${inIp}:${port}`);
+      return `${m[1]}=${exIp}:${ext.port}`;
+    }).join('\r\n');
+    if (rewritten === payload) return undefined;
+    notes.unshift(`rewrote ${inIp} to ${exIp} in H.245`);
+    return { packet: { ...translated, payload: rewritten }, notes };
+  },
+};
+
 /** ALGs by name. */
-export const ALGS: Readonly<Record<string, Alg>> = { sip: sipAlg };
+export const ALGS: Readonly<Record<string, Alg>> = { sip: sipAlg, h323: h323Alg };

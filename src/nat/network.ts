@@ -182,7 +182,8 @@ export class Network {
       if (target) {
         const code: ReasonCode = crossed ? 'delivered' : 'same-lan';
         const hop = this.#hop(trace, target.id, 'deliver', code, p, undefined, () =>
-          crossed ? `delivered to ${target.id} (${formatEndpoint(p.dst)})` : `delivered to ${target.id} on the same LAN, no router involved`);
+          crossed ? `delivered to ${target.id} (${formatEndpoint(p.dst)})`
+            : seg.owner ? `delivered to ${target.id} on the same LAN, no router involved` : `delivered to ${target.id} across the Internet, no NAT involved`);
         hops.push(hop);
         return { delivered: true, to: target.id, packet: p, hops };
       }

@@ -1,0 +1,88 @@
+/** Turns a scenario config into a live {@link Network}. */
+import { parsePrefix } from '../nat/address.js';
+import { FakeClock, SeededRng } from '../nat/clock.js';
+import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
+import type { ForwardSpec } from '../nat/forward-table.js';
+import { Network } from '../nat/network.js';
+import { natPolicy, type NatPolicy } from '../nat/policy.js';
+import type { RouterConfig } from '../nat/router.js';
+import { portRange, type FirewallSpec, type NatSpec, type RouterSpec, type ScenarioConfig } from './schema.js';
+
+/** The NAT policy a scenario's `nat:` field stands for (null = no NAT). */
+export function natFromSpec(spec: NatSpec): NatPolicy | null {
+  if (spec === 'none') return null;
+  if (typeof spec === 'string') return natPolicy(spec);
+  const { preset, timers, ...rest } = spec;
+  const overrides = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+  return natPolicy(preset ?? 'port-restricted-cone', { ...overrides, ...(timers ? { timers: Object.fromEntries(Object.entries(timers).filter(([, v]) => v !== undefined)) } : {}) });
+}
+
+/** The firewall a scenario's `firewall:` field stands for. */
+export function firewallFromSpec(spec: FirewallSpec): FirewallConfig {
+  return {
+    defaultInbound: spec.inbound,
+    defaultOutbound: spec.outbound,
+    stateful: spec.stateful,
+    rules: spec.rules.map((r): FirewallRule => ({
+      action: r.action,
+      direction: r.direction,
+      ...(r.protocol ? { protocol: r.protocol } : {}),
+      ...(r.from ? { src: parsePrefix(r.from) } : {}),
+      ...(r.to ? { dst: parsePrefix(r.to) } : {}),
+      ...(r.ports !== undefined ? { dstPorts: portRange(r.ports) } : {}),
+      ...(r.sourcePorts !== undefined ? { srcPorts: portRange(r.sourcePorts) } : {}),
+      ...(r.name ? { name: r.name } : {}),
+    })),
+  };
+}
+
+/** The router config of the model for one scenario router. */
+export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<RouterConfig> = {}): RouterConfig {
+  const forwards: Array<Omit<ForwardSpec, 'origin'>> = [];
+  for (const f of r.forwards) {
+    const { from, to } = portRange(f.external);
+    for (let p = from; p <= to; p++) {
+      forwards.push({
+        protocol: f.protocol, externalPort: p, internalClient: f.internal,
+        internalPort: (f.internalPort ?? from) + (p - from),
+        ...(f.remoteHost ? { remoteHost: f.remoteHost } : {}),
+        description: f.description ?? 'static forward',
+      });
+    }
+  }
+  return {
+    id, wan: r.wan, lan: r.lan,
+    ...(r.parent ? { parent: r.parent } : {}),
+    ...(r.lanAddress ? { lanAddress: r.lanAddress } : {}),
+    nat: natFromSpec(r.nat),
+    ...(r.firewall ? { firewall: firewallFromSpec(r.firewall) } : {}),
+    forwards, algs: r.algs, wanUp: r.wanUp,
+    ...extra,
+  };
+}
+
+/** Routers ordered parents first. */
+export function routerOrder(config: ScenarioConfig): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const visit = (id: string, stack: string[]): void => {
+    if (seen.has(id)) return;
+    if (stack.includes(id)) throw new Error(`routers form a cycle: ${[...stack, id].join(' → ')}`);
+    const parent = config.routers[id]?.parent;
+    if (parent && parent !== 'internet') visit(parent, [...stack, id]);
+    seen.add(id);
+    out.push(id);
+  };
+  for (const id of Object.keys(config.routers)) visit(id, []);
+  return out;
+}
+
+/** Builds the network of a scenario on a fresh fake clock. */
+export function buildNetwork(config: ScenarioConfig, seed = config.seed): { net: Network; clock: FakeClock } {
+  const clock = new FakeClock(0);
+  const net = new Network({ clock, rng: new SeededRng(seed) });
+  for (const id of routerOrder(config)) net.addRouter(routerConfigFromSpec(id, config.routers[id]!));
+  for (const [id, s] of Object.entries(config.servers)) net.addHost({ id, address: s.address, ...(s.router ? { on: s.router } : {}) });
+  for (const [id, h] of Object.entries(config.hosts)) net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
+  return { net, clock };
+}

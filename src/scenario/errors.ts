@@ -1,0 +1,54 @@
+/** Scenario errors that name the file, line, column and the path in the document. */
+
+/** One problem in a scenario file. */
+export interface ScenarioIssue {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+  /** Dotted path in the document, e.g. `routers.home.nat.mapping`. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Formats an issue as `file:line:col: path: message`. */
+export function formatIssue(i: ScenarioIssue): string {
+  return `${i.file}:${i.line}:${i.col}: ${i.path || '(document)'}: ${i.message}`;
+}
+
+/** Thrown when a scenario cannot be loaded; carries every issue found. */
+export class ScenarioError extends Error {
+  override readonly name = 'ScenarioError';
+  constructor(readonly issues: readonly ScenarioIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+  }
+}
+
+/** Levenshtein distance, for "did you mean". */
+export function distance(a: string, b: string): number {
+  const m = a.length;
+  const n = b.length;
+  let prev = Array.from({ length: n + 1 }, (_, j) => j);
+  for (let i = 1; i <= m; i++) {
+    const cur = [i];
+    for (let j = 1; j <= n; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[n]!;
+}
+
+/** The closest candidate, if close enough to be a likely typo. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  if (best === undefined) return undefined;
+  return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}

@@ -1,0 +1,159 @@
+/**
+ * The scenario file format (a public contract). The zod schema here is the single source: the
+ * loader validates with it and `schema/scenario.schema.json` is generated from it.
+ */
+import { z } from 'zod';
+import { isIPv4, parsePrefix } from '../nat/address.js';
+import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'an id of letters, digits, ".", "_" or "-"');
+const ipv4 = z.string().refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
+const prefix = z.string().refine((s) => {
+  try {
+    parsePrefix(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IPv4 prefix such as 192.168.1.0/24');
+const port = z.number().int().min(1).max(65535);
+/** A port or an inclusive range: 1503, "6891-6900". */
+const portSpec = z.union([port, z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or a range such as "6891-6900"')]);
+const behavior = z.enum(['endpoint-independent', 'address-dependent', 'address-and-port-dependent']);
+const presetNames = Object.keys(NAT_PRESETS) as [NatPresetName, ...NatPresetName[]];
+
+/** NAT: a preset name, 'none', or a preset plus overridden policies. */
+export const natSchema = z.union([
+  z.enum([...presetNames, 'none']),
+  z.strictObject({
+    preset: z.enum(presetNames).optional().describe('start from this preset (default port-restricted-cone)'),
+    mapping: behavior.optional(),
+    filtering: behavior.optional(),
+    portAssignment: z.enum(['preserve', 'sequential', 'random']).optional(),
+    portRangePreservation: z.boolean().optional(),
+    portParity: z.boolean().optional(),
+    pooling: z.enum(['paired', 'arbitrary']).optional(),
+    hairpinning: z.boolean().optional(),
+    refreshOnInbound: z.boolean().optional(),
+    portQuota: z.number().int().min(0).optional(),
+    portReuseDelay: z.number().min(0).optional(),
+    timers: z.strictObject({
+      udp: z.number().positive().optional(),
+      tcpTransitory: z.number().positive().optional(),
+      tcpEstablished: z.number().positive().optional(),
+      icmp: z.number().positive().optional(),
+    }).optional(),
+    oneToOne: z.array(z.strictObject({ internal: ipv4, external: ipv4 })).optional(),
+  }),
+]);
+
+export const firewallRuleSchema = z.strictObject({
+  action: z.enum(['allow', 'deny']),
+  direction: z.enum(['in', 'out', 'both']),
+  protocol: z.enum(['udp', 'tcp', 'any']).optional(),
+  from: prefix.optional().describe('source prefix'),
+  to: prefix.optional().describe('destination prefix'),
+  ports: portSpec.optional().describe('destination port or range'),
+  sourcePorts: portSpec.optional(),
+  name: z.string().optional(),
+});
+
+export const firewallSchema = z.strictObject({
+  inbound: z.enum(['allow', 'deny']).describe('default policy for inbound packets'),
+  outbound: z.enum(['allow', 'deny']).default('allow'),
+  stateful: z.boolean().default(true).describe('admit replies to allowed outbound flows'),
+  rules: z.array(firewallRuleSchema).default([]),
+});
+
+export const forwardSchema = z.strictObject({
+  protocol: z.enum(['udp', 'tcp']),
+  external: portSpec.describe('external port or range'),
+  internal: ipv4.describe('LAN address to forward to'),
+  internalPort: port.optional().describe('default: the same port(s) as external'),
+  remoteHost: ipv4.optional(),
+  description: z.string().optional(),
+});
+
+export const servicesSchema = z.strictObject({
+  upnp: z.boolean().default(false),
+  natpmp: z.boolean().default(false).describe('named for later: not yet served'),
+  pcp: z.boolean().default(false).describe('named for later: not yet served'),
+});
+
+export const routerSchema = z.strictObject({
+  parent: id.optional().describe("parent router id, or 'internet' (default)"),
+  wan: z.union([ipv4, z.array(ipv4).min(1)]).describe('WAN address(es) on the parent network'),
+  lan: prefix,
+  lanAddress: ipv4.optional(),
+  nat: natSchema.default('port-restricted-cone'),
+  firewall: firewallSchema.optional(),
+  forwards: z.array(forwardSchema).default([]),
+  algs: z.array(z.enum(['sip', 'h323'])).default([]),
+  services: servicesSchema.default({ upnp: false, natpmp: false, pcp: false }),
+  profile: z.string().default('miniupnpd').describe('router profile used by `natsim serve`'),
+  wanUp: z.boolean().default(true),
+  description: z.string().optional(),
+});
+
+export const hostSchema = z.strictObject({
+  router: id.optional().describe("router whose LAN the host is on; absent = the Internet"),
+  address: ipv4,
+  app: z.string().optional().describe('application profile the host runs (see `natsim presets`)'),
+  description: z.string().optional(),
+});
+
+export const serverSchema = z.strictObject({
+  address: ipv4,
+  router: id.optional(),
+  role: z.enum(['signalling', 'reflector', 'relay']),
+  description: z.string().optional(),
+});
+
+export const checkSchema = z.strictObject({
+  name: z.string().optional(),
+  from: id.describe('the initiating host (caller)'),
+  to: id.describe('the other host (callee); for the classify probe, the reflector server'),
+  feature: z.string().optional().describe("an app feature (e.g. 'av') or a probe (e.g. 'hole-punch')"),
+  initiator: z.enum(['from', 'to']).default('from'),
+  expect: z.enum(['works', 'fails', 'relayed']),
+  classification: z.strictObject({ mapping: behavior, filtering: behavior }).optional()
+    .describe("for the 'classify' probe: the expected RFC 5780 result"),
+  after: z.array(z.string()).default([]).describe('checks played first, in the same network, whose state this one sees'),
+  description: z.string().optional(),
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string(),
+  description: z.string().optional(),
+  source: z.string().optional().describe('where the configuration comes from (e.g. a seed document)'),
+  notes: z.string().optional(),
+  seed: z.number().int().default(1),
+  routers: z.record(id, routerSchema).default({}),
+  hosts: z.record(id, hostSchema),
+  servers: z.record(id, serverSchema).default({}),
+  checks: z.array(checkSchema).default([]),
+});
+
+/** A scenario as written (defaults applied). */
+export type ScenarioConfig = z.output<typeof scenarioSchema>;
+export type RouterSpec = z.output<typeof routerSchema>;
+export type HostSpec = z.output<typeof hostSchema>;
+export type ServerSpec = z.output<typeof serverSchema>;
+export type CheckSpec = z.output<typeof checkSchema>;
+export type NatSpec = z.output<typeof natSchema>;
+export type FirewallSpec = z.output<typeof firewallSchema>;
+
+/** The JSON Schema of scenario files, for editors. */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const s = z.toJSONSchema(scenarioSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { $id: 'https://natsim.dev/schema/scenario.schema.json', title: 'natsim scenario', ...s };
+}
+
+/** Parses "6891-6900" or 1503 into an inclusive range. */
+export function portRange(spec: number | string): { from: number; to: number } {
+  if (typeof spec === 'number') return { from: spec, to: spec };
+  const [a, b] = spec.split('-');
+  const from = Number(a);
+  const to = b === undefined ? from : Number(b);
+  return { from, to };
+}

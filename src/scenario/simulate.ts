@@ -1,0 +1,615 @@
+/**
+ * The simulation: plays each check of a scenario as packets through the NAT model — logins,
+ * address discovery (UPnP, STUN-like reflection, server observation), signalling that carries
+ * advertised addresses (rewritten by ALGs where present), then every flow — and reports whether
+ * each flow got through both ways, and if not, which hop dropped it and why.
+ */
+import { ep, formatEndpoint, formatIPv4, parseIPv4, type Endpoint } from '../nat/address.js';
+import { SeededRng, type FakeClock } from '../nat/clock.js';
+import type { Delivery, Host, Network } from '../nat/network.js';
+import { TCP, type Packet } from '../nat/packet.js';
+import type { Hop } from '../nat/trace.js';
+import { APPS, PROBES, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec } from './apps.js';
+import { buildNetwork } from './build.js';
+import type { CheckSpec, ScenarioConfig } from './schema.js';
+
+/** A check's outcome. */
+export type Outcome = 'works' | 'fails' | 'relayed';
+
+/** One step of the story of a check: something an endpoint did or learnt, or a packet sent. */
+export interface Step {
+  /** Host, server or router id. */
+  readonly actor: string;
+  readonly text: string;
+  /** The packet's journey, for packet steps. */
+  readonly delivery?: Delivery;
+  /** Who sent the packet (host id), for packet steps. */
+  readonly from?: string;
+}
+
+/** A hop as reported in results (JSON contract). */
+export interface HopView {
+  readonly node: string;
+  readonly action: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The RFC 5780 classification a `classify` probe found. */
+export interface Classification {
+  readonly mapping: 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent';
+  readonly filtering: 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent';
+}
+
+export interface CheckResult {
+  readonly name: string;
+  readonly from: string;
+  readonly to: string;
+  readonly feature: string;
+  readonly expect: Outcome;
+  readonly result: Outcome;
+  readonly pass: boolean;
+  /** One sentence: why it works, or the first hop that dropped a required flow and why. */
+  readonly reason: string;
+  /** The decisive packet's hops (the failing packet, or every packet when it works). */
+  readonly hops: readonly HopView[];
+  readonly steps: readonly Step[];
+  /** Router id where the decisive drop happened. */
+  readonly failedAt?: string;
+  readonly classification?: Classification;
+}
+
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly file?: string;
+  readonly checks: readonly CheckResult[];
+  readonly passed: number;
+  readonly failed: number;
+}
+
+/** Runs every check of a scenario; each check gets a fresh network (plus the checks it names in `after`). */
+export function runScenario(config: ScenarioConfig, options: { file?: string; only?: string } = {}): ScenarioResult {
+  const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
+  const checks: CheckResult[] = [];
+  config.checks.forEach((check, i) => {
+    if (options.only !== undefined && names[i] !== options.only) return;
+    checks.push(runCheck(config, i));
+  });
+  const passed = checks.filter((c) => c.pass).length;
+  return { scenario: config.name, ...(options.file ? { file: options.file } : {}), checks, passed, failed: checks.length - passed };
+}
+
+/** Plays check `index` (after the checks it depends on, in the same network). */
+export function runCheck(config: ScenarioConfig, index: number): CheckResult {
+  const { net, clock } = buildNetwork(config);
+  const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
+  const check = config.checks[index]!;
+  for (const dep of check.after) {
+    const j = names.indexOf(dep);
+    new Play(config, net, clock, config.checks[j]!, names[j]!, j).run();
+  }
+  return new Play(config, net, clock, check, names[index]!, index).run();
+}
+
+const EPHEMERAL_BASE = 49152;
+
+/** Ports each host listens on, per network (sessions of earlier checks played with `after`). */
+const LISTENING = new WeakMap<Network, Map<string, Set<string>>>();
+
+function listeningPorts(net: Network, host: string): Set<string> {
+  let m = LISTENING.get(net);
+  if (!m) LISTENING.set(net, (m = new Map()));
+  let s = m.get(host);
+  if (!s) m.set(host, (s = new Set()));
+  return s;
+}
+
+interface Advertised {
+  readonly endpoint: Endpoint;
+  readonly how: string;
+}
+
+interface FlowOutcome {
+  readonly ok: boolean;
+  readonly reason: string;
+  readonly delivery?: Delivery;
+}
+
+/** One check being played. */
+class Play {
+  readonly steps: Step[] = [];
+  readonly #ephemeral = new Map<string, number>();
+  readonly #advertised = new Map<string, Advertised>();
+  readonly #observed = new Map<string, Endpoint>();
+  readonly #rng: SeededRng;
+  readonly #caller: string;
+  readonly #callee: string;
+  readonly #app: AppProfile;
+  readonly #featureId: string;
+  readonly #feature: FeatureSpec;
+  readonly #deliveries: Delivery[] = [];
+
+  constructor(
+    readonly config: ScenarioConfig,
+    readonly net: Network,
+    readonly clock: FakeClock,
+    readonly check: CheckSpec,
+    readonly name: string,
+    index: number,
+  ) {
+    this.#rng = new SeededRng((config.seed * 7919 + index * 104729) >>> 0);
+    [this.#caller, this.#callee] = check.initiator === 'from' ? [check.from, check.to] : [check.to, check.from];
+    const hostApp = config.hosts[check.from]?.app;
+    const app = hostApp ? APPS[hostApp] : undefined;
+    const featureId = check.feature ?? app?.defaultFeature ?? 'hole-punch';
+    const probe = PROBES[featureId];
+    this.#app = probe ? probe.app : app!;
+    this.#featureId = featureId;
+    this.#feature = this.#app.features[featureId]!;
+  }
+
+  run(): CheckResult {
+    if (this.#featureId === 'classify') return this.#classify();
+    const outcome = this.#play();
+    let result: Outcome = outcome.ok ? 'works' : 'fails';
+    let reason = outcome.reason;
+    let decisive = outcome.ok ? this.#deliveries : outcome.delivery ? [outcome.delivery] : [];
+    if (!outcome.ok && this.#feature.fallback === 'relay') {
+      const relayed = this.#relay();
+      if (relayed.ok) {
+        result = 'relayed';
+        reason = `direct path failed (${outcome.reason}); ${relayed.reason}`;
+        decisive = relayed.deliveries;
+      }
+    }
+    if (result === 'fails' && outcome.delivery) reason += this.#insight(outcome.delivery);
+    const failedAt = result === 'fails' ? outcome.delivery?.drop?.node : undefined;
+    return this.#result(result, reason, decisive, failedAt);
+  }
+
+  #result(result: Outcome, reason: string, decisive: readonly Delivery[], failedAt?: string, classification?: Classification): CheckResult {
+    const c = this.check;
+    let pass = result === c.expect;
+    if (classification && c.classification) {
+      pass = pass && classification.mapping === c.classification.mapping && classification.filtering === c.classification.filtering;
+    }
+    return {
+      name: this.name, from: c.from, to: c.to, feature: this.#featureId, expect: c.expect, result, pass, reason,
+      hops: decisive.flatMap((d) => d.hops.map(hopView)),
+      steps: this.steps,
+      ...(failedAt ? { failedAt } : {}),
+      ...(classification ? { classification } : {}),
+    };
+  }
+
+  // ---- the story -------------------------------------------------------------------------
+
+  #play(): FlowOutcome {
+    const app = this.#app;
+    const feature = this.#feature;
+    const caller = this.#caller;
+    const callee = this.#callee;
+    this.#note(caller, `${caller} (${app.name}) starts "${feature.label}" with ${callee}: ${feature.description}`);
+    // 1. Both clients reach their server (presence, rendezvous).
+    const signalling = this.#server('signalling');
+    if (signalling) {
+      for (const h of [caller, callee]) {
+        const login = this.#tcpConnect(h, ep(signalling.address, app.login.port), signalling.id, app.login.label);
+        if (!login.ok) return { ok: false, reason: `${h} cannot reach the server: ${login.reason}`, ...(login.delivery ? { delivery: login.delivery } : {}) };
+        this.#observed.set(h, login.observed!);
+        this.#note(signalling.id, `${signalling.id} sees ${h} connecting from ${formatEndpoint(login.observed!)}`);
+        for (const port of feature.serverPorts ?? []) {
+          const r = this.#tcpConnect(h, ep(signalling.address, port), signalling.id, `TCP ${port} to the server`);
+          if (!r.ok) return { ok: false, reason: `${h} cannot reach the server on TCP ${port}: ${r.reason}`, ...(r.delivery ? { delivery: r.delivery } : {}) };
+        }
+      }
+    } else if (this.#app.discovery.includes('server-observed') || !PROBES[this.#featureId]) {
+      this.#note(caller, 'the scenario has no signalling server: peers exchange addresses out of band');
+    }
+    if (feature.flows.length === 0) {
+      return { ok: true, reason: `both ${caller} and ${callee} keep their outbound connection to the server, which carries ${feature.label}` };
+    }
+    // 2. Each side decides the addresses it advertises for the flows it receives on.
+    const ports = new Map<string, number>(); // `${host}|${flowIndex}` → listening port
+    const portOf = (h: string, i: number): number => {
+      const k = `${h}|${i}`;
+      let p = ports.get(k);
+      if (p === undefined) {
+        const spec = feature.flows[i]!.port;
+        const inUse = listeningPorts(this.net, h);
+        if (typeof spec === 'number') p = spec;
+        else if ('dynamic' in spec) p = this.#rng.int(spec.dynamic[0], spec.dynamic[1]);
+        else {
+          p = spec.firstFree[0];
+          while (inUse.has(`${feature.flows[i]!.proto}/${p}`) && p < spec.firstFree[1]) p++;
+          if (p !== spec.firstFree[0]) this.#note(h, `${h} already has a session on ${feature.flows[i]!.proto.toUpperCase()} ${spec.firstFree[0]}${p - 1 > spec.firstFree[0] ? `–${p - 1}` : ''}, so it listens on ${p}`);
+        }
+        inUse.add(`${feature.flows[i]!.proto}/${p}`);
+        ports.set(k, p);
+      }
+      return p;
+    };
+    const receivers = (f: FlowSpec): string[] =>
+      f.opener === 'caller' ? [callee] : f.opener === 'callee' ? [caller] : [caller, callee];
+    // view.get(`${viewer}|${i}`): where `viewer` sends flow i (the peer's endpoint as the viewer knows it).
+    const view = new Map<string, Endpoint>();
+    for (const [i, f] of feature.flows.entries()) {
+      for (const h of receivers(f)) {
+        const peer = h === caller ? callee : caller;
+        const adv = this.#advertise(h, peer, f, portOf(h, i));
+        view.set(`${peer}|${i}`, adv.endpoint);
+      }
+    }
+    this.#note(caller, `addresses are exchanged through ${signalling ? signalling.id : 'the rendezvous'}: ${[...view.entries()].map(([k, e]) => {
+      const [viewer, i] = k.split('|');
+      return `${viewer} will use ${formatEndpoint(e)} for ${feature.flows[Number(i)]!.label}`;
+    }).join('; ')}`);
+    // 3. The flows, in order.
+    for (const [i, f] of feature.flows.entries()) {
+      const r = this.#flow(f, i, portOf, view);
+      if (!r.ok) return r;
+    }
+    return { ok: true, reason: `every flow of ${feature.label} got through both ways (${feature.flows.map((f) => f.label).join(', ')})` };
+  }
+
+  #flow(f: FlowSpec, i: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+    const caller = this.#caller;
+    const callee = this.#callee;
+    const one = (from: string, to: string): FlowOutcome => {
+      const target = view.get(`${from}|${i}`)!;
+      const listen = portOf(to, i);
+      if (f.proto === 'tcp') {
+        const payload = f.carries ? this.#describeMedia(from, i, portOf, f.carries) : undefined;
+        const reply = f.carries ? this.#describeMedia(to, i, portOf, f.carries) : undefined;
+        const r = this.#tcpConnect(from, target, to, f.label, listen, payload, reply);
+        if (r.ok && f.carries && r.payloadArrived !== undefined) this.#learnMedia(to, from, i, r.payloadArrived, f.carries, view);
+        if (r.ok && f.carries && r.replyPayload !== undefined) this.#learnMedia(from, to, i, r.replyPayload, f.carries, view);
+        return r;
+      }
+      return this.#udpExchange(f, i, from, to, target, listen, portOf, view);
+    };
+    switch (f.opener) {
+      case 'caller':
+        return one(caller, callee);
+      case 'callee':
+        return one(callee, caller);
+      case 'either': {
+        const a = one(caller, callee);
+        if (a.ok) return a;
+        this.#note(callee, `${f.label}: the connection from ${caller} failed, so ${callee} tries the other way`);
+        const b = one(callee, caller);
+        if (b.ok) return b;
+        return { ok: false, reason: `${f.label} failed both ways: ${a.reason}; and ${b.reason}`, ...(b.delivery ? { delivery: b.delivery } : {}) };
+      }
+      case 'both': {
+        if (f.proto === 'tcp') {
+          const a = one(caller, callee);
+          if (!a.ok) return a;
+          return one(callee, caller);
+        }
+        return this.#udpStreams(f, i, portOf, view);
+      }
+    }
+  }
+
+  /** UDP request/response (e.g. a SIP INVITE and its 200 OK). */
+  #udpExchange(f: FlowSpec, i: number, from: string, to: string, target: Endpoint, listen: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+    const src = f.symmetric ? portOf(from, i) : this.#nextPort(from);
+    const payload = f.carries ? this.#describeMedia(from, i, portOf, f.carries) : undefined;
+    const d = this.#send(from, { proto: 'udp', src: ep(this.#host(from).ip, src), dst: target, ...(payload ? { payload } : {}) }, f.label);
+    const arrived = this.#arrived(d, to, listen);
+    if (!arrived.ok) return { ok: false, reason: `${f.label} from ${from} to ${formatEndpoint(target)}: ${arrived.reason}`, delivery: d };
+    if (f.carries && d.packet.payload) this.#learnMedia(to, from, i, d.packet.payload, f.carries, view);
+    const replyPayload = f.carries ? this.#describeMedia(to, i, portOf, f.carries) : undefined;
+    const back = this.#send(to, { proto: 'udp', src: ep(this.#host(to).ip, listen), dst: d.packet.src, ...(replyPayload ? { payload: replyPayload } : {}) }, `${f.label} (reply)`);
+    const ok = this.#arrived(back, from, src);
+    if (!ok.ok) return { ok: false, reason: `${f.label} reply from ${to} to ${formatEndpoint(d.packet.src)}: ${ok.reason}`, delivery: back };
+    if (f.carries && back.packet.payload) this.#learnMedia(from, to, i, back.packet.payload, f.carries, view);
+    return { ok: true, reason: '' };
+  }
+
+  /** Two UDP streams, one each way, played in rounds until they settle. */
+  #udpStreams(f: FlowSpec, i: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+    const sides = [this.#caller, this.#callee] as const;
+    const srcPort = new Map<string, number>();
+    for (const h of sides) srcPort.set(h, f.symmetric ? portOf(h, i) : this.#nextPort(h));
+    const target = new Map<string, Endpoint>(sides.map((h) => [h, view.get(`${h}|${i}`)!]));
+    let last: Record<string, FlowOutcome> = {};
+    const rounds = 3;
+    for (let round = 1; round <= rounds; round++) {
+      last = {};
+      for (const from of sides) {
+        const to = from === this.#caller ? this.#callee : this.#caller;
+        const dst = target.get(from)!;
+        const d = this.#send(from, { proto: 'udp', src: ep(this.#host(from).ip, srcPort.get(from)!), dst }, `${f.label} round ${round}`);
+        const arrived = this.#arrived(d, to, portOf(to, i));
+        last[from] = arrived.ok ? { ok: true, reason: '', delivery: d } : { ok: false, reason: `${f.label} from ${from} to ${formatEndpoint(dst)}: ${arrived.reason}`, delivery: d };
+        if (arrived.ok && this.#app.iceLike && f.symmetric) {
+          const seen = d.packet.src;
+          const known = target.get(to)!;
+          if (seen.ip !== known.ip || seen.port !== known.port) {
+            this.#note(to, `${to} received from ${formatEndpoint(seen)}, not the advertised ${formatEndpoint(known)}: it answers the observed address (peer-reflexive)`);
+            target.set(to, seen);
+          }
+        }
+      }
+      if (sides.every((h) => last[h]!.ok)) {
+        if (round > 1) this.#note(this.#caller, `${f.label}: both directions got through in round ${round} (the first packets opened the NATs on the way out)`);
+        return { ok: true, reason: '' };
+      }
+    }
+    const failed = sides.map((h) => last[h]!).find((r) => !r.ok)!;
+    return { ok: false, reason: `${failed.reason} (still failing after ${rounds} rounds)`, ...(failed.delivery ? { delivery: failed.delivery } : {}) };
+  }
+
+  /** Why an advertised address did not lead back: the teaching sentence appended to a failure. */
+  #insight(d: Delivery): string {
+    const target = d.hops[0]?.before.dst;
+    const code = d.drop?.code;
+    if (!target) return '';
+    for (const [key, adv] of this.#advertised) {
+      if (adv.endpoint.ip !== target.ip || adv.endpoint.port !== target.port) continue;
+      const owner = key.split('|')[0]!;
+      const rid = this.#routerOf(owner);
+      const host = this.#host(owner);
+      if (adv.endpoint.ip === host.ip && rid && this.net.router(rid).natEnabled) {
+        return `. ${owner} advertised its private address ${formatIPv4(host.ip)}, which means nothing outside ${rid}'s LAN: ${rid} is a NAT and ${owner} had no way (${this.#app.discovery.join(', ')}) to learn its translated address`;
+      }
+      if (rid && adv.how.startsWith('external address and mapping from UPnP')) {
+        const path = this.net.pathToInternet(owner);
+        const outer = path.slice(1).filter((r) => r.natEnabled);
+        if (outer.length > 0) {
+          const top = path[path.length - 1]!;
+          return `. ${owner} advertised ${formatEndpoint(adv.endpoint)}, the external address its UPnP gateway ${rid} reported — but ${rid} is itself behind ${outer.map((r) => r.id).join(' and ')}: from the Internet only ${top.wanAddress} leads there, and UPnP reached only ${rid}, so no mapping exists at ${outer.map((r) => r.id).join(' or ')}`;
+        }
+      }
+      if (code === 'filtered' || code === 'no-mapping') {
+        return `. ${owner} advertised ${formatEndpoint(adv.endpoint)} (${adv.how}), but nothing at ${d.drop!.node} admits unsolicited traffic to it from this sender`;
+      }
+    }
+    return '';
+  }
+
+  // ---- addresses ---------------------------------------------------------------------------
+
+  #advertise(h: string, peer: string, f: FlowSpec, port: number): Advertised {
+    const key = `${h}|${f.proto}|${port}`;
+    const cached = this.#advertised.get(key);
+    if (cached) return cached;
+    const adv = this.#discover(h, peer, f, port);
+    this.#advertised.set(key, adv);
+    this.#note(h, `${h} advertises ${formatEndpoint(adv.endpoint)} for ${f.label} (${adv.how})`);
+    return adv;
+  }
+
+  #discover(h: string, peer: string, f: FlowSpec, port: number): Advertised {
+    const host = this.#host(h);
+    const local: Advertised = { endpoint: ep(host.ip, port), how: `its own address` };
+    for (const method of this.#app.discovery as Discovery[]) {
+      if (method === 'local') return local;
+      if (method === 'upnp') {
+        const rid = this.#routerOf(h);
+        const spec = rid ? this.config.routers[rid] : undefined;
+        if (!rid || !spec?.services.upnp) {
+          if (rid) this.#note(h, `${h} finds no UPnP gateway: ${rid} does not offer UPnP`);
+          continue;
+        }
+        const router = this.net.router(rid);
+        if (this.#app.sameGatewayDetection && this.#routerOf(peer) === rid) {
+          return { endpoint: ep(host.ip, port), how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address` };
+        }
+        const now = this.clock.now();
+        let extPort = port;
+        let r = router.forwards.add({ protocol: f.proto, externalPort: port, internalClient: host.address, internalPort: port, origin: 'upnp', description: `${this.#app.name} ${f.label}` }, now);
+        if (!r.ok) {
+          const free = router.forwards.findFreePort(f.proto, port + 1, host.address, now);
+          if (free !== undefined) {
+            this.#note(h, `${h}: AddPortMapping ${f.proto.toUpperCase()} ${port} on ${rid} refused (${r.conflict.message}); it asks for ${free} instead`);
+            extPort = free;
+            r = router.forwards.add({ protocol: f.proto, externalPort: free, internalClient: host.address, internalPort: port, origin: 'upnp', description: `${this.#app.name} ${f.label}` }, now);
+          }
+        }
+        if (!r.ok) {
+          this.#note(h, `${h}: UPnP AddPortMapping on ${rid} failed: ${r.conflict.message}`);
+          continue;
+        }
+        if (!router.natEnabled) {
+          return { endpoint: ep(host.ip, port), how: `its own address; UPnP opened ${f.proto.toUpperCase()} ${port} in ${rid}'s firewall` };
+        }
+        this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${router.wanAddress}; AddPortMapping ${f.proto.toUpperCase()} ${extPort} → ${host.address}:${port} succeeds`);
+        return { endpoint: { ip: parseIPv4(router.wanAddress), port: extPort }, how: `external address and mapping from UPnP on ${rid}` };
+      }
+      if (method === 'stun') {
+        const reflector = this.#server('reflector');
+        if (!reflector) continue;
+        const d = this.#send(h, { proto: f.proto === 'tcp' ? 'udp' : 'udp', src: ep(host.ip, port), dst: ep(reflector.address, 3478) }, `reflexive-address query from port ${port}`);
+        if (!d.delivered || d.to !== reflector.id) continue;
+        const seen = d.packet.src;
+        const back = this.#send(reflector.id, { proto: 'udp', src: ep(reflector.address, 3478), dst: seen }, `reflector answer: you are ${formatEndpoint(seen)}`);
+        if (!back.delivered || back.to !== h) continue;
+        return { endpoint: seen, how: `the address ${reflector.id} saw its query come from` };
+      }
+      if (method === 'server-observed') {
+        const o = this.#observed.get(h);
+        if (!o) continue;
+        return { endpoint: { ip: o.ip, port }, how: `the address the server saw it connect from, with its own port ${port}` };
+      }
+    }
+    return local;
+  }
+
+  #describeMedia(from: string, flowIndex: number, portOf: (h: string, i: number) => number, kind: 'sdp' | 'h245'): string {
+    const flows = this.#feature.flows;
+    const peer = from === this.#caller ? this.#callee : this.#caller;
+    const media: Array<{ label: string; ep: Endpoint }> = [];
+    for (let j = flowIndex + 1; j < flows.length; j++) {
+      const f = flows[j]!;
+      if (f.proto !== 'udp') continue;
+      const adv = this.#advertised.get(`${from}|${f.proto}|${portOf(from, j)}`);
+      media.push({ label: f.label, ep: adv?.endpoint ?? ep(this.#host(from).ip, portOf(from, j)) });
+    }
+    const self = this.#host(from);
+    if (kind === 'h245') {
+      return ['H.245 OpenLogicalChannel', ...media.map((m) => `mediaChannel=${formatEndpoint(m.ep)}`)].join('\r\n');
+    }
+    const ip = media[0] ? formatIPv4(media[0].ep.ip) : self.address;
+    return [
+      `INVITE sip:${peer}@natsim.invalid SIP/2.0`,
+      `Via: SIP/2.0/UDP ${self.address}`,
+      `Contact: <sip:${from}@${self.address}>`,
+      'Content-Type: application/sdp',
+      '',
+      'v=0',
+      `o=${from} 1 1 IN IP4 ${self.address}`,
+      `c=IN IP4 ${ip}`,
+      ...media.map((m) => `m=${/video/i.test(m.label) ? 'video' : 'audio'} ${m.ep.port} RTP/AVP 0`),
+    ].join('\r\n');
+  }
+
+  #learnMedia(viewer: string, sender: string, flowIndex: number, payload: string, kind: 'sdp' | 'h245', view: Map<string, Endpoint>): void {
+    const flows = this.#feature.flows;
+    const eps: Endpoint[] = [];
+    if (kind === 'h245') {
+      for (const m of payload.matchAll(/mediaChannel=(\d+\.\d+\.\d+\.\d+):(\d+)/g)) eps.push(ep(m[1]!, Number(m[2])));
+    } else {
+      const c = /c=IN IP4 (\d+\.\d+\.\d+\.\d+)/.exec(payload);
+      if (c) for (const m of payload.matchAll(/^m=\w+ (\d+)/gm)) eps.push(ep(c[1]!, Number(m[1])));
+    }
+    let k = 0;
+    for (let j = flowIndex + 1; j < flows.length && k < eps.length; j++) {
+      if (flows[j]!.proto !== 'udp') continue;
+      const before = view.get(`${viewer}|${j}`);
+      const now = eps[k++]!;
+      if (!before || before.ip !== now.ip || before.port !== now.port) {
+        this.#note(viewer, `${viewer} reads ${sender}'s ${flows[j]!.label} address from the ${kind === 'sdp' ? 'SDP' : 'H.245'} it received: ${formatEndpoint(now)}`);
+      }
+      view.set(`${viewer}|${j}`, now);
+    }
+  }
+
+  // ---- primitives --------------------------------------------------------------------------
+
+  #tcpConnect(from: string, target: Endpoint, to: string, label: string, listen = target.port, payload?: string, reply?: string):
+    FlowOutcome & { observed?: Endpoint; payloadArrived?: string; replyPayload?: string } {
+    const host = this.#host(from);
+    const src = ep(host.ip, this.#nextPort(from));
+    const syn = this.#send(from, { proto: 'tcp', src, dst: target, flags: TCP.SYN }, `${label}: SYN`);
+    const a = this.#arrived(syn, to, listen);
+    if (!a.ok) return { ok: false, reason: `${label}: ${from} → ${formatEndpoint(target)}: ${a.reason}`, delivery: syn };
+    const observed = syn.packet.src;
+    const toHost = this.#host(to);
+    const synAck = this.#send(to, { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.SYN | TCP.ACK }, `${label}: SYN-ACK`);
+    const b = this.#arrived(synAck, from, src.port);
+    if (!b.ok) return { ok: false, reason: `${label}: SYN-ACK from ${to} to ${formatEndpoint(observed)}: ${b.reason}`, delivery: synAck };
+    const ack = this.#send(from, { proto: 'tcp', src, dst: target, flags: TCP.ACK, ...(payload ? { payload } : {}) }, payload ? `${label}: data` : `${label}: ACK`);
+    const c = this.#arrived(ack, to, listen);
+    if (!c.ok) return { ok: false, reason: `${label}: ${from} → ${formatEndpoint(target)} (ACK): ${c.reason}`, delivery: ack };
+    let replyPayload: string | undefined;
+    if (reply !== undefined) {
+      const r = this.#send(to, { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.ACK, payload: reply }, `${label}: reply data`);
+      if (r.delivered && r.to === from) replyPayload = r.packet.payload;
+    }
+    return {
+      ok: true, reason: '', observed,
+      ...(ack.packet.payload !== undefined ? { payloadArrived: ack.packet.payload } : {}),
+      ...(replyPayload !== undefined ? { replyPayload } : {}),
+    };
+  }
+
+  #send(from: string, p: Packet, label: string): Delivery {
+    const d = this.net.send(from, p);
+    this.#deliveries.push(d);
+    const outcome = d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`;
+    this.steps.push({ actor: from, from, text: `${label}: ${formatEndpoint(p.src)} → ${formatEndpoint(p.dst)} — ${outcome}`, delivery: d });
+    return d;
+  }
+
+  #arrived(d: Delivery, to: string, port: number): { ok: boolean; reason: string } {
+    if (!d.delivered) return { ok: false, reason: d.drop!.message };
+    if (d.to !== to) return { ok: false, reason: `delivered to ${d.to} instead of ${to}: the advertised address ${formatEndpoint(d.packet.dst)} belongs to another host on that network` };
+    if (d.packet.dst.port !== port) return { ok: false, reason: `arrived at ${to} on port ${d.packet.dst.port}, where nothing listens (expected ${port})` };
+    return { ok: true, reason: '' };
+  }
+
+  #nextPort(h: string): number {
+    const n = this.#ephemeral.get(h) ?? 0;
+    this.#ephemeral.set(h, n + 1);
+    return EPHEMERAL_BASE + 1000 + n;
+  }
+
+  #note(actor: string, text: string): void {
+    this.steps.push({ actor, text });
+  }
+
+  #host(id: string): Host {
+    return this.net.host(id);
+  }
+
+  #routerOf(id: string): string | undefined {
+    return this.config.hosts[id]?.router ?? this.config.servers[id]?.router;
+  }
+
+  #server(role: 'signalling' | 'reflector' | 'relay'): { id: string; address: string } | undefined {
+    const e = Object.entries(this.config.servers).find(([, s]) => s.role === role);
+    return e ? { id: e[0], address: e[1].address } : undefined;
+  }
+
+  #relay(): { ok: boolean; reason: string; deliveries: Delivery[] } {
+    const relay = this.#server('relay') ?? this.#server('signalling');
+    if (!relay) return { ok: false, reason: 'no relay server', deliveries: [] };
+    const start = this.#deliveries.length;
+    for (const h of [this.#caller, this.#callee]) {
+      const r = this.#tcpConnect(h, ep(relay.address, 443), relay.id, `relay connection to ${relay.id}`);
+      if (!r.ok) return { ok: false, reason: r.reason, deliveries: [] };
+    }
+    this.#note(relay.id, `${relay.id} relays the media between ${this.#caller} and ${this.#callee} (both connected out to it)`);
+    return { ok: true, reason: `media relayed through ${relay.id} (${relay.address}), which both reached outbound`, deliveries: this.#deliveries.slice(start) };
+  }
+
+  // ---- RFC 5780-style behaviour discovery --------------------------------------------------
+
+  #classify(): CheckResult {
+    const h = this.#caller;
+    const reflectors = Object.entries(this.config.servers).filter(([, s]) => s.role === 'reflector');
+    const primary = reflectors.find(([id]) => id === this.check.to) ?? reflectors[0];
+    const alternate = reflectors.find((r) => r !== primary);
+    if (!primary || !alternate) {
+      return this.#result('fails', 'classify needs two reflector servers (a primary and an alternate address)', []);
+    }
+    const [r1, s1] = primary;
+    const [r2, s2] = alternate;
+    const host = this.#host(h);
+    const query = (port: number, rid: string, addr: string, rport: number, label: string): Endpoint | undefined => {
+      const d = this.#send(h, { proto: 'udp', src: ep(host.ip, port), dst: ep(addr, rport) }, label);
+      if (!d.delivered || d.to !== rid) return undefined;
+      const back = this.#send(rid, { proto: 'udp', src: ep(addr, rport), dst: d.packet.src }, `${rid} answers: mapped address ${formatEndpoint(d.packet.src)}`);
+      return back.delivered && back.to === h ? d.packet.src : undefined;
+    };
+    const p = 50000;
+    const x1 = query(p, r1, s1.address, 3478, 'mapping test I (primary address, primary port)');
+    if (!x1) return this.#result('fails', `UDP to ${r1} is blocked: no answer to test I`, this.#deliveries.slice(-2), this.#deliveries.at(-1)?.drop?.node);
+    const x2 = query(p, r2, s2.address, 3478, 'mapping test II (alternate address, primary port)');
+    const x3 = query(p, r2, s2.address, 3479, 'mapping test III (alternate address, alternate port)');
+    if (!x2 || !x3) return this.#result('fails', 'no answer to mapping tests II/III', this.#deliveries.slice(-2));
+    const same = (a: Endpoint, b: Endpoint): boolean => a.ip === b.ip && a.port === b.port;
+    const mapping: Classification['mapping'] = same(x1, x2) ? 'endpoint-independent' : same(x2, x3) ? 'address-dependent' : 'address-and-port-dependent';
+    this.#note(h, `mapping: test I ${formatEndpoint(x1)}, test II ${formatEndpoint(x2)}, test III ${formatEndpoint(x3)} ⇒ ${mapping}`);
+    // Filtering tests on a fresh mapping.
+    const q = 50100;
+    const y = query(q, r1, s1.address, 3478, 'filtering test I (binding)');
+    if (!y) return this.#result('fails', 'no answer to filtering test I', this.#deliveries.slice(-2));
+    const t2 = this.#send(r2, { proto: 'udp', src: ep(s2.address, 3479), dst: y }, 'filtering test II: answer from the alternate address and port');
+    const t3 = this.#send(r1, { proto: 'udp', src: ep(s1.address, 3479), dst: y }, 'filtering test III: answer from the primary address, alternate port');
+    const filtering: Classification['filtering'] = t2.delivered && t2.to === h ? 'endpoint-independent' : t3.delivered && t3.to === h ? 'address-dependent' : 'address-and-port-dependent';
+    this.#note(h, `filtering: test II ${t2.delivered ? 'answered' : 'no answer'}, test III ${t3.delivered ? 'answered' : 'no answer'} ⇒ ${filtering}`);
+    const classification: Classification = { mapping, filtering };
+    const expected = this.check.classification;
+    const reason = `classified as ${mapping} mapping, ${filtering} filtering${expected && (expected.mapping !== mapping || expected.filtering !== filtering) ? ` (expected ${expected.mapping} mapping, ${expected.filtering} filtering)` : ''}`;
+    return this.#result('works', reason, this.#deliveries, undefined, classification);
+  }
+}
+
+function hopView(h: Hop): HopView {
+  return { node: h.node, action: h.action, code: h.code, message: h.message };
+}
+
