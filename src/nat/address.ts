@@ -107,8 +107,9 @@ export function formatEndpoint(e: Endpoint): string {
 export function parseEndpoint(text: string): Endpoint {
   const colon = text.lastIndexOf(':');
   if (colon < 0) throw new AddressError(`not an endpoint (address:port): "${text}"`);
-  const port = Number(text.slice(colon + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  const portText = text.slice(colon + 1);
+  const port = Number(portText);
+  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
     throw new AddressError(`not an endpoint (address:port): "${text}"`);
   }
   return { ip: parseIPv4(text.slice(0, colon)), port };
@@ -126,6 +127,14 @@ export const RESERVED_PREFIXES: readonly Prefix[] = [
   '192.168.0.0/16', '192.175.48.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
   '224.0.0.0/4', '240.0.0.0/4',
 ].map(parsePrefix);
+
+/** Private-use (RFC 1918), carrier shared (RFC 6598), loopback and link-local ranges. */
+export const PRIVATE_PREFIXES: readonly Prefix[] = ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'].map(parsePrefix);
+
+/** True for addresses that are never routed on the Internet: RFC 1918, 100.64/10, loopback, link-local. */
+export function isPrivateAddress(ip: IPv4): boolean {
+  return PRIVATE_PREFIXES.some((p) => inPrefix(ip, p));
+}
 
 /** True for addresses in a reserved or shared range (private, CGN shared space, test nets …). */
 export function isReservedAddress(ip: IPv4): boolean {

@@ -74,13 +74,18 @@ export const sipAlg: Alg = {
     const sigFrom = `${inIp}:${original.src.port}`;
     const sigTo = `${exIp}:${translated.src.port}`;
     const rewritten = lines
-      .map((line) => line.split(sigFrom).join(sigTo).split(inIp).join(exIp))
+      .map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp))
       .join('\r\n');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in the SIP message`);
     return { packet: { ...translated, payload: rewritten }, notes };
   },
 };
+
+/** Matches `text` (an address or address:port) only where it is not part of a longer address. */
+function wholeAddress(text: string): RegExp {
+  return new RegExp(`(?<![\\d.])${text.replace(/\./g, '\\.')}(?![\\d])`, 'g');
+}
 
 function parseLoose(text: string): IPv4 | undefined {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);

@@ -265,10 +265,12 @@ export class NatTable {
       m.tcpState = TcpState.Closing;
       return;
     }
-    if (flags & TCP.SYN && !(flags & TCP.ACK)) {
-      if (m.tcpState !== TcpState.Established) {
+    if (flags & TCP.SYN) {
+      if (!(flags & TCP.ACK) && m.tcpState !== TcpState.Established) {
         m.tcpState = TcpState.Transitory;
         m.seen = outbound ? 1 : 2;
+      } else if (m.tcpState === TcpState.None) {
+        m.tcpState = TcpState.Transitory;
       }
       return;
     }
@@ -327,7 +329,6 @@ export class NatTable {
     const low = p.portRangePreservation && src.port < 1024;
     const lo = low ? 1 : 1024;
     const hi = low ? 1023 : 65535;
-    const step = p.portParity ? 2 : 1;
     const fits = (port: number): boolean => !p.portParity || (port & 1) === (src.port & 1);
     const inRange = src.port >= lo && src.port <= hi;
     if (p.portAssignment === 'preserve' && inRange && this.#portFree(proto, extIp, src.port, src.ip, now)) return src.port;
@@ -346,7 +347,7 @@ export class NatTable {
     }
     const span = hi - lo + 1;
     if (!fits(start)) start++;
-    for (let i = 0; i < span; i += step) {
+    for (let i = 0; i < span; i++) {
       const port = lo + ((start - lo + i) % span);
       if (!fits(port)) continue;
       if (this.#portFree(proto, extIp, port, src.ip, now)) {
@@ -375,7 +376,8 @@ export class NatTable {
     if (c <= 0) this.#perHost.delete(m.intIp);
     else this.#perHost.set(m.intIp, c);
     if (this.policy.portReuseDelay > 0) {
-      this.#freed.set(ik, { until: now + this.policy.portReuseDelay * 1000, intIp: m.intIp });
+      const freedAt = reason === 'expired' ? Math.min(now, m.expiresAt) : now;
+      this.#freed.set(ik, { until: freedAt + this.policy.portReuseDelay * 1000, intIp: m.intIp });
     }
     this.onRemove?.(m, reason);
   }

@@ -164,12 +164,12 @@ export class Router {
    * Changes the primary WAN address (e.g. the ISP renumbers the line). Existing dynamic mappings
    * on the old address stop working, as on a real router. The network re-indexes the router.
    */
-  setWanAddress(address: string): void {
+  setWanAddress(address: string, now = 0): void {
     const ip = parseIPv4(address);
     const old = this.#external[0]!;
     if (ip === old) return;
     this.#external[0] = ip;
-    this.nat?.clear(0);
+    this.nat?.clear(now);
     this.#emit({ type: 'wan-address', old });
   }
 
@@ -223,6 +223,7 @@ export class Router {
     } else {
       const nat = this.nat!;
       nat.expire(now);
+      this.forwards.expire(now);
       const proto = p.proto;
       const fwd = proto === 'icmp' ? undefined : this.forwards.matchOutbound(proto, p.src.ip, p.src.port, p.dst.ip, now);
       if (fwd) {
@@ -286,6 +287,8 @@ export class Router {
       return { ok: true, code: 'hairpin', packet: { ...p, src: { ip: ext, port: p.src.port }, dst: { ip: int, port: p.dst.port } } };
     }
     const nat = this.nat!;
+    nat.expire(now);
+    this.forwards.expire(now);
     let src: Endpoint;
     const fwdOut = p.proto === 'icmp' ? undefined : this.forwards.matchOutbound(p.proto, p.src.ip, p.src.port, p.dst.ip, now);
     if (fwdOut) src = { ip: this.#external[0]!, port: fwdOut.externalPort };
@@ -325,7 +328,7 @@ export class Router {
           ...(explain ? { note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}` } : {}),
         };
       }
-      const others = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.expiresAt > now);
+      const others = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.enabled && e.expiresAt > now && e.remoteHost !== '');
       if (others.length > 0) {
         return this.#drop('forward-remote-mismatch', explain, () =>
           `${this.id} forwards ${p.proto.toUpperCase()} ${p.dst.port} only for ${others.map((e) => e.remoteHost || 'any').join(', ')}, not ${formatIPv4(p.src.ip)}`);

@@ -71,6 +71,11 @@ export interface AppProfile {
   readonly sameGatewayDetection: boolean;
   /** Answers the address a packet really came from (peer-reflexive), like ICE. */
   readonly iceLike: boolean;
+  /**
+   * Ignores UPnP when the gateway reports a private external address (RFC 1918, 100.64/10 …),
+   * as libp2p and modern clients do: such a mapping cannot be reached from the Internet.
+   */
+  readonly rejectsReservedUpnpAddress?: boolean;
   readonly features: Readonly<Record<string, FeatureSpec>>;
   readonly defaultFeature: string;
 }
@@ -252,7 +257,7 @@ const probeApp = (id: string, description: string, discovery: Discovery[], iceLi
   app: {
     id, name: id, source: 'natsim probe', description,
     login: { proto: 'tcp', port: 443, label: 'rendezvous connection (TCP 443)' },
-    discovery, sameGatewayDetection: false, iceLike, defaultFeature: id,
+    discovery, sameGatewayDetection: false, iceLike, rejectsReservedUpnpAddress: true, defaultFeature: id,
     features: { [id]: { label: id, description, flows } },
   },
 });

@@ -4,7 +4,7 @@
  * advertised addresses (rewritten by ALGs where present), then every flow — and reports whether
  * each flow got through both ways, and if not, which hop dropped it and why.
  */
-import { ep, formatEndpoint, formatIPv4, parseIPv4, type Endpoint } from '../nat/address.js';
+import { ep, formatEndpoint, formatIPv4, isPrivateAddress, parseIPv4, type Endpoint } from '../nat/address.js';
 import { SeededRng, type FakeClock } from '../nat/clock.js';
 import type { Delivery, Host, Network } from '../nat/network.js';
 import { TCP, type Packet } from '../nat/packet.js';
@@ -397,6 +397,10 @@ class Play {
         const router = this.net.router(rid);
         if (this.#app.sameGatewayDetection && this.#routerOf(peer) === rid) {
           return { endpoint: ep(host.ip, port), how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address` };
+        }
+        if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && isPrivateAddress(parseIPv4(router.wanAddress))) {
+          this.#note(h, `${h}: its UPnP gateway ${rid} reports ${router.wanAddress}, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP`);
+          continue;
         }
         const now = this.clock.now();
         let extPort = port;
