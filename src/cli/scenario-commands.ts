@@ -45,6 +45,7 @@ export function registerScenarioCommands(program: Command): void {
       let ok = true;
       let passed = 0;
       let failed = 0;
+      let broken = 0;
       for (const file of await scenarioFiles(paths)) {
         let result;
         try {
@@ -52,6 +53,7 @@ export function registerScenarioCommands(program: Command): void {
         } catch (e) {
           reportError(e);
           ok = false;
+          broken++;
           continue;
         }
         passed += result.passed;
@@ -69,7 +71,7 @@ export function registerScenarioCommands(program: Command): void {
           }
         }
       }
-      if (!opts.json) console.log(`\n${passed} checks passed, ${failed} failed`);
+      if (!opts.json) console.log(`\n${passed} checks passed, ${failed} failed${broken ? `, ${broken} scenario file(s) could not be loaded` : ''}`);
       process.exitCode = ok ? 0 : 1;
     });
 

@@ -13,7 +13,14 @@ export type Discovery =
   /** The address the signalling server saw the client connect from, with the app's own port. */
   | 'server-observed'
   /** The host's own (possibly private) address. */
-  | 'local';
+  | 'local'
+  /**
+   * Through a Winsock-style proxy (ISA Server firewall client): the app connects a socket towards
+   * the party it will talk to (its SIP server when inviting, the inviter when invited) and
+   * advertises the local address the socket reports — the proxy's external address when that party
+   * is outside, its own internal address when inside. Listening sockets are opened on the proxy.
+   */
+  | 'proxy';
 
 /** Who opens a flow towards whom. */
 export type Opener =
@@ -91,7 +98,7 @@ const windowsMessenger: AppProfile = {
   source: '004 (Windows Messenger 5.0: Working With Firewalls and NATs)',
   description: 'IM/presence through a server; SIP sessions and media peer to peer; UPnP is its only traversal technique',
   login: { proto: 'tcp', port: 1863, label: 'IM/presence connection to the server' },
-  discovery: ['upnp', 'local'],
+  discovery: ['upnp', 'proxy', 'local'],
   sameGatewayDetection: true,
   iceLike: false,
   defaultFeature: 'av',

@@ -7,8 +7,8 @@ import { isIPv4, parsePrefix } from '../nat/address.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'an id of letters, digits, ".", "_" or "-"');
-const ipv4 = z.string().refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
-const prefix = z.string().refine((s) => {
+const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
+const prefix = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 prefix such as 192.168.1.0/24').refine((s) => {
   try {
     parsePrefix(s);
     return true;
@@ -78,6 +78,7 @@ export const servicesSchema = z.strictObject({
   upnp: z.boolean().default(false),
   natpmp: z.boolean().default(false).describe('named for later: not yet served'),
   pcp: z.boolean().default(false).describe('named for later: not yet served'),
+  proxy: z.boolean().default(false).describe('a Winsock-style proxy (ISA Server firewall client): clients behind it connect and listen through the router\'s external address'),
 });
 
 export const routerSchema = z.strictObject({
@@ -89,7 +90,7 @@ export const routerSchema = z.strictObject({
   firewall: firewallSchema.optional(),
   forwards: z.array(forwardSchema).default([]),
   algs: z.array(z.enum(['sip', 'h323'])).default([]),
-  services: servicesSchema.default({ upnp: false, natpmp: false, pcp: false }),
+  services: servicesSchema.default({ upnp: false, natpmp: false, pcp: false, proxy: false }),
   profile: z.string().default('miniupnpd').describe('router profile used by `natsim serve`'),
   wanUp: z.boolean().default(true),
   description: z.string().optional(),

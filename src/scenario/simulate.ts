@@ -194,12 +194,14 @@ class Play {
     const signalling = this.#server('signalling');
     if (signalling) {
       for (const h of [caller, callee]) {
-        const login = this.#tcpConnect(h, ep(signalling.address, app.login.port), signalling.id, app.login.label);
+        const address = this.#serverAddressFor(h, signalling.id);
+        if (address !== signalling.address) this.#note(h, `${h} reaches ${signalling.id} at its published address ${address}`);
+        const login = this.#tcpConnect(h, ep(address, app.login.port), signalling.id, app.login.label);
         if (!login.ok) return { ok: false, reason: `${h} cannot reach the server: ${login.reason}`, ...(login.delivery ? { delivery: login.delivery } : {}) };
         this.#observed.set(h, login.observed!);
         this.#note(signalling.id, `${signalling.id} sees ${h} connecting from ${formatEndpoint(login.observed!)}`);
         for (const port of feature.serverPorts ?? []) {
-          const r = this.#tcpConnect(h, ep(signalling.address, port), signalling.id, `TCP ${port} to the server`);
+          const r = this.#tcpConnect(h, ep(this.#serverAddressFor(h, signalling.id), port), signalling.id, `TCP ${port} to the server`);
           if (!r.ok) return { ok: false, reason: `${h} cannot reach the server on TCP ${port}: ${r.reason}`, ...(r.delivery ? { delivery: r.delivery } : {}) };
         }
       }
@@ -423,6 +425,25 @@ class Play {
         this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${router.wanAddress}; AddPortMapping ${f.proto.toUpperCase()} ${extPort} → ${host.address}:${port} succeeds`);
         return { endpoint: { ip: parseIPv4(router.wanAddress), port: extPort }, how: `external address and mapping from UPnP on ${rid}` };
       }
+      if (method === 'proxy') {
+        const rid = this.#routerOf(h);
+        const spec = rid ? this.config.routers[rid] : undefined;
+        if (!rid || !spec?.services.proxy) continue;
+        const router = this.net.router(rid);
+        // The socket is connected towards the SIP server when inviting, towards the inviter when invited.
+        const signalling = this.#server('signalling');
+        const towards = h === this.#caller ? signalling?.id : peer;
+        const towardsAddress = towards ? this.#host(towards).ip : undefined;
+        if (towardsAddress !== undefined && router.onLan(towardsAddress)) {
+          return { endpoint: ep(host.ip, port), how: `the local address its socket towards ${towards} reports: ${towards} is inside ${rid}'s LAN, so the proxy is not used and the address is internal` };
+        }
+        const now = this.clock.now();
+        const extPort = router.forwards.findFreePort(f.proto, port, host.address, now) ?? port;
+        const r = router.forwards.add({ protocol: f.proto, externalPort: extPort, internalClient: host.address, internalPort: port, origin: 'static', description: `proxy listener for ${h}` }, now);
+        if (!r.ok) continue;
+        this.#note(h, `${h}'s firewall client opens its listening ${f.proto.toUpperCase()} ${port} on the proxy ${rid} as ${router.wanAddress}:${extPort}`);
+        return { endpoint: ep(router.wanAddress, extPort), how: `the local address its socket towards ${towards ?? 'the peer'} reports through the proxy ${rid}` };
+      }
       if (method === 'stun') {
         const reflector = this.#server('reflector');
         if (!reflector) continue;
@@ -551,6 +572,13 @@ class Play {
 
   #routerOf(id: string): string | undefined {
     return this.config.hosts[id]?.router ?? this.config.servers[id]?.router;
+  }
+
+  /** A server behind a router is reached from outside its LAN at the router's (published) address. */
+  #serverAddressFor(client: string, server: string): string {
+    const s = this.config.servers[server]!;
+    if (!s.router || this.#routerOf(client) === s.router) return s.address;
+    return this.net.router(s.router).wanAddress;
   }
 
   #server(role: 'signalling' | 'reflector' | 'relay'): { id: string; address: string } | undefined {
