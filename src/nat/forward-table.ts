@@ -163,6 +163,7 @@ export class ForwardTable {
     internalClient: string,
     remoteHost = '',
     now = 0,
+    internalPort?: number,
   ): Conflict | undefined {
     if (this.#reserved.has(key(protocol, externalPort))) {
       return {
@@ -180,7 +181,8 @@ export class ForwardTable {
       };
     }
     const dyn = this.#probe?.dynamicHolder(protocol, externalPort, now);
-    if (dyn !== undefined) {
+    // The flow that already holds the port dynamically may turn it into a forward of its own.
+    if (dyn !== undefined && dyn !== `${internalClient}:${internalPort}`) {
       return {
         reason: 'held-by-dynamic-mapping',
         holder: dyn,
@@ -196,7 +198,7 @@ export class ForwardTable {
    */
   add(spec: ForwardSpec, now: number): AddResult {
     const remoteHost = spec.remoteHost ?? '';
-    const conflict = this.check(spec.protocol, spec.externalPort, spec.internalClient, remoteHost, now);
+    const conflict = this.check(spec.protocol, spec.externalPort, spec.internalClient, remoteHost, now, spec.internalPort);
     if (conflict) return { ok: false, conflict };
     const existing = this.find(spec.protocol, spec.externalPort, remoteHost);
     if (!existing && this.#order.length >= this.maxEntries) {

@@ -1,0 +1,146 @@
+/**
+ * Scenario benchmark: the time to play every shipped scenario, and a generated topology of
+ * 10,000 hosts behind 1,000 home NATs under 10 carrier NATs playing 100,000 flows (time and peak
+ * memory). Prints one JSON object on stdout; progress on stderr.
+ *
+ *   node --expose-gc --import tsx bench/scenarios.ts
+ */
+import os from 'node:os';
+import { ep, formatIPv4 } from '../src/nat/address.js';
+import type { Network } from '../src/nat/network.js';
+import { buildNetwork } from '../src/scenario/build.js';
+import { loadScenarioFile } from '../src/scenario/loader.js';
+import { scenarioSchema, type ScenarioConfig } from '../src/scenario/schema.js';
+import { runScenario } from '../src/scenario/simulate.js';
+import { scenarioFiles } from '../src/cli/scenario-commands.js';
+import { log, median, msSince, nowNs } from './lib.js';
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+async function shippedScenarios(): Promise<Record<string, unknown>> {
+  const files = await scenarioFiles(['scenarios']);
+  const configs = await Promise.all(files.map(async (f) => (await loadScenarioFile(f)).config));
+  let checks = 0;
+  const times: number[] = [];
+  for (let run = 0; run < 5; run++) {
+    const t0 = nowNs();
+    checks = 0;
+    for (const c of configs) checks += runScenario(c).checks.length;
+    times.push(msSince(t0));
+  }
+  const t0 = nowNs();
+  for (const f of files) runScenario((await loadScenarioFile(f)).config);
+  const withLoad = msSince(t0);
+  log(`shipped scenarios: ${files.length} files, ${checks} checks, median ${median(times).toFixed(1)} ms (with YAML load and validation: ${withLoad.toFixed(1)} ms)`);
+  return { files: files.length, checks, medianMs: round(median(times)), withLoadMs: round(withLoad), runsMs: times.map(round) };
+}
+
+/** 10 carrier NATs × 100 home NATs × 10 hosts, plus 100 servers on the Internet. */
+function generatedTopology(): ScenarioConfig {
+  const routers: Record<string, unknown> = {};
+  const hosts: Record<string, unknown> = {};
+  const servers: Record<string, unknown> = {};
+  for (let c = 0; c < 10; c++) {
+    routers[`cgn-${c}`] = { wan: `203.0.113.${c + 1}`, lan: `100.${64 + c}.0.0/16`, nat: { preset: 'cgnat', portQuota: 0 } };
+    for (let h = 0; h < 100; h++) {
+      const home = `home-${c}-${h}`;
+      const third = h;
+      routers[home] = { parent: `cgn-${c}`, wan: `100.${64 + c}.0.${h + 2}`, lan: `10.${c}.${third}.0/24`, nat: h % 4 === 3 ? 'symmetric' : 'port-restricted-cone' };
+      for (let i = 0; i < 10; i++) hosts[`h-${c}-${h}-${i}`] = { router: home, address: `10.${c}.${third}.${i + 10}` };
+    }
+  }
+  for (let s = 0; s < 100; s++) servers[`srv-${s}`] = { address: `198.51.100.${s + 1}`, role: 'relay' };
+  return scenarioSchema.parse({ name: 'generated 10k hosts', routers, hosts, servers, checks: [] });
+}
+
+function play(net: Network, hostIds: string[], flows: number): { delivered: number; dropped: number } {
+  let delivered = 0;
+  let dropped = 0;
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const half = flows / 2;
+  // Half the flows: client → server request and reply (two NAT layers each way).
+  for (let f = 0; f < half; f++) {
+    const id = hostIds[rnd(hostIds.length)]!;
+    const h = net.host(id);
+    const srv = ep(`198.51.100.${1 + rnd(100)}`, 3478);
+    const d = net.send(id, { proto: 'udp', src: ep(h.ip, 20000 + (f % 20000)), dst: srv }, { trace: false });
+    if (!d.delivered) {
+      dropped++;
+      continue;
+    }
+    const back = net.send(d.to!, { proto: 'udp', src: srv, dst: d.packet.src }, { trace: false });
+    if (back.delivered) delivered++;
+    else dropped++;
+  }
+  // The other half: peer-to-peer hole punching attempts between random hosts (reflexive addresses first).
+  for (let f = 0; f < half; f++) {
+    const a = hostIds[rnd(hostIds.length)]!;
+    const b = hostIds[rnd(hostIds.length)]!;
+    if (a === b) continue;
+    const ha = net.host(a);
+    const hb = net.host(b);
+    const refl = ep('198.51.100.1', 3478);
+    const ra = net.send(a, { proto: 'udp', src: ep(ha.ip, 40000), dst: refl }, { trace: false }).packet.src;
+    const rb = net.send(b, { proto: 'udp', src: ep(hb.ip, 40000), dst: refl }, { trace: false }).packet.src;
+    net.send(a, { proto: 'udp', src: ep(ha.ip, 40000), dst: rb }, { trace: false });
+    const d1 = net.send(b, { proto: 'udp', src: ep(hb.ip, 40000), dst: ra }, { trace: false });
+    const d2 = net.send(a, { proto: 'udp', src: ep(ha.ip, 40000), dst: rb }, { trace: false });
+    if (d1.delivered && d2.delivered) delivered++;
+    else dropped++;
+  }
+  return { delivered, dropped };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const shipped = await shippedScenarios();
+  gc?.();
+  const base = process.memoryUsage();
+  let peakRss = base.rss;
+  let peakHeap = base.heapUsed;
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  }, 5);
+  const t0 = nowNs();
+  const config = generatedTopology();
+  const { net } = buildNetwork(config);
+  const buildMs = msSince(t0);
+  const hostIds = Object.keys(config.hosts);
+  const t1 = nowNs();
+  const flows = 100_000;
+  const outcome = play(net, hostIds, flows);
+  const playMs = msSince(t1);
+  const m = process.memoryUsage();
+  peakRss = Math.max(peakRss, m.rss);
+  peakHeap = Math.max(peakHeap, m.heapUsed);
+  clearInterval(sampler);
+  const mappings = net.routers.reduce((n, r) => n + (r.nat?.size ?? 0), 0);
+  log(`generated: ${net.routers.length} routers, ${hostIds.length} hosts; build ${buildMs.toFixed(0)} ms; ${flows} flows in ${playMs.toFixed(0)} ms; ${mappings} live mappings; peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  const result = {
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    at: new Date().toISOString(),
+    shippedScenarios: shipped,
+    generated: {
+      carrierNats: 10, homeNats: 1000, hosts: hostIds.length, flows,
+      buildMs: round(buildMs), playMs: round(playMs), totalMs: round(buildMs + playMs),
+      flowsPerSec: Math.round(flows / (playMs / 1000)),
+      delivered: outcome.delivered, dropped: outcome.dropped, liveMappings: mappings,
+      peakHeapMiB: round(peakHeap / 2 ** 20), peakRssMiB: round(peakRss / 2 ** 20),
+      baselineHeapMiB: round(base.heapUsed / 2 ** 20),
+      example: `h-0-0-0 is ${formatIPv4(net.host('h-0-0-0').ip)} behind home-0-0 and cgn-0`,
+    },
+  };
+  console.log(JSON.stringify(result, null, 2));
+}
+
+await main();
