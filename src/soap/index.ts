@@ -1,0 +1,17 @@
+/**
+ * The UPnP IGD control and eventing layer (descriptions, SOAP actions, GENA), modelled on
+ * miniupnpd. Entry point: {@link createUpnpApp}.
+ */
+export { createUpnpApp, hostHeaderAcceptable, type UpnpApp, type UpnpAppOptions } from './app.js';
+export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
+export { UpnpError, UPNP_ERROR_DESCRIPTIONS, soapFaultBody, xmlEscape } from './errors.js';
+export { parseSoapActionHeader, parseSoapBody, soapEnvelope, decodeXmlText, type SoapBody, type SoapActionHeader } from './xml.js';
+export {
+  rootDescription, wanIpConnectionScpd, wanCommonInterfaceConfigScpd, layer3ForwardingScpd, deriveUdns, uuidFromSeed,
+  defaultDeviceInfo, type DeviceInfo, type DeviceUdns, type DescriptionConfig,
+} from './descriptions.js';
+export { GenaPublisher, httpDeliver, selectCallback, propertySet, type DeliverFn, type GenaService, type SubscriptionInfo } from './gena.js';
+export { ROUTER_PROFILES, DEFAULT_PROFILE, routerProfile, profilesMarkdownTable, type RouterProfile, type MappingRequest, type ProtocolCheck } from './profiles.js';
+export { parsePermissionRule, parsePermissionRules, isPermitted, type PermissionRule } from './permissions.js';
+export { UPNP_PATHS, DEFAULT_CONFIG_ID, DEFAULT_SERVER_STRING, EXTRA_UPNP_ERROR } from './soap-constants.js';
+export type { UpnpRouter, ClientInfo, UpnpEvent } from './types.js';

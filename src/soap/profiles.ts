@@ -1,0 +1,188 @@
+/**
+ * Router profiles: how a simulated IGD behaves, as data plus a few small hooks. `miniupnpd` (the
+ * default) reproduces miniupnpd 2.3.x built with `--igd2` (as OpenWrt and Debian ship it); the
+ * others reproduce vendor quirks seen in public issue trackers. SSDP-only quirks are carried here
+ * too so the gateway can hand them to the SSDP responder.
+ */
+import { UPNP_ERROR } from '../constants.js';
+import { DEFAULT_SERVER_STRING } from './soap-constants.js';
+
+/** How `NewProtocol` is checked. */
+export type ProtocolCheck =
+  /**
+   * miniupnpd itself (the default): "UDP" in any case is UDP, anything else is TCP, never an error.
+   * Clients rely on it: @achingbrain/nat-port-mapper deletes mappings with `NewProtocol` = "".
+   */
+  | 'miniupnpd'
+  /** TCP or UDP in any case; anything else is 402. */
+  | 'case-insensitive'
+  /** Exactly "TCP" or "UDP"; anything else (including lowercase) is 402. */
+  | 'exact';
+
+/** A mapping request as a profile hook sees it (after argument validation). */
+export interface MappingRequest {
+  readonly action: 'AddPortMapping' | 'AddAnyPortMapping';
+  /** The lease the client asked for, before IGDv2 clamping (0 = permanent / default). */
+  readonly requestedLease: number;
+  readonly externalPort: number;
+  readonly internalPort: number;
+  readonly protocol: 'tcp' | 'udp';
+  readonly internalClient: string;
+  readonly remoteHost: string;
+}
+
+/** SSDP behaviours (implemented by src/ssdp; same fields as its `SsdpQuirks`). */
+export interface ProfileSsdpQuirks {
+  /** Answer searches from a port other than 1900. */
+  readonly replyFromOtherPort: boolean;
+  /** Which searches are answered. */
+  readonly searchMode: 'both' | 'multicast-only' | 'unicast-only';
+  /** Answer `ssdp:all` with the root device's USNs only. */
+  readonly ssdpAllRootOnly: boolean;
+}
+
+/** A router profile. */
+export interface RouterProfile {
+  /** Table key, e.g. `miniupnpd`. */
+  readonly name: string;
+  /** One line for docs and `--help`. */
+  readonly summary: string;
+  /** IGD version advertised and served (overridable per app). */
+  readonly igdVersion: 1 | 2;
+  /**
+   * miniupnpd's `--strict` build (UPNP_STRICT): 32-bit wrapped counters, NewInternalClient and
+   * NewRemoteHost required, 720/721 from SetDefaultConnectionService. Off in distribution builds.
+   */
+  readonly strict: boolean;
+  /** Specific NewRemoteHost values are honoured (netfilter/pf builds). Off: 726 in strict builds, ignored otherwise. */
+  readonly supportRemoteHost: boolean;
+  /** How NewProtocol is validated. */
+  readonly protocolCheck: ProtocolCheck;
+  /** `disconnected`: the WAN always reads as down (status Disconnected, no address, adds fail with 501). */
+  readonly wan: 'live' | 'disconnected';
+  /**
+   * Only the actions of the addressed service and IGD version are accepted (else 401). miniupnpd
+   * dispatches on the action name alone, so e.g. AddAnyPortMapping works on an IGDv1 build.
+   */
+  readonly serviceActionCheck: boolean;
+  /** miniupnpd (IGDv2) serves IGDv1 descriptions to Microsoft user agents. */
+  readonly forceIgd1ForMicrosoft: boolean;
+  /** `SERVER` header of HTTP replies (and SSDP). */
+  readonly serverString: string;
+  /** SSDP quirks (applied by the SSDP layer). */
+  readonly ssdp: ProfileSsdpQuirks;
+  /**
+   * Vendor checks on AddPortMapping / AddAnyPortMapping after argument validation: return a UPnP
+   * error code to refuse the request.
+   */
+  readonly validateMapping?: (req: MappingRequest) => number | undefined;
+}
+
+const NO_SSDP_QUIRKS: ProfileSsdpQuirks = { replyFromOtherPort: false, searchMode: 'both', ssdpAllRootOnly: false };
+
+const MINIUPNPD: RouterProfile = {
+  name: 'miniupnpd',
+  summary: 'miniupnpd 2.3 (IGDv2, secure mode), the reference behaviour',
+  igdVersion: 2,
+  strict: false,
+  supportRemoteHost: true,
+  protocolCheck: 'miniupnpd',
+  wan: 'live',
+  serviceActionCheck: false,
+  forceIgd1ForMicrosoft: true,
+  serverString: DEFAULT_SERVER_STRING,
+  ssdp: NO_SSDP_QUIRKS,
+};
+
+/** Every built-in profile, by name. */
+export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
+  miniupnpd: MINIUPNPD,
+  'miniupnpd-igd1': {
+    ...MINIUPNPD,
+    name: 'miniupnpd-igd1',
+    summary: 'miniupnpd built without --igd2 (IGDv1: 718/714 instead of 606, lease 0 = permanent)',
+    igdVersion: 1,
+    forceIgd1ForMicrosoft: false,
+  },
+  'permanent-only': {
+    ...MINIUPNPD,
+    name: 'permanent-only',
+    summary: 'IGDv1 router that accepts only permanent mappings: any non-zero lease gets 725',
+    igdVersion: 1,
+    forceIgd1ForMicrosoft: false,
+    validateMapping: (r) => (r.requestedLease !== 0 ? UPNP_ERROR.OnlyPermanentLeasesSupported : undefined),
+  },
+  'lease-rejected': {
+    ...MINIUPNPD,
+    name: 'lease-rejected',
+    summary: 'IGDv1 router that answers 402 Invalid Args to any non-zero lease',
+    igdVersion: 1,
+    forceIgd1ForMicrosoft: false,
+    validateMapping: (r) => (r.requestedLease !== 0 ? UPNP_ERROR.InvalidArgs : undefined),
+  },
+  'lowercase-protocol-rejected': {
+    ...MINIUPNPD,
+    name: 'lowercase-protocol-rejected',
+    summary: 'NewProtocol must be exactly "TCP" or "UDP" ("tcp" gets 402; miniupnpd accepts any case)',
+    protocolCheck: 'exact',
+  },
+  'disconnected-wan': {
+    ...MINIUPNPD,
+    name: 'disconnected-wan',
+    summary: 'WAN reads as disconnected: status Disconnected, empty external address, AddPortMapping 501',
+    wan: 'disconnected',
+  },
+  'strict-miniupnpd': {
+    ...MINIUPNPD,
+    name: 'strict-miniupnpd',
+    summary: 'miniupnpd built with --strict: 32-bit counters, NewInternalClient/NewRemoteHost required',
+    strict: true,
+  },
+  'ssdp-other-port': {
+    ...MINIUPNPD,
+    name: 'ssdp-other-port',
+    summary: 'answers M-SEARCH from a port other than 1900',
+    ssdp: { ...NO_SSDP_QUIRKS, replyFromOtherPort: true },
+  },
+  'ssdp-multicast-only': {
+    ...MINIUPNPD,
+    name: 'ssdp-multicast-only',
+    summary: 'answers only multicast M-SEARCH (unicast searches are ignored)',
+    ssdp: { ...NO_SSDP_QUIRKS, searchMode: 'multicast-only' },
+  },
+  'ssdp-unicast-only': {
+    ...MINIUPNPD,
+    name: 'ssdp-unicast-only',
+    summary: 'answers only unicast M-SEARCH (multicast searches are ignored)',
+    ssdp: { ...NO_SSDP_QUIRKS, searchMode: 'unicast-only' },
+  },
+  'ssdp-all-root-only': {
+    ...MINIUPNPD,
+    name: 'ssdp-all-root-only',
+    summary: 'answers ssdp:all with the root device only',
+    ssdp: { ...NO_SSDP_QUIRKS, ssdpAllRootOnly: true },
+  },
+};
+
+/** The default profile. */
+export const DEFAULT_PROFILE: RouterProfile = MINIUPNPD;
+
+/** Looks a profile up by name; throws with the known names when absent. */
+export function routerProfile(name: string): RouterProfile {
+  const p = ROUTER_PROFILES[name];
+  if (!p) throw new Error(`unknown router profile "${name}" (known: ${Object.keys(ROUTER_PROFILES).join(', ')})`);
+  return p;
+}
+
+/** A markdown table of the profiles, for the README. */
+export function profilesMarkdownTable(profiles: Readonly<Record<string, RouterProfile>> = ROUTER_PROFILES): string {
+  const rows = Object.values(profiles).map((p) => {
+    const ssdp = [
+      p.ssdp.replyFromOtherPort ? 'reply from other port' : '',
+      p.ssdp.searchMode !== 'both' ? p.ssdp.searchMode : '',
+      p.ssdp.ssdpAllRootOnly ? 'ssdp:all → root only' : '',
+    ].filter(Boolean).join(', ') || '—';
+    return `| \`${p.name}\` | IGD:${p.igdVersion} | ${p.summary} | ${ssdp} |`;
+  });
+  return ['| profile | IGD | behaviour | SSDP quirks |', '|---|---|---|---|', ...rows].join('\n');
+}

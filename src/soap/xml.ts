@@ -1,0 +1,256 @@
+/**
+ * Safe SOAP parsing and reply envelopes.
+ *
+ * Parsing never throws. A body is refused (`ok: false`) when it is larger than the limit, carries a
+ * DOCTYPE or ENTITY declaration (no entity expansion at all: only the five predefined entities and
+ * numeric character references are decoded, by this module), nests deeper than
+ * {@link MAX_XML_DEPTH}, or is not well-formed XML. Namespace prefixes are ignored (`u:`, `m:` or
+ * none); the action's namespace is reported when it is declared.
+ *
+ * Like miniupnpd, the SOAPACTION header names the action; the body only supplies arguments.
+ * Like miniupnpd's lenient parser, a bare `&` (miniupnpc does not escape descriptions, so
+ * `upnpc -e "a & b"` sends one) is taken literally instead of failing the request.
+ */
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
+import { DEFAULT_BODY_LIMIT, MAX_XML_DEPTH } from './soap-constants.js';
+
+/** A parsed SOAPACTION header. */
+export interface SoapActionHeader {
+  /** The service type before `#`, echoed as the reply namespace (at most 255 characters). */
+  readonly serviceType: string;
+  /** The action name after `#`. */
+  readonly action: string;
+}
+
+/**
+ * Parses a SOAPACTION header value: `"urn:…:WANIPConnection:1#AddPortMapping"`, with or without
+ * double (or single) quotes. Undefined when there is no `#` (miniupnpd: 401 Invalid Action).
+ */
+export function parseSoapActionHeader(value: string | undefined): SoapActionHeader | undefined {
+  if (value === undefined) return undefined;
+  let v = value.trim();
+  if (v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'")))) {
+    v = v.slice(1, -1);
+  }
+  const hash = v.indexOf('#');
+  if (hash < 0) return undefined;
+  let action = v.slice(hash + 1);
+  if (action.endsWith('"')) action = action.slice(0, -1);
+  return { serviceType: v.slice(0, Math.min(hash, 255)), action };
+}
+
+/** A parsed SOAP request body. */
+export interface SoapBody {
+  /** Local name of the action element (`Body`'s first child), '' when there is none. */
+  readonly action: string;
+  /** Namespace URI of the action element, '' when undeclared. */
+  readonly serviceType: string;
+  /** Arguments by local name (first occurrence wins); empty elements give ''. */
+  readonly args: ReadonlyMap<string, string>;
+}
+
+/** Why a body was refused. */
+export type SoapBodyError = 'too-large' | 'doctype' | 'too-deep' | 'malformed';
+
+export type SoapBodyResult = { readonly ok: true; readonly body: SoapBody } | { readonly ok: false; readonly error: SoapBodyError; readonly message: string };
+
+export interface ParseSoapOptions {
+  /** Largest body in bytes (default {@link DEFAULT_BODY_LIMIT}). */
+  readonly maxBytes?: number;
+}
+
+type Node = Record<string, unknown>;
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: false,
+  htmlEntities: false,
+  trimValues: true,
+  preserveOrder: true,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  cdataPropName: '#cdata',
+  commentPropName: false,
+});
+
+/** An `&` that does not start a character or entity reference. */
+const BARE_AMPERSAND = /&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]*;)/g;
+
+/** Escapes bare ampersands outside CDATA sections. */
+function escapeBareAmpersands(text: string): string {
+  if (!text.includes('&')) return text;
+  return text
+    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_AMPERSAND, '&amp;')))
+    .join('');
+}
+
+const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Decodes the five predefined entities and numeric character references; leaves others as text. */
+export function decodeXmlText(text: string): string {
+  if (!text.includes('&')) return text;
+  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);/g, (whole, ref: string) => {
+    if (ref.startsWith('#')) {
+      const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      const valid = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+      return valid ? String.fromCodePoint(cp) : whole;
+    }
+    return PREDEFINED[ref] ?? whole;
+  });
+}
+
+/** Depth of element nesting, computed with a linear scan (guards the recursive parser). */
+function nestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let max = 0;
+  const tag = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>/g;
+  for (let m = tag.exec(text); m; m = tag.exec(text)) {
+    if (m[1] === '/') depth--;
+    else if (m[3] !== '/') {
+      depth++;
+      if (depth > max) {
+        max = depth;
+        if (max > limit) return max;
+      }
+    }
+  }
+  return max;
+}
+
+const localName = (qname: string): string => {
+  const i = qname.indexOf(':');
+  return i < 0 ? qname : qname.slice(i + 1);
+};
+
+const prefixOf = (qname: string): string => {
+  const i = qname.indexOf(':');
+  return i < 0 ? '' : qname.slice(0, i);
+};
+
+/** The element name of a preserveOrder node (its one key that is not `:@`). */
+function elementName(node: Node): string | undefined {
+  for (const k of Object.keys(node)) if (k !== ':@' && k !== '#text' && k !== '#cdata') return k;
+  return undefined;
+}
+
+function children(node: Node, name: string): Node[] {
+  const c = node[name];
+  return Array.isArray(c) ? (c as Node[]) : [];
+}
+
+function textOf(nodes: Node[]): string {
+  let out = '';
+  for (const n of nodes) {
+    if (typeof n['#text'] === 'string') out += decodeXmlText(n['#text']);
+    else if (Array.isArray(n['#cdata'])) {
+      for (const c of n['#cdata'] as Node[]) if (typeof c['#text'] === 'string') out += c['#text'];
+    }
+  }
+  return out;
+}
+
+function attrs(node: Node): Record<string, string> {
+  const a = node[':@'];
+  return a && typeof a === 'object' ? (a as Record<string, string>) : {};
+}
+
+/** Resolves `prefix` against the namespace declarations of `chain` (innermost last). */
+function resolveNs(prefix: string, chain: Node[]): string {
+  const key = prefix === '' ? '@_xmlns' : `@_xmlns:${prefix}`;
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const v = attrs(chain[i]!)[key];
+    if (typeof v === 'string') return decodeXmlText(v);
+  }
+  return '';
+}
+
+/** Collects leaf elements as name → text, first occurrence winning (miniupnpd's ParseNameValue). */
+function collectLeaves(nodes: Node[], out: Map<string, string>): void {
+  for (const n of nodes) {
+    const name = elementName(n);
+    if (name === undefined) continue;
+    const kids = children(n, name);
+    const hasElements = kids.some((k) => elementName(k) !== undefined);
+    if (hasElements) collectLeaves(kids, out);
+    else {
+      const ln = localName(name);
+      if (!out.has(ln)) out.set(ln, textOf(kids));
+    }
+  }
+}
+
+/**
+ * Parses a SOAP request body. Arguments are the child elements of the action element
+ * (`Envelope/Body/<action>`); without that structure, every leaf element of the document counts.
+ */
+export function parseSoapBody(text: string, options: ParseSoapOptions = {}): SoapBodyResult {
+  const max = options.maxBytes ?? DEFAULT_BODY_LIMIT;
+  if (Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
+  if (text.trim() === '') return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
+    return { ok: false, error: 'doctype', message: 'DOCTYPE/ENTITY declarations are refused' };
+  }
+  if (nestingDepth(text, MAX_XML_DEPTH) > MAX_XML_DEPTH) {
+    return { ok: false, error: 'too-deep', message: `elements nest deeper than ${MAX_XML_DEPTH}` };
+  }
+  text = escapeBareAmpersands(text);
+  let valid: ReturnType<typeof XMLValidator.validate>;
+  try {
+    valid = XMLValidator.validate(text);
+  } catch (e) {
+    return { ok: false, error: 'malformed', message: e instanceof Error ? e.message : String(e) };
+  }
+  if (valid !== true) return { ok: false, error: 'malformed', message: valid.err.msg };
+  let doc: Node[];
+  try {
+    doc = parser.parse(text) as Node[];
+  } catch (e) {
+    return { ok: false, error: 'malformed', message: e instanceof Error ? e.message : String(e) };
+  }
+  const args = new Map<string, string>();
+  const envelope = doc.find((n) => {
+    const name = elementName(n);
+    return name !== undefined && localName(name) === 'Envelope';
+  });
+  if (envelope) {
+    const envName = elementName(envelope)!;
+    const body = children(envelope, envName).find((n) => {
+      const name = elementName(n);
+      return name !== undefined && localName(name) === 'Body';
+    });
+    if (body) {
+      const bodyName = elementName(body)!;
+      const actionNode = children(body, bodyName).find((n) => elementName(n) !== undefined);
+      if (actionNode) {
+        const actionName = elementName(actionNode)!;
+        collectLeaves(children(actionNode, actionName), args);
+        return {
+          ok: true,
+          body: {
+            action: localName(actionName),
+            serviceType: resolveNs(prefixOf(actionName), [envelope, body, actionNode]),
+            args,
+          },
+        };
+      }
+      return { ok: true, body: { action: '', serviceType: '', args } };
+    }
+  }
+  collectLeaves(doc, args);
+  return { ok: true, body: { action: '', serviceType: '', args } };
+}
+
+/** Wraps an action response in miniupnpd's reply envelope (XML declaration, CRLFs included). */
+export function soapEnvelope(inner: string): string {
+  return (
+    '<?xml version="1.0"?>\r\n' +
+    `<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" s:encodingStyle="${SOAP_ENCODING}"><s:Body>` +
+    inner +
+    '</s:Body></s:Envelope>\r\n'
+  );
+}
