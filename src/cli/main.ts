@@ -1,5 +1,6 @@
 /** The natsim command line (commander). */
 import { Command } from 'commander';
+import { registerGatewayCommands } from './gateway-commands.js';
 import { registerScenarioCommands } from './scenario-commands.js';
 
 const program = new Command();
@@ -9,5 +10,6 @@ program
   .version('0.1.0');
 
 registerScenarioCommands(program);
+registerGatewayCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,4 @@
+/** The gateway: the model served as a UPnP IGD on real sockets. */
+export { startGateway, resolveListen, type GatewayHandle, type GatewayOptions, type GatewayEvents, type MappingView } from './start-gateway.js';
+export { OffsetClock } from './clock.js';
+export type { FaultInjection } from './faults.js';

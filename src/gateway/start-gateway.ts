@@ -1,0 +1,370 @@
+/**
+ * `startGateway()`: one router of the model served as a UPnP IGD on real sockets — the SOAP/GENA
+ * express app over HTTP and the SSDP responder over UDP — returned as a disposable handle with
+ * per-test controls (fault injection, reset, fake time) and typed events.
+ *
+ * ```ts
+ * await using gw = await startGateway({ scenario: 'scenarios/default.yaml' });
+ * // point a UPnP client at gw.descriptionUrl …
+ * expect(gw.listMappings()).toHaveLength(1);
+ * ```
+ */
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { formatIPv4, inPrefix, isIPv4, parseIPv4, type Prefix } from '../nat/address.js';
+import type { Clock } from '../nat/clock.js';
+import { SeededRng } from '../nat/clock.js';
+import { ForwardTable, type ForwardChange, type ForwardEntry } from '../nat/forward-table.js';
+import { Network } from '../nat/network.js';
+import { natPolicy, type NatPresetName } from '../nat/policy.js';
+import type { Router } from '../nat/router.js';
+import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
+import { loadScenarioFile } from '../scenario/loader.js';
+import type { ScenarioConfig } from '../scenario/schema.js';
+import { createUpnpApp, type UpnpApp } from '../soap/app.js';
+import { soapFaultBody } from '../soap/errors.js';
+import { httpDeliver } from '../soap/gena.js';
+import type { UpnpEvent } from '../soap/types.js';
+import { parseSoapActionHeader } from '../soap/xml.js';
+import { SsdpResponder } from '../ssdp/responder.js';
+import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '../ssdp/server.js';
+import { OffsetClock, isAdvanceable } from './clock.js';
+import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  /** A scenario file path or a loaded scenario; absent = a plain router from `nat`/`wan`/`lan`. */
+  readonly scenario?: string | ScenarioConfig;
+  /** Which router of the scenario to serve (default: the first offering UPnP, else the first). */
+  readonly router?: string;
+  /** Address or interface name to serve on (default 127.0.0.1). */
+  readonly listen?: string;
+  /** HTTP port (default 0: ephemeral). */
+  readonly httpPort?: number;
+  /** SSDP port (default 0: ephemeral; `natsim serve` uses 1900). */
+  readonly ssdpPort?: number;
+  /** Join the SSDP multicast group and send NOTIFYs (default: off on loopback, on elsewhere). */
+  readonly multicast?: boolean;
+  /** Time source (default: real time that `advance()` can push forward). */
+  readonly clock?: Clock;
+  /** Router profile name (default: the scenario router's `profile`, else `miniupnpd`). */
+  readonly profile?: string;
+  readonly igdVersion?: 1 | 2;
+  /** Secure mode (default true). */
+  readonly secureMode?: boolean;
+  /** miniupnpd.conf permission rules. */
+  readonly permissions?: readonly string[];
+  /** Report and map on a reserved WAN address (default true). */
+  readonly allowReservedWan?: boolean;
+  /** SSDP reply delay within MX: 'random' as real devices (default) or 'none' for tests. */
+  readonly mxDelay?: 'random' | 'none';
+  /** NOTIFY alive interval, ms. */
+  readonly notifyIntervalMs?: number;
+  /** Structured logger (pino fits). */
+  readonly logger?: SsdpLog;
+  /** Without a scenario: NAT preset (default port-restricted-cone), WAN address and LAN prefix. */
+  readonly nat?: NatPresetName;
+  readonly wan?: string;
+  readonly lan?: string;
+  /** Seed for the model's RNG (default: the scenario's). */
+  readonly seed?: number;
+}
+
+/** A mapping as the handle lists it. */
+export interface MappingView {
+  readonly protocol: 'TCP' | 'UDP';
+  readonly externalPort: number;
+  readonly internalClient: string;
+  readonly internalPort: number;
+  readonly remoteHost: string;
+  readonly description: string;
+  readonly enabled: boolean;
+  /** Remaining lease in seconds (0 = permanent). */
+  readonly leaseDuration: number;
+  readonly origin: ForwardEntry['origin'];
+}
+
+/** Events of a running gateway. */
+export interface GatewayEvents {
+  'ssdp-search': [Extract<SsdpEvent, { type: 'search' }>];
+  'soap-request': [Extract<UpnpEvent, { type: 'soap-request' }>];
+  fault: [Extract<UpnpEvent, { type: 'fault' }> | { type: 'fault'; action: string; code: number; description: string; injected: true; client: string }];
+  'mapping-added': [MappingView];
+  'mapping-removed': [MappingView];
+  'mapping-expired': [MappingView];
+  upnp: [UpnpEvent];
+}
+
+/** A running gateway. */
+export interface GatewayHandle extends AsyncDisposable {
+  /** `http://ADDR:PORT/rootDesc.xml` */
+  readonly descriptionUrl: string;
+  /** Where the SSDP responder listens. */
+  readonly ssdpAddress: { readonly address: string; readonly port: number };
+  /** The router's WAN address as the IGD reports it. */
+  readonly externalIp: string;
+  readonly routerId: string;
+  readonly profile: string;
+  readonly igdVersion: 1 | 2;
+  /** The model behind the gateway (the router's forward table is the mapping table). */
+  readonly network: Network;
+  readonly router: Router;
+  readonly clock: Clock;
+  readonly events: EventEmitter<GatewayEvents>;
+  /** The forward table (UPnP mappings, static forwards …) with remaining leases. */
+  listMappings(): MappingView[];
+  /** Injects faults for the next matching SOAP requests, e.g. `{ action: 'AddPortMapping', fault: 718 }`. */
+  use(...faults: FaultInjection[]): void;
+  /** Injected faults not yet used. */
+  pendingFaults(): FaultInjection[];
+  /** Throws when injected faults were not used. */
+  assertNoPendingFaults(): void;
+  /** Removes runtime mappings (UPnP/NAT-PMP/PCP/ALG) and injected faults. */
+  reset(): void;
+  /** Moves the clock forward and expires leases. */
+  advance(ms: number): void;
+  /** Stops serving: byebye, sockets closed. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const RUNTIME_ORIGINS = new Set<ForwardEntry['origin']>(['upnp', 'natpmp', 'pcp', 'alg']);
+
+/** Resolves an interface name or address to an IPv4 address and its prefix. */
+export function resolveListen(listen: string): { address: string; prefix: Prefix | undefined } {
+  const ifaces = os.networkInterfaces();
+  if (!isIPv4(listen)) {
+    const v4 = ifaces[listen]?.find((a) => a.family === 'IPv4');
+    if (!v4) throw new Error(`--listen: no interface "${listen}" with an IPv4 address (have: ${Object.keys(ifaces).join(', ')})`);
+    return { address: v4.address, prefix: { addr: parseIPv4(v4.address) & parseIPv4(v4.netmask) >>> 0, len: maskLen(v4.netmask) } };
+  }
+  for (const list of Object.values(ifaces)) {
+    const v4 = list?.find((a) => a.family === 'IPv4' && a.address === listen);
+    if (v4) return { address: listen, prefix: { addr: (parseIPv4(v4.address) & parseIPv4(v4.netmask)) >>> 0, len: maskLen(v4.netmask) } };
+  }
+  return { address: listen, prefix: undefined };
+}
+
+function maskLen(mask: string): number {
+  let n = parseIPv4(mask);
+  let len = 0;
+  while (n & 0x80000000) {
+    len++;
+    n = (n << 1) >>> 0;
+  }
+  return len;
+}
+
+const isLoopback = (address: string): boolean => address.startsWith('127.');
+
+/** Starts serving one router as a UPnP IGD. */
+export async function startGateway(options: GatewayOptions = {}): Promise<GatewayHandle> {
+  const listen = resolveListen(options.listen ?? '127.0.0.1');
+  const loopback = isLoopback(listen.address);
+  const clock = options.clock ?? new OffsetClock();
+  const config = typeof options.scenario === 'string' ? (await loadScenarioFile(options.scenario)).config : options.scenario;
+
+  // The model: the scenario's routers (or one plain router).
+  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });
+  let routerId: string;
+  let profileName = options.profile;
+  if (config) {
+    const ids = routerOrder(config);
+    routerId = options.router ?? ids.find((id) => config.routers[id]!.services.upnp) ?? ids[0] ?? '';
+    if (!config.routers[routerId]) {
+      throw new Error(`no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})`);
+    }
+    profileName ??= config.routers[routerId]!.profile;
+    for (const id of ids) {
+      const spec = config.routers[id]!;
+      // Serving on a real LAN: the served router's LAN is the interface's network.
+      const real = id === routerId && !loopback && listen.prefix && !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
+      net.addRouter(routerConfigFromSpec(id, spec, real && listen.prefix ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] } : {}));
+    }
+  } else {
+    routerId = options.router ?? 'gateway';
+    const lan = !loopback && listen.prefix ? `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}` : (options.lan ?? '192.168.1.0/24');
+    net.addRouter({
+      id: routerId, wan: options.wan ?? '203.0.113.1', lan,
+      ...(!loopback && listen.prefix ? { lanAddress: listen.address } : {}),
+      nat: natPolicy(options.nat ?? 'port-restricted-cone'),
+    });
+  }
+  const router = net.router(routerId);
+
+  const events = new EventEmitter<GatewayEvents>();
+  const faults = new FaultQueue();
+  const view = (e: ForwardEntry): MappingView => ({
+    protocol: e.protocol === 'tcp' ? 'TCP' : 'UDP',
+    externalPort: e.externalPort,
+    internalClient: e.internalClient,
+    internalPort: e.internalPort,
+    remoteHost: e.remoteHost,
+    description: e.description,
+    enabled: e.enabled,
+    leaseDuration: ForwardTable.remainingSeconds(e, clock.now()),
+    origin: e.origin,
+  });
+  const unsubscribe = router.forwards.onChange((c: ForwardChange) => {
+    if (c.type === 'added' || c.type === 'replaced') events.emit('mapping-added', view(c.entry));
+    else if (c.type === 'removed') events.emit('mapping-removed', view(c.entry));
+    else events.emit('mapping-expired', view(c.entry));
+  });
+
+  // HTTP: the IGD app behind a thin handler for injected faults.
+  let app: UpnpApp | undefined;
+  const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    router.expire(clock.now());
+    if (req.method === 'POST') {
+      const action = parseSoapActionHeader(header(req.headers['soapaction']))?.action;
+      const injected = action !== undefined ? faults.take(action) : undefined;
+      if (injected && action !== undefined) {
+        req.resume();
+        req.on('end', () => {
+          const answer = (): void => {
+            const f = faultCode(injected.fault);
+            if ('http' in f) {
+              res.writeHead(f.http, { Connection: 'close', 'Content-Length': '0' });
+              res.end();
+              return;
+            }
+            const body = soapFaultBody(f.code, f.description);
+            res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'text/xml; charset="utf-8"', Connection: 'close', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' });
+            res.end(body);
+            events.emit('fault', { type: 'fault', action, code: f.code, description: f.description, injected: true, client: req.socket.remoteAddress ?? '' });
+          };
+          if (injected.delayMs) setTimeout(answer, injected.delayMs).unref();
+          else answer();
+        });
+        return;
+      }
+    }
+    app!(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.httpPort ?? 0, listen.address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const httpPort = (server.address() as AddressInfo).port;
+  router.forwards.reservePort('tcp', httpPort);
+
+  app = createUpnpApp({
+    router, clock,
+    ...(profileName !== undefined ? { profile: profileName } : {}),
+    ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
+    ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
+    ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
+    ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
+    deliver: httpDeliver(),
+    onEvent: (e) => {
+      events.emit('upnp', e);
+      if (e.type === 'soap-request') events.emit('soap-request', e);
+      else if (e.type === 'fault') events.emit('fault', e);
+    },
+  });
+  const identity = app.upnp.identity;
+  const descriptionUrl = `http://${listen.address}:${httpPort}${identity.descriptionPath}`;
+
+  // SSDP.
+  const responder = new SsdpResponder(
+    {
+      rootUdn: identity.rootUdn, wanDeviceUdn: identity.wanDeviceUdn, wanConnectionDeviceUdn: identity.wanConnectionDeviceUdn,
+      igdVersion: identity.igdVersion, location: descriptionUrl, server: identity.server,
+      bootId: Math.floor(clock.now() / 1000) >>> 0, configId: identity.configId, maxAge: 1800,
+    },
+    {
+      mxDelay: options.mxDelay ?? 'random',
+      quirks: identity.ssdp,
+      ...(loopback ? {} : { lanPrefix: router.lanPrefix }),
+    },
+  );
+  let ssdp: SsdpServer;
+  try {
+    ssdp = await startSsdpServer({
+      responder, address: listen.address, port: options.ssdpPort ?? 0, multicast: options.multicast ?? !loopback,
+      ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
+      ...(options.logger ? { log: options.logger } : {}),
+      onEvent: (e) => {
+        if (e.type === 'search') events.emit('ssdp-search', e);
+      },
+    });
+  } catch (e) {
+    server.close();
+    app.close();
+    throw e;
+  }
+  router.forwards.reservePort('udp', ssdp.port);
+
+  // Leases run out in real time too.
+  const ticker = setInterval(() => router.expire(clock.now()), 1000);
+  ticker.unref();
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(ticker);
+      unsubscribe();
+      await ssdp.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      app!.close();
+    })();
+    return stopping;
+  };
+
+  const handle: GatewayHandle = {
+    descriptionUrl,
+    ssdpAddress: { address: listen.address, port: ssdp.port },
+    get externalIp() {
+      return router.wanAddress;
+    },
+    routerId,
+    profile: app.upnp.profile.name,
+    igdVersion: identity.igdVersion,
+    network: net,
+    router,
+    clock,
+    events,
+    listMappings: () => {
+      router.expire(clock.now());
+      return router.forwards.list().map(view);
+    },
+    use: (...f) => faults.add(...f),
+    pendingFaults: () => faults.pending(),
+    assertNoPendingFaults: () => {
+      const left = faults.pending();
+      if (left.length) {
+        throw new Error(`${left.length} injected fault(s) were never used: ${left.map((f) => `${f.action ?? 'any action'} → ${JSON.stringify(f.fault)}`).join('; ')}`);
+      }
+    },
+    reset: () => {
+      faults.clear();
+      for (const e of [...router.forwards.list()]) if (RUNTIME_ORIGINS.has(e.origin)) router.forwards.delete(e);
+      router.nat?.clear(clock.now());
+    },
+    advance: (ms) => {
+      if (!isAdvanceable(clock)) throw new Error('advance() needs a clock with advance(): pass a FakeClock or use the default clock');
+      clock.advance(ms);
+      router.expire(clock.now());
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+  return handle;
+}
+
+function prefixOf(text: string): Prefix {
+  const [a, l] = text.split('/');
+  const len = Number(l ?? 32);
+  return { addr: len === 0 ? 0 : (parseIPv4(a!) & (0xffffffff << (32 - len))) >>> 0, len };
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
