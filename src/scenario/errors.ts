@@ -50,5 +50,6 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
     }
   }
   if (best === undefined) return undefined;
-  return bestD <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+  // Close enough to be a typo, and not a rewrite of the whole (short) word.
+  return bestD <= Math.max(2, Math.floor(best.length / 3)) && bestD < Math.min(word.length, best.length) ? best : undefined;
 }

@@ -27,7 +27,7 @@ export function explainText(check: CheckResult): string {
   }
   if (check.result === 'fails' && check.failedAt) {
     lines.push('');
-    lines.push(`The decisive drop happened at ${check.failedAt}.`);
+    lines.push(check.failedAt === 'internet' ? 'The decisive drop happened on the Internet.' : `The decisive drop happened at ${check.failedAt}.`);
   }
   return lines.join('\n');
 }

@@ -111,8 +111,27 @@ function zodIssue(
       message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}${known.length ? `; expected one of: ${known.join(', ')}` : ''}`,
     };
   }
+  if (i.code === 'invalid_key') {
+    const key = String(i.path.at(-1));
+    return {
+      file, ...locate(i.path.slice(0, -1), key), path: path.join('.'),
+      message: `expected ${i.issues[0]?.message ?? 'a valid key'}, got ${JSON.stringify(key)}`,
+    };
+  }
+  if (i.code === 'invalid_union') {
+    const got = getIn(i.path);
+    if (got !== null && typeof got === 'object' && !Array.isArray(got)) {
+      // A mapping: report the mapping branch's own issue, at its full path.
+      const first = i.errors.find((b) => b.some((e) => e.path.length > 0 || e.code === 'unrecognized_keys'))?.[0];
+      if (first) return zodIssue({ ...first, path: [...i.path, ...first.path] } as z.core.$ZodIssue, file, locate, raw);
+    }
+  }
   let message = i.message;
-  if (i.code === 'invalid_value' && 'values' in i) {
+  if ((i.code === 'invalid_value' || i.code === 'invalid_union') && getIn(i.path) === undefined) {
+    message = i.code === 'invalid_value' && 'values' in i
+      ? `missing required one of ${(i.values as unknown[]).map((v) => `"${String(v)}"`).join(', ')}`
+      : 'missing required value';
+  } else if (i.code === 'invalid_value' && 'values' in i) {
     const got = getIn(i.path);
     const values = (i.values as unknown[]).map(String);
     const hint = typeof got === 'string' ? didYouMean(got, values) : undefined;
@@ -122,7 +141,7 @@ function zodIssue(
   } else if (i.code === 'invalid_type') {
     const got = getIn(i.path);
     message = got === undefined ? `missing required ${i.expected}` : `expected ${i.expected}, got ${describe(got)}`;
-  } else if (i.code === 'custom') {
+  } else if (i.code === 'custom' || i.code === 'invalid_format') {
     message = `expected ${i.message}, got ${JSON.stringify(getIn(i.path))}`;
   }
   return { file, ...locate(i.path), path: path.join('.'), message };
@@ -200,12 +219,27 @@ function checkReferences(c: ScenarioConfig): RefIssue[] {
     const hint = didYouMean(name, routers);
     out.push({ path, message: `no router "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; routers: ${routers.join(', ') || 'none'}` });
   };
-  const ids = [...Object.keys(c.routers), ...Object.keys(c.hosts), ...Object.keys(c.servers)];
-  const dup = ids.find((x, i) => ids.indexOf(x) !== i);
-  if (dup) out.push({ path: ['hosts', dup], message: `id "${dup}" is used twice (routers, hosts and servers share one namespace)` });
+  const seen = new Set<string>();
+  for (const kind of ['routers', 'hosts', 'servers'] as const) {
+    for (const id of Object.keys(c[kind])) {
+      if (seen.has(id)) out.push({ path: [kind], key: id, message: `id "${id}" is used twice (routers, hosts and servers share one namespace)` });
+      seen.add(id);
+    }
+  }
   for (const [rid, r] of Object.entries(c.routers)) {
     if (r.parent && r.parent !== 'internet' && !c.routers[r.parent]) unknownRouter(['routers', rid, 'parent'], r.parent);
     if (r.parent === rid) out.push({ path: ['routers', rid, 'parent'], message: 'a router cannot be its own parent' });
+    else {
+      const chain = [rid];
+      for (let p = r.parent; p && p !== 'internet' && c.routers[p]; p = c.routers[p]!.parent) {
+        if (p === rid) {
+          out.push({ path: ['routers', rid, 'parent'], message: `routers form a cycle: ${[...chain, rid].join(' → ')}` });
+          break;
+        }
+        if (chain.includes(p)) break;
+        chain.push(p);
+      }
+    }
     const lan = parsePrefix(r.lan);
     for (const [i, f] of r.forwards.entries()) {
       if (!inPrefix(parseIPv4(f.internal), lan)) out.push({ path: ['routers', rid, 'forwards', i, 'internal'], message: `${f.internal} is not in ${rid}'s LAN ${r.lan}` });
@@ -235,6 +269,8 @@ function checkReferences(c: ScenarioConfig): RefIssue[] {
   c.checks.forEach((k, i) => {
     for (const side of ['from', 'to'] as const) {
       const v = k[side];
+      // classify: "to" may name the primary reflector server
+      if (side === 'to' && k.feature === 'classify' && c.servers[v]?.role === 'reflector') continue;
       if (!c.hosts[v]) {
         const hint = didYouMean(v, Object.keys(c.hosts));
         out.push({ path: ['checks', i, side], message: `no host "${v}"${hint ? ` (did you mean "${hint}"?)` : ''}${nodes.has(v) ? ' (checks run between hosts, not routers or servers)' : ''}` });

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { isIPv4, parsePrefix } from '../nat/address.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
 
-const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/i, 'an id of letters, digits, ".", "_" or "-"');
+const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id of letters, digits, ".", "_" or "-"');
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
 const prefix = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 prefix such as 192.168.1.0/24').refine((s) => {
   try {
@@ -18,7 +18,10 @@ const prefix = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 
 }, 'an IPv4 prefix such as 192.168.1.0/24');
 const port = z.number().int().min(1).max(65535);
 /** A port or an inclusive range: 1503, "6891-6900". */
-const portSpec = z.union([port, z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or a range such as "6891-6900"')]);
+const portSpec = z.union([port, z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or a range such as "6891-6900"').refine((s) => {
+  const { from, to } = portRange(s);
+  return from >= 1 && to <= 65535 && from <= to;
+}, 'a port 1–65535 or a rising range such as "6891-6900"')]);
 const behavior = z.enum(['endpoint-independent', 'address-dependent', 'address-and-port-dependent']);
 const presetNames = Object.keys(NAT_PRESETS) as [NatPresetName, ...NatPresetName[]];
 

@@ -1,0 +1,162 @@
+/**
+ * The scenario side of the CLI, spawned as users run it: `node bin/natsim.js …`.
+ * Spawns run concurrently (each test uses its own `expect`).
+ */
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it, vi } from 'vitest';
+import { NAT_PRESETS } from '../../src/nat/policy.js';
+import { APPS, PROBES } from '../../src/scenario/apps.js';
+import { scenarioJsonSchema } from '../../src/scenario/schema.js';
+
+vi.setConfig({ testTimeout: 40_000 });
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BAD = 'test/scenario/fixtures/bad-unknown-key.yaml';
+const WRONG = 'test/scenario/fixtures/wrong-expectation.yaml';
+const WM04 = 'scenarios/wm-04-isp-nat.yaml';
+const CALL = 'alice calls bob (audio/video)';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI from the repository root; never rejects on a non-zero exit. */
+function natsim(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['bin/natsim.js', ...args], { cwd: ROOT, timeout: 25_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('natsim run', () => {
+  it('run scenarios/ --json: one JSON object per scenario, every check passes, exit 0', async ({ expect }) => {
+    const r = await natsim('run', 'scenarios/', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    const files = readdirSync(`${ROOT}scenarios`).filter((n) => /\.ya?ml$/.test(n)).sort();
+    expect(lines).toHaveLength(files.length);
+    const parsed = lines.map((l) => JSON.parse(l) as { scenario: string; file: string; checks: Array<{ name: string; pass: boolean; reason: string }>; passed: number; failed: number });
+    expect(parsed.map((p) => p.file)).toEqual(files.map((f) => `scenarios/${f}`));
+    for (const p of parsed) {
+      expect(p.failed, p.file).toBe(0);
+      expect(p.passed, p.file).toBe(p.checks.length);
+      expect(p.checks.filter((c) => !c.pass).map((c) => `${p.file}: ${c.name}: ${c.reason}`)).toEqual([]);
+    }
+  });
+
+  it('run on a fixture with a wrong expectation: exit 1, FAIL line with the reason', async ({ expect }) => {
+    const r = await natsim('run', WRONG);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe([
+      `wrong expectation fixture (${WRONG})`,
+      '  FAIL works   public to public (expected fails)',
+      '         every flow of tcp-connect got through both ways (direct TCP connect)',
+      '  PASS works   public to public (right) (expected works)',
+      '  1 passed, 1 failed',
+      '',
+      '1 checks passed, 1 failed',
+      '',
+    ].join('\n'));
+  });
+
+  it('run --json on the same fixture: exit 1 and pass:false in the JSON', async ({ expect }) => {
+    const r = await natsim('run', WRONG, '--json');
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout) as { checks: Array<{ pass: boolean; result: string; expect: string }>; passed: number; failed: number };
+    expect(json).toMatchObject({ passed: 1, failed: 1 });
+    expect(json.checks.map((c) => [c.expect, c.result, c.pass])).toEqual([['fails', 'works', false], ['works', 'works', true]]);
+  });
+
+  it('run on an invalid file: exit 1 and the located error on stderr', async ({ expect }) => {
+    const r = await natsim('run', BAD);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?)`);
+  });
+});
+
+describe.concurrent('natsim validate', () => {
+  it('a bad fixture: exit 1 with file:line:col: path: message on stderr', async ({ expect }) => {
+    const r = await natsim('validate', BAD);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, wanUp, description\n`);
+  });
+
+  it('good files: "<file>: ok" for each, exit 0', async ({ expect }) => {
+    const r = await natsim('validate', WM04, WRONG);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`${WM04}: ok\n${WRONG}: ok\n`);
+  });
+
+  it('a mix: reports every file and exits 1', async ({ expect }) => {
+    const r = await natsim('validate', WM04, BAD);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`${WM04}: ok\n`);
+    expect(r.stderr).toMatch(new RegExp(`^${BAD.replace(/[.]/g, '\\.')}:7:5: `));
+  });
+});
+
+describe.concurrent('natsim explain', () => {
+  it('--check: the text narrative of that check only', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--check', CALL);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`Check "${CALL}": alice → bob, av`);
+    expect(lines[1]).toBe('Result: FAILS (expected fails, as expected)');
+    expect(r.stdout).toContain('UPnP reached only home-a, so no mapping exists at isp-nat');
+    expect(r.stdout).toContain('The decisive drop happened on the Internet.');
+    expect(r.stdout.match(/^Check "/gm)).toHaveLength(1);
+  });
+
+  it('--format mermaid: a sequence diagram headed by the check name', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--check', CALL, '--format', 'mermaid');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe(`%% ${CALL}`);
+    expect(lines[1]).toBe('sequenceDiagram');
+    expect(lines).toContain('  participant isp_nat as isp-nat');
+    expect(lines.some((l) => /^ {2}bob-xinternet: UDP /.test(l))).toBe(true);
+  });
+
+  it('--check nope: exit 2 with the list of checks', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--check', 'nope');
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`error: no check "nope" in ${WM04}; checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance\n`);
+  });
+
+  it('--format dot: exit 2', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--format', 'dot');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('error: --format must be text or mermaid, not "dot"\n');
+  });
+});
+
+describe.concurrent('natsim presets and schema', () => {
+  it('presets lists every NAT preset, app (with its features) and probe', async ({ expect }) => {
+    const r = await natsim('presets');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const p of Object.values(NAT_PRESETS)) expect(lines).toContain(`  ${p.name.padEnd(22)} ${p.description}`);
+    for (const a of Object.values(APPS)) {
+      expect(lines).toContain(`  ${a.id.padEnd(22)} ${a.name}: ${a.description}`);
+      expect(lines).toContain(`  ${''.padEnd(22)} features: ${Object.keys(a.features).join(', ')} (default ${a.defaultFeature})`);
+    }
+    for (const p of Object.values(PROBES)) expect(lines).toContain(`  ${p.id.padEnd(22)} ${p.description}`);
+    expect(lines[0]).toBe('NAT presets:');
+  });
+
+  it('schema prints the JSON Schema', async ({ expect }) => {
+    const r = await natsim('schema');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(scenarioJsonSchema());
+    expect(r.stdout).toBe(`${JSON.stringify(scenarioJsonSchema(), null, 2)}\n`);
+  });
+});
