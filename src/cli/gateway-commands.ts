@@ -38,17 +38,36 @@ export function registerGatewayCommands(program: Command): void {
     .option('--json', 'print the ready line as JSON')
     .option('--verbose', 'log every SSDP and SOAP exchange (pino, to stderr)')
     .action(async (opts: ServeOptions) => {
+      let httpPort: number;
+      let ssdpPort: number;
+      try {
+        httpPort = port(opts.httpPort, '--http-port');
+        ssdpPort = port(opts.ssdpPort, '--ssdp-port');
+      } catch (e) {
+        // A usage error, as the other commands report them: one line, exit code 2.
+        console.error(`error: ${(e as Error).message}`);
+        process.exitCode = 2;
+        return;
+      }
       const log = opts.verbose ? pino({ level: 'debug' }, pino.destination(2)) : undefined;
-      const gw = await startGateway({
-        scenario: opts.scenario ?? DEFAULT_SCENARIO,
-        listen: opts.listen,
-        httpPort: port(opts.httpPort, '--http-port'),
-        ssdpPort: port(opts.ssdpPort, '--ssdp-port'),
-        ...(opts.router !== undefined ? { router: opts.router } : {}),
-        ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
-        ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-        ...(log ? { logger: log } : {}),
-      });
+      let gw: Awaited<ReturnType<typeof startGateway>>;
+      try {
+        gw = await startGateway({
+          scenario: opts.scenario ?? DEFAULT_SCENARIO,
+          listen: opts.listen,
+          httpPort,
+          ssdpPort,
+          ...(opts.router !== undefined ? { router: opts.router } : {}),
+          ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
+          ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+          ...(log ? { logger: log } : {}),
+        });
+      } catch (e) {
+        // Unknown router or profile, port in use, bad scenario: a message, not a stack trace.
+        console.error(`error: ${(e as Error).message}`);
+        process.exitCode = 1;
+        return;
+      }
       if (log) {
         gw.events.on('ssdp-search', (e) => log.debug({ st: e.st, from: `${e.from.address}:${e.from.port}`, via: e.via, answered: e.answered, ignored: e.ignored }, 'M-SEARCH'));
         gw.events.on('upnp', (e) => log.debug(e, e.type));

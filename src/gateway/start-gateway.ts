@@ -24,8 +24,10 @@ import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import { loadScenarioFile } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { createUpnpApp, type UpnpApp } from '../soap/app.js';
+import { isLoopbackIPv4 } from '../soap/control-context.js';
 import { soapFaultBody } from '../soap/errors.js';
-import { httpDeliver } from '../soap/gena.js';
+import { httpDeliver, normalizePeer } from '../soap/gena.js';
+import { defaultLoopbackClient } from '../soap/service.js';
 import type { UpnpEvent } from '../soap/types.js';
 import { parseSoapActionHeader } from '../soap/xml.js';
 import { SsdpResponder } from '../ssdp/responder.js';
@@ -125,8 +127,11 @@ export interface GatewayHandle extends AsyncDisposable {
   reset(): void;
   /** Moves the clock forward and expires leases. */
   advance(ms: number): void;
-  /** Stops serving: byebye, sockets closed. Safe to call twice. */
-  stop(): Promise<void>;
+  /**
+   * Stops serving: byebye, sockets closed. Safe to call twice. With `strict`, then rejects as
+   * {@link assertNoPendingFaults} would when injected faults were never used.
+   */
+  stop(options?: { readonly strict?: boolean }): Promise<void>;
 }
 
 const RUNTIME_ORIGINS = new Set<ForwardEntry['origin']>(['upnp', 'natpmp', 'pcp', 'alg']);
@@ -169,6 +174,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });
   let routerId: string;
   let profileName = options.profile;
+  let realLan: string | undefined;
   if (config) {
     const ids = routerOrder(config);
     routerId = options.router ?? ids.find((id) => config.routers[id]!.services.upnp) ?? ids[0] ?? '';
@@ -181,6 +187,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       // Serving on a real LAN: the served router's LAN is the interface's network.
       const real = id === routerId && !loopback && listen.prefix && !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
       net.addRouter(routerConfigFromSpec(id, spec, real && listen.prefix ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] } : {}));
+      if (real) realLan = id;
+    }
+    // The scenario's servers and hosts, so packets sent through `network` reach them (not on a
+    // router whose LAN was replaced by the real interface's: their addresses do not fit there).
+    for (const [id, h] of [...Object.entries(config.servers), ...Object.entries(config.hosts)]) {
+      if (h.router !== undefined && h.router === realLan) continue;
+      net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
     }
   } else {
     routerId = options.router ?? 'gateway';
@@ -214,12 +227,24 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   // HTTP: the IGD app behind a thin handler for injected faults.
   let app: UpnpApp | undefined;
-  const server = http.createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+  // A loopback requester stands for this LAN address, as in the app (src/soap/app.ts).
+  const loopbackAs = defaultLoopbackClient(router);
+  const server = http.createServer({
+    maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000,
+    // How often the timeouts above are enforced (Node's default, 30 s, lets idle sockets linger).
+    connectionsCheckingInterval: 1_000,
+  }, (req, res) => {
     router.expire(clock.now());
     if (req.method === 'POST') {
-      const action = parseSoapActionHeader(header(req.headers['soapaction']))?.action;
+      const soapAction = parseSoapActionHeader(header(req.headers['soapaction']));
+      const action = soapAction?.action;
       const injected = action !== undefined ? faults.take(action) : undefined;
-      if (injected && action !== undefined) {
+      if (injected && soapAction && action !== undefined) {
+        const peer = normalizePeer(req.socket.remoteAddress);
+        const client = peer === '::1' || isLoopbackIPv4(peer) ? loopbackAs : peer;
+        const request = { type: 'soap-request', action, serviceType: soapAction.serviceType, client, peer } as const;
+        events.emit('upnp', request);
+        events.emit('soap-request', request);
         req.resume();
         req.on('end', () => {
           const answer = (): void => {
@@ -232,7 +257,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
             const body = soapFaultBody(f.code, f.description);
             res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'text/xml; charset="utf-8"', Connection: 'close', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' });
             res.end(body);
-            events.emit('fault', { type: 'fault', action, code: f.code, description: f.description, injected: true, client: req.socket.remoteAddress ?? '' });
+            const fault = { type: 'fault', action, code: f.code, description: f.description, injected: true, client } as const;
+            events.emit('upnp', fault);
+            events.emit('fault', fault);
           };
           if (injected.delayMs) setTimeout(answer, injected.delayMs).unref();
           else answer();
@@ -252,20 +279,26 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const httpPort = (server.address() as AddressInfo).port;
   router.forwards.reservePort('tcp', httpPort);
 
-  app = createUpnpApp({
-    router, clock,
-    ...(profileName !== undefined ? { profile: profileName } : {}),
-    ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
-    ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
-    ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
-    ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
-    deliver: httpDeliver(),
-    onEvent: (e) => {
-      events.emit('upnp', e);
-      if (e.type === 'soap-request') events.emit('soap-request', e);
-      else if (e.type === 'fault') events.emit('fault', e);
-    },
-  });
+  try {
+    app = createUpnpApp({
+      router, clock,
+      ...(profileName !== undefined ? { profile: profileName } : {}),
+      ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
+      ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
+      ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
+      ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
+      deliver: httpDeliver(),
+      onEvent: (e) => {
+        events.emit('upnp', e);
+        if (e.type === 'soap-request') events.emit('soap-request', e);
+        else if (e.type === 'fault') events.emit('fault', e);
+      },
+    });
+  } catch (e) {
+    // e.g. an unknown profile: do not leave the HTTP port open.
+    server.close();
+    throw e;
+  }
   const identity = app.upnp.identity;
   const descriptionUrl = `http://${listen.address}:${httpPort}${identity.descriptionPath}`;
 
@@ -304,7 +337,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   ticker.unref();
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const stop = (stopOptions?: { readonly strict?: boolean }): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(ticker);
       unsubscribe();
@@ -315,7 +348,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       });
       app!.close();
     })();
-    return stopping;
+    return stopOptions?.strict ? stopping.then(() => assertNoPendingFaults()) : stopping;
+  };
+  const assertNoPendingFaults = (): void => {
+    const left = faults.pending();
+    if (left.length) {
+      throw new Error(`${left.length} injected fault(s) were never used: ${left.map((f) => `${f.action ?? 'any action'} → ${JSON.stringify(f.fault)}`).join('; ')}`);
+    }
   };
 
   const handle: GatewayHandle = {
@@ -337,12 +376,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
     use: (...f) => faults.add(...f),
     pendingFaults: () => faults.pending(),
-    assertNoPendingFaults: () => {
-      const left = faults.pending();
-      if (left.length) {
-        throw new Error(`${left.length} injected fault(s) were never used: ${left.map((f) => `${f.action ?? 'any action'} → ${JSON.stringify(f.fault)}`).join('; ')}`);
-      }
-    },
+    assertNoPendingFaults,
     reset: () => {
       faults.clear();
       for (const e of [...router.forwards.list()]) if (RUNTIME_ORIGINS.has(e.origin)) router.forwards.delete(e);
@@ -354,7 +388,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       router.expire(clock.now());
     },
     stop,
-    [Symbol.asyncDispose]: stop,
+    [Symbol.asyncDispose]: () => stop(),
   };
   return handle;
 }

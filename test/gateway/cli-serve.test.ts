@@ -1,0 +1,207 @@
+/**
+ * `natsim serve` as a real process (node bin/natsim.js, cwd = repo root) on 127.0.0.1 with
+ * ephemeral ports and multicast off: the ready line, the description, SSDP, hardening on the
+ * wire, orderly SIGTERM/SIGINT, and usage/startup errors. Nothing about speed is measured.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  IGD1, IGD2, IPC2, MALFORMED_STATUS, faultEnvelope, headerOf, mSearch, malformedKind, malformedRequests, portOf,
+  rawRequest, soap, tcpProbe, udpClient, xmlText,
+} from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const children: ChildProcess[] = [];
+
+afterAll(async () => {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) {
+      const gone = once(c, 'exit');
+      c.kill('SIGKILL');
+      await gone;
+    }
+  }
+});
+
+interface Ready {
+  ready: true;
+  descriptionUrl: string;
+  ssdp: string;
+  router: string;
+  profile: string;
+  igd: 1 | 2;
+  externalIp: string;
+  pid: number;
+}
+
+interface Serve {
+  readonly child: ChildProcess;
+  /** Lines written so far. */
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** The first stdout line. */
+  readonly firstLine: Promise<string>;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function serve(...args: string[]): Serve {
+  const child = spawn(process.execPath, ['bin/natsim.js', 'serve', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  let out = '';
+  let err = '';
+  let resolveFirst!: (line: string) => void;
+  let rejectFirst!: (e: Error) => void;
+  const firstLine = new Promise<string>((res, rej) => {
+    resolveFirst = res;
+    rejectFirst = rej;
+  });
+  firstLine.catch(() => undefined); // tests that expect an early exit never read it
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+    let i: number;
+    while ((i = out.indexOf('\n')) >= 0) {
+      stdout.push(out.slice(0, i));
+      out = out.slice(i + 1);
+      if (stdout.length === 1) resolveFirst(stdout[0]!);
+    }
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+    let i: number;
+    while ((i = err.indexOf('\n')) >= 0) {
+      stderr.push(err.slice(0, i));
+      err = err.slice(i + 1);
+    }
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => {
+      if (out) stdout.push(out);
+      if (err) stderr.push(err);
+      rejectFirst(new Error(`natsim serve exited (${code ?? signal}) before a line on stdout; stderr:\n${stderr.join('\n')}`));
+      resolve({ code, signal });
+    });
+  });
+  return { child, stdout, stderr, firstLine, exit };
+}
+
+/** Only loopback, only ephemeral ports, never multicast. */
+const SAFE = ['--listen', '127.0.0.1', '--http-port', '0', '--ssdp-port', '0', '--no-multicast'];
+
+describe('natsim serve', () => {
+  it('prints a JSON ready line, serves the description, SOAP and SSDP, and stops on SIGTERM with exit 0', async () => {
+    const s = serve('--json', ...SAFE, '--verbose');
+    const ready = JSON.parse(await s.firstLine) as Ready;
+    expect(ready).toEqual({
+      ready: true,
+      descriptionUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml$/),
+      ssdp: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      router: 'home-a', profile: 'miniupnpd', igd: 2, externalIp: '203.0.113.10', pid: s.child.pid,
+    });
+
+    const res = await fetch(ready.descriptionUrl);
+    expect(res.status).toBe(200);
+    const doc = await res.text();
+    expect(xmlText(doc, 'deviceType')).toBe(IGD2);
+    const gw = { descriptionUrl: ready.descriptionUrl, igdVersion: 2 as const };
+    expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('203.0.113.10');
+
+    const ssdpPort = Number(ready.ssdp.split(':')[1]);
+    const c = await udpClient();
+    try {
+      await c.send(mSearch(IGD1, { address: '127.0.0.1', port: ssdpPort }), ssdpPort);
+      const [reply] = await c.waitFor(1, 5000);
+      expect(headerOf(reply!.msg, 'LOCATION')).toBe(ready.descriptionUrl);
+      expect(headerOf(reply!.msg, 'USN')).toBe(`${xmlText(doc, 'UDN')}::${IGD1}`);
+    } finally {
+      await c.close();
+    }
+
+    s.child.kill('SIGTERM');
+    expect(await s.exit).toEqual({ code: 0, signal: null });
+    const logs = s.stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; signal?: string });
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'stopping', signal: 'SIGTERM' }));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'SSDP responder stopped' }));
+    expect(logs).toContainEqual(expect.objectContaining({ msg: 'M-SEARCH' }));
+    expect(s.stdout).toHaveLength(1);
+    expect(await tcpProbe(portOf(ready.descriptionUrl))).toBe('ECONNREFUSED');
+  });
+
+  it('is hardened on the wire: 413, SOAP faults for garbage, still answering after 200 malformed requests', async () => {
+    const s = serve('--json', ...SAFE);
+    const ready = JSON.parse(await s.firstLine) as Ready;
+    const gw = { descriptionUrl: ready.descriptionUrl, igdVersion: 2 as const };
+    const port = portOf(ready.descriptionUrl);
+
+    const big = await fetch(new URL('/ctl/IPConn', ready.descriptionUrl), {
+      method: 'POST', headers: { SOAPAction: `"${IPC2}#AddPortMapping"` }, body: 'x'.repeat(1_000_000),
+    });
+    expect(big.status).toBe(413);
+    await big.text();
+    const garbage = await soap(gw, 'AddPortMapping', {}, { body: '<<<not xml' });
+    expect([garbage.status, garbage.body]).toEqual([500, faultEnvelope(402, 'Invalid Args')]);
+
+    const answers = await Promise.all(malformedRequests(`127.0.0.1:${port}`).map((r) => rawRequest(port, r)));
+    expect(answers.map((a) => /^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 'closed')).toEqual(answers.map((_, i) => MALFORMED_STATUS[malformedKind(i)]));
+    expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('203.0.113.10');
+    expect(s.child.exitCode).toBeNull();
+
+    s.child.kill('SIGINT');
+    expect(await s.exit).toEqual({ code: 0, signal: null });
+    // Without --verbose nothing is logged, and nothing crashed.
+    expect(s.stderr).toEqual([]);
+  });
+
+  it('prints a human ready line without --json, and serves the chosen scenario router and profile', async () => {
+    const s = serve('--scenario', 'scenarios/wm-04-isp-nat.yaml', '--profile', 'permanent-only', ...SAFE);
+    expect(await s.firstLine).toBe('natsim: serving router home-a (permanent-only, IGD:1) — external address 100.64.0.2');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (s.stdout.length >= 2) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 20);
+    });
+    const m = /^natsim: ready at (http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml) \(SSDP on 127\.0\.0\.1:\d+\); Ctrl-C to stop$/.exec(s.stdout[1]!);
+    expect(m).not.toBeNull();
+    const gw = { descriptionUrl: m![1]!, igdVersion: 1 as const };
+    expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('100.64.0.2');
+    expect((await soap(gw, 'AddPortMapping', {
+      NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP', NewInternalPort: 5000,
+      NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'x', NewLeaseDuration: 60,
+    })).code).toBe(725);
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+  });
+
+  it('--http-port abc: a one-line usage error, exit code 2, nothing served', async () => {
+    const s = serve('--json', '--http-port', 'abc', '--ssdp-port', '0', '--no-multicast');
+    const { code } = await s.exit;
+    expect(code).toBe(2);
+    expect(s.stdout).toEqual([]);
+    expect(s.stderr).toEqual(['error: --http-port must be a port number (0–65535), not "abc"']);
+  });
+
+  it('--ssdp-port 70000: a usage error too', async () => {
+    const s = serve('--json', '--http-port', '0', '--ssdp-port', '70000', '--no-multicast');
+    expect((await s.exit).code).toBe(2);
+    expect(s.stderr).toEqual(['error: --ssdp-port must be a port number (0–65535), not "70000"']);
+  });
+
+  it('an unknown router or profile: a clear error, exit code 1, and the process does not hang', async () => {
+    const r = serve('--json', ...SAFE, '--router', 'nope');
+    expect((await r.exit).code).toBe(1);
+    expect(r.stderr).toEqual(['error: no router "nope" in the scenario (routers: home-a)']);
+
+    // The HTTP port is already open when the profile is looked up: it must be closed again.
+    const p = serve('--json', ...SAFE, '--profile', 'nope');
+    expect((await p.exit).code).toBe(1);
+    expect(p.stderr).toHaveLength(1);
+    expect(p.stderr[0]).toMatch(/^error: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
+    expect(p.stdout).toEqual([]);
+  });
+});

@@ -1,0 +1,179 @@
+/**
+ * Every router profile, served by startGateway and checked end to end over HTTP (and SSDP for the
+ * SSDP quirks): the behaviour that defines it, against the miniupnpd default where it differs.
+ */
+import { describe, expect, it } from 'vitest';
+import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { FakeClock } from '../../src/nat/clock.js';
+import { parseScenario } from '../../src/scenario/loader.js';
+import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
+import {
+  CFG, IGD1, IGD2, IPC1, IPC2, faultEnvelope, headerOf, mSearch, mappingArgs, soap, udpClient, xmlText,
+} from './helpers.js';
+
+async function serve(profile: string): Promise<GatewayHandle> {
+  return startGateway({ scenario: 'scenarios/default.yaml', profile, mxDelay: 'none', clock: new FakeClock(0) });
+}
+
+async function description(gw: GatewayHandle): Promise<string> {
+  return (await fetch(gw.descriptionUrl)).text();
+}
+
+/** Sends one unicast M-SEARCH and returns the replies that arrive. */
+async function search(gw: GatewayHandle, st: string, expect: number): Promise<Array<{ msg: string; port: number }>> {
+  const c = await udpClient();
+  try {
+    await c.send(mSearch(st, gw.ssdpAddress), gw.ssdpAddress.port);
+    await c.waitFor(expect + 1, 300);
+    return c.received.map((r) => ({ msg: r.msg, port: r.rinfo.port }));
+  } finally {
+    await c.close();
+  }
+}
+
+/** The defining behaviour of each profile. */
+const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
+  async miniupnpd(gw) {
+    expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd', 2]);
+    expect(xmlText(await description(gw), 'deviceType')).toBe(IGD2);
+    // IGDv2: lease 0 is clamped to one week; lowercase protocol accepted; no NewInternalClient = the requester.
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0, NewProtocol: 'udp', NewInternalClient: '' }))).status).toBe(200);
+    expect(gw.listMappings()).toEqual([expect.objectContaining({ protocol: 'UDP', internalClient: '192.168.1.2', leaseDuration: 604800 })]);
+    // Secure mode: another client's address is 606 on IGDv2.
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 5001, NewInternalClient: '192.168.1.77' }))).code).toBe(606);
+    // AddAnyPortMapping returns the port it reserved.
+    const any = await soap(gw, 'AddAnyPortMapping', mappingArgs({ NewExternalPort: 5000, NewProtocol: 'UDP' }));
+    expect(any.status).toBe(200);
+    expect(any.arg('NewReservedPort')).toBe('5000'); // same client: the refresh rule
+    const counters = gw.router.counters;
+    counters.bytesSent = 2 ** 32 + 5;
+    expect((await soap(gw, 'GetTotalBytesSent', {}, { serviceType: CFG })).arg('NewTotalBytesSent')).toBe(String(2 ** 32 + 5));
+  },
+  async 'miniupnpd-igd1'(gw) {
+    expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-igd1', 1]);
+    const doc = await description(gw);
+    expect(xmlText(doc, 'deviceType')).toBe(IGD1);
+    expect(doc).toContain(`<serviceType>${IPC1}</serviceType>`);
+    expect(doc).not.toContain(IPC2);
+    // IGDv1: lease 0 is permanent.
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0 }))).status).toBe(200);
+    expect(gw.listMappings()).toEqual([expect.objectContaining({ externalPort: 5000, leaseDuration: 0 })]);
+    gw.advance(30 * 24 * 3600_000);
+    expect(gw.listMappings()).toHaveLength(1);
+    const spec = await soap(gw, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' });
+    expect(spec.arg('NewLeaseDuration')).toBe('0');
+    // No 606 on IGDv1: secure-mode violations are 718.
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 5001, NewInternalClient: '192.168.1.77' }))).code).toBe(718);
+  },
+  async 'permanent-only'(gw) {
+    expect(gw.igdVersion).toBe(1);
+    const r = await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 3600 }));
+    expect([r.status, r.body]).toEqual([500, faultEnvelope(725, 'OnlyPermanentLeasesSupported')]);
+    expect(gw.listMappings()).toEqual([]);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0 }))).status).toBe(200);
+    expect(gw.listMappings()).toEqual([expect.objectContaining({ leaseDuration: 0 })]);
+  },
+  async 'lease-rejected'(gw) {
+    expect(gw.igdVersion).toBe(1);
+    const r = await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 1 }));
+    expect([r.status, r.body]).toEqual([500, faultEnvelope(402, 'Invalid Args')]);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0 }))).status).toBe(200);
+    expect(gw.listMappings()).toEqual([expect.objectContaining({ leaseDuration: 0 })]);
+  },
+  async 'lowercase-protocol-rejected'(gw) {
+    expect(gw.igdVersion).toBe(2);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'tcp' }))).body).toBe(faultEnvelope(402, 'Invalid Args'));
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'Udp' }))).code).toBe(402);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'TCP' }))).status).toBe(200);
+    expect(gw.listMappings()).toEqual([expect.objectContaining({ protocol: 'TCP' })]);
+  },
+  async 'disconnected-wan'(gw) {
+    const status = await soap(gw, 'GetStatusInfo');
+    expect(status.arg('NewConnectionStatus')).toBe('Disconnected');
+    expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('');
+    expect((await soap(gw, 'GetCommonLinkProperties', {}, { serviceType: CFG })).arg('NewPhysicalLinkStatus')).toBe('Down');
+    const add = await soap(gw, 'AddPortMapping', mappingArgs());
+    expect([add.status, add.body]).toEqual([500, faultEnvelope(501, 'Action Failed')]);
+    expect(gw.listMappings()).toEqual([]);
+    // The handle still knows the model's address; only the IGD hides it.
+    expect(gw.externalIp).toBe('203.0.113.10');
+  },
+  async 'strict-miniupnpd'(gw) {
+    // --strict: NewInternalClient is required.
+    const missing = await soap(gw, 'AddPortMapping', mappingArgs({ NewInternalClient: '' }));
+    expect(missing.body).toBe(faultEnvelope(402, 'Invalid Args'));
+    expect((await soap(gw, 'AddPortMapping', mappingArgs())).status).toBe(200);
+    // 32-bit counters.
+    gw.router.counters.bytesSent = 2 ** 32 + 5;
+    expect((await soap(gw, 'GetTotalBytesSent', {}, { serviceType: CFG })).arg('NewTotalBytesSent')).toBe('5');
+  },
+  async 'ssdp-other-port'(gw) {
+    const [r] = await search(gw, IGD1, 1);
+    expect(headerOf(r!.msg, 'LOCATION')).toBe(gw.descriptionUrl);
+    expect(r!.port).not.toBe(gw.ssdpAddress.port);
+  },
+  async 'ssdp-multicast-only'(gw) {
+    expect(await search(gw, IGD1, 0)).toEqual([]);
+  },
+  async 'ssdp-unicast-only'(gw) {
+    const replies = await search(gw, IGD1, 1);
+    expect(replies.map((r) => [headerOf(r.msg, 'LOCATION'), r.port])).toEqual([[gw.descriptionUrl, gw.ssdpAddress.port]]);
+  },
+  async 'ssdp-all-root-only'(gw) {
+    expect(await search(gw, 'ssdp:all', 4)).toHaveLength(4);
+  },
+};
+
+describe('router profiles served by startGateway', () => {
+  it('every profile in ROUTER_PROFILES has a check here', () => {
+    expect(Object.keys(CHECKS).sort()).toEqual(Object.keys(ROUTER_PROFILES).sort());
+  });
+
+  for (const name of Object.keys(ROUTER_PROFILES)) {
+    it(`${name}: ${ROUTER_PROFILES[name]!.summary}`, async () => {
+      await using gw = await serve(name);
+      expect(gw.profile).toBe(name);
+      expect(gw.igdVersion).toBe(ROUTER_PROFILES[name]!.igdVersion);
+      expect(xmlText(await description(gw), 'deviceType')).toBe(gw.igdVersion === 2 ? IGD2 : IGD1);
+      const check = CHECKS[name];
+      if (!check) throw new Error(`no check for profile ${name}`);
+      await check(gw);
+    });
+  }
+
+  it("uses the scenario router's profile unless one is given", async () => {
+    const config = parseScenario([
+      'name: profile from the scenario',
+      'routers:',
+      '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, profile: permanent-only }',
+      'hosts:',
+      '  pc: { router: r, address: 192.168.1.10 }',
+    ].join('\n'));
+    {
+      await using gw = await startGateway({ scenario: config, mxDelay: 'none', clock: new FakeClock(0) });
+      expect([gw.profile, gw.igdVersion]).toEqual(['permanent-only', 1]);
+      expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 60 }))).code).toBe(725);
+    }
+    await using gw = await startGateway({ scenario: config, profile: 'miniupnpd', mxDelay: 'none', clock: new FakeClock(0) });
+    expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd', 2]);
+  });
+
+  it('igdVersion overrides the profile', async () => {
+    await using gw = await startGateway({ scenario: 'scenarios/default.yaml', igdVersion: 1, mxDelay: 'none', clock: new FakeClock(0) });
+    expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd', 1]);
+    expect(xmlText(await description(gw), 'deviceType')).toBe(IGD1);
+  });
+
+  it('a scenario router whose WAN is down reads as Disconnected with any profile', async () => {
+    const config = parseScenario([
+      'name: wan down',
+      'routers:',
+      '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, wanUp: false }',
+      'hosts:',
+      '  pc: { router: r, address: 192.168.1.10 }',
+    ].join('\n'));
+    await using gw = await startGateway({ scenario: config, mxDelay: 'none', clock: new FakeClock(0) });
+    expect((await soap(gw, 'GetStatusInfo')).arg('NewConnectionStatus')).toBe('Disconnected');
+    expect((await soap(gw, 'AddPortMapping', mappingArgs())).code).toBe(501);
+  });
+});
