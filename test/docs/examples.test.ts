@@ -11,3 +11,16 @@ describe('README examples', () => {
     expect(m.upnp.ok).toBe(true);
   });
 });
+
+describe('README stays true', () => {
+  it('shows the code of test/docs/readme-gateway.test.ts (imports aside)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync('README.md', 'utf8');
+    const body = readFileSync('test/docs/readme-gateway.test.ts', 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '' && !l.startsWith('import ') && !l.startsWith('//'))
+      .map((l) => l.replace(/\s+\/\/.*$/, ''));
+    const missing = body.filter((l) => !readme.includes(l));
+    expect(missing).toEqual([]);
+  });
+});
