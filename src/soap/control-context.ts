@@ -137,6 +137,8 @@ export function isLoopbackIPv4(text: string): boolean {
 export function internalClientArg(text: string, client: ClientInfo): string {
   const t = text.trim();
   if (client.loopback && (t === 'localhost' || isLoopbackIPv4(t))) return client.address;
+  // miniupnpd resolves names with gethostbyname(); "localhost" is the one name that resolves everywhere.
+  if (t === 'localhost') return '127.0.0.1';
   if (!isIPv4(t)) throw new UpnpError(UPNP_ERROR.InvalidArgs, `internal client "${text}" is not an IPv4 address`);
   return formatIPv4(parseIPv4(t));
 }

@@ -119,11 +119,17 @@ const addPortMapping: ActionHandler = (cfg, call, now) => {
     throw new UpnpError(UPNP_ERROR.WildCardNotPermittedInExtPort, `external port "${extPortText}"`);
   }
   const internalPort = portArg(intPortText);
-  if (internalPort === 0) throw new UpnpError(UPNP_ERROR.InvalidArgs, `internal port "${intPortText}"`);
   const protocol = protocolArg(cfg, protoText);
   const remoteHost = remoteHostArg(cfg, rhostText);
   const requested = leaseArg(a.get('NewLeaseDuration'));
   profileCheck(cfg, call, requested, { remoteHost, externalPort, internalClient, internalPort, protocol });
+  if (internalPort === 0) {
+    // miniupnpd has no check of its own here: its permission rules see port 0 first (606, IGDv1 718).
+    if (!isPermitted(cfg.permissions, externalPort, parseIPv4(internalClient), 0)) {
+      throw new UpnpError(v2 ? UPNP_ERROR.ActionNotAuthorized : UPNP_ERROR.ConflictInMappingEntry, `permission rules deny ${externalPort} → ${internalClient}:0`);
+    }
+    throw new UpnpError(UPNP_ERROR.InvalidArgs, `internal port "${intPortText}"`);
+  }
   let lease = requested;
   if (v2 && (lease === 0 || lease > IGD2_MAX_LEASE_SECONDS)) lease = IGD2_MAX_LEASE_SECONDS;
   const r = redirect(cfg, {

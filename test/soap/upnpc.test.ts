@@ -1,6 +1,6 @@
 /**
- * Interop with the real miniupnpc client (`upnpc`, Debian package miniupnpc), when it is
- * installed: discovery is skipped with `-u`, and the client runs on loopback, so the loopback rule
+ * Interop with the real miniupnpc client (`upnpc`, Debian package miniupnpc; the suite fails if it is missing).
+ * Discovery is skipped with `-u`, and the client runs on loopback, so the loopback rule
  * applies (its NewInternalClient 127.0.0.1 becomes the router LAN address + 1).
  */
 import { execFile } from 'node:child_process';
@@ -21,13 +21,14 @@ function upnpc(url: string, ...args: string[]): Promise<string> {
   });
 }
 
-describe.skipIf(!UPNPC)('upnpc interop', () => {
+describe('upnpc interop', () => {
   let server: http.Server;
   let app: UpnpApp;
   let url = '';
   let router: ReturnType<Network['addRouter']>;
 
   beforeAll(async () => {
+    if (!UPNPC) throw new Error('upnpc is missing: apt-get install -y --no-install-recommends miniupnpc');
     const clock = new FakeClock(0);
     const network = new Network({ clock, rng: new SeededRng(1) });
     router = network.addRouter({ id: 'gw', wan: PUBLIC_WAN, lan: '192.168.1.0/24' });

@@ -1,0 +1,167 @@
+#!/bin/bash
+# Differential lab: the real miniupnpd and natsim's gateway side by side, in network namespaces
+# this script creates (unique names) and always deletes.
+#
+#   $P-lan 10.77.0.2/.3 --veth-- 10.77.0.1 $P-router 100.64.0.1 --veth-- 100.64.0.2/.3 $P-wan (coturn)
+#
+# In $P-router: miniupnpd (HTTP 10.77.0.1:49000, secure mode, allow 1024-65535 10.77.0.0/24) and
+# natsim (HTTP 10.77.0.1:$NATSIM_HTTP_PORT, same rules, WAN 100.64.0.1). Modelled on
+# /work/shared/lab/lab-miniupnpd.sh: coturn in $P-wan answers miniupnpd 2.3.1's STUN check (it
+# refuses a reserved WAN address without it) and a bind mount over /dev/console in miniupnpd's
+# private mount namespace keeps its log lines off the machine console.
+#
+# Usage: lab.sh NATSIM_LAUNCHER   (run from the repository root, as root)
+# Prints one line `READY {json}` once both gateways answer, then stays up until stdin closes or
+# it gets SIGTERM/SIGINT; teardown runs on every exit path. Nothing is sent outside the namespaces:
+# the veth pairs are created directly inside them and no address is added in the root namespace.
+set -u
+LAUNCHER=${1:?usage: lab.sh NATSIM_LAUNCHER}
+P=nsdiff-$$
+LAN=$P-lan ROUTER=$P-router WAN=$P-wan
+NATSIM_HTTP_PORT=${NATSIM_HTTP_PORT:-49010}
+NATSIM_SSDP_PORT=${NATSIM_SSDP_PORT:-49011}
+D=$(mktemp -d /tmp/nsdiff.XXXXXX)
+NATSIM_PID=
+CAT_PID=
+log() { echo "lab: $*" >&2; }
+
+cleanup() {
+  trap - EXIT INT TERM HUP PIPE
+  [ -n "$CAT_PID" ] && kill "$CAT_PID" 2>/dev/null
+  [ -n "$NATSIM_PID" ] && kill "$NATSIM_PID" 2>/dev/null
+  for f in miniupnpd.pid turnserver.pid; do [ -s "$D/$f" ] && kill "$(cat "$D/$f")" 2>/dev/null; done
+  # Anything else still running inside our own namespaces was started by this script.
+  for n in $LAN $ROUTER $WAN; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill "$pid" 2>/dev/null; done
+  done
+  for i in $(seq 30); do
+    left=
+    for n in $LAN $ROUTER $WAN; do [ -n "$(ip netns pids "$n" 2>/dev/null)" ] && left=1; done
+    [ -z "$left" ] && break
+    sleep 0.1
+  done
+  for n in $LAN $ROUTER $WAN; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$n" 2>/dev/null
+  done
+  if [ -n "${KEEP_LOGS:-}" ]; then log "logs kept in $D"; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+fail() { log "$*"; for f in miniupnpd.log console.log natsim.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
+
+# --- configuration (same as the shared lab's) ---
+cat > "$D/miniupnpd.conf" <<EOF
+ext_ifname=veth-rw
+listening_ip=veth-rl
+http_port=49000
+enable_natpmp=yes
+enable_upnp=yes
+ipv6_disable=yes
+secure_mode=yes
+system_uptime=yes
+notify_interval=30
+clean_ruleset_interval=600
+lease_file=$D/upnp.leases
+minissdpdsocket=$D/minissdpd.sock
+friendly_name=natsim-differential miniupnpd
+uuid=3f1c6b1e-7a4d-4c1e-9a57-0e2b5d6c7a02
+allow 1024-65535 10.77.0.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+ext_perform_stun=yes
+ext_stun_host=100.64.0.2
+ext_stun_port=3478
+EOF
+cat > "$D/router.nft" <<'EOF'
+table inet filter {
+    chain forward {
+        type filter hook forward priority 0; policy drop;
+        ct state established,related accept
+        iifname "veth-rl" oifname "veth-rw" accept
+        jump miniupnpd
+    }
+    chain miniupnpd { }
+    chain prerouting {
+        type nat hook prerouting priority -100; policy accept;
+        jump prerouting_miniupnpd
+    }
+    chain postrouting {
+        type nat hook postrouting priority 100; policy accept;
+        jump postrouting_miniupnpd
+        oifname "veth-rw" masquerade
+    }
+    chain prerouting_miniupnpd { }
+    chain postrouting_miniupnpd { }
+}
+EOF
+cat > "$D/turnserver.conf" <<EOF
+listening-port=3478
+alt-listening-port=3479
+listening-ip=100.64.0.2
+listening-ip=100.64.0.3
+stun-only
+no-tls
+no-dtls
+no-cli
+no-auth
+log-file=stdout
+simple-log
+pidfile=$D/turnserver.pid
+userdb=$D/turndb
+EOF
+
+# --- namespaces (veth ends are created directly inside them) ---
+for n in $LAN $ROUTER $WAN; do
+  [ -e "/run/netns/$n" ] && fail "namespace $n already exists"
+  ip netns add "$n" || fail "ip netns add $n"
+  ip -n "$n" link set lo up
+done
+ip link add veth-lan netns "$LAN" type veth peer name veth-rl netns "$ROUTER" || fail "veth lan"
+ip link add veth-rw netns "$ROUTER" type veth peer name veth-wan netns "$WAN" || fail "veth wan"
+ip -n "$LAN"    addr add 10.77.0.2/24  dev veth-lan && ip -n "$LAN" addr add 10.77.0.3/24 dev veth-lan \
+  && ip -n "$LAN" link set veth-lan up || fail addr
+ip -n "$ROUTER" addr add 10.77.0.1/24  dev veth-rl  && ip -n "$ROUTER" link set veth-rl up  || fail addr
+ip -n "$ROUTER" addr add 100.64.0.1/24 dev veth-rw  && ip -n "$ROUTER" link set veth-rw up  || fail addr
+ip -n "$WAN"    addr add 100.64.0.2/24 dev veth-wan && ip -n "$WAN" addr add 100.64.0.3/24 dev veth-wan \
+  && ip -n "$WAN" link set veth-wan up || fail addr
+ip -n "$LAN" route add default via 10.77.0.1
+ip -n "$WAN" route add default via 100.64.0.1
+ip netns exec "$ROUTER" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$ROUTER" nft -f "$D/router.nft" || fail "nft"
+
+# --- coturn (STUN for miniupnpd's reserved-address check) ---
+ip netns exec "$WAN" turnserver -c "$D/turnserver.conf" > "$D/turnserver.log" 2>&1 &
+for i in $(seq 50); do ip netns exec "$WAN" ss -lun | grep -q '100.64.0.3:3479' && break; sleep 0.1; done
+
+# --- miniupnpd ---
+: > "$D/console.log"
+ip netns exec "$ROUTER" sh -c "mount --bind '$D/console.log' /dev/console && exec /usr/sbin/miniupnpd -f '$D/miniupnpd.conf' -P '$D/miniupnpd.pid' -d" > "$D/miniupnpd.log" 2>&1 &
+for i in $(seq 100); do grep -q 'Listening for NAT-PMP' "$D/miniupnpd.log" && break; sleep 0.1; done
+grep -q 'Listening for NAT-PMP' "$D/miniupnpd.log" || fail "miniupnpd did not start"
+
+# --- natsim (same router namespace, other ports) ---
+NATSIM_HTTP_PORT=$NATSIM_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM_SSDP_PORT \
+  ip netns exec "$ROUTER" node --import tsx "$LAUNCHER" > "$D/natsim.out" 2> "$D/natsim.log" &
+NATSIM_PID=$!
+for i in $(seq 150); do grep -qs '"ready":true' "$D/natsim.out" && break; kill -0 $NATSIM_PID 2>/dev/null || break; sleep 0.1; done
+grep -q '"ready":true' "$D/natsim.out" || fail "natsim did not start"
+
+# --- both answer from the lan namespace ---
+for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PORT/rootDesc.xml"; do
+  ok=
+  for i in $(seq 50); do
+    ip netns exec "$LAN" node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" && { ok=1; break; }
+    sleep 0.1
+  done
+  [ -n "$ok" ] || fail "$url does not answer from $LAN"
+done
+
+printf 'READY {"lan":"%s","router":"%s","wan":"%s","dir":"%s","miniupnpd":"http://10.77.0.1:49000","natsim":"http://10.77.0.1:%s","natsimReady":%s}\n' \
+  "$LAN" "$ROUTER" "$WAN" "$D" "$NATSIM_HTTP_PORT" "$(grep '"ready":true' "$D/natsim.out" | head -1)"
+# Stay up until the test closes our stdin (or dies: the pipe closes too) or signals us.
+exec 3<&0
+cat <&3 > /dev/null &
+CAT_PID=$!
+wait $CAT_PID

@@ -1,0 +1,32 @@
+/**
+ * natsim's side of the differential lab: `startGateway` configured like the lab's miniupnpd.conf
+ * (default profile `miniupnpd`, IGD:2, secure mode, the same permission rules, WAN 100.64.0.1),
+ * served on the router namespace's LAN address. lab.sh runs it with `ip netns exec ROUTER node
+ * --import tsx`; it prints one JSON ready line and stops on SIGTERM/SIGINT.
+ */
+import { startGateway } from '../../src/gateway/start-gateway.js';
+
+/** miniupnpd.conf's rules, verbatim. */
+const LAB_PERMISSIONS = ['allow 1024-65535 10.77.0.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535'];
+
+const gw = await startGateway({
+  listen: process.env.NATSIM_LISTEN ?? '10.77.0.1',
+  httpPort: Number(process.env.NATSIM_HTTP_PORT ?? 49010),
+  ssdpPort: Number(process.env.NATSIM_SSDP_PORT ?? 49011),
+  multicast: false,
+  profile: 'miniupnpd',
+  igdVersion: 2,
+  secureMode: true,
+  permissions: LAB_PERMISSIONS,
+  wan: '100.64.0.1',
+  mxDelay: 'none',
+});
+console.log(JSON.stringify({ ready: true, descriptionUrl: gw.descriptionUrl, externalIp: gw.externalIp, profile: gw.profile, igd: gw.igdVersion }));
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void gw.stop().then(() => process.exit(0));
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
