@@ -96,7 +96,7 @@ export function registerGatewayCommands(program: Command): void {
   program
     .command('discover')
     .description('search the LAN for Internet gateway devices (SSDP) and show their external address')
-    .option('--timeout <seconds>', 'how long to listen for answers', '3')
+    .option('--timeout <seconds>', 'how long to listen for answers (at least 3.5: the search says MX: 3)', '4')
     .option('--json', 'one JSON object per gateway')
     .action(async (opts: { timeout: string; json?: boolean }) => {
       const seconds = Number(opts.timeout);
@@ -120,6 +120,12 @@ export interface DiscoveredGateway {
   readonly error?: string;
 }
 
+/**
+ * node-ssdp's client always sends `MX: 3`, and real devices wait a random time within MX before
+ * answering, so a search must listen at least this long to hear every gateway.
+ */
+export const MIN_DISCOVERY_WINDOW_MS = 3500;
+
 /** Searches with node-ssdp's client and asks each gateway for its external address. */
 export async function discoverGateways(timeoutMs: number): Promise<DiscoveredGateway[]> {
   const ssdp = (await import('node-ssdp')).default as unknown as { Client: new (opts?: object) => SsdpClient };
@@ -132,7 +138,7 @@ export async function discoverGateways(timeoutMs: number): Promise<DiscoveredGat
     }
   });
   await client.search(DEVICE_TYPE.InternetGatewayDevice(1));
-  await new Promise((r) => setTimeout(r, timeoutMs));
+  await new Promise((r) => setTimeout(r, Math.max(timeoutMs, MIN_DISCOVERY_WINDOW_MS)));
   client.stop();
   const out: DiscoveredGateway[] = [];
   for (const g of seen.values()) {
