@@ -13,13 +13,12 @@
  * own interfaces: both namespaces are private and vanish with their processes.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
 
-export const IN_NETNS = process.env.NATSIM_NETNS === '1';
-export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export { IN_NETNS, REPO } from '../support/sealed-namespace.js';
+import { REPO } from '../support/sealed-namespace.js';
 export const CLIENTS = fileURLToPath(new URL('./clients/', import.meta.url));
 export const GW_IFACE = 'natsim-gw';
 export const LAN_IFACE = 'natsim-lan';
@@ -28,55 +27,8 @@ export const LAN_ADDRESS = '10.99.0.2';
 export const PYTHON = '/usr/bin/python3';
 export const NODE = process.execPath;
 
-const NS_SETUP = ['ip link set lo up', 'ip link set lo multicast on', 'ip route add 239.0.0.0/8 dev lo src 127.0.0.1'].join('; ');
-
-/**
- * Outside the namespace: one test that re-runs `self` (repo-relative path) inside `unshare --net`
- * and asserts it passed. Does nothing when already inside.
- */
-export function reexecInNamespace(self: string, title: string): void {
-  if (IN_NETNS) return;
-  describe(`${title} (sealed network namespaces)`, () => {
-    it('passes inside unshare --net', async () => {
-      // Prefer a plain network namespace (root); fall back to a user namespace (rootless).
-      const variants = [['--net'], ['--user', '--map-root-user', '--net']];
-      const prefix = variants.find((v) => spawnSync('unshare', [...v, 'true'], { stdio: 'ignore' }).status === 0);
-      expect(prefix, 'unshare --net is not permitted on this machine (util-linux, root or user namespaces)').toBeDefined();
-      const script = `${NS_SETUP}; NATSIM_NETNS=1 exec npx vitest run ${self} --reporter=default`;
-      const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
-        const child = spawn('unshare', [...prefix!, 'sh', '-c', script], { cwd: REPO, env: { ...process.env, NATSIM_NETNS: '' } });
-        let output = '';
-        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 110_000);
-        child.on('close', (c) => {
-          clearTimeout(timer);
-          resolve({ code: c, output });
-        });
-      });
-      expect(code, output).toBe(0);
-      expect(output).toMatch(/Tests\s+.*\d+ passed/);
-      expect(output).not.toMatch(/skipped/);
-    }, 120_000);
-  });
-}
-
-/** Interface names of the calling process's network namespace. */
-function interfaces(netDev: string): string[] {
-  return netDev
-    .split('\n')
-    .slice(2)
-    .map((l) => l.split(':')[0]!.trim())
-    .filter(Boolean);
-}
-
-/** Throws unless this namespace holds only the given interfaces. */
-export function assertSealed(allowed: readonly string[]): void {
-  const ifaces = interfaces(readFileSync('/proc/self/net/dev', 'utf8'));
-  if (!ifaces.every((i) => allowed.includes(i))) {
-    throw new Error(`NATSIM_NETNS=1 but this is not a sealed namespace (interfaces: ${ifaces.join(', ')}; allowed: ${allowed.join(', ')})`);
-  }
-}
+export { assertSealed, reexecInNamespace } from '../support/sealed-namespace.js';
+import { IN_NETNS, assertSealed, interfaces } from '../support/sealed-namespace.js';
 
 /** Fails (never skips) when a tool is missing, naming the Debian package that provides it. */
 export function requireTool(check: { cmd: string; args?: string[] } | string, debPackages: string): void {
