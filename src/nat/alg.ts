@@ -45,11 +45,9 @@ export const sipAlg: Alg = {
     return p.dst.port === SIP_PORT || p.src.port === SIP_PORT || SIP_START.test(p.payload);
   },
   outbound(original, translated, ctx) {
-    const payload = original.payload;
-    if (payload === undefined) return undefined;
-    const inIp = formatIPv4(original.src.ip);
-    const exIp = formatIPv4(translated.src.ip);
-    if (inIp === exIp) return undefined;
+    const rewrite = rewriteContext(original, translated);
+    if (!rewrite) return undefined;
+    const { payload, inIp, exIp } = rewrite;
     const notes: string[] = [];
     let lines = payload.split(/\r?\n/);
     // SDP media: open a path for each announced port.
@@ -82,6 +80,12 @@ export const sipAlg: Alg = {
   },
 };
 
+/** The payload and the private/public address pair an ALG rewrites, or undefined when nothing to do. */
+function rewriteContext(original: Packet, translated: Packet): { payload: string; inIp: string; exIp: string } | undefined {
+  if (original.payload === undefined || original.src.ip === translated.src.ip) return undefined;
+  return { payload: original.payload, inIp: formatIPv4(original.src.ip), exIp: formatIPv4(translated.src.ip) };
+}
+
 /** Matches `text` (an address or address:port) only where it is not part of a longer address. */
 function wholeAddress(text: string): RegExp {
   return new RegExp(`(?<![\\d.])${text.replace(/\./g, '\\.')}(?![\\d])`, 'g');
@@ -106,11 +110,9 @@ export const h323Alg: Alg = {
     return p.payload !== undefined && p.proto === 'tcp' && (H323_PORTS.has(p.dst.port) || H323_PORTS.has(p.src.port));
   },
   outbound(original, translated, ctx) {
-    const payload = original.payload;
-    if (payload === undefined) return undefined;
-    const inIp = formatIPv4(original.src.ip);
-    const exIp = formatIPv4(translated.src.ip);
-    if (inIp === exIp) return undefined;
+    const rewrite = rewriteContext(original, translated);
+    if (!rewrite) return undefined;
+    const { payload, inIp, exIp } = rewrite;
     const notes: string[] = [];
     const rewritten = payload.split(/\r?\n/).map((line) => {
       const m = /^(\w+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
