@@ -37,11 +37,14 @@ export class Mapping implements Expiring {
     /** The first remote contacted (the key's remote for ADM/APDM). */
     readonly remoteIp: IPv4,
     readonly remotePort: number,
-    readonly outKey: number,
     readonly subKey: number,
     readonly createdAt: number,
   ) {}
 
+  /** Key of the internal endpoint (computed: a stored 50-bit number costs a 16-byte heap box). */
+  get outKey(): number {
+    return key3(this.intIp, this.intPort, this.proto);
+  }
   get protocol(): Protocol {
     return CODE_PROTO[this.proto]!;
   }
@@ -85,15 +88,40 @@ export interface OutboundResult {
 
 const key3 = (ip: IPv4, port: number, proto: number): number => (ip * 65536 + port) * 4 + proto;
 
+/**
+ * Values indexed by an endpoint as address → port/protocol → value. Both levels have small-integer
+ * keys (`ip | 0` is always a Smi; port * 4 + proto < 2^18) that V8 hashes inline, where a 50-bit
+ * key3 is a boxed HeapNumber: a call to hash it and one more cache miss per probe.
+ */
+class EndpointIndex<T> {
+  readonly #byIp = new Map<number, Map<number, T>>();
+  get(ip: IPv4, pp: number): T | undefined {
+    return this.#byIp.get(ip | 0)?.get(pp);
+  }
+  set(ip: IPv4, pp: number, value: T): void {
+    const k = ip | 0;
+    let inner = this.#byIp.get(k);
+    if (inner === undefined) this.#byIp.set(k, (inner = new Map()));
+    inner.set(pp, value);
+  }
+  delete(ip: IPv4, pp: number): void {
+    const k = ip | 0;
+    const inner = this.#byIp.get(k);
+    if (inner !== undefined && inner.delete(pp) && inner.size === 0) this.#byIp.delete(k);
+  }
+}
+
 /** Dynamic translation state of one NAT. */
 export class NatTable {
-  readonly #eim = new Map<number, Mapping>();
-  readonly #dep = new Map<number, Map<number, Mapping>>();
+  readonly #eim = new EndpointIndex<Mapping>();
+  readonly #dep = new EndpointIndex<Map<number, Mapping>>();
   readonly #inbound = new Map<number, Mapping>();
   readonly #heap = new TimerHeap<Mapping>();
   readonly #paired = new Map<IPv4, IPv4>();
   readonly #perHost = new Map<IPv4, number>();
   readonly #freed = new Map<number, { until: number; intIp: IPv4 }>();
+  /** Ports held by dynamic mappings, 1 bit per port, per protocol and external address (`ip | 0`). */
+  readonly #held: Map<number, Int32Array>[] = [new Map(), new Map(), new Map()];
   #nextSeq = 0;
   #pairedNext = 0;
   onRemove: ((m: Mapping, reason: 'expired' | 'cleared') => void) | undefined;
@@ -122,16 +150,16 @@ export class NatTable {
     now: number,
   ): OutboundResult | NatRefusal {
     const proto = PROTO_CODE[protocol];
-    const k = key3(src.ip, src.port, proto);
     const mb = this.policy.mapping;
     let m: Mapping | undefined;
     let sub = 0;
     let bucket: Map<number, Mapping> | undefined;
+    const pp = src.port * 4 + proto;
     if (mb === 'endpoint-independent') {
-      m = this.#eim.get(k);
+      m = this.#eim.get(src.ip, pp);
     } else {
       sub = mb === 'address-dependent' ? dst.ip : dst.ip * 65536 + dst.port;
-      bucket = this.#dep.get(k);
+      bucket = this.#dep.get(src.ip, pp);
       m = bucket?.get(sub);
     }
     if (m !== undefined && m.expiresAt <= now) {
@@ -140,13 +168,13 @@ export class NatTable {
     }
     let created = false;
     if (m === undefined) {
-      const made = this.#create(proto, src, dst, k, sub, now);
+      const made = this.#create(proto, src, dst, sub, now);
       if (!(made instanceof Mapping)) return made;
       m = made;
       created = true;
-      if (mb === 'endpoint-independent') this.#eim.set(k, m);
+      if (mb === 'endpoint-independent') this.#eim.set(src.ip, pp, m);
       else {
-        if (!bucket) this.#dep.set(k, (bucket = new Map()));
+        if (!bucket) this.#dep.set(src.ip, pp, (bucket = new Map()));
         bucket.set(sub, m);
       }
     } else if (m.remoteIp !== dst.ip || m.remotePort !== dst.port) {
@@ -279,17 +307,26 @@ export class NatTable {
     else if (m.tcpState === TcpState.None) m.tcpState = TcpState.Transitory;
   }
 
-  #create(proto: number, src: Endpoint, dst: Endpoint, outKey: number, subKey: number, now: number): Mapping | NatRefusal {
+  #create(proto: number, src: Endpoint, dst: Endpoint, subKey: number, now: number): Mapping | NatRefusal {
+    if (this.#heap.peekTime() <= now) this.expire(now); // so that a held port bit always means a live holder
     const p = this.policy;
     const count = this.#perHost.get(src.ip) ?? 0;
     if (p.portQuota > 0 && count >= p.portQuota) return { code: 'port-quota', quota: p.portQuota };
     const extIp = this.#pickAddress(src.ip);
     const extPort = this.#pickPort(proto, src, extIp, now);
     if (extPort < 0) return PORTS_EXHAUSTED;
-    const m = new Mapping(proto, src.ip, src.port, extIp, extPort, dst.ip, dst.port, outKey, subKey, now);
+    const m = new Mapping(proto, src.ip, src.port, extIp, extPort, dst.ip, dst.port, subKey, now);
     this.#inbound.set(key3(extIp, extPort, proto), m);
+    this.#heldBits(proto, extIp)[extPort >>> 5]! |= 1 << (extPort & 31);
     this.#perHost.set(src.ip, count + 1);
     return m;
+  }
+
+  #heldBits(proto: number, extIp: IPv4): Int32Array {
+    const byIp = this.#held[proto]!;
+    let bits = byIp.get(extIp | 0);
+    if (bits === undefined) byIp.set(extIp | 0, (bits = new Int32Array(2048)));
+    return bits;
   }
 
   #pickAddress(intIp: IPv4): IPv4 {
@@ -347,8 +384,15 @@ export class NatTable {
     }
     const span = hi - lo + 1;
     if (!fits(start)) start++;
+    const held = this.#heldBits(proto, extIp);
     for (let i = 0; i < span; i++) {
       const port = lo + ((start - lo + i) % span);
+      const word = held[port >>> 5]!;
+      if (word & (1 << (port & 31))) {
+        // held by a live mapping; a fully held word skips to its last port (hi is ≡ 31 mod 32: no wrap)
+        if (word === -1) i += 31 - (port & 31);
+        continue;
+      }
       if (!fits(port)) continue;
       if (this.#portFree(proto, extIp, port, src.ip, now)) {
         if (p.portAssignment === 'sequential') this.#nextSeq = port - lo + 1;
@@ -362,14 +406,16 @@ export class NatTable {
     const ik = key3(m.extIp, m.extPort, m.proto);
     if (this.#inbound.get(ik) !== m) return;
     this.#inbound.delete(ik);
+    this.#heldBits(m.proto, m.extIp)[m.extPort >>> 5]! &= ~(1 << (m.extPort & 31));
     this.#heap.cancel(m);
+    const pp = m.intPort * 4 + m.proto;
     if (this.policy.mapping === 'endpoint-independent') {
-      if (this.#eim.get(m.outKey) === m) this.#eim.delete(m.outKey);
+      if (this.#eim.get(m.intIp, pp) === m) this.#eim.delete(m.intIp, pp);
     } else {
-      const b = this.#dep.get(m.outKey);
+      const b = this.#dep.get(m.intIp, pp);
       if (b?.get(m.subKey) === m) {
         b.delete(m.subKey);
-        if (b.size === 0) this.#dep.delete(m.outKey);
+        if (b.size === 0) this.#dep.delete(m.intIp, pp);
       }
     }
     const c = (this.#perHost.get(m.intIp) ?? 1) - 1;

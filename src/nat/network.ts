@@ -46,11 +46,15 @@ export interface SendOptions {
   readonly trace?: boolean;
 }
 
-/** One broadcast domain: the Internet or a router's LAN. */
+/**
+ * One broadcast domain: the Internet or a router's LAN. Maps are keyed by `ip | 0`: addresses from
+ * 128.0.0.0 up (192.168/16, most of the Internet) are not small integers, and V8 hashes a boxed
+ * number key through a runtime call with one more cache miss per probe.
+ */
 class Segment {
-  readonly hosts = new Map<IPv4, Host>();
+  readonly hosts = new Map<number, Host>();
   /** Child routers by each of their WAN-side addresses. */
-  readonly children = new Map<IPv4, Router>();
+  readonly children = new Map<number, Router>();
   /** Child routers without NAT, reached by their LAN prefix. */
   readonly routed: Router[] = [];
   constructor(readonly owner: Router | null) {}
@@ -89,15 +93,15 @@ export class Network {
     const parent = this.#segment(config.parent ?? INTERNET, `router ${config.id}`);
     const router = new Router(config, this.rng, this.clock.now());
     for (const ip of router.externalAddresses) this.#claim(parent, ip, `router ${config.id}`);
-    for (const ip of router.externalAddresses) parent.children.set(ip, router);
+    for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     if (!router.natEnabled) parent.routed.push(router);
     const lan = new Segment(router);
     this.#lans.set(router.id, lan);
     this.#routers.set(router.id, router);
     router.onChange((c) => {
       if (c.type !== 'wan-address' || c.old === undefined) return;
-      parent.children.delete(c.old);
-      for (const ip of router.externalAddresses) parent.children.set(ip, router);
+      parent.children.delete(c.old | 0);
+      for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     });
     return router;
   }
@@ -115,7 +119,7 @@ export class Network {
     }
     this.#claim(seg, ip, `host ${config.id}`);
     const host: Host = { id: config.id, ip, address: config.address, on };
-    seg.hosts.set(ip, host);
+    seg.hosts.set(ip | 0, host);
     this.#hosts.set(host.id, host);
     this.#hostSeg.set(host.id, seg);
     return host;
@@ -178,7 +182,7 @@ export class Network {
     let crossed = false;
     for (let n = 0; n < 64; n++) {
       const dip = p.dst.ip;
-      const target = seg.hosts.get(dip);
+      const target = seg.hosts.get(dip | 0);
       if (target) {
         const code: ReasonCode = crossed ? 'delivered' : 'same-lan';
         const hop = this.#hop(trace, target.id, 'deliver', code, p, undefined, () =>
@@ -192,7 +196,7 @@ export class Network {
         hops.push(this.#hop(trace, owner.id, 'deliver', 'to-router', p, undefined, () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`));
         return { delivered: true, to: `router:${owner.id}`, packet: p, hops };
       }
-      const child = seg.children.get(dip) ?? (seg.routed.length ? seg.routedChild(dip) : undefined);
+      const child = seg.children.get(dip | 0) ?? (seg.routed.length ? seg.routedChild(dip) : undefined);
       if (child) {
         const r = child.inbound(p, now, trace);
         const step = this.#step(trace, child.id, r, p, hops);
@@ -267,8 +271,8 @@ export class Network {
   }
 
   #claim(seg: Segment, ip: IPv4, who: string): void {
-    const h = seg.hosts.get(ip);
-    const r = seg.children.get(ip);
+    const h = seg.hosts.get(ip | 0);
+    const r = seg.children.get(ip | 0);
     if (h || r || seg.owner?.lanAddress === ip) {
       throw new Error(`${who}: address ${formatIPv4(ip)} is already used by ${h ? `host ${h.id}` : r ? `router ${r.id}` : `router ${seg.owner!.id}`}`);
     }
