@@ -12,7 +12,7 @@ import { buildNetwork } from '../src/scenario/build.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
 import { scenarioSchema, type ScenarioConfig } from '../src/scenario/schema.js';
 import { runScenario } from '../src/scenario/simulate.js';
-import { scenarioFiles } from '../src/cli/scenario-commands.js';
+import { scenarioFiles } from '../src/cli/default-scenario.js';
 import { log, median, msSince, nowNs } from './lib.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;

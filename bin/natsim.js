@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// natsim command-line entry. Runs the compiled build (dist/, made by `npm run build`, which
+// natsim command-line entry. Runs the bundled build (dist/bundle/, made by `npm run build`, which
 // `npm ci` runs as `prepare`) when it is at least as new as every source file; otherwise runs
 // the TypeScript sources through tsx, so a developer's edits are never shadowed by a stale build.
 import { readdirSync, statSync } from 'node:fs';
@@ -26,7 +26,7 @@ function buildIsFresh() {
 }
 
 if (buildIsFresh()) {
-  await import('../dist/cli/main.js');
+  await import('../dist/bundle/natsim.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();

@@ -1,9 +1,7 @@
 /** `natsim serve` and `natsim discover`. */
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { SERVICE_TYPE, DEVICE_TYPE } from '../constants.js';
-import { startGateway } from '../gateway/start-gateway.js';
-import { DEFAULT_SCENARIO } from './scenario-commands.js';
+import { DEFAULT_SCENARIO } from './default-scenario.js';
 
 interface ServeOptions {
   scenario?: string;
@@ -49,7 +47,15 @@ export function registerGatewayCommands(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const log = opts.verbose ? pino({ level: 'debug' }, pino.destination(2)) : undefined;
+      const { startGateway } = await import('../gateway/start-gateway.js');
+      let log: import('pino').Logger | undefined;
+      if (opts.verbose) {
+        // pino is CommonJS: its named export survives bundling only as a property of the default.
+        const mod = (await import('pino')) as typeof import('pino') & { default?: { pino?: typeof import('pino').pino } };
+        const pino = mod.pino ?? mod.default?.pino;
+        if (!pino) throw new Error('pino could not be loaded');
+        log = pino({ level: 'debug' }, pino.destination(2));
+      }
       let gw: Awaited<ReturnType<typeof startGateway>>;
       try {
         gw = await startGateway({

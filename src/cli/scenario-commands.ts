@@ -1,32 +1,16 @@
 /** `natsim run`, `explain`, `validate`, `presets`, `schema`: the scenario side of the CLI. */
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { NAT_PRESETS } from '../nat/policy.js';
-import { APPS, PROBES } from '../scenario/apps.js';
 import { ScenarioError } from '../scenario/errors.js';
-import { explainMermaid, explainText, summaryText, toJson } from '../scenario/explain.js';
-import { loadScenarioFile } from '../scenario/loader.js';
-import { scenarioJsonSchema } from '../scenario/schema.js';
-import { runScenario } from '../scenario/simulate.js';
+import { DEFAULT_SCENARIO, scenarioFiles } from './default-scenario.js';
 
-/** The scenario played when none is named. */
-export const DEFAULT_SCENARIO = fileURLToPath(new URL('../../scenarios/default.yaml', import.meta.url));
+export { DEFAULT_SCENARIO, scenarioFiles };
 
-/** Expands files and directories into scenario files (sorted, .yaml/.yml). */
-export async function scenarioFiles(inputs: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const input of inputs.length ? inputs : [DEFAULT_SCENARIO]) {
-    const st = await stat(input).catch(() => undefined);
-    if (st?.isDirectory()) {
-      const names = (await readdir(input)).filter((n) => /\.ya?ml$/.test(n)).sort();
-      out.push(...names.map((n) => join(input, n)));
-    } else {
-      out.push(input);
-    }
-  }
-  return out;
+/** The scenario engine, loaded when a command needs it (keeps `natsim serve` start-up light). */
+async function engine() {
+  const [{ loadScenarioFile }, { runScenario }, explain] = await Promise.all([
+    import('../scenario/loader.js'), import('../scenario/simulate.js'), import('../scenario/explain.js'),
+  ]);
+  return { loadScenarioFile, runScenario, ...explain };
 }
 
 function reportError(e: unknown): void {
@@ -42,6 +26,7 @@ export function registerScenarioCommands(program: Command): void {
     .option('--json', 'one JSON object per scenario per line: { scenario, checks: [...], passed, failed }')
     .option('--trace', 'print every hop of the decisive packets')
     .action(async (paths: string[], opts: { json?: boolean; trace?: boolean }) => {
+      const { loadScenarioFile, runScenario, summaryText, toJson } = await engine();
       let ok = true;
       let passed = 0;
       let failed = 0;
@@ -87,6 +72,7 @@ export function registerScenarioCommands(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      const { loadScenarioFile, runScenario, explainMermaid, explainText } = await engine();
       try {
         const path = file ?? DEFAULT_SCENARIO;
         const { config } = await loadScenarioFile(path);
@@ -110,6 +96,7 @@ export function registerScenarioCommands(program: Command): void {
     .description('check scenario files against the schema and their references')
     .argument('<paths...>', 'scenario files or directories')
     .action(async (paths: string[]) => {
+      const { loadScenarioFile } = await engine();
       let ok = true;
       for (const file of await scenarioFiles(paths)) {
         try {
@@ -126,7 +113,8 @@ export function registerScenarioCommands(program: Command): void {
   program
     .command('presets')
     .description('list NAT presets, application profiles and probes')
-    .action(() => {
+    .action(async () => {
+      const [{ NAT_PRESETS }, { APPS, PROBES }] = await Promise.all([import('../nat/policy.js'), import('../scenario/apps.js')]);
       console.log('NAT presets:');
       for (const p of Object.values(NAT_PRESETS)) console.log(`  ${p.name.padEnd(22)} ${p.description}`);
       console.log('\nApplication profiles (hosts: app: ID; checks: feature: …):');
@@ -141,7 +129,8 @@ export function registerScenarioCommands(program: Command): void {
   program
     .command('schema')
     .description('print the JSON Schema of scenario files')
-    .action(() => {
+    .action(async () => {
+      const { scenarioJsonSchema } = await import('../scenario/schema.js');
       console.log(JSON.stringify(scenarioJsonSchema(), null, 2));
     });
 }

@@ -23,7 +23,7 @@ import type { Router } from '../nat/router.js';
 import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import { loadScenarioFile } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
-import { createUpnpApp, type UpnpApp } from '../soap/app.js';
+import { createUpnpHandler, type UpnpHandler } from '../soap/app.js';
 import { isLoopbackIPv4 } from '../soap/control-context.js';
 import { soapFaultBody } from '../soap/errors.js';
 import { httpDeliver, normalizePeer } from '../soap/gena.js';
@@ -226,7 +226,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   });
 
   // HTTP: the IGD app behind a thin handler for injected faults.
-  let app: UpnpApp | undefined;
+  let app: UpnpHandler | undefined;
   // A loopback requester stands for this LAN address, as in the app (src/soap/app.ts).
   const loopbackAs = defaultLoopbackClient(router);
   const server = http.createServer({
@@ -280,7 +280,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   router.forwards.reservePort('tcp', httpPort);
 
   try {
-    app = createUpnpApp({
+    app = createUpnpHandler({
       router, clock,
       ...(profileName !== undefined ? { profile: profileName } : {}),
       ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),

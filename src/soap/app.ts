@@ -18,8 +18,7 @@
  * LAN address. GENA callbacks are still checked against the real peer (127.0.0.1), since NOTIFYs
  * go to the real network. `clientAddress(req)` overrides all of this.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { inPrefix, isIPv4, parseIPv4 } from '../nat/address.js';
 import { isLoopbackIPv4 } from './control-context.js';
 import { normalizePeer } from './gena.js';
@@ -30,15 +29,15 @@ import type { ClientInfo } from './types.js';
 /** Options of {@link createUpnpApp}. */
 export interface UpnpAppOptions extends UpnpServiceOptions {
   /** The requester's LAN address; return undefined to apply the default rule. Overrides the loopback rule. */
-  readonly clientAddress?: (req: Request) => string | undefined;
+  readonly clientAddress?: (req: IncomingMessage) => string | undefined;
   /** The LAN address a loopback requester stands for (default: router LAN address + 1). */
   readonly trustLoopbackAs?: string;
   /** Answer 404 to a Host header that is not a numeric address (default true, as miniupnpd). */
   readonly checkHostHeader?: boolean;
 }
 
-/** The express app, with the IGD behind it. */
-export type UpnpApp = Express & {
+/** The IGD as a plain `node:http` request handler (`http.createServer(handler)`). */
+export type UpnpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
   /** The IGD (configuration, GENA publisher, identity for SSDP). */
   readonly upnp: UpnpService;
   /** Detaches from the router and drops subscriptions. */
@@ -68,20 +67,70 @@ export function hostHeaderAcceptable(host: string | undefined): boolean {
   return /^[0-9.:]+$/.test(host);
 }
 
+type Request = IncomingMessage;
+type Response = ServerResponse;
+
+/** Path of a request target without the query (origin-form or absolute-form), as express's `req.path`. */
+function pathOf(url = '/'): string {
+  if (url.startsWith('/')) {
+    const q = url.indexOf('?');
+    return q < 0 ? url : url.slice(0, q);
+  }
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url;
+  }
+}
+
+/** Buffer encodings for the charsets a SOAP body may declare (others: 415). */
+const CHARSETS: Readonly<Record<string, BufferEncoding>> = {
+  'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'latin1', ascii: 'latin1', 'iso-8859-1': 'latin1', latin1: 'latin1', 'utf-16le': 'utf16le',
+};
+
+function charsetOf(contentType: string | undefined): string {
+  const m = contentType ? /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType) : null;
+  return m ? m[2]!.toLowerCase() : 'utf-8';
+}
+
+/** Reads a body up to `limit` bytes; `status` 413 (too large), 415 (charset), 400 (aborted). */
+function readBody(req: Request, limit: number, done: (status: number | undefined, text: string) => void): void {
+  const encoding = CHARSETS[charsetOf(header(req.headers, 'content-type'))];
+  let finished = false;
+  const finish = (status: number | undefined, text = ''): void => {
+    if (finished) return;
+    finished = true;
+    if (status !== undefined) req.resume();
+    done(status, text);
+  };
+  if (encoding === undefined) return finish(415);
+  const declared = Number(header(req.headers, 'content-length'));
+  if (declared > limit) return finish(413);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    if (finished) return;
+    size += c.length;
+    if (size > limit) return finish(413);
+    chunks.push(c);
+  });
+  req.on('end', () => finish(undefined, (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString(encoding)));
+  req.on('aborted', () => finish(400));
+  req.on('error', () => finish(400));
+}
+
 /**
- * Creates the IGD's express app. Listen on it with `app.listen(port, address)` or mount it.
- * Call `app.close()` when the router goes away.
+ * Creates the IGD as a plain request handler: the fast path `natsim serve` and `startGateway()` use
+ * (no framework on the request path). SOAP bodies of any Content-Type are read up to the body
+ * limit (413 above it; 415 for a charset outside UTF-8/ASCII/Latin-1/UTF-16LE).
  */
-export function createUpnpApp(options: UpnpAppOptions): UpnpApp {
+export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
   const service = new UpnpService(options);
   const router = options.router;
   const loopbackAs = options.trustLoopbackAs ?? defaultLoopbackClient(router);
   const checkHost = options.checkHostHeader ?? true;
   const server = service.profile.serverString;
-  const textParser = express.text({ type: () => true, limit: options.bodyLimit ?? DEFAULT_BODY_LIMIT, defaultCharset: 'utf-8' });
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
+  const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
 
   const send = (
     req: Request, res: Response, status: number, statusText: string | undefined,
@@ -116,22 +165,22 @@ export function createUpnpApp(options: UpnpAppOptions): UpnpApp {
     return { address, peer, loopback, ...(ua !== undefined ? { userAgent: ua } : {}) };
   };
 
-  app.use((req: Request, res: Response, next: NextFunction) => {
+  const app = (req: Request, res: Response): void => {
+    const path = pathOf(req.url);
     const client = resolveClient(req);
     if (!client) {
       service.config.emit({
-        type: 'refused', peer: normalizePeer(req.socket.remoteAddress), method: req.method, path: req.path,
+        type: 'refused', peer: normalizePeer(req.socket.remoteAddress), method: req.method ?? '', path,
         reason: `requester is not on the LAN of ${router.id}`,
       });
       send(req, res, 403, undefined, 'text/html', PAGES.forbidden);
       return;
     }
     if (checkHost && !hostHeaderAcceptable(header(req.headers, 'host'))) {
-      service.config.emit({ type: 'refused', peer: client.peer, method: req.method, path: req.path, reason: 'DNS rebinding suspected (Host header)' });
+      service.config.emit({ type: 'refused', peer: client.peer, method: req.method ?? '', path, reason: 'DNS rebinding suspected (Host header)' });
       send(req, res, 404, undefined, 'text/html', PAGES.notFound);
       return;
     }
-    const path = req.path;
     switch (req.method) {
       case 'GET': {
         const doc = service.description(path, client.userAgent);
@@ -143,11 +192,16 @@ export function createUpnpApp(options: UpnpAppOptions): UpnpApp {
         return send(req, res, 404, undefined, 'text/html', PAGES.notFound);
       }
       case 'POST':
-        textParser(req, res, (err?: unknown) => {
-          if (err) return next(err);
-          const body = typeof req.body === 'string' ? req.body : '';
-          const r = service.control({ soapAction: header(req.headers, 'soapaction'), body, client, path });
-          send(req, res, r.status, undefined, r.contentType, r.body);
+        readBody(req, limit, (status, body) => {
+          if (status === 413) return send(req, res, 413, undefined, 'text/html', PAGES.tooLarge);
+          if (status === 415) return send(req, res, 415, undefined, 'text/html', httpErrorPage(415, 'Unsupported Media Type', 'The request charset is not supported.'));
+          if (status !== undefined) return send(req, res, 400, undefined, 'text/html', PAGES.badRequest);
+          try {
+            const r = service.control({ soapAction: header(req.headers, 'soapaction'), body, client, path });
+            send(req, res, r.status, undefined, r.contentType, r.body);
+          } catch {
+            send(req, res, 500, undefined, 'text/html', httpErrorPage(500, 'Internal Server Error', 'Internal Server Error'));
+          }
         });
         return;
       case 'SUBSCRIBE':
@@ -167,19 +221,10 @@ export function createUpnpApp(options: UpnpAppOptions): UpnpApp {
       default:
         return send(req, res, 501, undefined, 'text/html', PAGES.notImplemented);
     }
-  });
-
-  // Body errors (size, charset, aborted uploads) end here: never a crash.
-  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const status = typeof err === 'object' && err !== null && 'status' in err ? Number((err as { status: unknown }).status) : 500;
-    if (status === 413) return send(req, res, 413, undefined, 'text/html', PAGES.tooLarge);
-    if (status === 415) return send(req, res, 415, undefined, 'text/html', httpErrorPage(415, 'Unsupported Media Type', 'The request charset is not supported.'));
-    if (status >= 400 && status < 500) return send(req, res, 400, undefined, 'text/html', PAGES.badRequest);
-    return send(req, res, 500, undefined, 'text/html', httpErrorPage(500, 'Internal Server Error', 'Internal Server Error'));
-  });
+  };
 
   return Object.assign(app, {
     upnp: service,
     close: () => service.close(),
-  }) as UpnpApp;
+  }) as UpnpHandler;
 }

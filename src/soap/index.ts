@@ -2,7 +2,8 @@
  * The UPnP IGD control and eventing layer (descriptions, SOAP actions, GENA), modelled on
  * miniupnpd. Entry point: {@link createUpnpApp}.
  */
-export { createUpnpApp, hostHeaderAcceptable, type UpnpApp, type UpnpAppOptions } from './app.js';
+export { createUpnpHandler, hostHeaderAcceptable, type UpnpAppOptions, type UpnpHandler } from './app.js';
+export { createUpnpApp, type UpnpApp } from './express-app.js';
 export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
 export { UpnpError, UPNP_ERROR_DESCRIPTIONS, soapFaultBody, xmlEscape } from './errors.js';
 export { parseSoapActionHeader, parseSoapBody, soapEnvelope, decodeXmlText, type SoapBody, type SoapActionHeader } from './xml.js';

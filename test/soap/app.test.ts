@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
-import { createUpnpApp, type UpnpAppOptions } from '../../src/soap/app.js';
+import type { UpnpAppOptions } from '../../src/soap/app.js';
+import { createUpnpApp } from '../../src/soap/express-app.js';
 import { httpDeliver, type DeliverFn } from '../../src/soap/gena.js';
 import { IPC2, PUBLIC_WAN, mapping, soapBody } from './helpers.js';
 

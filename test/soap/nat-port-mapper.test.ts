@@ -8,7 +8,7 @@ import { upnpNat } from '@achingbrain/nat-port-mapper';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
-import { createUpnpApp } from '../../src/soap/app.js';
+import { createUpnpApp } from '../../src/soap/express-app.js';
 import { PUBLIC_WAN } from './helpers.js';
 
 const servers: http.Server[] = [];

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
-import { createUpnpApp, type UpnpApp } from '../../src/soap/app.js';
+import { createUpnpApp, type UpnpApp } from '../../src/soap/express-app.js';
 import { PUBLIC_WAN } from './helpers.js';
 
 const UPNPC = ['/usr/bin/upnpc', '/usr/local/bin/upnpc'].find((p) => existsSync(p));
