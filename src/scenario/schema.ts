@@ -103,6 +103,7 @@ export const hostSchema = z.strictObject({
   router: id.optional().describe("router whose LAN the host is on; absent = the Internet"),
   address: ipv4,
   app: z.string().optional().describe('application profile the host runs (see `natsim presets`)'),
+  admin: z.boolean().default(true).describe('the user has administrative rights (without them, UPnP cannot open a firewall on a router without NAT, as with Windows XP ICF)'),
   description: z.string().optional(),
 });
 

@@ -397,6 +397,10 @@ class Play {
           continue;
         }
         const router = this.net.router(rid);
+        if (!router.natEnabled && this.config.hosts[h]?.admin === false) {
+          this.#note(h, `${h}: UPnP AddPortMapping on ${rid} is refused (606 Action not authorized): opening the firewall needs administrative rights, which ${h}'s user lacks`);
+          continue;
+        }
         if (this.#app.sameGatewayDetection && this.#routerOf(peer) === rid) {
           return { endpoint: ep(host.ip, port), how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address` };
         }
@@ -551,7 +555,10 @@ class Play {
 
   #arrived(d: Delivery, to: string, port: number): { ok: boolean; reason: string } {
     if (!d.delivered) return { ok: false, reason: d.drop!.message };
-    if (d.to !== to) return { ok: false, reason: `delivered to ${d.to} instead of ${to}: the advertised address ${formatEndpoint(d.packet.dst)} belongs to another host on that network` };
+    if (d.to !== to) {
+      const target = d.hops[0]?.before.dst ?? d.packet.dst;
+      return { ok: false, reason: `${formatEndpoint(target)} leads to ${d.to} (${formatEndpoint(d.packet.dst)}), not to ${to}` };
+    }
     if (d.packet.dst.port !== port) return { ok: false, reason: `arrived at ${to} on port ${d.packet.dst.port}, where nothing listens (expected ${port})` };
     return { ok: true, reason: '' };
   }
