@@ -93,6 +93,15 @@ export function runCheck(config: ScenarioConfig, index: number): CheckResult {
 
 const EPHEMERAL_BASE = 49152;
 
+/** How each discovery method is named in explanations. */
+const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
+  upnp: 'a UPnP gateway',
+  stun: 'a STUN-like reflector',
+  'server-observed': 'its server',
+  proxy: 'a Winsock proxy',
+  local: 'its own address',
+};
+
 /** Ports each host listens on, per network (sessions of earlier checks played with `after`). */
 const LISTENING = new WeakMap<Network, Map<string, Set<string>>>();
 
@@ -355,7 +364,9 @@ class Play {
       const rid = this.#routerOf(owner);
       const host = this.#host(owner);
       if (adv.endpoint.ip === host.ip && rid && this.net.router(rid).natEnabled) {
-        return `. ${owner} advertised its private address ${formatIPv4(host.ip)}, which means nothing outside ${rid}'s LAN: ${rid} is a NAT and ${owner} had no way (${this.#app.discovery.join(', ')}) to learn its translated address`;
+        const ways = this.#app.discovery.filter((m) => m !== 'local').map((m) => DISCOVERY_NAMES[m]);
+        const how = ways.length ? `${this.#app.name} learns a translated address only from ${ways.join(' or ')}, and none was available` : `${this.#app.name} has no way to learn a translated address`;
+        return `. ${owner} advertised its private address ${formatIPv4(host.ip)}, which means nothing outside ${rid}'s LAN: ${rid} is a NAT, and ${how}`;
       }
       if (rid && adv.how.startsWith('external address and mapping from UPnP')) {
         const path = this.net.pathToInternet(owner);

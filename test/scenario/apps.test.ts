@@ -422,7 +422,7 @@ checks:
     expect(stepTexts(c)).toContain('p finds no UPnP gateway: prc does not offer UPnP');
     expect(stepTexts(c)).toContain('p advertises 192.168.1.10:16384 for video RTP (UDP 16384) (its own address)');
     expect(c.reason).toMatch(/^video RTP \(UDP 16384\) from a to 192\.168\.1\.10:16384: dropped on the Internet: no route to 192\.168\.1\.10 /);
-    expect(c.reason).toContain("p advertised its private address 192.168.1.10, which means nothing outside prc's LAN: prc is a NAT and p had no way (upnp, stun) to learn its translated address");
+    expect(c.reason).toContain("p advertised its private address 192.168.1.10, which means nothing outside prc's LAN: prc is a NAT, and iChat AV learns a translated address only from a UPnP gateway or a STUN-like reflector, and none was available");
   });
 
   it('av without a reflector but with UPnP: the mapping is used both ways', () => {
