@@ -151,6 +151,23 @@ export function resolveListen(listen: string): { address: string; prefix: Prefix
   return { address: listen, prefix: undefined };
 }
 
+/**
+ * {@link resolveListen}, waiting up to `waitMs` for a non-loopback address to appear: Node lists
+ * only running interfaces, and a link that was just set up (a veth in a fresh namespace) may take
+ * a moment. Serving on an address no running interface has is an error, not a guess at the LAN.
+ */
+export async function resolveListenWhenUp(listen: string, waitMs = 3000): Promise<{ address: string; prefix: Prefix | undefined }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const r = resolveListen(listen);
+    if (r.prefix !== undefined || isLoopback(r.address)) return r;
+    if (Date.now() >= deadline) {
+      throw new Error(`--listen ${listen}: no running network interface has this address`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 function maskLen(mask: string): number {
   let n = parseIPv4(mask);
   let len = 0;
@@ -165,7 +182,7 @@ const isLoopback = (address: string): boolean => address.startsWith('127.');
 
 /** Starts serving one router as a UPnP IGD. */
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayHandle> {
-  const listen = resolveListen(options.listen ?? '127.0.0.1');
+  const listen = await resolveListenWhenUp(options.listen ?? '127.0.0.1');
   const loopback = isLoopback(listen.address);
   const clock = options.clock ?? new OffsetClock();
   const config = typeof options.scenario === 'string' ? (await loadScenarioFile(options.scenario)).config : options.scenario;

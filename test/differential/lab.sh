@@ -50,7 +50,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-fail() { log "$*"; for f in miniupnpd.log console.log natsim.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
+fail() { log "$*"; for f in fetch.log natsim.out miniupnpd.log console.log natsim.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
 
 # --- configuration (same as the shared lab's) ---
 cat > "$D/miniupnpd.conf" <<EOF
@@ -152,7 +152,7 @@ grep -q '"ready":true' "$D/natsim.out" || fail "natsim did not start"
 for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PORT/rootDesc.xml"; do
   ok=
   for i in $(seq 50); do
-    ip netns exec "$LAN" node -e "fetch('$url').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" && { ok=1; break; }
+    ip netns exec "$LAN" node -e "fetch('$url').then(r=>{if(!r.ok)console.error('HTTP',r.status);process.exit(r.ok?0:1)},e=>{console.error(String(e.cause||e));process.exit(1)})" 2>>"$D/fetch.log" && { ok=1; break; }
     sleep 0.1
   done
   [ -n "$ok" ] || fail "$url does not answer from $LAN"

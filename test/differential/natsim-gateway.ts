@@ -21,6 +21,9 @@ const gw = await startGateway({
   wan: '100.64.0.1',
   mxDelay: 'none',
 });
+gw.events.on('upnp', (e) => {
+  if (e.type === 'refused') console.error(JSON.stringify(e));
+});
 console.log(JSON.stringify({ ready: true, descriptionUrl: gw.descriptionUrl, externalIp: gw.externalIp, profile: gw.profile, igd: gw.igdVersion }));
 let stopping = false;
 const stop = (): void => {
