@@ -394,60 +394,9 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
 const LAB_NS = { lan: `nsb${process.pid}-lan`, rtr: `nsb${process.pid}-rtr`, wan: `nsb${process.pid}-wan` };
 const LAB_DIR = `/tmp/nsbench-${process.pid}`;
 
-const ROUTER_NFT = `table inet filter {
-    chain forward {
-        type filter hook forward priority 0; policy drop;
-        ct state established,related accept
-        iifname "veth-rl" oifname "veth-rw" accept
-        jump miniupnpd
-    }
-    chain miniupnpd { }
-    chain prerouting {
-        type nat hook prerouting priority -100; policy accept;
-        jump prerouting_miniupnpd
-    }
-    chain postrouting {
-        type nat hook postrouting priority 100; policy accept;
-        jump postrouting_miniupnpd
-        oifname "veth-rw" masquerade
-    }
-    chain prerouting_miniupnpd { }
-    chain postrouting_miniupnpd { }
-}
-`;
-const MINIUPNPD_CONF = (dir: string): string => `ext_ifname=veth-rw
-listening_ip=veth-rl
-http_port=49000
-enable_natpmp=yes
-enable_upnp=yes
-ipv6_disable=yes
-secure_mode=yes
-system_uptime=yes
-notify_interval=30
-clean_ruleset_interval=600
-lease_file=${dir}/upnp.leases
-minissdpdsocket=${dir}/minissdpd.sock
-friendly_name=reference miniupnpd
-uuid=3f1c6b1e-7a4d-4c1e-9a57-0e2b5d6c7a01
-allow 1024-65535 10.77.0.0/24 1024-65535
-deny 0-65535 0.0.0.0/0 0-65535
-ext_perform_stun=yes
-ext_stun_host=100.64.0.2
-ext_stun_port=3478
-`;
-const TURN_CONF = (dir: string): string => `listening-port=3478
-alt-listening-port=3479
-listening-ip=100.64.0.2
-listening-ip=100.64.0.3
-stun-only
-no-tls
-no-dtls
-no-cli
-no-auth
-log-file=stdout
-simple-log
-pidfile=${dir}/turnserver.pid
-`;
+/** The lab's configuration files, shared with the differential test (test/lab/). @DIR@ = the run's dir. */
+const LAB_CONF_DIR = fileURLToPath(new URL('../test/lab/', import.meta.url));
+const labConf = (name: string, dir: string): string => readFileSync(join(LAB_CONF_DIR, name), 'utf8').replaceAll('@DIR@', dir);
 /** Kills what the lab started (pid files checked against the program name) and deletes its namespaces. */
 const CLEANUP_SH = (dir: string): string => `#!/bin/sh
 for pf in "${dir}/miniupnpd.pid:miniupnpd" "${dir}/turnserver.pid:turnserver"; do
@@ -479,9 +428,7 @@ async function lab(result: Record<string, unknown>): Promise<void> {
   const { lan: L, rtr: R, wan: W } = LAB_NS;
   mkdirSync(LAB_DIR, { recursive: true });
   writeFileSync(join(LAB_DIR, 'cleanup.sh'), CLEANUP_SH(LAB_DIR), { mode: 0o755 });
-  writeFileSync(join(LAB_DIR, 'router.nft'), ROUTER_NFT);
-  writeFileSync(join(LAB_DIR, 'miniupnpd.conf'), MINIUPNPD_CONF(LAB_DIR));
-  writeFileSync(join(LAB_DIR, 'turnserver.conf'), TURN_CONF(LAB_DIR));
+  for (const name of ['router.nft', 'miniupnpd.conf', 'turnserver.conf']) writeFileSync(join(LAB_DIR, name), labConf(name, LAB_DIR));
   writeFileSync(join(LAB_DIR, 'console.log'), '');
   const cleanup = (): void => {
     try {

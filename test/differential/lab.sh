@@ -53,64 +53,8 @@ trap 'exit 129' HUP
 fail() { log "$*"; for f in fetch.log natsim.out miniupnpd.log console.log natsim.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
 
 # --- configuration (same as the shared lab's) ---
-cat > "$D/miniupnpd.conf" <<EOF
-ext_ifname=veth-rw
-listening_ip=veth-rl
-http_port=49000
-enable_natpmp=yes
-enable_upnp=yes
-ipv6_disable=yes
-secure_mode=yes
-system_uptime=yes
-notify_interval=30
-clean_ruleset_interval=600
-lease_file=$D/upnp.leases
-minissdpdsocket=$D/minissdpd.sock
-friendly_name=natsim-differential miniupnpd
-uuid=3f1c6b1e-7a4d-4c1e-9a57-0e2b5d6c7a02
-allow 1024-65535 10.77.0.0/24 1024-65535
-deny 0-65535 0.0.0.0/0 0-65535
-ext_perform_stun=yes
-ext_stun_host=100.64.0.2
-ext_stun_port=3478
-EOF
-cat > "$D/router.nft" <<'EOF'
-table inet filter {
-    chain forward {
-        type filter hook forward priority 0; policy drop;
-        ct state established,related accept
-        iifname "veth-rl" oifname "veth-rw" accept
-        jump miniupnpd
-    }
-    chain miniupnpd { }
-    chain prerouting {
-        type nat hook prerouting priority -100; policy accept;
-        jump prerouting_miniupnpd
-    }
-    chain postrouting {
-        type nat hook postrouting priority 100; policy accept;
-        jump postrouting_miniupnpd
-        oifname "veth-rw" masquerade
-    }
-    chain prerouting_miniupnpd { }
-    chain postrouting_miniupnpd { }
-}
-EOF
-cat > "$D/turnserver.conf" <<EOF
-listening-port=3478
-alt-listening-port=3479
-listening-ip=100.64.0.2
-listening-ip=100.64.0.3
-stun-only
-no-tls
-no-dtls
-no-cli
-no-auth
-log-file=stdout
-simple-log
-pidfile=$D/turnserver.pid
-userdb=$D/turndb
-EOF
+LABCONF="$(cd "$(dirname "$0")/../lab" && pwd)"
+for f in miniupnpd.conf router.nft turnserver.conf; do sed "s#@DIR@#$D#g" "$LABCONF/$f" > "$D/$f"; done
 
 # --- namespaces (veth ends are created directly inside them) ---
 for n in $LAN $ROUTER $WAN; do
