@@ -11,6 +11,7 @@ interface ServeOptions {
   ssdpPort: string;
   multicast?: boolean;
   profile?: string;
+  closeConnections?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -33,6 +34,7 @@ export function registerGatewayCommands(program: Command): void {
     .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
     .option('--no-multicast', 'never use multicast')
     .option('--profile <name>', 'router profile (see the README table)')
+    .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
     .option('--json', 'print the ready line as JSON')
     .option('--verbose', 'log every SSDP and SOAP exchange (pino, to stderr)')
     .action(async (opts: ServeOptions) => {
@@ -66,6 +68,7 @@ export function registerGatewayCommands(program: Command): void {
           ...(opts.router !== undefined ? { router: opts.router } : {}),
           ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
           ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+          ...(opts.closeConnections ? { keepAlive: false } : {}),
           ...(log ? { logger: log } : {}),
         });
       } catch (e) {

@@ -60,6 +60,11 @@ export interface GatewayOptions {
   readonly permissions?: readonly string[];
   /** Report and map on a reserved WAN address (default true). */
   readonly allowReservedWan?: boolean;
+  /**
+   * Keep HTTP/1.1 connections open between requests unless the client asks to close (default
+   * true). false: close after every reply, as miniupnpd does.
+   */
+  readonly keepAlive?: boolean;
   /** SSDP reply delay within MX: 'random' as real devices (default) or 'none' for tests. */
   readonly mxDelay?: 'random' | 'none';
   /** NOTIFY alive interval, ms. */
@@ -252,7 +257,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     connectionsCheckingInterval: 1_000,
   }, (req, res) => {
     router.expire(clock.now());
-    if (req.method === 'POST') {
+    if (req.method === 'POST' && !faults.empty) {
       const soapAction = parseSoapActionHeader(header(req.headers['soapaction']));
       const action = soapAction?.action;
       const injected = action !== undefined ? faults.take(action) : undefined;
@@ -272,7 +277,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
               return;
             }
             const body = soapFaultBody(f.code, f.description);
-            res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'text/xml; charset="utf-8"', Connection: 'close', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' });
+            res.writeHead(500, 'Internal Server Error', {
+              'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '',
+              ...(options.keepAlive === false ? { Connection: 'close' } : {}),
+            });
             res.end(body);
             const fault = { type: 'fault', action, code: f.code, description: f.description, injected: true, client } as const;
             events.emit('upnp', fault);
@@ -304,6 +312,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
       ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
       ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
+      ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
       deliver: httpDeliver(),
       onEvent: (e) => {
         events.emit('upnp', e);

@@ -1,7 +1,12 @@
 /**
  * The IGD's HTTP face: descriptions, SOAP control and GENA eventing on miniupnpd's URLs, with
- * miniupnpd's status codes and headers (`Content-Type: text/xml; charset="utf-8"`,
- * `Connection: close`, `Server`, `Ext:`; no Date, ETag or X-Powered-By).
+ * miniupnpd's status codes and headers (`Content-Type: text/xml; charset="utf-8"`, `Server`, `Ext:`;
+ * no Date, ETag or X-Powered-By).
+ *
+ * Connections: HTTP/1.1 persistent connections by default (the client's `Connection` header decides,
+ * as RFC 9112 says); `keepAlive: false` answers every request with `Connection: close` and closes, as
+ * miniupnpd does. Clients that ask to close (upnpc, python miniupnpc, nat-upnp) see the same either
+ * way. Error pages for unread or unreadable bodies (400, 413, 415) always close.
  *
  * Routing, as miniupnpd: GET serves the descriptions (paths case-insensitive), GET on /ctl/… is 405
  * (Allow: POST), GET on /evt/… is 405 (Allow: SUBSCRIBE, UNSUBSCRIBE), other GETs 404; POST runs a
@@ -34,6 +39,11 @@ export interface UpnpAppOptions extends UpnpServiceOptions {
   readonly trustLoopbackAs?: string;
   /** Answer 404 to a Host header that is not a numeric address (default true, as miniupnpd). */
   readonly checkHostHeader?: boolean;
+  /**
+   * Keep HTTP/1.1 connections open between requests unless the client asks to close (default true).
+   * false: `Connection: close` on every reply, as miniupnpd.
+   */
+  readonly keepAlive?: boolean;
 }
 
 /** The IGD as a plain `node:http` request handler (`http.createServer(handler)`). */
@@ -131,6 +141,7 @@ export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
   const checkHost = options.checkHostHeader ?? true;
   const server = service.profile.serverString;
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const keepAlive = options.keepAlive ?? true;
 
   const send = (
     req: Request, res: Response, status: number, statusText: string | undefined,
@@ -140,12 +151,12 @@ export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
     res.sendDate = false;
     const headers: Record<string, string> = {
       'Content-Type': contentType,
-      Connection: 'close',
       'Content-Length': String(Buffer.byteLength(body, 'utf8')),
       Server: server,
       Ext: '',
       ...extra,
     };
+    if (!keepAlive || status === 400 || status === 413 || status === 415) headers['Connection'] = 'close';
     const lang = header(req.headers, 'accept-language');
     if (lang) {
       const first = /^[^\s,]*/.exec(lang.trim())![0];

@@ -45,13 +45,43 @@ async function start(options: Partial<UpnpAppOptions> = {}) {
   return { app, router, clock, port, request, soap };
 }
 
+describe('HTTP: connections', () => {
+  it('keeps a connection open for the next request when the client offers keep-alive', async () => {
+    const { request, soap } = await start();
+    const a = await request('GET', '/rootDesc.xml', { Connection: 'keep-alive' });
+    expect(a.headers.connection).toBe('keep-alive');
+    const b = await soap('GetExternalIPAddress');
+    expect(b.status).toBe(200);
+    expect(b.headers.connection).toBe('keep-alive');
+  });
+
+  it('closes when the client asks to (upnpc, python miniupnpc and nat-upnp do)', async () => {
+    const { request } = await start();
+    const r = await request('GET', '/rootDesc.xml', { Connection: 'close' });
+    expect(r.headers.connection).toBe('close');
+  });
+
+  it('closes after every reply with keepAlive: false, as miniupnpd', async () => {
+    const { request, soap } = await start({ keepAlive: false });
+    expect((await request('GET', '/rootDesc.xml', { Connection: 'keep-alive' })).headers.connection).toBe('close');
+    expect((await soap('GetExternalIPAddress')).headers.connection).toBe('close');
+  });
+
+  it('closes after refusing a body it did not read (413)', async () => {
+    const { request } = await start({ bodyLimit: 100 });
+    const r = await request('POST', '/ctl/IPConn', { Connection: 'keep-alive', SOAPAction: '"x#y"' }, 'x'.repeat(5000));
+    expect(r.status).toBe(413);
+    expect(r.headers.connection).toBe('close');
+  });
+});
+
 describe('HTTP: descriptions and routing', () => {
   it('serves the root description with miniupnpd\'s headers', async () => {
     const { request } = await start();
     const r = await request('GET', '/rootDesc.xml');
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toBe('text/xml; charset="utf-8"');
-    expect(r.headers.connection).toBe('close');
+    expect(r.headers.connection).toBe('keep-alive'); // the client offered it (see the next tests)
     expect(r.headers.server).toMatch(/MiniUPnPd/);
     expect(r.headers.ext).toBe('');
     expect(r.headers['x-powered-by']).toBeUndefined();
