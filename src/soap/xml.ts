@@ -7,6 +7,9 @@
  * {@link MAX_XML_DEPTH}, or is not well-formed XML. Namespace prefixes are ignored (`u:`, `m:` or
  * none); the action's namespace is reported when it is declared.
  *
+ * Plain envelopes (the subset `soap-scanner.ts` describes) are read by a strict one-pass scanner
+ * that gives the same result; every other body is validated and parsed by fast-xml-parser.
+ *
  * Like miniupnpd, the SOAPACTION header names the action; the body only supplies arguments.
  * Like miniupnpd's lenient parser, a bare `&` (miniupnpc does not escape descriptions, so
  * `upnpc -e "a & b"` sends one) is taken literally instead of failing the request.
@@ -14,6 +17,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { DEFAULT_BODY_LIMIT, MAX_XML_DEPTH } from './soap-constants.js';
+import { scanSoapBody } from './soap-scanner.js';
 
 /** A parsed SOAPACTION header. */
 export interface SoapActionHeader {
@@ -61,6 +65,8 @@ export interface ParseSoapOptions {
 }
 
 type Node = Record<string, unknown>;
+
+const BLANK = /^\s*$/;
 
 const parser = new XMLParser({
   ignoreAttributes: false,
@@ -191,6 +197,17 @@ function collectLeaves(nodes: Node[], out: Map<string, string>): void {
 export function parseSoapBody(text: string, options: ParseSoapOptions = {}): SoapBodyResult {
   const max = options.maxBytes ?? DEFAULT_BODY_LIMIT;
   if (Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
+  if (BLANK.test(text)) return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
+  const scanned = scanSoapBody(text);
+  if (scanned) return { ok: true, body: scanned };
+  return parseSoapBodyFully(text);
+}
+
+/**
+ * The full path of {@link parseSoapBody}: DOCTYPE and depth checks, fast-xml-parser's validator,
+ * then its parser. Exported for the test that holds the scanner to the same results.
+ */
+export function parseSoapBodyFully(text: string): SoapBodyResult {
   if (text.trim() === '') return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     return { ok: false, error: 'doctype', message: 'DOCTYPE/ENTITY declarations are refused' };
