@@ -36,6 +36,11 @@ export class FaultQueue {
   }
 
   /** Takes the first injection matching `action`, if any. */
+  /** True when no injection is waiting (the request path skips its checks then). */
+  get empty(): boolean {
+    return this.#pending.length === 0;
+  }
+
   take(action: string): FaultInjection | undefined {
     const i = this.#pending.findIndex((p) => p.spec.action === undefined || p.spec.action === action);
     if (i < 0) return undefined;

@@ -36,8 +36,11 @@ export const UPNP_ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   [UPNP_ERROR.InconsistentParameters]: 'InconsistentParameter',
 };
 
+const NEEDS_ESCAPE = /[&<>"']/;
+
 /** Escapes text for XML element content and attribute values. */
 export function xmlEscape(text: string): string {
+  if (!NEEDS_ESCAPE.test(text)) return text;
   return text.replace(/[&<>"']/g, (c) =>
     c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;');
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   AddressError, ep, formatEndpoint, formatIPv4, formatPrefix, inPrefix, isIPv4, isReservedAddress, nthAddress,
-  parseEndpoint, parseIPv4, parsePrefix, sameEndpoint,
+  parseEndpoint, parseIPv4, parsePrefix, sameEndpoint, tryParseIPv4,
 } from '../../src/nat/index.js';
 
 describe('addresses', () => {
@@ -23,6 +23,25 @@ describe('addresses', () => {
       expect(isIPv4(text)).toBe(false);
     },
   );
+
+  it.each(['1.2.3.4.', '.1.2.3.4', '1.2.3.1000', '1.2.3.', '1.2.3.4\n', '１.2.3.4', '1.2.3.256', '0.0.0.00'])('rejects %j too', (text) => {
+    expect(isIPv4(text)).toBe(false);
+    expect(tryParseIPv4(text)).toBe(-1);
+  });
+
+  it('agrees with the dotted-quad grammar on every octet value and random text', () => {
+    const grammar = (t: string): boolean =>
+      /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(t) && t.split('.').every((p) => Number(p) <= 255 && !(p.length > 1 && p.startsWith('0')));
+    const octets = [...Array.from({ length: 300 }, (_, i) => String(i)), '00', '01', '000', '007', '0255', ''];
+    for (const o of octets) for (const t of [`${o}.1.2.3`, `1.2.3.${o}`]) expect(isIPv4(t), t).toBe(grammar(t));
+    let seed = 7;
+    for (let k = 0; k < 20_000; k++) {
+      let t = '';
+      const len = 1 + ((seed = (seed * 1103515245 + 12345) >>> 0) % 16);
+      for (let i = 0; i < len; i++) t += '0123456789..x'[(seed = (seed * 1103515245 + 12345) >>> 0) % 13];
+      expect(isIPv4(t), t).toBe(grammar(t));
+    }
+  });
 
   it('accepts a single zero octet and names the error class', () => {
     expect(isIPv4('10.0.0.0')).toBe(true);
