@@ -19,15 +19,18 @@
  * What is measured
  *  1 soap   GetExternalIPAddress req/s, wrk -t2 -c16, natsim (`natsim serve`) vs a bare node:http
  *           server answering a fixed body of the same size on the same path (the perf-anchor's
- *           node-baseline.js), with the client offering keep-alive and with Connection: close.
- *           natsim, like miniupnpd, closes every connection, so its "keep-alive" row is really one
- *           connection per request. srvCpuUsPerReq = server CPU time / requests (less noise-prone).
- *  2 pairs  AddPortMapping+DeletePortMapping pairs/s (UDP), one connection per request, wrk with
- *           one connection per thread so each Delete follows its own Add; same comparison.
+ *           node-baseline.js), in two workloads run against both: the client offering keep-alive
+ *           (wrk's default, as fetch/undici clients such as nat-port-mapper do; natsim keeps HTTP/1.1
+ *           connections open) and Connection: close (a connection per request, as upnpc and python
+ *           miniupnpc do). srvCpuUsPerReq = server CPU time / requests (less noise-prone).
+ *  2 pairs  AddPortMapping+DeletePortMapping pairs/s (UDP), wrk with one connection per thread so
+ *           each Delete follows its own Add; keep-alive offered, and Connection: close; same comparison.
  *  3 lab    (--lab, root) namespaces nsb<pid>-lan / -rtr / -wan (the perf-anchor's topology, unique
  *           names, deleted at the end; a watchdog deletes them if this process dies): miniupnpd
  *           2.3 (daemon mode, coturn for its STUN check), natsim serve and the bare server in the
- *           router namespace, wrk in the LAN namespace; getext and pairs (UDP and TCP).
+ *           router namespace, wrk in the LAN namespace; getext and pairs (UDP and TCP), each with
+ *           the client offering keep-alive (miniupnpd closes every connection regardless) and with
+ *           Connection: close.
  *  4 ssdp   unicast M-SEARCH replies/s on loopback (startGateway with mxDelay 'none'), closed loop
  *           with W requests in flight, bounded count and time; vs a bare dgram server answering a
  *           fixed reply of the same size, same client.
@@ -358,7 +361,7 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
     const delProbe = await soapOnce(base, control, service, 'DeletePortMapping', '<NewRemoteHost></NewRemoteHost><NewExternalPort>19999</NewExternalPort><NewProtocol>UDP</NewProtocol>');
     log(`natsim ${base}${control} (${service}); GetExternalIPAddress body ${bodyBytes} B; probe Add ${pairProbe.status} Delete ${delProbe.status}; bare on ${bareBase}`);
     const b = bare;
-    const meta = { service, control, responseBodyBytes: bodyBytes, natsimClosesConnections: true, client: `wrk -t${THREADS} -c${CONNS} -d${DURATION}s`, rounds: ROUNDS };
+    const meta = { service, control, responseBodyBytes: bodyBytes, natsimKeepsAlive: true, client: `wrk -t${THREADS} -c${CONNS} -d${DURATION}s`, rounds: ROUNDS };
     if (ONLY.has('soap')) {
       log('1 GetExternalIPAddress, client offers keep-alive');
       const ka = await compare('getext-ka', [
@@ -373,15 +376,18 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
       result['soapGetExternalIP'] = { ...meta, keepAliveClient: ka, connectionClose: close, target: 'natsim/bare >= 0.5' };
     }
     if (ONLY.has('pairs')) {
-      log('2 AddPortMapping+DeletePortMapping pairs (UDP), Connection: close');
-      const pairEnv = { ...svcEnv, CONN_CLOSE: '1', PAIRS: 'UDP', PAIR_CLIENT: '127.0.0.1', PAIR_SPAN: String(PAIR_SPAN) };
-      const pairs = await compare('pairs', [
-        { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: PAIR_CONNS, conns: PAIR_CONNS, env: pairEnv }) },
-        { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: PAIR_CONNS, conns: PAIR_CONNS, env: pairEnv }) },
+      const pairEnv = { ...svcEnv, PAIRS: 'UDP', PAIR_CLIENT: '127.0.0.1', PAIR_SPAN: String(PAIR_SPAN) };
+      const pairRun = (label: string, env: Record<string, string>) => compare(label, [
+        { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
+        { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
       ], [['natsim', 'bare']]);
+      log('2 AddPortMapping+DeletePortMapping pairs (UDP), client offers keep-alive');
+      const ka = await pairRun('pairs-ka', pairEnv);
+      log('2 AddPortMapping+DeletePortMapping pairs (UDP), Connection: close');
+      const close = await pairRun('pairs-close', { ...pairEnv, CONN_CLOSE: '1' });
       result['soapAddDeletePairs'] = {
-        client: `wrk -t${PAIR_CONNS} -c${PAIR_CONNS} -d${DURATION}s, Connection: close, UDP`, probe: { add: pairProbe.status, delete: delProbe.status },
-        ...pairsView(pairs), target: 'natsim/bare >= 0.5',
+        client: `wrk -t${PAIR_CONNS} -c${PAIR_CONNS} -d${DURATION}s, UDP`, probe: { add: pairProbe.status, delete: delProbe.status },
+        keepAliveClient: pairsView(ka), connectionClose: pairsView(close), target: 'natsim/bare >= 0.5',
       };
     }
   } finally {
@@ -494,36 +500,49 @@ ip netns exec ${R} nft -f ${LAB_DIR}/router.nft`);
 
     const o = (svc: string, extra: Record<string, string> = {}) => ({ threads: THREADS, conns: CONNS, ns: L, env: { SOAP_SERVICE: svc, ...extra } });
     const pairO = (svc: string, proto: string, extra: Record<string, string> = {}) =>
-      ({ threads: PAIR_CONNS, conns: PAIR_CONNS, ns: L, env: { SOAP_SERVICE: svc, CONN_CLOSE: '1', PAIRS: proto, PAIR_CLIENT: '10.77.0.2', PAIR_SPAN: String(PAIR_SPAN), ...extra } });
+      ({ threads: PAIR_CONNS, conns: PAIR_CONNS, ns: L, env: { SOAP_SERVICE: svc, PAIRS: proto, PAIR_CLIENT: '10.77.0.2', PAIR_SPAN: String(PAIR_SPAN), ...extra } });
+    const CLOSE = { CONN_CLOSE: '1' };
     const twBefore: Record<string, number[]> = { miniupnpd: [], natsim: [] };
     const withTw = (name: string, f: () => Promise<WrkResult>) => async (): Promise<WrkResult> => {
       twBefore[name]!.push(tw());
       return f();
     };
-    log('3 lab: AddPortMapping+DeletePortMapping pairs, TCP');
+    log('3 lab: AddPortMapping+DeletePortMapping pairs, TCP (Connection: close, and keep-alive offered)');
     const pairsTcp = await compare('lab-pairs-tcp', [
-      { name: 'miniupnpd', measure: withTw('miniupnpd', () => wrk(muBase + muCtl, mu, pairO(muSvc, 'TCP'))) },
-      { name: 'natsim', measure: withTw('natsim', () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP'))) },
-    ], [['natsim', 'miniupnpd']]);
-    log('3 lab: AddPortMapping+DeletePortMapping pairs, UDP');
+      { name: 'miniupnpd', measure: withTw('miniupnpd', () => wrk(muBase + muCtl, mu, pairO(muSvc, 'TCP', CLOSE))) },
+      { name: 'natsim', measure: withTw('natsim', () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP', CLOSE))) },
+      { name: 'natsimKeepAlive', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP')) },
+    ], [['natsim', 'miniupnpd'], ['natsimKeepAlive', 'miniupnpd']]);
+    log('3 lab: AddPortMapping+DeletePortMapping pairs, UDP, Connection: close');
     const pairsUdp = await compare('lab-pairs-udp', [
+      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP', CLOSE)) },
+      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP', CLOSE)) },
+      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP', CLOSE)) },
+    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    log('3 lab: AddPortMapping+DeletePortMapping pairs, UDP, client offers keep-alive (miniupnpd closes anyway)');
+    const pairsUdpKa = await compare('lab-pairs-udp-ka', [
       { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP')) },
       { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP')) },
       { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP')) },
     ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
-    log('3 lab: GetExternalIPAddress');
-    const ge = await compare('lab-getext', [
+    log('3 lab: GetExternalIPAddress, client offers keep-alive (miniupnpd closes anyway)');
+    const ge = await compare('lab-getext-ka', [
       { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc)) },
       { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc)) },
       { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc)) },
-      { name: 'bareClose', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc, { CONN_CLOSE: '1' })) },
-    ], [['natsim', 'miniupnpd'], ['natsim', 'bare'], ['natsim', 'bareClose']]);
+    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    log('3 lab: GetExternalIPAddress, Connection: close');
+    const geClose = await compare('lab-getext-close', [
+      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc, CLOSE)) },
+      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc, CLOSE)) },
+      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc, CLOSE)) },
+    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
     result['lab'] = {
       namespaces: LAB_NS, miniupnpd: muVersion, miniupnpdControl: `${muCtl} ${muSvc}`, natsimControl: `${nsCtl} ${nsSvc}`,
-      client: `wrk in ${L}: getext -t${THREADS} -c${CONNS}; pairs -t${PAIR_CONNS} -c${PAIR_CONNS} Connection: close`,
-      getExternalIP: ge,
-      pairsUdp: pairsView(pairsUdp),
-      pairsTcp: { ...pairsView(pairsTcp), routerTimeWaitAtStart: twBefore },
+      client: `wrk in ${L}: getext -t${THREADS} -c${CONNS}; pairs -t${PAIR_CONNS} -c${PAIR_CONNS}`,
+      getExternalIP: { keepAliveClient: ge, connectionClose: geClose },
+      pairsUdp: { keepAliveClient: pairsView(pairsUdpKa), connectionClose: pairsView(pairsUdp) },
+      pairsTcp: { ...pairsView(pairsTcp), client: 'Connection: close (natsimKeepAlive: keep-alive offered)', routerTimeWaitAtStart: twBefore },
       target: 'natsim/miniupnpd >= 1.0',
     };
   } finally {

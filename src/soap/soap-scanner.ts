@@ -3,12 +3,13 @@
  *
  * It accepts only a small, unambiguous subset of XML: an optional XML declaration at the very
  * start, then one root element; ASCII names with at most one prefix; quoted attributes without
- * `<`, `>` or `&`; text of printable ASCII without `&`; at most {@link MAX_XML_DEPTH} levels. For
- * such a body it returns exactly what {@link parseSoapBody}'s validated fast-xml-parser path
- * returns (a differential fuzz test holds the two together). Anything else — entities and character
- * references, CDATA, comments, processing instructions, DOCTYPE, non-ASCII text, control
- * characters, malformed markup — returns `undefined`, and the caller falls back to fast-xml-parser
- * under the safe settings (validation first, DOCTYPE refused, no entity expansion).
+ * `<`, `>` or `&`; text without `&`; at most {@link MAX_XML_DEPTH} levels. Line ends are normalised
+ * and values trimmed as fast-xml-parser does, so for such a body it returns exactly what
+ * {@link parseSoapBody}'s validated fast-xml-parser path returns (a differential fuzz test holds the
+ * two together). Anything else — entities and character references, CDATA, comments, processing
+ * instructions, DOCTYPE, non-ASCII names, malformed markup — returns `undefined`, and the caller
+ * falls back to fast-xml-parser under the safe settings (validation first, DOCTYPE refused, no
+ * entity expansion).
  *
  * Why: validating and parsing with fast-xml-parser costs 30–70 µs per request and most of a
  * request's allocations; this reader costs a few microseconds and allocates one small node per
@@ -20,30 +21,23 @@ import type { SoapBody } from './xml.js';
 /** An element as the extraction below needs it. */
 interface El {
   readonly name: string;
-  /** Namespace declarations (`xmlns`, `xmlns:p`) → value; undefined when there are none. */
-  ns: Map<string, string> | undefined;
+  /** Namespace declarations as [attribute, value, attribute, value, …]; undefined when there are none. */
+  ns: string[] | undefined;
   readonly kids: El[];
   /** Trimmed text of a leaf (elements with element children ignore their text). */
   text: string;
 }
 
-const LT = 60;
 const GT = 62;
 const SLASH = 47;
 const EQ = 61;
 const DQ = 34;
 const SQ = 39;
-const AMP = 38;
 const COLON = 58;
 
 const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
-/** Text characters the subset allows: printable ASCII except `<` and `&`, and XML whitespace. */
-const isTextChar = (c: number): boolean => (c >= 32 && c < 127 && c !== LT && c !== AMP) || c === 9 || c === 10 || c === 13;
-
-/** A leaf's text: line ends normalised to LF (XML 1.0 §2.11, as fast-xml-parser does), trimmed. */
-const leafText = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw).trim();
 
 /** `<?xml version="1.0" encoding="utf-8"?>` at offset 0: pseudo-attributes with plain values. */
 const XML_DECL = /^<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>&?]*"|'[^'<>&?]*'))*[ \t\r\n]*\?>/y;
@@ -66,10 +60,20 @@ function nameEnd(text: string, i: number): number {
   }
 }
 
+/** True when text[from, to) is XML whitespace only. */
+function blank(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) if (!isWs(text.charCodeAt(k))) return false;
+  return true;
+}
+
 /** Scans `text`; the element tree's root, or undefined when the text is outside the subset. */
 function scanTree(text: string): El | undefined {
+  // Entity and character references (and bare `&`) need the full path, and so does `]]>`, which
+  // text may not contain. Native searches: no per-character pass over the whole body.
+  if (text.includes('&') || text.includes(']]>')) return undefined;
+  // Line ends normalised to LF (XML 1.0 §2.11), as fast-xml-parser does before parsing.
+  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
   const n = text.length;
-  if (text.includes(']]>')) return undefined; // not allowed in text; leave the verdict to the validator
   let i = 0;
   if (text.startsWith('<?')) {
     XML_DECL.lastIndex = 0;
@@ -78,27 +82,26 @@ function scanTree(text: string): El | undefined {
   }
   const stack: El[] = [];
   let root: El | undefined;
-  let textStart = -1; // start of the current text run inside the innermost open element
-  while (i < n) {
-    const c = text.charCodeAt(i);
-    if (c !== LT) {
-      if (!isTextChar(c)) return undefined;
-      if (stack.length === 0 && !isWs(c)) return undefined; // text outside the root
-      if (textStart < 0) textStart = i;
-      i++;
-      continue;
-    }
-    // A tag: close the text run first.
+  for (;;) {
+    const lt = text.indexOf('<', i);
+    const runEnd = lt < 0 ? n : lt;
     const top = stack[stack.length - 1];
-    if (top && textStart >= 0 && top.kids.length === 0) top.text = leafText(text.slice(textStart, i));
-    textStart = -1;
-    const c1 = text.charCodeAt(i + 1);
-    if (c1 === SLASH) {
-      // End tag: </name ws*>
+    if (runEnd > i) {
+      // A text run: outside the root only whitespace; inside, the text of a (so far) leaf.
+      if (!top) {
+        if (!blank(text, i, runEnd)) return undefined;
+      } else if (top.kids.length === 0) top.text = text.slice(i, runEnd).trim();
+    }
+    if (lt < 0) break;
+    i = lt;
+    if (text.charCodeAt(i + 1) === SLASH) {
+      // End tag: </name ws*>, where name must be the open element's (no need to scan it).
       const s = i + 2;
-      const e = nameEnd(text, s);
-      if (e < 0 || !top || text.slice(s, e) !== top.name) return undefined;
-      let j = e;
+      if (!top) return undefined;
+      const name = top.name;
+      const len = name.length;
+      for (let k = 0; k < len; k++) if (text.charCodeAt(s + k) !== name.charCodeAt(k)) return undefined;
+      let j = s + len;
       while (isWs(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) !== GT) return undefined;
       stack.pop();
@@ -132,15 +135,15 @@ function scanTree(text: string): El | undefined {
       const q = text.charCodeAt(j);
       if (q !== DQ && q !== SQ) return undefined;
       const vs = j + 1;
-      let ve = vs;
-      for (;;) {
-        const v = text.charCodeAt(ve);
-        if (v === q) break;
-        if (Number.isNaN(v) || v === LT || v === GT || v === AMP || v < 32 || v >= 127) return undefined;
-        ve++;
-      }
-      // Values are trimmed, as fast-xml-parser's trimValues does (tabs and line ends fell back above).
-      if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= new Map()).set(attr, text.slice(vs, ve).trim());
+      const ve = text.indexOf(q === DQ ? '"' : "'", vs);
+      if (ve < 0) return undefined;
+      // No `<` or `>` in the value (the next of each lies beyond it): native searches that stop
+      // at the end of this tag or the start of the next.
+      const lt = text.indexOf('<', vs);
+      const gt = text.indexOf('>', vs);
+      if ((lt >= 0 && lt < ve) || gt < ve) return undefined;
+      // Values are trimmed, as fast-xml-parser's trimValues does.
+      if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= []).push(attr, text.slice(vs, ve).trim());
       j = ve + 1;
     }
     const parent = stack[stack.length - 1];
@@ -163,6 +166,13 @@ const localName = (qname: string): string => {
   const i = qname.indexOf(':');
   return i < 0 ? qname : qname.slice(i + 1);
 };
+
+/** The value an element declares for `xmlns` / `xmlns:p`, if it does. */
+function nsValue(el: El, key: string): string | undefined {
+  const ns = el.ns;
+  if (ns) for (let k = 0; k < ns.length; k += 2) if (ns[k] === key) return ns[k + 1];
+  return undefined;
+}
 
 /** Leaf elements as name → text, first occurrence winning (as xml.ts's collectLeaves). */
 function collectLeaves(els: readonly El[], out: Map<string, string>): void {
@@ -191,7 +201,7 @@ export function scanSoapBody(text: string): SoapBody | undefined {
       collectLeaves(action.kids, args);
       const colon = action.name.indexOf(':');
       const key = colon < 0 ? 'xmlns' : `xmlns:${action.name.slice(0, colon)}`;
-      const serviceType = action.ns?.get(key) ?? body.ns?.get(key) ?? root.ns?.get(key) ?? '';
+      const serviceType = nsValue(action, key) ?? nsValue(body, key) ?? nsValue(root, key) ?? '';
       return { action: localName(action.name), serviceType, args };
     }
   }

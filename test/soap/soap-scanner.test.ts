@@ -47,6 +47,10 @@ const CLIENT_BODIES: Array<[string, string]> = [
   ['no Body: every leaf counts', `<s:Envelope ${ENV}><Header><NewExternalPort>7</NewExternalPort></Header></s:Envelope>`],
   ['empty Body', `<s:Envelope ${ENV}><s:Body></s:Body></s:Envelope>`],
   ['not an envelope', '<root><a> 1 </a><b><a>2</a><c/></b></root>'],
+  ['non-ASCII text', miniupnpc('AddPortMapping', IPC1, [['NewPortMappingDescription', ' café ☕ ']])],
+  ['a control character in text', miniupnpc('AddPortMapping', IPC1, [['NewPortMappingDescription', 'a\u0001b']])],
+  ['tabs and line ends in a namespace', `<s:Envelope ${ENV}><s:Body><u:X xmlns:u=" \tu\r\nv\rw "/></s:Body></s:Envelope>`],
+  ['CR and CRLF line ends in text', miniupnpc('AddPortMapping', IPC1, [['NewPortMappingDescription', 'a\rb\r\nc']])],
 ];
 
 function same(scanned: SoapBody, full: ReturnType<typeof parseSoapBodyFully>): void {
@@ -77,8 +81,8 @@ describe('soap-scanner', () => {
     ['a comment', miniupnpc('GetStatusInfo', IPC1, [['A', '<!-- c -->1']])],
     ['a DOCTYPE', `<!DOCTYPE x [<!ENTITY e "boom">]>${miniupnpc('GetStatusInfo', IPC1, [['A', '&e;']])}`],
     ['a processing instruction', miniupnpc('GetStatusInfo', IPC1, [['A', '<?pi x?>']])],
-    ['non-ASCII text', miniupnpc('AddPortMapping', IPC1, [['NewPortMappingDescription', 'café']])],
-    ['a control character', miniupnpc('AddPortMapping', IPC1, [['NewPortMappingDescription', 'a\u0001b']])],
+    ['a non-ASCII name', miniupnpc('AddPortMapping', IPC1, [['Descriptión', 'x']])],
+    ['a ">" in an attribute value', `<s:Envelope xmlns:s="a>b"/>`],
     ['a declaration not at the start', ` ${miniupnpc('GetStatusInfo', IPC1, [])}`],
     ['mismatched tags', `<s:Envelope ${ENV}><s:Body><u:X xmlns:u="${IPC1}"><A>1</B></u:X></s:Body></s:Envelope>`],
     ['an unclosed element', `<s:Envelope ${ENV}><s:Body>`],
