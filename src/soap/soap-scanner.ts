@@ -21,6 +21,8 @@ import type { SoapBody } from './xml.js';
 /** An element as the extraction below needs it. */
 interface El {
   readonly name: string;
+  /** Where the name starts in the text (end tags are compared against it in place). */
+  readonly at: number;
   /** Namespace declarations as [attribute, value, attribute, value, …]; undefined when there are none. */
   ns: string[] | undefined;
   readonly kids: El[];
@@ -38,6 +40,9 @@ const COLON = 58;
 const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
+
+/** A value as fast-xml-parser gives it: line ends normalised to LF (XML 1.0 §2.11), trimmed. */
+const normalised = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw).trim();
 
 /** `<?xml version="1.0" encoding="utf-8"?>` at offset 0: pseudo-attributes with plain values. */
 const XML_DECL = /^<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>&?]*"|'[^'<>&?]*'))*[ \t\r\n]*\?>/y;
@@ -71,8 +76,6 @@ function scanTree(text: string): El | undefined {
   // Entity and character references (and bare `&`) need the full path, and so does `]]>`, which
   // text may not contain. Native searches: no per-character pass over the whole body.
   if (text.includes('&') || text.includes(']]>')) return undefined;
-  // Line ends normalised to LF (XML 1.0 §2.11), as fast-xml-parser does before parsing.
-  if (text.includes('\r')) text = text.replace(/\r\n?/g, '\n');
   const n = text.length;
   let i = 0;
   if (text.startsWith('<?')) {
@@ -90,7 +93,7 @@ function scanTree(text: string): El | undefined {
       // A text run: outside the root only whitespace; inside, the text of a (so far) leaf.
       if (!top) {
         if (!blank(text, i, runEnd)) return undefined;
-      } else if (top.kids.length === 0) top.text = text.slice(i, runEnd).trim();
+      } else if (top.kids.length === 0) top.text = normalised(text.slice(i, runEnd));
     }
     if (lt < 0) break;
     i = lt;
@@ -98,9 +101,9 @@ function scanTree(text: string): El | undefined {
       // End tag: </name ws*>, where name must be the open element's (no need to scan it).
       const s = i + 2;
       if (!top) return undefined;
-      const name = top.name;
-      const len = name.length;
-      for (let k = 0; k < len; k++) if (text.charCodeAt(s + k) !== name.charCodeAt(k)) return undefined;
+      const len = top.name.length;
+      const at = top.at;
+      for (let k = 0; k < len; k++) if (text.charCodeAt(s + k) !== text.charCodeAt(at + k)) return undefined;
       let j = s + len;
       while (isWs(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) !== GT) return undefined;
@@ -113,7 +116,7 @@ function scanTree(text: string): El | undefined {
     const s = i + 1;
     const e = nameEnd(text, s);
     if (e < 0) return undefined; // <!…, <?…, < x, …
-    const el: El = { name: text.slice(s, e), ns: undefined, kids: [], text: '' };
+    const el: El = { name: text.slice(s, e), at: s, ns: undefined, kids: [], text: '' };
     let j = e;
     let seen: string[] | undefined;
     for (;;) {
@@ -143,7 +146,7 @@ function scanTree(text: string): El | undefined {
       const gt = text.indexOf('>', vs);
       if ((lt >= 0 && lt < ve) || gt < ve) return undefined;
       // Values are trimmed, as fast-xml-parser's trimValues does.
-      if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= []).push(attr, text.slice(vs, ve).trim());
+      if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= []).push(attr, normalised(text.slice(vs, ve)));
       j = ve + 1;
     }
     const parent = stack[stack.length - 1];

@@ -196,7 +196,8 @@ function collectLeaves(nodes: Node[], out: Map<string, string>): void {
  */
 export function parseSoapBody(text: string, options: ParseSoapOptions = {}): SoapBodyResult {
   const max = options.maxBytes ?? DEFAULT_BODY_LIMIT;
-  if (Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
+  // UTF-8 needs 1 to 3 bytes per UTF-16 unit: count the bytes only when the length leaves doubt.
+  if (text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
   if (BLANK.test(text)) return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
   const scanned = scanSoapBody(text);
   if (scanned) return { ok: true, body: scanned };
