@@ -10,8 +10,6 @@
  * ```
  */
 import { EventEmitter } from 'node:events';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { formatIPv4, inPrefix, isIPv4, parseIPv4, type Prefix } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
@@ -23,7 +21,7 @@ import type { Router } from '../nat/router.js';
 import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import { loadScenarioFile } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
-import { createUpnpHandler, type UpnpHandler } from '../soap/app.js';
+import { createUpnpResponder, type UpnpHttpReply } from '../soap/app.js';
 import { isLoopbackIPv4 } from '../soap/control-context.js';
 import { soapFaultBody } from '../soap/errors.js';
 import { httpDeliver, normalizePeer } from '../soap/gena.js';
@@ -34,6 +32,7 @@ import { SsdpResponder } from '../ssdp/responder.js';
 import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '../ssdp/server.js';
 import { OffsetClock, isAdvanceable } from './clock.js';
 import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
+import { startHttpServer, type HttpLimits, type HttpServer } from './http-server.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
@@ -65,6 +64,8 @@ export interface GatewayOptions {
    * true). false: close after every reply, as miniupnpd does.
    */
   readonly keepAlive?: boolean;
+  /** HTTP limits and timeouts (defaults: {@link DEFAULT_HTTP_LIMITS}; the body limit is the IGD's, 64 KiB). */
+  readonly httpLimits?: Partial<Omit<HttpLimits, 'maxBodyBytes'>>;
   /** SSDP reply delay within MX: 'random' as real devices (default) or 'none' for tests. */
   readonly mxDelay?: 'random' | 'none';
   /** NOTIFY alive interval, ms. */
@@ -110,6 +111,8 @@ export interface GatewayHandle extends AsyncDisposable {
   readonly descriptionUrl: string;
   /** Where the SSDP responder listens. */
   readonly ssdpAddress: { readonly address: string; readonly port: number };
+  /** The HTTP server's limits and timeouts in effect. */
+  readonly httpLimits: HttpLimits;
   /** The router's WAN address as the IGD reports it. */
   readonly externalIp: string;
   readonly routerId: string;
@@ -247,84 +250,74 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     else events.emit('mapping-expired', view(c.entry));
   });
 
-  // HTTP: the IGD app behind a thin handler for injected faults.
-  let app: UpnpHandler | undefined;
+  // HTTP: the IGD (a function from request to reply) behind a thin handler for injected faults,
+  // served by the gateway's own HTTP/1.1 server.
   // A loopback requester stands for this LAN address, as in the app (src/soap/app.ts).
   const loopbackAs = defaultLoopbackClient(router);
-  const server = http.createServer({
-    maxHeaderSize: 16 * 1024, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000,
-    // How often the timeouts above are enforced (Node's default, 30 s, lets idle sockets linger).
-    connectionsCheckingInterval: 1_000,
-  }, (req, res) => {
-    router.expire(clock.now());
-    if (req.method === 'POST' && !faults.empty) {
-      const soapAction = parseSoapActionHeader(header(req.headers['soapaction']));
-      const action = soapAction?.action;
-      const injected = action !== undefined ? faults.take(action) : undefined;
-      if (injected && soapAction && action !== undefined) {
-        const peer = normalizePeer(req.socket.remoteAddress);
-        const client = peer === '::1' || isLoopbackIPv4(peer) ? loopbackAs : peer;
-        const request = { type: 'soap-request', action, serviceType: soapAction.serviceType, client, peer } as const;
-        events.emit('upnp', request);
-        events.emit('soap-request', request);
-        req.resume();
-        req.on('end', () => {
-          const answer = (): void => {
-            const f = faultCode(injected.fault);
-            if ('http' in f) {
-              res.writeHead(f.http, { Connection: 'close', 'Content-Length': '0' });
-              res.end();
-              return;
-            }
-            const body = soapFaultBody(f.code, f.description);
-            res.writeHead(500, 'Internal Server Error', {
-              'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '',
-              ...(options.keepAlive === false ? { Connection: 'close' } : {}),
-            });
-            res.end(body);
-            const fault = { type: 'fault', action, code: f.code, description: f.description, injected: true, client } as const;
-            events.emit('upnp', fault);
-            events.emit('fault', fault);
-          };
-          if (injected.delayMs) setTimeout(answer, injected.delayMs).unref();
-          else answer();
-        });
-        return;
-      }
-    }
-    app!(req, res);
+  const app = createUpnpResponder({
+    router, clock,
+    ...(profileName !== undefined ? { profile: profileName } : {}),
+    ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
+    ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
+    ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
+    ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
+    ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
+    deliver: httpDeliver(),
+    onEvent: (e) => {
+      events.emit('upnp', e);
+      if (e.type === 'soap-request') events.emit('soap-request', e);
+      else if (e.type === 'fault') events.emit('fault', e);
+    },
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.httpPort ?? 0, listen.address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const httpPort = (server.address() as AddressInfo).port;
-  router.forwards.reservePort('tcp', httpPort);
-
+  const closeAfterFault = options.keepAlive === false;
+  /** An injected fault instead of the IGD's answer (after its delay). */
+  const injectedReply = (action: string, injected: FaultInjection, client: string): UpnpHttpReply => {
+    const f = faultCode(injected.fault);
+    if ('http' in f) return { status: f.http, headers: { 'Content-Length': '0' }, body: '', close: true };
+    const body = soapFaultBody(f.code, f.description);
+    const fault = { type: 'fault', action, code: f.code, description: f.description, injected: true, client } as const;
+    events.emit('upnp', fault);
+    events.emit('fault', fault);
+    return {
+      status: 500, statusText: 'Internal Server Error',
+      headers: { 'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' },
+      body, close: closeAfterFault,
+    };
+  };
+  let server: HttpServer;
   try {
-    app = createUpnpHandler({
-      router, clock,
-      ...(profileName !== undefined ? { profile: profileName } : {}),
-      ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
-      ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
-      ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
-      ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
-      ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
-      deliver: httpDeliver(),
-      onEvent: (e) => {
-        events.emit('upnp', e);
-        if (e.type === 'soap-request') events.emit('soap-request', e);
-        else if (e.type === 'fault') events.emit('fault', e);
+    server = await startHttpServer({
+      host: listen.address,
+      port: options.httpPort ?? 0,
+      ...options.httpLimits,
+      maxBodyBytes: app.bodyLimit,
+      errorReply: (status) => app.errorReply(status),
+      handler: (req): UpnpHttpReply | Promise<UpnpHttpReply> => {
+        router.expire(clock.now());
+        if (req.method === 'POST' && !faults.empty) {
+          const soapAction = parseSoapActionHeader(req.headers['soapaction']);
+          const action = soapAction?.action;
+          const injected = action !== undefined ? faults.take(action) : undefined;
+          if (injected && soapAction && action !== undefined) {
+            const peer = normalizePeer(req.peer);
+            const client = peer === '::1' || isLoopbackIPv4(peer) ? loopbackAs : peer;
+            const request = { type: 'soap-request', action, serviceType: soapAction.serviceType, client, peer } as const;
+            events.emit('upnp', request);
+            events.emit('soap-request', request);
+            if (!injected.delayMs) return injectedReply(action, injected, client);
+            const delay = injected.delayMs;
+            return new Promise((resolve) => setTimeout(() => resolve(injectedReply(action, injected, client)), delay).unref());
+          }
+        }
+        return app(req);
       },
     });
   } catch (e) {
-    // e.g. an unknown profile: do not leave the HTTP port open.
-    server.close();
+    app.close();
     throw e;
   }
+  const httpPort = server.port;
+  router.forwards.reservePort('tcp', httpPort);
   const identity = app.upnp.identity;
   const descriptionUrl = `http://${listen.address}:${httpPort}${identity.descriptionPath}`;
 
@@ -352,7 +345,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       },
     });
   } catch (e) {
-    server.close();
+    await server.close();
     app.close();
     throw e;
   }
@@ -368,11 +361,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       clearInterval(ticker);
       unsubscribe();
       await ssdp.stop();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      app!.close();
+      await server.close();
+      app.close();
     })();
     return stopOptions?.strict ? stopping.then(() => assertNoPendingFaults()) : stopping;
   };
@@ -386,6 +376,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const handle: GatewayHandle = {
     descriptionUrl,
     ssdpAddress: { address: listen.address, port: ssdp.port },
+    httpLimits: server.limits,
     get externalIp() {
       return router.wanAddress;
     },
@@ -425,6 +416,3 @@ function prefixOf(text: string): Prefix {
   return { addr: len === 0 ? 0 : (parseIPv4(a!) & (0xffffffff << (32 - len))) >>> 0, len };
 }
 
-function header(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}

@@ -6,7 +6,11 @@
  * Connections: HTTP/1.1 persistent connections by default (the client's `Connection` header decides,
  * as RFC 9112 says); `keepAlive: false` answers every request with `Connection: close` and closes, as
  * miniupnpd does. Clients that ask to close (upnpc, python miniupnpc, nat-upnp) see the same either
- * way. Error pages for unread or unreadable bodies (400, 413, 415) always close.
+ * way. Error pages for unread or unreadable requests (400, 408, 413, 415, 431) always close.
+ *
+ * Layers: {@link createUpnpResponder} is the IGD as a function from request to reply (no sockets);
+ * {@link createUpnpHandler} adapts it to `node:http` (and `createUpnpApp` to express); the gateway
+ * (`startGateway`, `natsim serve`) serves it with its own lean HTTP/1.1 server.
  *
  * Routing, as miniupnpd: GET serves the descriptions (paths case-insensitive), GET on /ctl/… is 405
  * (Allow: POST), GET on /evt/… is 405 (Allow: SUBSCRIBE, UNSUBSCRIBE), other GETs 404; POST runs a
@@ -23,18 +27,45 @@
  * LAN address. GENA callbacks are still checked against the real peer (127.0.0.1), since NOTIFYs
  * go to the real network. `clientAddress(req)` overrides all of this.
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { inPrefix, isIPv4, parseIPv4 } from '../nat/address.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { inPrefix, tryParseIPv4 } from '../nat/address.js';
 import { isLoopbackIPv4 } from './control-context.js';
 import { normalizePeer } from './gena.js';
 import { DEFAULT_BODY_LIMIT } from './soap-constants.js';
 import { UpnpService, defaultLoopbackClient, httpErrorPage, type UpnpServiceOptions } from './service.js';
 import type { ClientInfo } from './types.js';
 
-/** Options of {@link createUpnpApp}. */
+/** An HTTP request as the IGD sees it, whatever carried it (node:http, natsim's gateway server, a test). */
+export interface UpnpHttpRequest {
+  readonly method: string;
+  /** The request target (origin-form `/ctl/IPConn?x` or absolute-form). */
+  readonly url: string;
+  /** Header values by lower-case name (repeated headers joined with ", "). */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** The request body as received (empty for GET). */
+  readonly body: Buffer;
+  /** The TCP peer's address as the socket reports it. */
+  readonly peer: string;
+}
+
+/** The IGD's answer to one {@link UpnpHttpRequest}. */
+export interface UpnpHttpReply {
+  readonly status: number;
+  /** Reason phrase when it is not the standard one (GENA's "Precondition Failed" wording). */
+  readonly statusText?: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The body; omitted from the wire for HEAD (Content-Length still announces it). */
+  readonly body: string;
+  /** Close the connection after this reply. */
+  readonly close: boolean;
+  /** Runs once the reply has been handed to the socket (GENA's initial NOTIFY). */
+  readonly afterResponse?: () => void;
+}
+
+/** Options of {@link createUpnpResponder}, {@link createUpnpHandler} and `createUpnpApp`. */
 export interface UpnpAppOptions extends UpnpServiceOptions {
   /** The requester's LAN address; return undefined to apply the default rule. Overrides the loopback rule. */
-  readonly clientAddress?: (req: IncomingMessage) => string | undefined;
+  readonly clientAddress?: (req: UpnpHttpRequest) => string | undefined;
   /** The LAN address a loopback requester stands for (default: router LAN address + 1). */
   readonly trustLoopbackAs?: string;
   /** Answer 404 to a Host header that is not a numeric address (default true, as miniupnpd). */
@@ -46,6 +77,18 @@ export interface UpnpAppOptions extends UpnpServiceOptions {
   readonly keepAlive?: boolean;
 }
 
+/** The IGD as a function from request to reply: the core every HTTP transport calls. */
+export type UpnpResponder = ((req: UpnpHttpRequest) => UpnpHttpReply) & {
+  /** The IGD (configuration, GENA publisher, identity for SSDP). */
+  readonly upnp: UpnpService;
+  /** Largest request body accepted (larger: {@link UpnpResponder.errorReply} 413). */
+  readonly bodyLimit: number;
+  /** The reply for a request the transport refused before the IGD saw it (400, 408, 413, 431, …); closes. */
+  errorReply(status: number, method?: string): UpnpHttpReply;
+  /** Detaches from the router and drops subscriptions. */
+  close(): void;
+};
+
 /** The IGD as a plain `node:http` request handler (`http.createServer(handler)`). */
 export type UpnpHandler = ((req: IncomingMessage, res: ServerResponse) => void) & {
   /** The IGD (configuration, GENA publisher, identity for SSDP). */
@@ -56,19 +99,21 @@ export type UpnpHandler = ((req: IncomingMessage, res: ServerResponse) => void) 
 
 const XML = 'text/xml; charset="utf-8"';
 
-const PAGES = {
-  notFound: httpErrorPage(404, 'Not Found', 'The requested URL was not found on this server.'),
-  methodNotAllowed: httpErrorPage(405, 'Method Not Allowed', 'The HTTP Method is not allowed on this resource.'),
-  notImplemented: httpErrorPage(501, 'Not Implemented', 'The HTTP Method is not implemented by this server.'),
-  forbidden: httpErrorPage(403, 'Forbidden', 'Only clients on the LAN may use this service.'),
-  tooLarge: httpErrorPage(413, 'Request Entity Too Large', 'The request body is too large.'),
-  badRequest: httpErrorPage(400, 'Bad Request', 'The request could not be read.'),
-} as const;
-
-function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
+const ERROR_TITLES: Readonly<Record<number, [string, string]>> = {
+  400: ['Bad Request', 'The request could not be read.'],
+  403: ['Forbidden', 'Only clients on the LAN may use this service.'],
+  404: ['Not Found', 'The requested URL was not found on this server.'],
+  405: ['Method Not Allowed', 'The HTTP Method is not allowed on this resource.'],
+  408: ['Request Timeout', 'The request took too long to arrive.'],
+  413: ['Request Entity Too Large', 'The request body is too large.'],
+  415: ['Unsupported Media Type', 'The request charset is not supported.'],
+  431: ['Request Header Fields Too Large', 'The request headers are too large.'],
+  500: ['Internal Server Error', 'Internal Server Error'],
+  501: ['Not Implemented', 'The HTTP Method is not implemented by this server.'],
+  505: ['HTTP Version Not Supported', 'Only HTTP/1.0 and HTTP/1.1 are supported.'],
+};
+const PAGES = new Map(Object.entries(ERROR_TITLES).map(([status, [title, text]]) => [Number(status), httpErrorPage(Number(status), title, text)]));
+const page = (status: number): string => PAGES.get(status) ?? httpErrorPage(status, 'Error', 'Error');
 
 /** miniupnpd's Host check: digits, dots and colons, or a bracketed IPv6 literal. */
 export function hostHeaderAcceptable(host: string | undefined): boolean {
@@ -76,9 +121,6 @@ export function hostHeaderAcceptable(host: string | undefined): boolean {
   if (host.startsWith('[')) return host.includes(']');
   return /^[0-9.:]+$/.test(host);
 }
-
-type Request = IncomingMessage;
-type Response = ServerResponse;
 
 /** Path of a request target without the query (origin-form or absolute-form), as express's `req.path`. */
 function pathOf(url = '/'): string {
@@ -99,42 +141,17 @@ const CHARSETS: Readonly<Record<string, BufferEncoding>> = {
 };
 
 function charsetOf(contentType: string | undefined): string {
-  const m = contentType ? /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType) : null;
+  if (contentType === undefined || !contentType.includes('charset')) return 'utf-8';
+  const m = /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType);
   return m ? m[2]!.toLowerCase() : 'utf-8';
 }
 
-/** Reads a body up to `limit` bytes; `status` 413 (too large), 415 (charset), 400 (aborted). */
-function readBody(req: Request, limit: number, done: (status: number | undefined, text: string) => void): void {
-  const encoding = CHARSETS[charsetOf(header(req.headers, 'content-type'))];
-  let finished = false;
-  const finish = (status: number | undefined, text = ''): void => {
-    if (finished) return;
-    finished = true;
-    if (status !== undefined) req.resume();
-    done(status, text);
-  };
-  if (encoding === undefined) return finish(415);
-  const declared = Number(header(req.headers, 'content-length'));
-  if (declared > limit) return finish(413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (c: Buffer) => {
-    if (finished) return;
-    size += c.length;
-    if (size > limit) return finish(413);
-    chunks.push(c);
-  });
-  req.on('end', () => finish(undefined, (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)).toString(encoding)));
-  req.on('aborted', () => finish(400));
-  req.on('error', () => finish(400));
-}
-
 /**
- * Creates the IGD as a plain request handler: the fast path `natsim serve` and `startGateway()` use
- * (no framework on the request path). SOAP bodies of any Content-Type are read up to the body
- * limit (413 above it; 415 for a charset outside UTF-8/ASCII/Latin-1/UTF-16LE).
+ * Creates the IGD as a function from {@link UpnpHttpRequest} to {@link UpnpHttpReply}: routing,
+ * descriptions, SOAP control and GENA, with miniupnpd's status codes and headers. Transports
+ * (the node:http handler below, the gateway's own server) read the request and write the reply.
  */
-export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
+export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
   const service = new UpnpService(options);
   const router = options.router;
   const loopbackAs = options.trustLoopbackAs ?? defaultLoopbackClient(router);
@@ -143,99 +160,150 @@ export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const keepAlive = options.keepAlive ?? true;
 
-  const send = (
-    req: Request, res: Response, status: number, statusText: string | undefined,
-    contentType: string, body: string, extra: Readonly<Record<string, string>> = {},
-  ): void => {
-    if (res.headersSent) return;
-    res.sendDate = false;
+  const reply = (
+    req: Pick<UpnpHttpRequest, 'headers'> | undefined, status: number, contentType: string, body: string,
+    extra?: Readonly<Record<string, string>>, statusText?: string,
+  ): UpnpHttpReply => {
+    // Refused or unread bodies (400, 408, 413, 415, 431) always close the connection.
+    const close = !keepAlive || status === 400 || status === 408 || status === 413 || status === 415 || status === 431;
     const headers: Record<string, string> = {
       'Content-Type': contentType,
       'Content-Length': String(Buffer.byteLength(body, 'utf8')),
       Server: server,
       Ext: '',
-      ...extra,
     };
-    if (!keepAlive || status === 400 || status === 413 || status === 415) headers['Connection'] = 'close';
-    const lang = header(req.headers, 'accept-language');
+    if (extra) Object.assign(headers, extra);
+    if (close) headers['Connection'] = 'close';
+    const lang = req?.headers['accept-language'];
     if (lang) {
       const first = /^[^\s,]*/.exec(lang.trim())![0];
       if (first) headers['Content-Language'] = first.startsWith('*') ? 'en' : first;
     }
-    if (statusText) res.writeHead(status, statusText, headers);
-    else res.writeHead(status, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    return statusText !== undefined ? { status, statusText, headers, body, close } : { status, headers, body, close };
   };
 
-  const resolveClient = (req: Request): ClientInfo | undefined => {
-    const peer = normalizePeer(req.socket.remoteAddress);
+  const resolveClient = (req: UpnpHttpRequest): ClientInfo | undefined => {
+    const peer = normalizePeer(req.peer);
     const loopback = peer === '::1' || isLoopbackIPv4(peer);
     const address = options.clientAddress?.(req) ?? (loopback ? loopbackAs : peer);
-    if (!isIPv4(address) || !inPrefix(parseIPv4(address), router.lanPrefix)) return undefined;
-    const ua = header(req.headers, 'user-agent');
+    const ip = tryParseIPv4(address);
+    if (ip < 0 || !inPrefix(ip, router.lanPrefix)) return undefined;
+    const ua = req.headers['user-agent'];
     return { address, peer, loopback, ...(ua !== undefined ? { userAgent: ua } : {}) };
   };
 
-  const app = (req: Request, res: Response): void => {
+  const respond = (req: UpnpHttpRequest): UpnpHttpReply => {
     const path = pathOf(req.url);
     const client = resolveClient(req);
     if (!client) {
       service.config.emit({
-        type: 'refused', peer: normalizePeer(req.socket.remoteAddress), method: req.method ?? '', path,
+        type: 'refused', peer: normalizePeer(req.peer), method: req.method, path,
         reason: `requester is not on the LAN of ${router.id}`,
       });
-      send(req, res, 403, undefined, 'text/html', PAGES.forbidden);
-      return;
+      return reply(req, 403, 'text/html', page(403));
     }
-    if (checkHost && !hostHeaderAcceptable(header(req.headers, 'host'))) {
-      service.config.emit({ type: 'refused', peer: client.peer, method: req.method ?? '', path, reason: 'DNS rebinding suspected (Host header)' });
-      send(req, res, 404, undefined, 'text/html', PAGES.notFound);
-      return;
+    if (checkHost && !hostHeaderAcceptable(req.headers['host'])) {
+      service.config.emit({ type: 'refused', peer: client.peer, method: req.method, path, reason: 'DNS rebinding suspected (Host header)' });
+      return reply(req, 404, 'text/html', page(404));
     }
     switch (req.method) {
       case 'GET': {
         const doc = service.description(path, client.userAgent);
-        if (doc !== undefined) return send(req, res, 200, undefined, XML, doc);
-        if (path.startsWith('/ctl/')) return send(req, res, 405, undefined, 'text/html', PAGES.methodNotAllowed, { Allow: 'POST' });
-        if (path.startsWith('/evt/')) {
-          return send(req, res, 405, undefined, 'text/html', PAGES.methodNotAllowed, { Allow: 'SUBSCRIBE, UNSUBSCRIBE' });
-        }
-        return send(req, res, 404, undefined, 'text/html', PAGES.notFound);
+        if (doc !== undefined) return reply(req, 200, XML, doc);
+        if (path.startsWith('/ctl/')) return reply(req, 405, 'text/html', page(405), { Allow: 'POST' });
+        if (path.startsWith('/evt/')) return reply(req, 405, 'text/html', page(405), { Allow: 'SUBSCRIBE, UNSUBSCRIBE' });
+        return reply(req, 404, 'text/html', page(404));
       }
-      case 'POST':
-        readBody(req, limit, (status, body) => {
-          if (status === 413) return send(req, res, 413, undefined, 'text/html', PAGES.tooLarge);
-          if (status === 415) return send(req, res, 415, undefined, 'text/html', httpErrorPage(415, 'Unsupported Media Type', 'The request charset is not supported.'));
-          if (status !== undefined) return send(req, res, 400, undefined, 'text/html', PAGES.badRequest);
-          try {
-            const r = service.control({ soapAction: header(req.headers, 'soapaction'), body, client, path });
-            send(req, res, r.status, undefined, r.contentType, r.body);
-          } catch {
-            send(req, res, 500, undefined, 'text/html', httpErrorPage(500, 'Internal Server Error', 'Internal Server Error'));
-          }
-        });
-        return;
+      case 'POST': {
+        if (req.body.length > limit) return reply(req, 413, 'text/html', page(413));
+        const encoding = CHARSETS[charsetOf(req.headers['content-type'])];
+        if (encoding === undefined) return reply(req, 415, 'text/html', page(415));
+        try {
+          const r = service.control({ soapAction: req.headers['soapaction'], body: req.body.toString(encoding), client, path });
+          return reply(req, r.status, r.contentType, r.body);
+        } catch {
+          return reply(req, 500, 'text/html', page(500));
+        }
+      }
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
-        const r = service.gena.handle({
-          method: req.method,
-          path,
-          peer: client.peer,
-          nt: header(req.headers, 'nt'),
-          callback: header(req.headers, 'callback'),
-          sid: header(req.headers, 'sid'),
-          timeout: header(req.headers, 'timeout'),
-        });
-        if (r.afterResponse) res.on('finish', r.afterResponse);
-        return send(req, res, r.status, r.statusText, XML, '', r.headers);
+        const h = req.headers;
+        const r = service.gena.handle({ method: req.method, path, peer: client.peer, nt: h['nt'], callback: h['callback'], sid: h['sid'], timeout: h['timeout'] });
+        const out = reply(req, r.status, XML, '', r.headers, r.statusText);
+        return r.afterResponse ? { ...out, afterResponse: r.afterResponse } : out;
       }
       default:
-        return send(req, res, 501, undefined, 'text/html', PAGES.notImplemented);
+        return reply(req, 501, 'text/html', page(501));
     }
   };
 
-  return Object.assign(app, {
+  return Object.assign(respond, {
     upnp: service,
+    bodyLimit: limit,
+    errorReply: (status: number) => reply(undefined, status, 'text/html', page(status)),
     close: () => service.close(),
-  }) as UpnpHandler;
+  }) as UpnpResponder;
+}
+
+/** Header values by lower-case name, repeated headers joined (node:http keeps arrays for some). */
+function flatHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/**
+ * Creates the IGD as a plain `node:http` request handler, over {@link createUpnpResponder}, for
+ * mounting in your own server. SOAP bodies of any Content-Type are read up to the body limit (413
+ * above it; 415 for a charset outside UTF-8/ASCII/Latin-1/UTF-16LE). Persistent connections follow
+ * node:http's rules (the client's Connection header), unless `keepAlive: false`.
+ */
+export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
+  const responder = createUpnpResponder(options);
+  const write = (req: IncomingMessage, res: ServerResponse, r: UpnpHttpReply): void => {
+    if (res.headersSent) return;
+    res.sendDate = false;
+    if (r.afterResponse) res.on('finish', r.afterResponse);
+    if (r.statusText !== undefined) res.writeHead(r.status, r.statusText, r.headers);
+    else res.writeHead(r.status, r.headers);
+    res.end(req.method === 'HEAD' ? undefined : r.body);
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const request = (body: Buffer): UpnpHttpRequest => ({
+      method: req.method ?? '', url: req.url ?? '/', headers: flatHeaders(req), body, peer: req.socket.remoteAddress ?? '',
+    });
+    if (req.method !== 'POST') {
+      req.resume();
+      write(req, res, responder(request(Buffer.alloc(0))));
+      return;
+    }
+    const declared = Number(req.headers['content-length']);
+    if (declared > responder.bodyLimit) {
+      req.resume();
+      write(req, res, responder.errorReply(413));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const fail = (status: number): void => {
+      if (finished) return;
+      finished = true;
+      req.resume();
+      write(req, res, responder.errorReply(status));
+    };
+    req.on('data', (c: Buffer) => {
+      if (finished) return;
+      size += c.length;
+      if (size > responder.bodyLimit) return fail(413);
+      chunks.push(c);
+    });
+    req.on('end', () => {
+      if (finished) return;
+      finished = true;
+      write(req, res, responder(request(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size))));
+    });
+    req.on('error', () => fail(400));
+  };
+  return Object.assign(handler, { upnp: responder.upnp, close: responder.close }) as UpnpHandler;
 }

@@ -2,7 +2,10 @@
  * The UPnP IGD control and eventing layer (descriptions, SOAP actions, GENA), modelled on
  * miniupnpd. Entry point: {@link createUpnpApp}.
  */
-export { createUpnpHandler, hostHeaderAcceptable, type UpnpAppOptions, type UpnpHandler } from './app.js';
+export {
+  createUpnpHandler, createUpnpResponder, hostHeaderAcceptable,
+  type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
+} from './app.js';
 export { createUpnpApp, type UpnpApp } from './express-app.js';
 export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
 export { UpnpError, UPNP_ERROR_DESCRIPTIONS, soapFaultBody, xmlEscape } from './errors.js';

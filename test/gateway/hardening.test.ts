@@ -4,42 +4,61 @@
  * is 413, a garbage body is a SOAP fault, and a flood of malformed requests leaves it answering.
  * No timing is measured.
  */
-import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_HTTP_LIMITS, startGateway, type GatewayHandle } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import {
   IPC2, MALFORMED_STATUS, envelope, faultEnvelope, malformedKind, malformedRequests, mappingArgs, portOf, rawRequest, rawSoap, soap,
 } from './helpers.js';
 
 let gw: GatewayHandle;
-let server: http.Server;
 
 beforeAll(async () => {
-  const spy = vi.spyOn(http, 'createServer');
-  try {
-    gw = await startGateway({ scenario: 'scenarios/default.yaml', mxDelay: 'none', clock: new FakeClock(0) });
-    const made = spy.mock.results.filter((r) => r.type === 'return').map((r) => r.value as http.Server);
-    expect(made).toHaveLength(1);
-    server = made[0]!;
-  } finally {
-    spy.mockRestore();
-  }
+  gw = await startGateway({ scenario: 'scenarios/default.yaml', mxDelay: 'none', clock: new FakeClock(0) });
 });
 afterAll(async () => {
   await gw?.stop();
 });
 
 describe('gateway HTTP hardening', () => {
-  it('sets header, request and keep-alive timeouts, and enforces them often', () => {
-    expect(server.listening).toBe(true);
-    expect((server.address() as { port: number }).port).toBe(portOf(gw.descriptionUrl));
-    expect(server.headersTimeout).toBe(10_000);
-    expect(server.requestTimeout).toBe(15_000);
-    expect(server.keepAliveTimeout).toBe(5_000);
-    expect((server as unknown as { maxHeaderSize: number }).maxHeaderSize).toBe(16 * 1024);
-    // Node applies the timeouts on a periodic sweep; its default (30 s) would let idle sockets linger.
-    expect((server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval).toBe(1_000);
+  it('runs with header, request and keep-alive timeouts and a header size limit', () => {
+    expect(DEFAULT_HTTP_LIMITS).toEqual({
+      maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000,
+    });
+    expect(gw.httpLimits).toEqual({ ...DEFAULT_HTTP_LIMITS, maxBodyBytes: 64 * 1024 });
+  });
+
+  it('enforces them: a slow header gets 408, an idle connection is closed', async () => {
+    await using quick = await startGateway({
+      scenario: 'scenarios/default.yaml', mxDelay: 'none', clock: new FakeClock(0),
+      httpLimits: { headersTimeoutMs: 150, keepAliveTimeoutMs: 150, checkIntervalMs: 50 },
+    });
+    const port = portOf(quick.descriptionUrl);
+    const talk = (first: string, untilClose = true): Promise<string> =>
+      new Promise((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        let got = '';
+        const t = setTimeout(() => s.destroy(), 5_000);
+        s.on('data', (d) => (got += d.toString('latin1')));
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          clearTimeout(t);
+          resolve(got);
+        });
+        s.on('connect', () => {
+          s.write(first);
+          if (!untilClose) s.end();
+        });
+      });
+    // Headers never finished: 408 and closed.
+    const slow = await talk('GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    expect(slow).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(slow).toContain('Connection: close\r\n');
+    // A complete keep-alive request is answered, then the idle connection is closed by the server.
+    const idle = await talk('GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(idle).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(idle).not.toContain('Connection: close');
   });
 
   it('answers an oversized body with 413 (with and without Content-Length)', async () => {
@@ -97,7 +116,6 @@ describe('gateway HTTP hardening', () => {
     expect(faults).toHaveLength(soapFaults.length);
     expect(faults.every((c) => c === 401 || c === 402)).toBe(true);
 
-    expect(server.listening).toBe(true);
     expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('203.0.113.10');
     expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 9999 }))).status).toBe(200);
     expect(gw.listMappings()).toEqual([expect.objectContaining({ externalPort: 9999 })]);

@@ -1,0 +1,440 @@
+/**
+ * The gateway's own HTTP/1.1 server on `node:net`, as small as the job: a UPnP device answers
+ * short requests with short replies, like miniupnpd's upnphttp.c does. It reads a request into
+ * {@link HttpRequest}, hands it to the handler, and writes the {@link HttpReply} in one write.
+ * Compared with `node:http` it skips the stream objects built per request, which is most of a
+ * request's cost here (bench/gateway.ts measures both).
+ *
+ * What it does, and the rules it enforces:
+ * - HTTP/1.0 and 1.1 requests; persistent connections (1.1 unless `Connection: close`; 1.0 with
+ *   `Connection: keep-alive`), pipelined requests answered in order, one at a time.
+ * - Bodies by Content-Length or `Transfer-Encoding: chunked`; `Expect: 100-continue` answered.
+ * - Refused with a closing error reply: a malformed request line or header line (including
+ *   obs-fold, bare LF, control characters, a non-token name), a repeated Content-Length,
+ *   Transfer-Encoding or Host, Content-Length together with Transfer-Encoding (request smuggling),
+ *   a malformed Content-Length or chunk size (400); a transfer coding other than chunked (501);
+ *   headers above `maxHeaderBytes` (431); a body above `maxBodyBytes` (413, without reading it:
+ *   what the client still sends is discarded until it stops); a request cut short by the client (400).
+ * - Timeouts, enforced by one sweep per `checkIntervalMs`: headers not complete within
+ *   `headersTimeoutMs` or a body not complete within `requestTimeoutMs` of the request's first byte
+ *   (408), an idle persistent connection after `keepAliveTimeoutMs` (closed silently).
+ * - Buffers grow by doubling, so a request trickled in byte by byte costs linear time.
+ */
+import { STATUS_CODES } from 'node:http';
+import net from 'node:net';
+
+/** A request as read off the wire. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+  readonly minorVersion: 0 | 1;
+  /** Header values by lower-case name; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
+  /** The peer's address as the socket reports it. */
+  readonly peer: string;
+}
+
+/** A reply to write. */
+export interface HttpReply {
+  readonly status: number;
+  /** Reason phrase (default: the standard one). */
+  readonly statusText?: string;
+  /** Header lines as given (names as they should appear). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  /** Close the connection after this reply. */
+  readonly close?: boolean;
+  /** Runs once the reply has been written to the socket. */
+  readonly afterResponse?: () => void;
+}
+
+/** Limits and timeouts of {@link startHttpServer}. */
+export interface HttpLimits {
+  /** Largest request line plus headers, bytes (default 16 KiB; above: 431). */
+  readonly maxHeaderBytes: number;
+  /** Largest body, bytes (above: 413). */
+  readonly maxBodyBytes: number;
+  /** From a request's first byte to the end of its headers (default 10 s; then 408). */
+  readonly headersTimeoutMs: number;
+  /** From a request's first byte to the end of its body (default 15 s; then 408). */
+  readonly requestTimeoutMs: number;
+  /** An idle persistent connection is closed after this (default 5 s). */
+  readonly keepAliveTimeoutMs: number;
+  /** How often the timeouts are checked (default 1 s). */
+  readonly checkIntervalMs: number;
+}
+
+/** Defaults of {@link HttpLimits} (the body limit has none: the caller names it). */
+export const DEFAULT_HTTP_LIMITS: Omit<HttpLimits, 'maxBodyBytes'> = {
+  maxHeaderBytes: 16 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+};
+
+/** Options of {@link startHttpServer}. */
+export interface HttpServerOptions extends Partial<HttpLimits> {
+  readonly maxBodyBytes: number;
+  /** Answers a request: synchronously, or later (an injected delay). A throw is answered 500. */
+  readonly handler: (req: HttpRequest) => HttpReply | Promise<HttpReply>;
+  /** The reply for a request refused by the server itself (400, 408, 413, 431, 500, 501). */
+  readonly errorReply: (status: number) => HttpReply;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** A listening server. */
+export interface HttpServer {
+  readonly port: number;
+  readonly limits: HttpLimits;
+  /** Open connections. */
+  readonly connections: number;
+  /** Stops listening and closes every connection. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/;
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const SINGLE = new Set(['content-length', 'transfer-encoding', 'host']);
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const EMPTY = Buffer.alloc(0);
+
+/** Thrown inside the parser: answer `status` and close. */
+class Refusal {
+  constructor(readonly status: number) {}
+}
+
+type State = 'idle' | 'head' | 'body' | 'busy' | 'closing';
+
+interface Pending {
+  method: string;
+  url: string;
+  minorVersion: 0 | 1;
+  headers: Record<string, string | undefined>;
+  keepAlive: boolean;
+  /** Content-Length, or -1 for chunked. */
+  length: number;
+  /** Chunked decoding: where the next chunk-size line starts (in `data`), the parts so far. */
+  chunkPos: number;
+  parts: Buffer[];
+  total: number;
+}
+
+/** One connection: a growable input buffer and the request being read. */
+class Connection {
+  state: State = 'idle';
+  since: number;
+  /** Input bytes not yet consumed: store[start, end). */
+  store: Buffer = EMPTY;
+  start = 0;
+  end = 0;
+  /** Where to resume looking for the end of the headers. */
+  headScan = 0;
+  pending: Pending | undefined;
+  clientEnded = false;
+
+  constructor(readonly socket: net.Socket, now: number) {
+    this.since = now;
+  }
+
+  get size(): number {
+    return this.end - this.start;
+  }
+
+  append(d: Buffer): void {
+    const need = this.size + d.length;
+    if (this.end + d.length > this.store.length) {
+      if (need <= this.store.length && this.start > 0) {
+        this.store.copy(this.store, 0, this.start, this.end);
+      } else {
+        const next = Buffer.allocUnsafe(Math.max(need, this.store.length * 2, 1024));
+        this.store.copy(next, 0, this.start, this.end);
+        this.store = next;
+      }
+      this.headScan -= this.start;
+      if (this.pending) this.pending.chunkPos -= this.start;
+      this.end = this.size;
+      this.start = 0;
+    }
+    d.copy(this.store, this.end);
+    this.end += d.length;
+  }
+
+  consume(n: number): void {
+    this.start += n;
+    this.headScan = this.start;
+    if (this.start === this.end) this.start = this.end = this.headScan = 0;
+  }
+}
+
+/**
+ * Starts the server on `host:port` (0: any free port). Resolves once it is listening; rejects with
+ * the listen error (e.g. EADDRINUSE).
+ */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const limits: HttpLimits = {
+    maxHeaderBytes: options.maxHeaderBytes ?? DEFAULT_HTTP_LIMITS.maxHeaderBytes,
+    maxBodyBytes: options.maxBodyBytes,
+    headersTimeoutMs: options.headersTimeoutMs ?? DEFAULT_HTTP_LIMITS.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_HTTP_LIMITS.requestTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs,
+    checkIntervalMs: options.checkIntervalMs ?? DEFAULT_HTTP_LIMITS.checkIntervalMs,
+  };
+  const conns = new Set<Connection>();
+  const { handler, errorReply } = options;
+
+  /** Writes a reply; then either closes or goes back to reading the next request. */
+  const write = (c: Connection, r: HttpReply, req: Pick<Pending, 'method' | 'minorVersion' | 'keepAlive'> | undefined): void => {
+    const s = c.socket;
+    if (s.destroyed) return;
+    const close = r.close === true || !req || !req.keepAlive;
+    let head = `HTTP/1.1 ${r.status} ${r.statusText ?? STATUS_CODES[r.status] ?? 'Unknown'}\r\n`;
+    const h = r.headers;
+    for (const k in h) head += `${k}: ${h[k]}\r\n`;
+    if (close) {
+      if (h['Connection'] === undefined) head += 'Connection: close\r\n';
+    } else if (req!.minorVersion === 0) head += 'Connection: keep-alive\r\n';
+    head += '\r\n';
+    const data = req?.method === 'HEAD' ? head : head + r.body;
+    if (r.afterResponse) s.write(data, 'utf8', r.afterResponse);
+    else s.write(data, 'utf8');
+    if (close) {
+      // Half-close: the client reads the reply, then its FIN (or the sweep) ends the socket.
+      // What it still sends is discarded, so unread input does not turn our FIN into a reset.
+      c.state = 'closing';
+      c.since = Date.now();
+      c.pending = undefined;
+      c.store = EMPTY;
+      c.start = c.end = c.headScan = 0;
+      s.end();
+      if (c.clientEnded) s.destroy();
+      return;
+    }
+    c.state = c.size > 0 ? 'head' : 'idle';
+    c.since = Date.now();
+    if (c.size > 0) readRequests(c);
+    else if (c.clientEnded) s.end();
+  };
+
+  const refuse = (c: Connection, status: number): void => {
+    write(c, errorReply(status), undefined);
+  };
+
+  /** Dispatches a complete request. */
+  const dispatch = (c: Connection, p: Pending, body: Buffer): void => {
+    c.pending = undefined;
+    c.state = 'busy';
+    const req: HttpRequest = {
+      method: p.method, url: p.url, minorVersion: p.minorVersion, headers: p.headers, body, peer: c.socket.remoteAddress ?? '',
+    };
+    let r: HttpReply | Promise<HttpReply>;
+    try {
+      r = handler(req);
+    } catch {
+      write(c, errorReply(500), undefined);
+      return;
+    }
+    if (r instanceof Promise) {
+      r.then((x) => write(c, x, p), () => write(c, errorReply(500), undefined));
+    } else write(c, r, p);
+  };
+
+  /** Parses the request line and headers in store[start, at). */
+  const parseHead = (c: Connection, at: number): Pending => {
+    const text = c.store.toString('latin1', c.start, at);
+    const lines = text.split('\r\n');
+    const m = REQUEST_LINE.exec(lines[0]!);
+    if (!m) throw new Refusal(400);
+    const headers: Record<string, string | undefined> = {};
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf(':');
+      if (colon <= 0) throw new Refusal(400);
+      const name = line.slice(0, colon);
+      if (!TOKEN.test(name)) throw new Refusal(400); // also catches obs-fold (leading space)
+      const value = line.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value)) throw new Refusal(400);
+      const key = name.toLowerCase();
+      const prev = headers[key];
+      if (prev === undefined) headers[key] = value;
+      else if (SINGLE.has(key)) throw new Refusal(400);
+      else headers[key] = `${prev}, ${value}`;
+    }
+    const minorVersion = m[3] === '1' ? 1 : 0;
+    const conn = headers['connection']?.toLowerCase();
+    const keepAlive = minorVersion === 1 ? !(conn?.includes('close') ?? false) : (conn?.includes('keep-alive') ?? false);
+    const te = headers['transfer-encoding'];
+    const cl = headers['content-length'];
+    let length = 0;
+    if (te !== undefined) {
+      if (cl !== undefined) throw new Refusal(400);
+      if (te.toLowerCase() !== 'chunked') throw new Refusal(501);
+      length = -1;
+    } else if (cl !== undefined) {
+      if (!/^\d{1,15}$/.test(cl)) throw new Refusal(400);
+      length = Number(cl);
+      if (length > limits.maxBodyBytes) throw new Refusal(413);
+    }
+    return { method: m[1]!, url: m[2]!, minorVersion, headers, keepAlive, length, chunkPos: 0, parts: [], total: 0 };
+  };
+
+  /**
+   * Decodes chunked data from store[chunkPos, end). Returns the body when the last chunk and the
+   * trailers are in, undefined when more input is needed; throws a Refusal on bad framing.
+   */
+  const dechunk = (c: Connection, p: Pending): Buffer | undefined => {
+    const b = c.store;
+    for (;;) {
+      const lineEnd = b.indexOf('\r\n', p.chunkPos, 'latin1');
+      if (lineEnd < 0 || lineEnd + 2 > c.end) {
+        if (c.end - p.chunkPos > 1024) throw new Refusal(400);
+        return undefined;
+      }
+      let sizeText = b.toString('latin1', p.chunkPos, lineEnd);
+      const semi = sizeText.indexOf(';');
+      if (semi >= 0) sizeText = sizeText.slice(0, semi);
+      sizeText = sizeText.trim();
+      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new Refusal(400);
+      const size = parseInt(sizeText, 16);
+      if (size === 0) {
+        // Trailers (ignored) end with an empty line.
+        const after = lineEnd + 2;
+        if (c.end - after >= 2 && b[after] === 13 && b[after + 1] === 10) {
+          c.consume(after + 2 - c.start);
+          return p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.total);
+        }
+        const t = b.indexOf(CRLFCRLF, after);
+        if (t < 0 || t + 4 > c.end) {
+          if (c.end - after > limits.maxHeaderBytes) throw new Refusal(431);
+          return undefined;
+        }
+        c.consume(t + 4 - c.start);
+        return p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.total);
+      }
+      if (p.total + size > limits.maxBodyBytes) throw new Refusal(413);
+      const dataStart = lineEnd + 2;
+      if (c.end < dataStart + size + 2) return undefined;
+      if (b[dataStart + size] !== 13 || b[dataStart + size + 1] !== 10) throw new Refusal(400);
+      p.parts.push(Buffer.from(b.subarray(dataStart, dataStart + size)));
+      p.total += size;
+      p.chunkPos = dataStart + size + 2;
+    }
+  };
+
+  /** Reads as many complete requests as the buffer holds (one at a time: replies keep order). */
+  const readRequests = (c: Connection): void => {
+    try {
+      while (c.state === 'head' || c.state === 'body') {
+        if (c.state === 'head') {
+          // Empty lines before a request line are ignored (RFC 9112 §2.2).
+          while (c.size >= 2 && c.store[c.start] === 13 && c.store[c.start + 1] === 10) c.consume(2);
+          if (c.size === 0) {
+            c.state = 'idle';
+            return;
+          }
+          const from = Math.max(c.start, c.headScan - 3);
+          const at = c.store.indexOf(CRLFCRLF, from);
+          if (at < 0 || at + 4 > c.end) {
+            if (c.size > limits.maxHeaderBytes) throw new Refusal(431);
+            c.headScan = c.end;
+            return;
+          }
+          if (at - c.start > limits.maxHeaderBytes) throw new Refusal(431);
+          const p = parseHead(c, at);
+          c.consume(at + 4 - c.start);
+          c.pending = p;
+          c.state = 'body';
+          p.chunkPos = c.start;
+          const expect = p.headers['expect'];
+          if (expect !== undefined && p.minorVersion === 1 && expect.toLowerCase() === '100-continue' && p.length !== 0) {
+            const needed = p.length < 0 ? 1 : p.length;
+            if (c.size < needed) c.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+          }
+        }
+        const p = c.pending!;
+        if (p.length >= 0) {
+          if (c.size < p.length) return;
+          const body = p.length === 0 ? EMPTY : Buffer.from(c.store.subarray(c.start, c.start + p.length));
+          c.consume(p.length);
+          dispatch(c, p, body);
+        } else {
+          const body = dechunk(c, p);
+          if (body === undefined) return;
+          dispatch(c, p, body);
+        }
+      }
+    } catch (e) {
+      if (e instanceof Refusal) refuse(c, e.status);
+      else throw e;
+    }
+  };
+
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    const c = new Connection(socket, Date.now());
+    conns.add(c);
+    socket.on('data', (d: Buffer) => {
+      if (c.state === 'closing') return;
+      if (c.state === 'idle') {
+        c.state = 'head';
+        c.since = Date.now();
+      }
+      c.append(d);
+      if (c.state !== 'busy') readRequests(c);
+    });
+    socket.on('end', () => {
+      c.clientEnded = true;
+      if (c.state === 'closing') socket.destroy();
+      else if (c.state === 'idle') socket.end();
+      else if (c.state === 'head' || c.state === 'body') refuse(c, 400); // the request was cut short
+      // busy: the reply will end the socket.
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => conns.delete(c));
+  });
+
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const c of conns) {
+      const age = now - c.since;
+      if (c.state === 'head' && age > limits.headersTimeoutMs) refuse(c, 408);
+      else if (c.state === 'body' && age > limits.requestTimeoutMs) refuse(c, 408);
+      else if ((c.state === 'idle' || c.state === 'closing') && age > limits.keepAliveTimeoutMs) c.socket.destroy();
+    }
+  }, limits.checkIntervalMs);
+  sweep.unref();
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    clearInterval(sweep);
+    throw e;
+  }
+  server.on('error', () => undefined);
+  const port = (server.address() as net.AddressInfo).port;
+  let closed: Promise<void> | undefined;
+  return {
+    port,
+    limits,
+    get connections() {
+      return conns.size;
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        clearInterval(sweep);
+        server.close(() => resolve());
+        for (const c of conns) c.socket.destroy();
+      });
+      return closed;
+    },
+  };
+}
