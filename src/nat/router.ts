@@ -74,6 +74,9 @@ export class Router {
   /** Dynamic translations (NAPT only). */
   readonly nat: NatTable | null;
   #external: IPv4[];
+  /** wanAddress's text, kept for the address it was formatted from (read on every UPnP request). */
+  #wanText = '';
+  #wanTextOf = -1;
   #wanUp: boolean;
   readonly #oneToOneOut = new Map<IPv4, IPv4>();
   readonly #oneToOneIn = new Map<IPv4, IPv4>();
@@ -132,7 +135,12 @@ export class Router {
 
   /** The WAN address as text (what GetExternalIPAddress reports). */
   get wanAddress(): string {
-    return formatIPv4(this.#external[0]!);
+    const ip = this.#external[0]!;
+    if (ip !== this.#wanTextOf) {
+      this.#wanTextOf = ip;
+      this.#wanText = formatIPv4(ip);
+    }
+    return this.#wanText;
   }
 
   /** The router's LAN address as text. */

@@ -151,8 +151,16 @@ export function wanConnected(cfg: ControlConfig): boolean {
 /** True when the WAN address is in a reserved range (RFC 1918, 100.64/10, …). */
 export function wanReserved(cfg: ControlConfig): boolean {
   const a = cfg.router.wanAddress;
-  return isIPv4(a) && isReservedAddress(parseIPv4(a));
+  if (a !== lastWan) {
+    lastWan = a;
+    lastWanReserved = isIPv4(a) && isReservedAddress(parseIPv4(a));
+  }
+  return lastWanReserved;
 }
+
+/** The last address {@link wanReserved} classified (it runs on every request; the answer rarely changes). */
+let lastWan = '';
+let lastWanReserved = false;
 
 /**
  * NewExternalIPAddress: '' when disconnected or unknown (WANIPConnection:2 §2.3.13), and '' for a
