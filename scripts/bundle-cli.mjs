@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Bundles the CLI (dist/bundle/natsim.js plus lazily loaded chunks) so `natsim` starts without
 // loading hundreds of files, then stamps the build so bin/natsim.js knows it is fresh.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
+rmSync('dist/bundle', { recursive: true, force: true }); // no chunks of earlier builds
 await build({
   entryPoints: { natsim: 'src/cli/main.ts' },
   bundle: true,
@@ -17,4 +18,11 @@ await build({
   banner: { js: "import { createRequire as __natsimRequire } from 'node:module'; const require = __natsimRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The default scenario, validated now, so `natsim serve` starts without the YAML parser and the
+// schema (src/cli/default-scenario.ts uses it only while the YAML's SHA-256 still matches).
+const { loadScenarioFile } = await import('../dist/scenario/loader.js');
+const { sha256, PREVALIDATED_NAME } = await import('../dist/cli/default-scenario.js');
+const source = 'scenarios/default.yaml';
+const { config } = await loadScenarioFile(source);
+writeFileSync(`dist/${PREVALIDATED_NAME}`, JSON.stringify({ sha256: sha256(readFileSync(source)), config }) + '\n');
 writeFileSync('dist/.built', '');

@@ -1,7 +1,7 @@
 /** `natsim serve` and `natsim discover`. */
 import type { Command } from 'commander';
 import { SERVICE_TYPE, DEVICE_TYPE } from '../constants.js';
-import { DEFAULT_SCENARIO } from './default-scenario.js';
+import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
 
 interface ServeOptions {
   scenario?: string;
@@ -61,7 +61,7 @@ export function registerGatewayCommands(program: Command): void {
       let gw: Awaited<ReturnType<typeof startGateway>>;
       try {
         gw = await startGateway({
-          scenario: opts.scenario ?? DEFAULT_SCENARIO,
+          scenario: opts.scenario ?? (await prevalidatedDefaultScenario()) ?? DEFAULT_SCENARIO,
           listen: opts.listen,
           httpPort,
           ssdpPort,

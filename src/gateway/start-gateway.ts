@@ -19,7 +19,6 @@ import { Network } from '../nat/network.js';
 import { natPolicy, type NatPresetName } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
 import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
-import { loadScenarioFile } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { createUpnpResponder, type UpnpHttpReply } from '../soap/app.js';
 import { isLoopbackIPv4 } from '../soap/control-context.js';
@@ -193,7 +192,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const listen = await resolveListenWhenUp(options.listen ?? '127.0.0.1');
   const loopback = isLoopback(listen.address);
   const clock = options.clock ?? new OffsetClock();
-  const config = typeof options.scenario === 'string' ? (await loadScenarioFile(options.scenario)).config : options.scenario;
+  // The loader (yaml, zod) is loaded only when a file has to be read.
+  const config = typeof options.scenario === 'string'
+    ? (await (await import('../scenario/loader.js')).loadScenarioFile(options.scenario)).config
+    : options.scenario;
 
   // The model: the scenario's routers (or one plain router).
   const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });

@@ -6,7 +6,8 @@ import type { ForwardSpec } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import { natPolicy, type NatPolicy } from '../nat/policy.js';
 import type { RouterConfig } from '../nat/router.js';
-import { portRange, type FirewallSpec, type NatSpec, type RouterSpec, type ScenarioConfig } from './schema.js';
+import { portRange } from './port-range.js';
+import type { FirewallSpec, NatSpec, RouterSpec, ScenarioConfig } from './schema.js';
 
 /** The NAT policy a scenario's `nat:` field stands for (null = no NAT). */
 export function natFromSpec(spec: NatSpec): NatPolicy | null {

@@ -3,6 +3,7 @@
  * loader validates with it and `schema/scenario.schema.json` is generated from it.
  */
 import { z } from 'zod';
+import { portRange } from './port-range.js';
 import { isIPv4, parsePrefix } from '../nat/address.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
 
@@ -154,11 +155,4 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   return { $id: 'https://natsim.dev/schema/scenario.schema.json', title: 'natsim scenario', ...s };
 }
 
-/** Parses "6891-6900" or 1503 into an inclusive range. */
-export function portRange(spec: number | string): { from: number; to: number } {
-  if (typeof spec === 'number') return { from: spec, to: spec };
-  const [a, b] = spec.split('-');
-  const from = Number(a);
-  const to = b === undefined ? from : Number(b);
-  return { from, to };
-}
+export { portRange } from './port-range.js';
