@@ -98,7 +98,8 @@ export interface HttpServer {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/;
-const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Control characters other than HTAB, and CR or LF that are not a CRLF pair (one pass over the head). */
+const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const SINGLE = new Set(['content-length', 'transfer-encoding', 'host']);
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
@@ -246,6 +247,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   /** Parses the request line and headers in store[start, at). */
   const parseHead = (c: Connection, at: number): Pending => {
     const text = c.store.toString('latin1', c.start, at);
+    if (BAD_HEAD.test(text)) throw new Refusal(400);
     const lines = text.split('\r\n');
     const m = REQUEST_LINE.exec(lines[0]!);
     if (!m) throw new Refusal(400);
@@ -257,7 +259,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) throw new Refusal(400); // also catches obs-fold (leading space)
       const value = line.slice(colon + 1).trim();
-      if (BAD_VALUE.test(value)) throw new Refusal(400);
       const key = name.toLowerCase();
       const prev = headers[key];
       if (prev === undefined) headers[key] = value;
@@ -358,7 +359,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         const p = c.pending!;
         if (p.length >= 0) {
           if (c.size < p.length) return;
-          const body = p.length === 0 ? EMPTY : Buffer.from(c.store.subarray(c.start, c.start + p.length));
+          let body = EMPTY;
+          if (p.length > 0) {
+            body = Buffer.allocUnsafe(p.length);
+            c.store.copy(body, 0, c.start, c.start + p.length);
+          }
           c.consume(p.length);
           dispatch(c, p, body);
         } else {

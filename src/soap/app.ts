@@ -141,7 +141,7 @@ const CHARSETS: Readonly<Record<string, BufferEncoding>> = {
 };
 
 function charsetOf(contentType: string | undefined): string {
-  if (contentType === undefined || !contentType.includes('charset')) return 'utf-8';
+  if (contentType === undefined || contentType === XML || !contentType.includes('charset')) return 'utf-8';
   const m = /;\s*charset\s*=\s*("?)([^";\s]+)\1/i.exec(contentType);
   return m ? m[2]!.toLowerCase() : 'utf-8';
 }
@@ -159,6 +159,7 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
   const server = service.profile.serverString;
   const limit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const keepAlive = options.keepAlive ?? true;
+  const loopbackIp = tryParseIPv4(loopbackAs);
 
   const reply = (
     req: Pick<UpnpHttpRequest, 'headers'> | undefined, status: number, contentType: string, body: string,
@@ -186,7 +187,7 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
     const peer = normalizePeer(req.peer);
     const loopback = peer === '::1' || isLoopbackIPv4(peer);
     const address = options.clientAddress?.(req) ?? (loopback ? loopbackAs : peer);
-    const ip = tryParseIPv4(address);
+    const ip = address === loopbackAs ? loopbackIp : tryParseIPv4(address);
     if (ip < 0 || !inPrefix(ip, router.lanPrefix)) return undefined;
     const ua = req.headers['user-agent'];
     return { address, peer, loopback, ...(ua !== undefined ? { userAgent: ua } : {}) };

@@ -3,7 +3,7 @@
  * looks once parsed, argument parsing with miniupnpd's leniency, and the response builder.
  */
 import { UPNP_ERROR } from '../constants.js';
-import { formatIPv4, isIPv4, isReservedAddress, parseIPv4 } from '../nat/address.js';
+import { formatIPv4, isIPv4, isReservedAddress, parseIPv4, tryParseIPv4 } from '../nat/address.js';
 import type { Rng } from '../nat/clock.js';
 import type { ForwardEntry, ForwardOrigin, ForwardProtocol } from '../nat/forward-table.js';
 import type { DeviceUdns } from './descriptions.js';
@@ -126,7 +126,8 @@ const LOOPBACK = 0x7f000000;
 
 /** True for 127.0.0.0/8. */
 export function isLoopbackIPv4(text: string): boolean {
-  return isIPv4(text) && ((parseIPv4(text) & 0xff000000) >>> 0) === LOOPBACK;
+  const ip = tryParseIPv4(text);
+  return ip >= 0 && ((ip & 0xff000000) >>> 0) === LOOPBACK;
 }
 
 /**

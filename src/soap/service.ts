@@ -263,7 +263,8 @@ export class UpnpService {
       client: req.client,
       path: req.path,
     };
-    return { ...executeAction(this.config, call), contentType: xml };
+    const r = executeAction(this.config, call);
+    return r.error ? { status: r.status, body: r.body, error: r.error, contentType: xml } : { status: r.status, body: r.body, contentType: xml };
   }
 
   /** Stops listening to the router and drops subscriptions. */
