@@ -4,12 +4,11 @@
  * is 413, a garbage body is a SOAP fault, and a flood of malformed requests leaves it answering.
  * No timing is measured.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HTTP_LIMITS, startGateway, type GatewayHandle } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import {
-  IPC2, MALFORMED_STATUS, envelope, faultEnvelope, malformedKind, malformedRequests, mappingArgs, portOf, rawRequest, rawSoap, soap,
+  IPC2, MALFORMED_STATUS, envelope, exchange, faultEnvelope, malformedKind, malformedRequests, mappingArgs, portOf, rawRequest, rawSoap, soap,
 } from './helpers.js';
 
 let gw: GatewayHandle;
@@ -35,28 +34,12 @@ describe('gateway HTTP hardening', () => {
       httpLimits: { headersTimeoutMs: 150, keepAliveTimeoutMs: 150, checkIntervalMs: 50 },
     });
     const port = portOf(quick.descriptionUrl);
-    const talk = (first: string, untilClose = true): Promise<string> =>
-      new Promise((resolve) => {
-        const s = net.connect({ host: '127.0.0.1', port });
-        let got = '';
-        const t = setTimeout(() => s.destroy(), 5_000);
-        s.on('data', (d) => (got += d.toString('latin1')));
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          clearTimeout(t);
-          resolve(got);
-        });
-        s.on('connect', () => {
-          s.write(first);
-          if (!untilClose) s.end();
-        });
-      });
     // Headers never finished: 408 and closed.
-    const slow = await talk('GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const slow = await exchange(port, ['GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n'], { end: false });
     expect(slow).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(slow).toContain('Connection: close\r\n');
     // A complete keep-alive request is answered, then the idle connection is closed by the server.
-    const idle = await talk('GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const idle = await exchange(port, ['GET /rootDesc.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'], { end: false });
     expect(idle).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(idle).not.toContain('Connection: close');
   });

@@ -174,6 +174,31 @@ export function xmlText(doc: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(doc)?.[1];
 }
 
+/**
+ * Sends `parts` to 127.0.0.1:port (`gapMs` apart), half-closes unless `end: false`, and resolves
+ * with everything received (latin1) once the server closes the connection (or after 5 s).
+ */
+export function exchange(port: number, parts: ReadonlyArray<string | Buffer>, o: { gapMs?: number; end?: boolean } = {}): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: LOOPBACK, port });
+    let got = '';
+    const t = setTimeout(() => s.destroy(), 5_000);
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('error', () => undefined);
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(got);
+    });
+    s.on('connect', async () => {
+      for (const p of parts) {
+        s.write(p);
+        if (o.gapMs) await new Promise((r) => setTimeout(r, o.gapMs));
+      }
+      if (o.end ?? true) s.end();
+    });
+  });
+}
+
 /** Sends raw bytes to 127.0.0.1:port and resolves with everything received until the server closes (or `timeoutMs`). */
 export function rawRequest(port: number, data: string | Buffer, timeoutMs = 5000): Promise<string> {
   return new Promise((resolve) => {

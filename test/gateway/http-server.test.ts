@@ -6,6 +6,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHttpServer, type HttpReply, type HttpRequest, type HttpServer } from '../../src/gateway/http-server.js';
+import { exchange } from './helpers.js';
 
 const servers: HttpServer[] = [];
 afterEach(async () => {
@@ -29,28 +30,6 @@ async function echo(opts: { maxBodyBytes?: number; delayMs?: (req: HttpRequest) 
   });
   servers.push(server);
   return { server, seen };
-}
-
-/** Sends `parts` (with `gapMs` between them), half-closes, and resolves with everything read until close. */
-function exchange(port: number, parts: Array<string | Buffer>, o: { gapMs?: number; end?: boolean } = {}): Promise<string> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    let got = '';
-    const t = setTimeout(() => s.destroy(), 5_000);
-    s.on('data', (d) => (got += d.toString('latin1')));
-    s.on('error', () => undefined);
-    s.on('close', () => {
-      clearTimeout(t);
-      resolve(got);
-    });
-    s.on('connect', async () => {
-      for (const p of parts) {
-        s.write(p);
-        if (o.gapMs) await new Promise((r) => setTimeout(r, o.gapMs));
-      }
-      if (o.end ?? true) s.end();
-    });
-  });
 }
 
 const statuses = (wire: string): string[] => [...wire.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => m[1]!);
