@@ -104,6 +104,20 @@ const SINGLE = new Set(['content-length', 'transfer-encoding', 'host']);
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
 
+/** Header names seen before → lower-case key (validated once; bounded, as names come from clients). */
+const KEYS = new Map<string, string>();
+
+/** The lower-case key of a header name, or undefined when the name is not a token. */
+function headerKey(name: string): string | undefined {
+  const known = KEYS.get(name);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(name)) return undefined;
+  const key = name.toLowerCase();
+  if (KEYS.size >= 256) KEYS.clear();
+  KEYS.set(name, key);
+  return key;
+}
+
 /** Thrown inside the parser: answer `status` and close. */
 class Refusal {
   constructor(readonly status: number) {}
@@ -256,10 +270,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const line = lines[i]!;
       const colon = line.indexOf(':');
       if (colon <= 0) throw new Refusal(400);
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) throw new Refusal(400); // also catches obs-fold (leading space)
+      const key = headerKey(line.slice(0, colon));
+      if (key === undefined) throw new Refusal(400); // also catches obs-fold (leading space)
       const value = line.slice(colon + 1).trim();
-      const key = name.toLowerCase();
       const prev = headers[key];
       if (prev === undefined) headers[key] = value;
       else if (SINGLE.has(key)) throw new Refusal(400);
