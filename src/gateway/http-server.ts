@@ -18,7 +18,9 @@
  * - Timeouts, enforced by one sweep per `checkIntervalMs`: headers not complete within
  *   `headersTimeoutMs` or a body not complete within `requestTimeoutMs` of the request's first byte
  *   (408), an idle persistent connection after `keepAliveTimeoutMs` (closed silently).
- * - Buffers grow by doubling, so a request trickled in byte by byte costs linear time.
+ * - Buffers grow by doubling, so a request trickled in byte by byte costs linear time; reading
+ *   pauses while a delayed reply is pending with a request's worth buffered, and while the
+ *   client is not reading our replies (backpressure).
  */
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
@@ -151,6 +153,8 @@ class Connection {
   headScan = 0;
   pending: Pending | undefined;
   clientEnded = false;
+  /** Reading is paused until the client has read our replies. */
+  awaitingDrain = false;
 
   constructor(readonly socket: net.Socket, now: number) {
     this.since = now;
@@ -215,8 +219,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     } else if (req!.minorVersion === 0) head += 'Connection: keep-alive\r\n';
     head += '\r\n';
     const data = req?.method === 'HEAD' ? head : head + r.body;
-    if (r.afterResponse) s.write(data, 'utf8', r.afterResponse);
-    else s.write(data, 'utf8');
+    const flushed = r.afterResponse ? s.write(data, 'utf8', r.afterResponse) : s.write(data, 'utf8');
     if (close) {
       // Half-close: the client reads the reply, then its FIN (or the sweep) ends the socket.
       // What it still sends is discarded, so unread input does not turn our FIN into a reset.
@@ -231,6 +234,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
     c.state = c.size > 0 ? 'head' : 'idle';
     c.since = Date.now();
+    // Backpressure: a client that sends without reading gets no more reads until it catches up.
+    if (!flushed) {
+      if (!c.awaitingDrain) {
+        c.awaitingDrain = true;
+        s.pause();
+        s.once('drain', () => {
+          c.awaitingDrain = false;
+          s.resume();
+        });
+      }
+    } else if (!c.awaitingDrain && s.isPaused()) s.resume();
     if (c.size > 0) readRequests(c);
     else if (c.clientEnded) s.end();
   };
@@ -402,6 +416,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       }
       c.append(d);
       if (c.state !== 'busy') readRequests(c);
+      // While a reply is pending (a delayed one), buffer at most one more request's worth.
+      else if (c.size > limits.maxHeaderBytes + limits.maxBodyBytes) socket.pause();
     });
     socket.on('end', () => {
       c.clientEnded = true;

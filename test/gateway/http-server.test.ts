@@ -115,6 +115,25 @@ describe('gateway HTTP server', () => {
     expect(statuses(wire)).toEqual(['413']);
   });
 
+  it('stops reading while a delayed reply is pending, instead of buffering what the client floods', async () => {
+    const { server } = await echo({ delayMs: (r) => (r.url === '/slow' ? 300 : 0) });
+    const s = net.connect({ host: '127.0.0.1', port: server.port });
+    let got = '';
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('error', () => undefined);
+    await new Promise((r) => s.on('connect', r));
+    s.write('GET /slow HTTP/1.1\r\n\r\n');
+    // 64 MiB of a header that never ends: far more than the socket buffers hold.
+    const chunk = Buffer.alloc(1 << 20, 'x');
+    for (let i = 0; i < 64; i++) s.write(chunk);
+    await new Promise((r) => setTimeout(r, 250));
+    // The server stopped reading, so all but what the socket buffers hold is still queued here.
+    expect(s.writableLength).toBeGreaterThan(48 << 20);
+    const closed = new Promise((r) => s.on('close', r));
+    await closed;
+    expect(statuses(got)).toEqual(['200', '431']);
+  });
+
   it('answers 500 when the handler throws, and keeps serving others', async () => {
     const { server } = await echo({ throwOn: '/boom' });
     expect(statuses(await exchange(server.port, ['GET /boom HTTP/1.1\r\n\r\n']))).toEqual(['500']);
