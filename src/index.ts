@@ -7,7 +7,10 @@
  * ```
  */
 export * from './nat/index.js';
-export { startGateway, OffsetClock, type GatewayHandle, type GatewayOptions, type GatewayEvents, type MappingView, type FaultInjection } from './gateway/index.js';
+export {
+  startGateway, OffsetClock, DEFAULT_HTTP_LIMITS, type GatewayHandle, type GatewayOptions, type GatewayEvents, type MappingView, type FaultInjection,
+  type HttpLimits,
+} from './gateway/index.js';
 export { loadScenarioFile, parseScenario, type LoadedScenario } from './scenario/loader.js';
 export { ScenarioError, formatIssue, type ScenarioIssue } from './scenario/errors.js';
 export { runScenario, runCheck, type CheckResult, type ScenarioResult, type Outcome, type Step, type Classification } from './scenario/simulate.js';
@@ -15,6 +18,9 @@ export { explainText, explainMermaid, toJson } from './scenario/explain.js';
 export { scenarioSchema, scenarioJsonSchema, type ScenarioConfig } from './scenario/schema.js';
 export { buildNetwork } from './scenario/build.js';
 export { APPS, PROBES, type AppProfile, type FeatureSpec, type FlowSpec } from './scenario/apps.js';
-export { createUpnpApp, ROUTER_PROFILES, UpnpError, type RouterProfile, type UpnpApp, type UpnpAppOptions } from './soap/index.js';
+export {
+  createUpnpApp, createUpnpHandler, createUpnpResponder, ROUTER_PROFILES, UpnpError,
+  type RouterProfile, type UpnpApp, type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
+} from './soap/index.js';
 export { SsdpResponder, startSsdpServer } from './ssdp/index.js';
 export * from './constants.js';
