@@ -221,7 +221,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const data = req?.method === 'HEAD' ? head : head + r.body;
     const flushed = r.afterResponse ? s.write(data, 'utf8', r.afterResponse) : s.write(data, 'utf8');
     if (close) {
-      // Half-close: the client reads the reply, then its FIN (or the sweep) ends the socket.
+      // Half-close: the client reads the reply, then its FIN (or the sweep) ends the socket; once
+      // both directions are done the socket closes itself, after the reply has been flushed.
       // What it still sends is discarded, so unread input does not turn our FIN into a reset.
       c.state = 'closing';
       c.since = Date.now();
@@ -229,7 +230,6 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       c.store = EMPTY;
       c.start = c.end = c.headScan = 0;
       s.end();
-      if (c.clientEnded) s.destroy();
       return;
     }
     c.state = c.size > 0 ? 'head' : 'idle';
@@ -421,10 +421,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     });
     socket.on('end', () => {
       c.clientEnded = true;
-      if (c.state === 'closing') socket.destroy();
-      else if (c.state === 'idle') socket.end();
+      if (c.state === 'idle') socket.end();
       else if (c.state === 'head' || c.state === 'body') refuse(c, 400); // the request was cut short
-      // busy: the reply will end the socket.
+      // busy: the reply ends the socket; closing: it is ending already.
     });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => conns.delete(c));
