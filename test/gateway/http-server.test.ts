@@ -116,7 +116,7 @@ describe('gateway HTTP server', () => {
   });
 
   it('stops reading while a delayed reply is pending, instead of buffering what the client floods', async () => {
-    const { server } = await echo({ delayMs: (r) => (r.url === '/slow' ? 300 : 0) });
+    const { server } = await echo({ delayMs: (r) => (r.url === '/slow' ? 1_000 : 0) });
     const s = net.connect({ host: '127.0.0.1', port: server.port });
     let got = '';
     s.on('data', (d) => (got += d.toString('latin1')));
@@ -126,7 +126,7 @@ describe('gateway HTTP server', () => {
     // 64 MiB of a header that never ends: far more than the socket buffers hold.
     const chunk = Buffer.alloc(1 << 20, 'x');
     for (let i = 0; i < 64; i++) s.write(chunk);
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 300));
     // The server stopped reading, so all but what the socket buffers hold is still queued here.
     expect(s.writableLength).toBeGreaterThan(48 << 20);
     const closed = new Promise((r) => s.on('close', r));
