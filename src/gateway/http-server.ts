@@ -245,8 +245,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         });
       }
     } else if (!c.awaitingDrain && s.isPaused()) s.resume();
-    if (c.size > 0) readRequests(c);
-    else if (c.clientEnded) s.end();
+    // More buffered requests are read by the caller's loop (readRequests), not from here: a
+    // recursive call per pipelined request would overflow the stack.
+    if (c.size === 0 && c.clientEnded) s.end();
   };
 
   const refuse = (c: Connection, status: number): void => {
@@ -268,7 +269,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (r instanceof Promise) {
-      r.then((x) => write(c, x, p), () => write(c, errorReply(500), undefined));
+      // Later: write, then read what arrived meanwhile.
+      r.then((x) => write(c, x, p), () => write(c, errorReply(500), undefined)).then(() => readRequests(c));
     } else write(c, r, p);
   };
 
@@ -401,7 +403,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       }
     } catch (e) {
       if (e instanceof Refusal) refuse(c, e.status);
-      else throw e;
+      else {
+        // A bug of ours must cost this connection, not the process (and every other client).
+        try {
+          refuse(c, 500);
+        } catch {
+          c.socket.destroy();
+        }
+      }
     }
   };
 

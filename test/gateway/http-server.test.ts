@@ -46,6 +46,16 @@ describe('gateway HTTP server', () => {
     expect(wire).not.toContain('Connection:'); // HTTP/1.1 persistent by default
   });
 
+  it('answers 20,000 pipelined requests from one write, in order, without deepening the stack', async () => {
+    const { server } = await echo();
+    const wire = await exchange(server.port, [Array.from({ length: 20_000 }, (_, i) => `GET /${i} HTTP/1.1\r\n\r\n`).join('')]);
+    const answered = bodies(wire);
+    expect(answered).toHaveLength(20_000);
+    expect(answered[0]).toBe('GET /0 1.1 []');
+    expect(answered[19_999]).toBe('GET /19999 1.1 []');
+    expect(statuses(await exchange(server.port, ['GET /still-up HTTP/1.1\r\n\r\n']))).toEqual(['200']);
+  });
+
   it('reads a request that arrives one byte at a time', async () => {
     const { server } = await echo();
     const req = 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc';
