@@ -103,8 +103,21 @@ const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/
 /** Control characters other than HTAB, and CR or LF that are not a CRLF pair (one pass over the head). */
 const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const SINGLE = new Set(['content-length', 'transfer-encoding', 'host']);
+/** chunk-size, then optional whitespace and chunk extensions (RFC 9112 §7.1.1). */
+const CHUNK_LINE = /^([0-9a-fA-F]{1,8})(?:[ \t]*;.*)?$/;
+/** Longest chunk-size line accepted (extensions included). */
+const MAX_CHUNK_LINE = 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
+
+/** A header value without the optional whitespace around it (SP and HTAB only, RFC 9110 §5.5). */
+function trimOws(v: string): string {
+  let a = 0;
+  let b = v.length;
+  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
+  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === v.length ? v : v.slice(a, b);
+}
 
 /** Header names seen before → lower-case key (validated once; bounded, as names come from clients). */
 const KEYS = new Map<string, string>();
@@ -135,9 +148,9 @@ interface Pending {
   keepAlive: boolean;
   /** Content-Length, or -1 for chunked. */
   length: number;
-  /** Chunked decoding: where the next chunk-size line starts (in `data`), the parts so far. */
+  /** Chunked decoding: where the next chunk-size line starts (in the store), the body so far. */
   chunkPos: number;
-  parts: Buffer[];
+  body: Buffer;
   total: number;
 }
 
@@ -155,9 +168,12 @@ class Connection {
   clientEnded = false;
   /** Reading is paused until the client has read our replies. */
   awaitingDrain = false;
+  /** When the connection last became idle (empty lines do not reset it). */
+  idleSince: number;
 
   constructor(readonly socket: net.Socket, now: number) {
     this.since = now;
+    this.idleSince = now;
   }
 
   get size(): number {
@@ -269,9 +285,23 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       return;
     }
     if (r instanceof Promise) {
-      // Later: write, then read what arrived meanwhile.
-      r.then((x) => write(c, x, p), () => write(c, errorReply(500), undefined)).then(() => readRequests(c));
-    } else write(c, r, p);
+      // Later: write, then read what arrived meanwhile. Nothing here may reject unhandled.
+      const later = (x: HttpReply | undefined): void => {
+        try {
+          write(c, x ?? errorReply(500), x ? p : undefined);
+          readRequests(c);
+        } catch {
+          c.socket.destroy();
+        }
+      };
+      r.then(later, () => later(undefined));
+    } else {
+      try {
+        write(c, r, p);
+      } catch {
+        write(c, errorReply(500), undefined);
+      }
+    }
   };
 
   /** Parses the request line and headers in store[start, at). */
@@ -281,14 +311,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const lines = text.split('\r\n');
     const m = REQUEST_LINE.exec(lines[0]!);
     if (!m) throw new Refusal(400);
-    const headers: Record<string, string | undefined> = {};
+    const headers: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i]!;
       const colon = line.indexOf(':');
       if (colon <= 0) throw new Refusal(400);
       const key = headerKey(line.slice(0, colon));
       if (key === undefined) throw new Refusal(400); // also catches obs-fold (leading space)
-      const value = line.slice(colon + 1).trim();
+      const value = trimOws(line.slice(colon + 1));
       const prev = headers[key];
       if (prev === undefined) headers[key] = value;
       else if (SINGLE.has(key)) throw new Refusal(400);
@@ -300,16 +330,18 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     const te = headers['transfer-encoding'];
     const cl = headers['content-length'];
     let length = 0;
+    let close = !keepAlive;
     if (te !== undefined) {
       if (cl !== undefined) throw new Refusal(400);
       if (te.toLowerCase() !== 'chunked') throw new Refusal(501);
       length = -1;
+      if (minorVersion === 0) close = true; // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 → close after
     } else if (cl !== undefined) {
       if (!/^\d{1,15}$/.test(cl)) throw new Refusal(400);
       length = Number(cl);
       if (length > limits.maxBodyBytes) throw new Refusal(413);
     }
-    return { method: m[1]!, url: m[2]!, minorVersion, headers, keepAlive, length, chunkPos: 0, parts: [], total: 0 };
+    return { method: m[1]!, url: m[2]!, minorVersion, headers, keepAlive: !close, length, chunkPos: 0, body: EMPTY, total: 0 };
   };
 
   /**
@@ -317,41 +349,50 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
    * trailers are in, undefined when more input is needed; throws a Refusal on bad framing.
    */
   const dechunk = (c: Connection, p: Pending): Buffer | undefined => {
-    const b = c.store;
     for (;;) {
+      // Decoded chunks are consumed as they complete, so only the unparsed rest stays buffered.
+      const b = c.store.subarray(0, c.end);
       const lineEnd = b.indexOf('\r\n', p.chunkPos, 'latin1');
-      if (lineEnd < 0 || lineEnd + 2 > c.end) {
-        if (c.end - p.chunkPos > 1024) throw new Refusal(400);
+      if (lineEnd < 0) {
+        if (c.end - p.chunkPos > MAX_CHUNK_LINE) throw new Refusal(400);
         return undefined;
       }
-      let sizeText = b.toString('latin1', p.chunkPos, lineEnd);
-      const semi = sizeText.indexOf(';');
-      if (semi >= 0) sizeText = sizeText.slice(0, semi);
-      sizeText = sizeText.trim();
-      if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) throw new Refusal(400);
-      const size = parseInt(sizeText, 16);
+      if (lineEnd - p.chunkPos > MAX_CHUNK_LINE) throw new Refusal(400);
+      const line = b.toString('latin1', p.chunkPos, lineEnd);
+      const m = CHUNK_LINE.exec(line);
+      if (!m || BAD_HEAD.test(line)) throw new Refusal(400);
+      const size = parseInt(m[1]!, 16);
       if (size === 0) {
-        // Trailers (ignored) end with an empty line.
+        // Trailers (ignored, but held to the header rules) end with an empty line.
         const after = lineEnd + 2;
-        if (c.end - after >= 2 && b[after] === 13 && b[after + 1] === 10) {
-          c.consume(after + 2 - c.start);
-          return p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.total);
+        let end: number;
+        if (c.end - after >= 2 && b[after] === 13 && b[after + 1] === 10) end = after + 2;
+        else {
+          const t = b.indexOf(CRLFCRLF, after);
+          if (t < 0) {
+            if (c.end - after > limits.maxHeaderBytes) throw new Refusal(431);
+            return undefined;
+          }
+          if (BAD_HEAD.test(b.toString('latin1', after, t))) throw new Refusal(400);
+          end = t + 4;
         }
-        const t = b.indexOf(CRLFCRLF, after);
-        if (t < 0 || t + 4 > c.end) {
-          if (c.end - after > limits.maxHeaderBytes) throw new Refusal(431);
-          return undefined;
-        }
-        c.consume(t + 4 - c.start);
-        return p.parts.length === 1 ? p.parts[0]! : Buffer.concat(p.parts, p.total);
+        c.consume(end - c.start);
+        return p.body.subarray(0, p.total);
       }
       if (p.total + size > limits.maxBodyBytes) throw new Refusal(413);
       const dataStart = lineEnd + 2;
       if (c.end < dataStart + size + 2) return undefined;
       if (b[dataStart + size] !== 13 || b[dataStart + size + 1] !== 10) throw new Refusal(400);
-      p.parts.push(Buffer.from(b.subarray(dataStart, dataStart + size)));
+      // One growing buffer for the decoded body: no object per chunk.
+      if (p.total + size > p.body.length) {
+        const grown = Buffer.allocUnsafe(Math.min(limits.maxBodyBytes, Math.max(p.total + size, p.body.length * 2, 256)));
+        p.body.copy(grown, 0, 0, p.total);
+        p.body = grown;
+      }
+      b.copy(p.body, p.total, dataStart, dataStart + size);
       p.total += size;
-      p.chunkPos = dataStart + size + 2;
+      c.consume(dataStart + size + 2 - c.start);
+      p.chunkPos = c.start;
     }
   };
 
@@ -363,13 +404,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           // Empty lines before a request line are ignored (RFC 9112 §2.2).
           while (c.size >= 2 && c.store[c.start] === 13 && c.store[c.start + 1] === 10) c.consume(2);
           if (c.size === 0) {
+            // Only empty lines: still idle, and the idle timeout keeps counting from before.
             c.state = 'idle';
+            c.since = c.idleSince;
+            if (c.clientEnded) c.socket.end();
             return;
           }
           const from = Math.max(c.start, c.headScan - 3);
           const at = c.store.indexOf(CRLFCRLF, from);
           if (at < 0 || at + 4 > c.end) {
             if (c.size > limits.maxHeaderBytes) throw new Refusal(431);
+            if (c.clientEnded) throw new Refusal(400); // cut short: no more is coming
             c.headScan = c.end;
             return;
           }
@@ -387,7 +432,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         }
         const p = c.pending!;
         if (p.length >= 0) {
-          if (c.size < p.length) return;
+          if (c.size < p.length) {
+            if (c.clientEnded) throw new Refusal(400);
+            return;
+          }
           let body = EMPTY;
           if (p.length > 0) {
             body = Buffer.allocUnsafe(p.length);
@@ -397,7 +445,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
           dispatch(c, p, body);
         } else {
           const body = dechunk(c, p);
-          if (body === undefined) return;
+          if (body === undefined) {
+            if (c.clientEnded) throw new Refusal(400);
+            return;
+          }
           dispatch(c, p, body);
         }
       }
@@ -421,6 +472,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (c.state === 'closing') return;
       if (c.state === 'idle') {
         c.state = 'head';
+        c.idleSince = c.since;
         c.since = Date.now();
       }
       c.append(d);

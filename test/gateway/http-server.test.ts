@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpReply, type HttpRequest, type HttpServer } from '../../src/gateway/http-server.js';
+import { startHttpServer, type HttpLimits, type HttpReply, type HttpRequest, type HttpServer } from '../../src/gateway/http-server.js';
 import { exchange } from './helpers.js';
 
 const servers: HttpServer[] = [];
@@ -14,14 +14,21 @@ afterEach(async () => {
 });
 
 /** A server that echoes what it read: method, url, version, body (and the header names it got). */
-async function echo(opts: { maxBodyBytes?: number; delayMs?: (req: HttpRequest) => number; throwOn?: string } = {}) {
+async function echo(opts: {
+  maxBodyBytes?: number; delayMs?: (req: HttpRequest) => number; throwOn?: string; badReplyOn?: string; limits?: Partial<HttpLimits>;
+} = {}) {
   const seen: HttpRequest[] = [];
   const server = await startHttpServer({
+    ...opts.limits,
     host: '127.0.0.1', port: 0, maxBodyBytes: opts.maxBodyBytes ?? 1000,
     errorReply: (status) => ({ status, headers: { 'Content-Length': '3' }, body: 'err', close: true }),
     handler: (req) => {
       seen.push(req);
       if (opts.throwOn && req.url === opts.throwOn) throw new Error('boom');
+      // A reply that cannot be written (a handler bug), delivered later.
+      if (opts.badReplyOn && req.url === opts.badReplyOn) {
+        return Promise.resolve({ status: 200, headers: undefined, body: '', close: true } as unknown as HttpReply);
+      }
       const body = `${req.method} ${req.url} 1.${req.minorVersion} [${req.body.toString('latin1')}]`;
       const r: HttpReply = { status: 200, headers: { 'Content-Length': String(body.length) }, body };
       const d = opts.delayMs?.(req) ?? 0;
@@ -109,10 +116,16 @@ describe('gateway HTTP server', () => {
     ['a body above the limit (declared)', 'POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n', '413'],
     ['a body above the limit (chunked)', `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${'a'.repeat(2000)}\r\n0\r\n\r\n`, '413'],
     ['a request cut short', 'POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort', '400'],
-  ])('refuses %s (%s) and closes, without calling the handler', async (_name, req, status) => {
+    ['a bare LF in a chunk extension', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x\nGET /evil HTTP/1.1\r\nabc\r\n0\r\n\r\n', '400'],
+    ['whitespace around a chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n \t3 \r\nabc\r\n0\r\n\r\n', '400'],
+    ['a chunk-size line over 1 KiB', `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;${'e'.repeat(2000)}\r\nabc\r\n0\r\n\r\n`, '400'],
+    ['a bare LF in a trailer', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\nX-U: 2\r\n\r\n', '400'],
+    ['NBSP around Content-Length', Buffer.from('POST / HTTP/1.1\r\nContent-Length: \xa03\xa0\r\n\r\nabc', 'latin1'), '400'],
+  ] as Array<[string, string | Buffer, string]>)('refuses %s and closes, without calling the handler', async (_name, req, status) => {
     const { server, seen } = await echo();
     // A second request behind it must not be read (the cut-short one has none: it would complete it).
-    const wire = await exchange(server.port, req.endsWith('short') ? [req] : [req, 'GET /after HTTP/1.1\r\n\r\n']);
+    const cutShort = typeof req === 'string' && req.endsWith('short');
+    const wire = await exchange(server.port, cutShort ? [req] : [req, 'GET /after HTTP/1.1\r\n\r\n']);
     expect(statuses(wire)).toEqual([status]);
     expect(wire).toContain('Connection: close\r\n');
     expect(seen).toEqual([]);
@@ -142,6 +155,47 @@ describe('gateway HTTP server', () => {
     const closed = new Promise((r) => s.on('close', r));
     await closed;
     expect(statuses(got)).toEqual(['200', '431']);
+  });
+
+  it('survives a delayed reply it cannot write (closes that connection only)', async () => {
+    const { server } = await echo({ badReplyOn: '/bad' });
+    await exchange(server.port, ['GET /bad HTTP/1.1\r\n\r\n']);
+    expect(bodies(await exchange(server.port, ['GET /ok HTTP/1.1\r\n\r\n']))).toEqual(['GET /ok 1.1 []']);
+  });
+
+  it('closes after a chunked HTTP/1.0 request even when asked to keep alive (RFC 9112 §6.1)', async () => {
+    const { server } = await echo();
+    const wire = await exchange(server.port, [
+      'POST /c HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n',
+    ], { end: false });
+    expect(bodies(wire)).toEqual(['POST /c 1.0 [abc]']);
+    expect(wire).toContain('Connection: close\r\n');
+  });
+
+  it('answers 400 at once when the client ends in the middle of a request behind a delayed reply', async () => {
+    const { server } = await echo({ delayMs: (r) => (r.url === '/a' ? 100 : 0), limits: { headersTimeoutMs: 60_000 } });
+    const wire = await exchange(server.port, ['GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nHo']);
+    expect(statuses(wire)).toEqual(['200', '400']);
+  });
+
+  it('does not let empty lines keep an idle connection open', async () => {
+    const { server } = await echo({ limits: { keepAliveTimeoutMs: 200, checkIntervalMs: 50 } });
+    const s = net.connect({ host: '127.0.0.1', port: server.port });
+    s.on('error', () => undefined);
+    const closed = new Promise<boolean>((r) => s.on('close', () => r(true)));
+    await new Promise((r) => s.on('connect', r));
+    const tick = setInterval(() => s.write('\r\n'), 50);
+    const outcome = await Promise.race([closed, new Promise<boolean>((r) => setTimeout(() => r(false), 3_000))]);
+    clearInterval(tick);
+    s.destroy();
+    expect(outcome).toBe(true);
+  });
+
+  it('keeps header names that are Object.prototype members as plain headers', async () => {
+    const { server, seen } = await echo();
+    await exchange(server.port, ['GET / HTTP/1.1\r\nConstructor: v\r\n__proto__: w\r\n\r\n']);
+    expect(seen[0]!.headers['constructor']).toBe('v');
+    expect(Object.entries(seen[0]!.headers)).toEqual([['constructor', 'v'], ['__proto__', 'w']]);
   });
 
   it('answers 500 when the handler throws, and keeps serving others', async () => {
