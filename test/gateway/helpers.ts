@@ -3,8 +3,6 @@
  * a loopback UDP client for SSDP, and a probe for a closed TCP port. Everything stays on
  * 127.0.0.1 with ephemeral ports.
  */
-import dgram from 'node:dgram';
-import type { RemoteInfo, Socket } from 'node:dgram';
 import net from 'node:net';
 import type { GatewayHandle } from '../../src/gateway/index.js';
 
@@ -107,50 +105,7 @@ export function tcpProbe(port: number): Promise<string> {
 /** Port of a URL. */
 export const portOf = (url: string): number => Number(new URL(url).port);
 
-/** A UDP client on 127.0.0.1 that records what it receives. */
-export interface UdpClient {
-  readonly port: number;
-  readonly received: Array<{ msg: string; rinfo: RemoteInfo }>;
-  send(text: string, port: number): Promise<void>;
-  /** Resolves once `n` datagrams have arrived in total, or after `timeoutMs` with what there is. */
-  waitFor(n: number, timeoutMs?: number): Promise<Array<{ msg: string; rinfo: RemoteInfo }>>;
-  close(): Promise<void>;
-}
-
-export async function udpClient(): Promise<UdpClient> {
-  const socket: Socket = dgram.createSocket('udp4');
-  const received: UdpClient['received'] = [];
-  const waiters: Array<() => void> = [];
-  socket.on('message', (msg, rinfo) => {
-    received.push({ msg: msg.toString('latin1'), rinfo });
-    for (const w of waiters.splice(0)) w();
-  });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  let closed = false;
-  return {
-    port: socket.address().port,
-    received,
-    send: (text, port) =>
-      new Promise((resolve, reject) => socket.send(Buffer.from(text, 'latin1'), port, LOOPBACK, (e) => (e ? reject(e) : resolve()))),
-    waitFor: (n, timeoutMs = 2000) =>
-      new Promise((resolve) => {
-        const deadline = setTimeout(() => resolve(received.slice()), timeoutMs);
-        const check = (): void => {
-          if (received.length >= n) {
-            clearTimeout(deadline);
-            resolve(received.slice());
-          } else waiters.push(check);
-        };
-        check();
-      }),
-    close: () =>
-      new Promise((resolve) => {
-        if (closed) return resolve();
-        closed = true;
-        socket.close(() => resolve());
-      }),
-  };
-}
+export { udpClient, type UdpClient } from '../support/udp-client.js';
 
 /** A unicast M-SEARCH (UDA 1.1: MX may be omitted). */
 export function mSearch(st: string, ssdp: { address: string; port: number }, mx?: number): string {

@@ -2,8 +2,6 @@
  * The dgram adapter over unicast loopback only: multicast off, 127.0.0.1, ephemeral ports.
  * (Multicast runs in multicast.ns.test.ts, inside a private network namespace.)
  */
-import dgram from 'node:dgram';
-import type { RemoteInfo, Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrefix } from '../../src/nat/address.js';
 import { parseSsdpMessage } from '../../src/ssdp/message.js';
@@ -11,52 +9,21 @@ import { SsdpResponder } from '../../src/ssdp/responder.js';
 import type { SearchOutcome, SearchVia, SsdpPeer, SsdpResponderOptions } from '../../src/ssdp/responder.js';
 import { startSsdpServer } from '../../src/ssdp/server.js';
 import type { SsdpEvent, SsdpServer } from '../../src/ssdp/server.js';
+import { udpClient, type UdpClient } from '../support/udp-client.js';
 import { NOW, ROOT, allUsns, description, expectedResponse, search } from './fixtures.js';
 
 const LOOPBACK = '127.0.0.1';
-
-interface Client {
-  socket: Socket;
-  port: number;
-  received: Array<{ msg: string; rinfo: RemoteInfo }>;
-  send(text: string | Buffer, port: number): Promise<void>;
-  /** Resolves once `n` datagrams have arrived in total, or after `timeoutMs` with what there is. */
-  waitFor(n: number, timeoutMs?: number): Promise<Array<{ msg: string; rinfo: RemoteInfo }>>;
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function client(): Promise<Client> {
-  const socket = dgram.createSocket('udp4');
-  const received: Client['received'] = [];
-  const waiters: Array<() => void> = [];
-  socket.on('message', (msg, rinfo) => {
-    received.push({ msg: msg.toString('latin1'), rinfo });
-    for (const w of waiters.splice(0)) w();
-  });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
-  cleanups.push(() => new Promise((resolve) => socket.close(() => resolve())));
-  return {
-    socket,
-    port: socket.address().port,
-    received,
-    send: (text, port) =>
-      new Promise((resolve, reject) => socket.send(typeof text === 'string' ? Buffer.from(text) : text, port, LOOPBACK, (e) => (e ? reject(e) : resolve()))),
-    waitFor: (n, timeoutMs = 2000) =>
-      new Promise((resolve) => {
-        const deadline = setTimeout(() => resolve(received.slice()), timeoutMs);
-        const check = (): void => {
-          if (received.length >= n) {
-            clearTimeout(deadline);
-            resolve(received.slice());
-          } else waiters.push(check);
-        };
-        check();
-      }),
-  };
+/** A UDP client closed after the test. */
+async function client(): Promise<UdpClient> {
+  const c = await udpClient();
+  cleanups.push(() => c.close());
+  return c;
 }
 
 async function server(options: Partial<SsdpResponderOptions> = {}, responder?: SsdpResponder): Promise<{ srv: SsdpServer; events: SsdpEvent[] }> {
