@@ -4,7 +4,7 @@
  */
 import { formatEndpoint, formatIPv4, inPrefix, parseIPv4, type IPv4 } from './address.js';
 import { FakeClock, SeededRng, type Clock, type Rng } from './clock.js';
-import { describePacket, type Packet } from './packet.js';
+import { checkPacket, describePacket, type Packet } from './packet.js';
 import { Router, type RouterConfig, type StepResult } from './router.js';
 import { REASONS, type Hop, type HopAction, type ReasonCode } from './trace.js';
 
@@ -67,6 +67,11 @@ class Segment {
 
 export interface NetworkOptions {
   readonly clock?: Clock;
+  /**
+   * The scenario's random source (default `new SeededRng(1)`). Each router draws from its own
+   * stream, `rng.fork('router:<id>')`, so adding a router does not change the ports another picks;
+   * a source without `fork` is shared by every router.
+   */
   readonly rng?: Rng;
 }
 
@@ -91,7 +96,8 @@ export class Network {
       throw new Error(`duplicate node id "${config.id}"`);
     }
     const parent = this.#segment(config.parent ?? INTERNET, `router ${config.id}`);
-    const router = new Router(config, this.rng, this.clock.now());
+    const rng = this.rng.fork ? this.rng.fork(`router:${config.id}`) : this.rng;
+    const router = new Router(config, rng, this.clock.now());
     for (const ip of router.externalAddresses) this.#claim(parent, ip, `router ${config.id}`);
     for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     if (!router.natEnabled) parent.routed.push(router);
@@ -164,18 +170,22 @@ export class Network {
   }
 
   /**
-   * Sends a packet from a host. The packet's source address must be the host's; it is routed,
-   * translated and filtered hop by hop until it is delivered or dropped.
+   * Sends a packet from a host. The packet's source address must be the host's (otherwise it is
+   * dropped with `spoofed-source`); it is routed, translated and filtered hop by hop until it is
+   * delivered or dropped. Throws `PacketError` for malformed fields (ports, addresses).
    */
   send(from: string, packet: Packet, options: SendOptions = {}): Delivery {
     const host = this.#hosts.get(from);
     if (!host) throw new Error(`no host "${from}"`);
-    if (packet.src.ip !== host.ip) {
-      throw new Error(`host ${from} (${host.address}) cannot send from ${formatIPv4(packet.src.ip)}`);
-    }
+    checkPacket(packet);
     const trace = options.trace ?? true;
     const now = this.clock.now();
     const hops: Hop[] = [];
+    if (packet.src.ip !== host.ip) {
+      hops.push(this.#hop(trace, from, 'drop', 'spoofed-source', packet, undefined, () =>
+        `dropped at ${from}: its address is ${host.address}, not the source ${formatIPv4(packet.src.ip)} (a spoofed source is not sent)`));
+      return this.#dropped(packet, hops);
+    }
     let seg = this.#hostSeg.get(from)!;
     let p = packet;
     let fromAbove = false;

@@ -34,6 +34,7 @@ export const REASONS = {
   'no-route': 'no route to the destination address',
   'no-host': 'no host has the destination address',
   'ttl-exceeded': 'routing loop',
+  'spoofed-source': "the source address is not the sending host's",
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -26,7 +26,7 @@ describe('home NAT behind a CGN', () => {
       after: '100.64.0.2:5000 → 198.51.100.5:3478',
     });
     const cgnExt = srcOf(out);
-    expect(cgnExt).toBe('203.0.113.1:53392'); // cgnat assigns random ports: fixed by seed 2024
+    expect(cgnExt).toBe('203.0.113.1:28913'); // cgnat assigns random ports: fixed by seed 2024 and the router id
     expect(rewrite(hopAt(out, 'cgn'))).toEqual({
       before: '100.64.0.2:5000 → 198.51.100.5:3478',
       after: `${cgnExt} → 198.51.100.5:3478`,
