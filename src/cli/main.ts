@@ -1,15 +1,28 @@
-/** The natsim command line (commander). */
+/** The natsim command line (commander). Exit codes: src/cli/errors.ts. */
 import { Command } from 'commander';
+import { reportCliError } from './errors.js';
 import { registerGatewayCommands } from './gateway-commands.js';
+import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
+
+exitQuietlyOnEpipe(process.stdout);
+exitQuietlyOnEpipe(process.stderr);
 
 const program = new Command();
 program
   .name('natsim')
   .description('A simulated UPnP Internet Gateway Device and NAT emulator')
-  .version('0.1.0');
+  .version('0.1.0')
+  // Commander throws instead of exiting (inherited by every subcommand), so its usage errors get
+  // natsim's exit code 2.
+  .exitOverride()
+  .showHelpAfterError('(run with --help for usage)');
 
 registerScenarioCommands(program);
 registerGatewayCommands(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  process.exitCode = reportCliError(e);
+}

@@ -2,3 +2,4 @@
 export * from './message.js';
 export * from './responder.js';
 export * from './server.js';
+export * from './search.js';

@@ -192,14 +192,14 @@ describe('natsim serve', () => {
     expect(s.stderr).toEqual(['error: --ssdp-port must be a port number (0–65535), not "70000"']);
   });
 
-  it('an unknown router or profile: a clear error, exit code 1, and the process does not hang', async () => {
+  it('an unknown router or profile: a clear usage error, exit code 2, and the process does not hang', async () => {
     const r = serve('--json', ...SAFE, '--router', 'nope');
-    expect((await r.exit).code).toBe(1);
+    expect((await r.exit).code).toBe(2);
     expect(r.stderr).toEqual(['error: no router "nope" in the scenario (routers: home-a)']);
 
     // The HTTP port is already open when the profile is looked up: it must be closed again.
     const p = serve('--json', ...SAFE, '--profile', 'nope');
-    expect((await p.exit).code).toBe(1);
+    expect((await p.exit).code).toBe(2);
     expect(p.stderr).toHaveLength(1);
     expect(p.stderr[0]).toMatch(/^error: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
     expect(p.stdout).toEqual([]);

@@ -60,7 +60,7 @@ export function nodeSsdpSuite(getLan: () => Lan): void {
         lan.run(NODE, ['bin/natsim.js', 'discover', '--timeout', '2'], 20_000),
       ]);
       expect(json.code, json.output).toBe(0);
-      expect(jsonLines(json.stdout)).toEqual([
+      expect(JSON.parse(json.stdout)).toEqual([
         { location: gw!.descriptionUrl, st: IGD1, usn: `${rootUdn}::${IGD1}`, server: expect.stringMatching(/MiniUPnPd/), externalIp: WAN },
       ]);
       expect(text.code, text.output).toBe(0);
