@@ -15,8 +15,11 @@ for (const hop of query.hops) console.log(hop.message);
 export const reflexive = formatEndpoint(query.packet.src);
 console.log(`the server saw ${reflexive}`);
 
-// A mapping made with UPnP on the home router only opens the home router.
-export const upnp = net.router('home').forwards.add({ protocol: 'udp', externalPort: 5000, internalClient: '192.168.1.10', internalPort: 5000, origin: 'upnp' }, clock.now());
+// A mapping made with UPnP on the home router only opens the home router. (The router's mapping
+// service is what the UPnP front end calls; it answers a mapping or a named refusal.)
+export const upnp = net.router('home').mappings.request({ requester: '192.168.1.10', protocol: 'udp', internalClient: '192.168.1.10', internalPort: 5000, externalPort: 5000, lifetime: 3600, origin: 'upnp' }, clock.now());
+export const dropped: string[] = [];
+net.events.on('packet-dropped', (e) => dropped.push(`${e.router}: ${e.reason}`));
 const probe = net.send('stun', { proto: 'udp', src: ep('198.51.100.7', 9999), dst: ep('100.64.0.2', 5000) });
 export const dropCode = probe.drop?.code;
 console.log(probe.drop?.message);

@@ -68,7 +68,7 @@ export function registerGatewayCommands(program: Command): void {
       if (log) {
         gw.events.on('ssdp-search', (e) => log.debug({ st: e.st, from: `${e.from.address}:${e.from.port}`, via: e.via, answered: e.answered, ignored: e.ignored }, 'M-SEARCH'));
         gw.events.on('upnp', (e) => log.debug(e, e.type));
-        gw.events.on('mapping-expired', (m) => log.info(m, 'mapping expired'));
+        gw.events.on('mapping-expired', (e) => log.info({ router: e.router, origin: e.origin, protocol: e.mapping.protocol, externalPort: e.mapping.externalPort, internalClient: e.mapping.internalClient, internalPort: e.mapping.internalPort }, 'mapping expired'));
       }
       const ready = {
         ready: true, descriptionUrl: gw.descriptionUrl, ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,

@@ -14,7 +14,8 @@ import os from 'node:os';
 import { formatIPv4, inPrefix, isIPv4, parseIPv4, type Prefix } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
-import { ForwardTable, type ForwardChange, type ForwardEntry } from '../nat/forward-table.js';
+import type { ModelEventMap } from '../nat/events.js';
+import { ForwardTable, type ForwardEntry } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import { natPolicy, type NatPresetName } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
@@ -93,15 +94,34 @@ export interface MappingView {
   readonly origin: ForwardEntry['origin'];
 }
 
-/** Events of a running gateway. */
-export interface GatewayEvents {
+/** The model's events as EventEmitter argument lists (same names, same payloads as `network.events`). */
+export type ModelGatewayEvents = { [K in keyof ModelEventMap]: [ModelEventMap[K]] };
+
+/**
+ * Events of a running gateway: every event of the model (mapping-created/refreshed/removed/expired,
+ * session-created/expired, packet-delivered/dropped, wan-address-changed, wan-status-changed),
+ * forwarded from `network.events` unchanged, plus the protocol layers' own.
+ */
+export interface GatewayEvents extends ModelGatewayEvents {
   'ssdp-search': [Extract<SsdpEvent, { type: 'search' }>];
   'soap-request': [Extract<UpnpEvent, { type: 'soap-request' }>];
   fault: [Extract<UpnpEvent, { type: 'fault' }> | { type: 'fault'; action: string; code: number; description: string; injected: true; client: string }];
-  'mapping-added': [MappingView];
-  'mapping-removed': [MappingView];
-  'mapping-expired': [MappingView];
   upnp: [UpnpEvent];
+}
+
+/** A forward-table entry as the handle lists it, with its remaining lease at `now`. */
+export function mappingView(e: ForwardEntry, now: number): MappingView {
+  return {
+    protocol: e.protocol === 'tcp' ? 'TCP' : 'UDP',
+    externalPort: e.externalPort,
+    internalClient: e.internalClient,
+    internalPort: e.internalPort,
+    remoteHost: e.remoteHost,
+    description: e.description,
+    enabled: e.enabled,
+    leaseDuration: ForwardTable.remainingSeconds(e, now),
+    origin: e.origin,
+  };
 }
 
 /** A running gateway. */
@@ -235,21 +255,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
   const events = new EventEmitter<GatewayEvents>();
   const faults = new FaultQueue();
-  const view = (e: ForwardEntry): MappingView => ({
-    protocol: e.protocol === 'tcp' ? 'TCP' : 'UDP',
-    externalPort: e.externalPort,
-    internalClient: e.internalClient,
-    internalPort: e.internalPort,
-    remoteHost: e.remoteHost,
-    description: e.description,
-    enabled: e.enabled,
-    leaseDuration: ForwardTable.remainingSeconds(e, clock.now()),
-    origin: e.origin,
-  });
-  const unsubscribe = router.forwards.onChange((c: ForwardChange) => {
-    if (c.type === 'added' || c.type === 'replaced') events.emit('mapping-added', view(c.entry));
-    else if (c.type === 'removed') events.emit('mapping-removed', view(c.entry));
-    else events.emit('mapping-expired', view(c.entry));
+  const view = (e: ForwardEntry): MappingView => mappingView(e, clock.now());
+  // The handle's events subscribe to the model's one stream.
+  const unsubscribe = net.events.onAny((e) => {
+    (events.emit as (name: string, arg: unknown) => boolean)(e.type, e);
   });
 
   // HTTP: the IGD (a function from request to reply) behind a thin handler for injected faults,
@@ -398,7 +407,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     assertNoPendingFaults,
     reset: () => {
       faults.clear();
-      for (const e of [...router.forwards.list()]) if (RUNTIME_ORIGINS.has(e.origin)) router.forwards.delete(e);
+      for (const e of [...router.forwards.list()]) if (RUNTIME_ORIGINS.has(e.origin)) router.forwards.delete(e, clock.now());
       router.nat?.clear(clock.now());
     },
     advance: (ms) => {

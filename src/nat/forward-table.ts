@@ -4,6 +4,7 @@
  * through one arbiter ({@link ForwardTable.check}).
  */
 import { parseIPv4, type IPv4 } from './address.js';
+import { ModelEvents, type MappingEventType } from './events.js';
 import { TimerHeap, type Expiring } from './timer-heap.js';
 
 /** Which mechanism created a forward. */
@@ -28,6 +29,8 @@ export interface ForwardSpec {
   enabled?: boolean;
   /** Who asked (the control point's address); defaults to the internal client. */
   owner?: string;
+  /** PCP's mapping nonce (never shown in UPnP listings). */
+  nonce?: string;
 }
 
 /** A live entry of the table. */
@@ -45,6 +48,7 @@ export interface ForwardEntry extends Expiring {
   readonly origin: ForwardOrigin;
   readonly enabled: boolean;
   readonly owner: string;
+  readonly nonce?: string;
   readonly createdAt: number;
   /** The lease asked for, in seconds (0 = permanent). */
   readonly leaseSeconds: number;
@@ -73,12 +77,6 @@ export type AddResult =
   | { readonly ok: true; readonly entry: ForwardEntry; readonly replaced?: ForwardEntry }
   | { readonly ok: false; readonly conflict: Conflict };
 
-/** A change to the table. */
-export interface ForwardChange {
-  readonly type: 'added' | 'replaced' | 'removed' | 'expired';
-  readonly entry: ForwardEntry;
-}
-
 /** Asked by the arbiter about external ports held by dynamic (outbound-created) mappings. */
 export interface DynamicPortProbe {
   /** The internal endpoint holding `protocol`/`port` dynamically, as text, or undefined. */
@@ -90,6 +88,10 @@ export interface ForwardTableOptions {
   reservedPorts?: Iterable<{ protocol: ForwardProtocol; port: number }>;
   /** Maximum number of entries (default 4096). */
   maxEntries?: number;
+  /** Where changes are published (default: a stream of the table's own). */
+  events?: ModelEvents;
+  /** The router id events carry (default ''). */
+  routerId?: string;
 }
 
 const internalKey = (protocol: ForwardProtocol, ip: IPv4, port: number): number =>
@@ -103,14 +105,18 @@ export class ForwardTable {
   #order: ForwardEntry[] = [];
   readonly #heap = new TimerHeap<ForwardEntry>();
   readonly #reserved = new Set<number>();
-  readonly #listeners = new Set<(c: ForwardChange) => void>();
   #nextId = 1;
   #probe: DynamicPortProbe | undefined;
   readonly maxEntries: number;
+  /** The stream mapping-created/refreshed/removed/expired are published on. */
+  readonly events: ModelEvents;
+  readonly #routerId: string;
 
   constructor(options: ForwardTableOptions = {}) {
     for (const r of options.reservedPorts ?? []) this.#reserved.add(key(r.protocol, r.port));
     this.maxEntries = options.maxEntries ?? 4096;
+    this.events = options.events ?? new ModelEvents();
+    this.#routerId = options.routerId ?? '';
   }
 
   /** Connects the arbiter to the NAT's dynamic mappings (done by the router). */
@@ -126,12 +132,6 @@ export class ForwardTable {
   /** True when the router itself uses this port. */
   isReserved(protocol: ForwardProtocol, port: number): boolean {
     return this.#reserved.has(key(protocol, port));
-  }
-
-  /** Subscribes to changes; returns an unsubscribe function. */
-  onChange(listener: (c: ForwardChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
   }
 
   get size(): number {
@@ -221,6 +221,7 @@ export class ForwardTable {
       origin: spec.origin,
       enabled: spec.enabled ?? true,
       owner: spec.owner ?? spec.internalClient,
+      ...(spec.nonce !== undefined ? { nonce: spec.nonce } : {}),
       createdAt: now,
       leaseSeconds: lease,
       expiresAt: lease > 0 ? now + lease * 1000 : Infinity,
@@ -250,32 +251,32 @@ export class ForwardTable {
     else this.#byInternal.set(ik, [entry]);
     this.#heap.schedule(entry);
     if (existing) {
-      this.#emit({ type: 'replaced', entry });
+      this.#emit('mapping-refreshed', entry, now);
       return { ok: true, entry, replaced: existing };
     }
-    this.#emit({ type: 'added', entry });
+    this.#emit('mapping-created', entry, now);
     return { ok: true, entry };
   }
 
   /** Removes the entry with this protocol, external port and remote host. */
-  remove(protocol: ForwardProtocol, externalPort: number, remoteHost = ''): ForwardEntry | undefined {
+  remove(protocol: ForwardProtocol, externalPort: number, remoteHost = '', now = 0): ForwardEntry | undefined {
     const entry = this.find(protocol, externalPort, remoteHost);
     if (!entry) return undefined;
-    this.#removeEntry(entry, 'removed');
+    this.#removeEntry(entry, 'mapping-removed', now);
     return entry;
   }
 
-  /** Removes a given entry. */
-  delete(entry: ForwardEntry): boolean {
+  /** Removes a given entry (`now` is the time the event carries). */
+  delete(entry: ForwardEntry, now = 0): boolean {
     if (!this.#order.includes(entry)) return false;
-    this.#removeEntry(entry, 'removed');
+    this.#removeEntry(entry, 'mapping-removed', now);
     return true;
   }
 
   /** Removes every entry (optionally only those of one origin). */
-  clear(origin?: ForwardOrigin): number {
+  clear(origin?: ForwardOrigin, now = 0): number {
     const victims = this.#order.filter((e) => origin === undefined || e.origin === origin);
-    for (const e of victims) this.#removeEntry(e, 'removed');
+    for (const e of victims) this.#removeEntry(e, 'mapping-removed', now);
     return victims.length;
   }
 
@@ -303,7 +304,7 @@ export class ForwardTable {
     if (this.#heap.peekTime() > now) return out;
     this.#heap.expire(now, (entry) => {
       out.push(entry);
-      this.#removeEntry(entry, 'expired');
+      this.#removeEntry(entry, 'mapping-expired', now);
     });
     return out;
   }
@@ -348,9 +349,9 @@ export class ForwardTable {
     return Math.max(0, Math.ceil((entry.expiresAt - now) / 1000));
   }
 
-  #removeEntry(entry: ForwardEntry, type: 'removed' | 'expired'): void {
+  #removeEntry(entry: ForwardEntry, type: 'mapping-removed' | 'mapping-expired', now: number): void {
     this.#detach(entry, true);
-    this.#emit({ type, entry });
+    this.#emit(type, entry, now);
   }
 
   #detach(entry: ForwardEntry, fromOrder: boolean): void {
@@ -375,8 +376,9 @@ export class ForwardTable {
     }
   }
 
-  #emit(change: ForwardChange): void {
-    for (const l of this.#listeners) l(change);
+  #emit(type: MappingEventType, entry: ForwardEntry, now: number): void {
+    if (!this.events.has(type)) return;
+    this.events.emit({ type, router: this.#routerId, at: now, mapping: entry, origin: entry.origin });
   }
 }
 

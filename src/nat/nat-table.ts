@@ -124,7 +124,7 @@ export class NatTable {
   readonly #held: Map<number, Int32Array>[] = [new Map(), new Map(), new Map()];
   #nextSeq = 0;
   #pairedNext = 0;
-  onRemove: ((m: Mapping, reason: 'expired' | 'cleared') => void) | undefined;
+  onRemove: ((m: Mapping, reason: 'expired' | 'cleared', now: number) => void) | undefined;
 
   constructor(
     public policy: NatPolicy,
@@ -425,7 +425,7 @@ export class NatTable {
       const freedAt = reason === 'expired' ? Math.min(now, m.expiresAt) : now;
       this.#freed.set(ik, { until: freedAt + this.policy.portReuseDelay * 1000, intIp: m.intIp });
     }
-    this.onRemove?.(m, reason);
+    this.onRemove?.(m, reason, now);
   }
 }
 

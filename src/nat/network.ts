@@ -4,6 +4,7 @@
  */
 import { formatEndpoint, formatIPv4, inPrefix, parseIPv4, type IPv4 } from './address.js';
 import { FakeClock, SeededRng, type Clock, type Rng } from './clock.js';
+import { ModelEvents } from './events.js';
 import { checkPacket, describePacket, type Packet } from './packet.js';
 import { Router, type RouterConfig, type StepResult } from './router.js';
 import { REASONS, type Hop, type HopAction, type ReasonCode } from './trace.js';
@@ -79,6 +80,8 @@ export interface NetworkOptions {
 export class Network {
   readonly clock: Clock;
   readonly rng: Rng;
+  /** The model's event stream: every router of this network publishes here. */
+  readonly events = new ModelEvents();
   readonly #internet = new Segment(null);
   readonly #lans = new Map<string, Segment>();
   readonly #routers = new Map<string, Router>();
@@ -97,16 +100,16 @@ export class Network {
     }
     const parent = this.#segment(config.parent ?? INTERNET, `router ${config.id}`);
     const rng = this.rng.fork ? this.rng.fork(`router:${config.id}`) : this.rng;
-    const router = new Router(config, rng, this.clock.now());
+    const router = new Router(config, rng, this.clock.now(), this.events);
     for (const ip of router.externalAddresses) this.#claim(parent, ip, `router ${config.id}`);
     for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     if (!router.natEnabled) parent.routed.push(router);
     const lan = new Segment(router);
     this.#lans.set(router.id, lan);
     this.#routers.set(router.id, router);
-    router.onChange((c) => {
-      if (c.type !== 'wan-address' || c.old === undefined) return;
-      parent.children.delete(c.old | 0);
+    this.events.on('wan-address-changed', (c) => {
+      if (c.router !== router.id) return;
+      parent.children.delete(parseIPv4(c.old) | 0);
       for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     });
     return router;
@@ -175,6 +178,19 @@ export class Network {
    * delivered or dropped. Throws `PacketError` for malformed fields (ports, addresses).
    */
   send(from: string, packet: Packet, options: SendOptions = {}): Delivery {
+    const d = this.#route(from, packet, options);
+    const type = d.delivered ? 'packet-delivered' : 'packet-dropped';
+    if (this.events.has(type)) {
+      const hop = d.hops[d.hops.length - 1]!;
+      this.events.emit({
+        type, router: hop.node, at: this.clock.now(), from, packet: d.packet, hop, reason: hop.code,
+        ...(d.to !== undefined ? { to: d.to } : {}),
+      });
+    }
+    return d;
+  }
+
+  #route(from: string, packet: Packet, options: SendOptions): Delivery {
     const host = this.#hosts.get(from);
     if (!host) throw new Error(`no host "${from}"`);
     checkPacket(packet);

@@ -7,8 +7,10 @@ import {
 } from './address.js';
 import { ALGS, type Alg, type AlgContext } from './alg.js';
 import type { Rng } from './clock.js';
+import { ModelEvents } from './events.js';
 import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
 import { ForwardTable, type ForwardEntry, type ForwardSpec } from './forward-table.js';
+import { MappingService, type MappingSettings } from './mapping-service.js';
 import { NatTable, type Mapping, type MappingInfo } from './nat-table.js';
 import { packetSize, type Packet } from './packet.js';
 import { natPolicy, type NatPolicy } from './policy.js';
@@ -38,6 +40,8 @@ export interface RouterConfig {
   readonly wanUp?: boolean;
   /** Largest forward table (default 4096). */
   readonly maxForwards?: number;
+  /** Port-mapping settings: secure mode, permission rules, reserved-WAN rule, router policy. */
+  readonly mapping?: MappingSettings;
 }
 
 /** WAN-side traffic counters (WANCommonInterfaceConfig). */
@@ -53,13 +57,6 @@ export type StepResult =
   | { readonly ok: true; readonly packet: Packet; readonly code: ReasonCode; readonly note?: string }
   | { readonly ok: false; readonly code: ReasonCode; readonly message: string };
 
-/** A change of the router's WAN state. */
-export interface RouterChange {
-  readonly type: 'wan-address' | 'wan-status';
-  /** For 'wan-address': the previous address. */
-  readonly old?: IPv4;
-}
-
 export class Router {
   readonly id: string;
   readonly parentId: string;
@@ -73,6 +70,10 @@ export class Router {
   readonly startedAt: number;
   /** Dynamic translations (NAPT only). */
   readonly nat: NatTable | null;
+  /** The event stream the router publishes on (its network's, or its own). */
+  readonly events: ModelEvents;
+  /** The only writer of dynamic port mappings (UPnP, NAT-PMP, PCP). */
+  readonly mappings: MappingService;
   #external: IPv4[];
   /** wanAddress's text, kept for the address it was formatted from (read on every UPnP request). */
   #wanText = '';
@@ -80,10 +81,10 @@ export class Router {
   #wanUp: boolean;
   readonly #oneToOneOut = new Map<IPv4, IPv4>();
   readonly #oneToOneIn = new Map<IPv4, IPv4>();
-  readonly #listeners = new Set<(c: RouterChange) => void>();
 
-  constructor(config: RouterConfig, rng: Rng, now: number) {
+  constructor(config: RouterConfig, rng: Rng, now: number, events: ModelEvents = new ModelEvents()) {
     this.id = config.id;
+    this.events = events;
     this.parentId = config.parent ?? 'internet';
     this.lanPrefix = parsePrefix(config.lan);
     this.lanAddress = config.lanAddress ? parseIPv4(config.lanAddress) : nthAddress(this.lanPrefix, 1);
@@ -96,7 +97,9 @@ export class Router {
     this.forwards = new ForwardTable({
       ...(config.reservedPorts ? { reservedPorts: config.reservedPorts } : {}),
       ...(config.maxForwards ? { maxEntries: config.maxForwards } : {}),
+      events, routerId: config.id,
     });
+    this.mappings = new MappingService(this, rng, config.mapping);
     this.firewall = config.firewall ? new Firewall(config.firewall) : null;
     this.algs = (config.algs ?? []).map((name) => {
       const alg = ALGS[name];
@@ -109,6 +112,10 @@ export class Router {
           protocol !== 'icmp' && (this.forwards.isReserved(protocol, port) || this.forwards.entriesOnPort(protocol, port).length > 0),
       });
       const nat = this.nat;
+      nat.onRemove = (m, reason, now) => {
+        if (!events.has('session-expired')) return;
+        events.emit({ type: 'session-expired', router: this.id, at: reason === 'expired' ? Math.min(now, m.expiresAt) : now, session: NatTable.info(m), reason });
+      };
       this.forwards.attachDynamicProbe({
         dynamicHolder: (protocol, port, t) => {
           const m = nat.dynamicHolder(protocol, port, t);
@@ -162,10 +169,10 @@ export class Router {
   }
 
   /** Takes the WAN link up or down (a disconnected WAN drops all WAN traffic). */
-  setWanUp(up: boolean): void {
+  setWanUp(up: boolean, now = 0): void {
     if (up === this.#wanUp) return;
     this.#wanUp = up;
-    this.#emit({ type: 'wan-status' });
+    this.events.emit({ type: 'wan-status-changed', router: this.id, at: now, up });
   }
 
   /**
@@ -178,13 +185,7 @@ export class Router {
     if (ip === old) return;
     this.#external[0] = ip;
     this.nat?.clear(now);
-    this.#emit({ type: 'wan-address', old });
-  }
-
-  /** Subscribes to WAN changes; returns an unsubscribe function. */
-  onChange(listener: (c: RouterChange) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    this.events.emit({ type: 'wan-address-changed', router: this.id, at: now, old: formatIPv4(old), address: this.wanAddress });
   }
 
   /** Is `ip` one of the router's WAN-side addresses? */
@@ -250,6 +251,9 @@ export class Router {
         const m = r.mapping;
         out = { ...p, src: { ip: m.extIp, port: m.extPort } };
         code = r.created ? 'new-mapping' : 'mapped';
+        if (r.created && this.events.has('session-created')) {
+          this.events.emit({ type: 'session-created', router: this.id, at: now, session: NatTable.info(m) });
+        }
       }
     }
     for (const alg of this.algs) {
@@ -399,10 +403,6 @@ export class Router {
 
   #drop(code: ReasonCode, explain: boolean, message: () => string): StepResult {
     return { ok: false, code, message: explain ? message() : '' };
-  }
-
-  #emit(c: RouterChange): void {
-    for (const l of this.#listeners) l(c);
   }
 
   /** Entries of the forward table, for views. */

@@ -3,27 +3,25 @@
  * looks once parsed, argument parsing with miniupnpd's leniency, and the response builder.
  */
 import { UPNP_ERROR } from '../constants.js';
-import { formatIPv4, isIPv4, isReservedAddress, parseIPv4, tryParseIPv4 } from '../nat/address.js';
+import { formatIPv4, isIPv4, parseIPv4, tryParseIPv4 } from '../nat/address.js';
 import type { Rng } from '../nat/clock.js';
 import type { ForwardEntry, ForwardOrigin, ForwardProtocol } from '../nat/forward-table.js';
+import { MANAGED_ORIGINS } from '../nat/mapping-service.js';
 import type { DeviceUdns } from './descriptions.js';
 import { UpnpError, xmlEscape } from './errors.js';
-import type { PermissionRule } from './permissions.js';
 import type { ProtocolCheck, RouterProfile } from './profiles.js';
 import type { ClientInfo, UpnpEvent, UpnpRouter } from './types.js';
 
-/** The configuration an IGD's action handlers run against. */
+/**
+ * The configuration an IGD's action handlers run against. Mapping policy (secure mode,
+ * permission rules, the reserved-WAN rule) is not here: it is the router's (`router.mappings`).
+ */
 export interface ControlConfig {
   readonly router: UpnpRouter;
   readonly clock: { now(): number };
   readonly rng: Rng;
   readonly igdVersion: 1 | 2;
   readonly profile: RouterProfile;
-  /** Clients may map only their own address (miniupnpd `secure_mode=yes`). */
-  readonly secureMode: boolean;
-  readonly permissions: readonly PermissionRule[];
-  /** Forward even when the WAN address is reserved (RFC 1918, 100.64/10 …). */
-  readonly allowReservedWan: boolean;
   readonly udns: DeviceUdns;
   readonly bitrates: { readonly up: number; readonly down: number };
   readonly emit: (e: UpnpEvent) => void;
@@ -45,7 +43,7 @@ export interface ActionCall {
 export type ActionHandler = (cfg: ControlConfig, call: ActionCall, now: number) => string;
 
 /** Origins miniupnpd would list: its own chain holds UPnP, NAT-PMP and PCP mappings. */
-export const UPNP_VISIBLE_ORIGINS: ReadonlySet<ForwardOrigin> = new Set<ForwardOrigin>(['upnp', 'natpmp', 'pcp']);
+export const UPNP_VISIBLE_ORIGINS: ReadonlySet<ForwardOrigin> = MANAGED_ORIGINS;
 
 /** Builds `<u:ActionResponse xmlns:u="ns"><Name>value</Name>…</u:ActionResponse>`. */
 export function respond(call: ActionCall, fields: ReadonlyArray<readonly [string, string | number]>): string {
@@ -144,51 +142,27 @@ export function internalClientArg(text: string, client: ClientInfo): string {
   return formatIPv4(parseIPv4(t));
 }
 
-/** The WAN as the IGD reports it: up and not forced down by the profile. */
+/** The WAN as the IGD reports it: up and not forced down by the router's policy. */
 export function wanConnected(cfg: ControlConfig): boolean {
-  return cfg.router.wanUp && cfg.profile.wan !== 'disconnected';
+  return cfg.router.mappings.wanConnected();
 }
-
-/** True when the WAN address is in a reserved range (RFC 1918, 100.64/10, …). */
-export function wanReserved(cfg: ControlConfig): boolean {
-  const a = cfg.router.wanAddress;
-  if (a !== lastWan) {
-    lastWan = a;
-    lastWanReserved = isIPv4(a) && isReservedAddress(parseIPv4(a));
-  }
-  return lastWanReserved;
-}
-
-/** The last address {@link wanReserved} classified (it runs on every request; the answer rarely changes). */
-let lastWan = '';
-let lastWanReserved = false;
 
 /**
  * NewExternalIPAddress: '' when disconnected or unknown (WANIPConnection:2 §2.3.13), and '' for a
- * reserved address unless `allowReservedWan` (miniupnpd blanks reserved addresses).
+ * reserved address unless the router allows a reserved WAN (miniupnpd blanks reserved addresses).
  */
 export function reportedExternalAddress(cfg: ControlConfig): string {
-  if (!wanConnected(cfg)) return '';
-  const a = cfg.router.wanAddress;
-  if (a === '0.0.0.0' || !isIPv4(a)) return '';
-  if (wanReserved(cfg) && !cfg.allowReservedWan) return '';
-  return a;
-}
-
-/** miniupnpd's `disable_port_forwarding`: new mappings fail with 501. */
-export function forwardingDisabled(cfg: ControlConfig): boolean {
-  return !wanConnected(cfg) || (wanReserved(cfg) && !cfg.allowReservedWan);
+  return cfg.router.mappings.externalAddress();
 }
 
 /** UPnP-visible, live entries in table order (the GetGenericPortMappingEntry index order). */
 export function visibleEntries(cfg: ControlConfig, now: number): ForwardEntry[] {
-  return cfg.router.forwards.list().filter((e) => UPNP_VISIBLE_ORIGINS.has(e.origin) && e.expiresAt > now);
+  return cfg.router.mappings.managed(now);
 }
 
 /** The visible entry for a port: the one for `remoteHost` if any, else the first on the port. */
 export function findVisible(cfg: ControlConfig, protocol: ForwardProtocol, port: number, remoteHost: string, now: number): ForwardEntry | undefined {
-  const on = cfg.router.forwards.entriesOnPort(protocol, port).filter((e) => UPNP_VISIBLE_ORIGINS.has(e.origin) && e.expiresAt > now);
-  return on.find((e) => e.remoteHost === remoteHost) ?? on[0];
+  return cfg.router.mappings.find(protocol, port, remoteHost, now);
 }
 
 /** Remaining lease in whole seconds, 0 for permanent entries (what Get* actions report). */

@@ -15,7 +15,7 @@ export {
   defaultDeviceInfo, type DeviceInfo, type DeviceUdns, type DescriptionConfig,
 } from './descriptions.js';
 export { GenaPublisher, httpDeliver, selectCallback, propertySet, type DeliverFn, type GenaService, type SubscriptionInfo } from './gena.js';
-export { ROUTER_PROFILES, DEFAULT_PROFILE, routerProfile, profilesMarkdownTable, type RouterProfile, type MappingRequest, type ProtocolCheck } from './profiles.js';
-export { parsePermissionRule, parsePermissionRules, isPermitted, type PermissionRule } from './permissions.js';
+export { ROUTER_PROFILES, DEFAULT_PROFILE, routerProfile, profilesMarkdownTable, type RouterProfile, type ProtocolCheck } from './profiles.js';
+export { refusalCode, REFUSAL_CODES } from './refusals.js';
 export { UPNP_PATHS, DEFAULT_CONFIG_ID, DEFAULT_SERVER_STRING, EXTRA_UPNP_ERROR } from './soap-constants.js';
 export type { UpnpRouter, ClientInfo, UpnpEvent } from './types.js';

@@ -2,9 +2,11 @@
  * Router profiles: how a simulated IGD behaves, as data plus a few small hooks. `miniupnpd` (the
  * default) reproduces miniupnpd 2.3.x built with `--igd2` (as OpenWrt and Debian ship it); the
  * others reproduce vendor quirks seen in public issue trackers. SSDP-only quirks are carried here
- * too so the gateway can hand them to the SSDP responder.
+ * too so the gateway can hand them to the SSDP responder. What the router lets a mapping client
+ * do (WAN state, lifetimes, range deletes) is the model's: each profile carries it as
+ * {@link RouterPolicy} data that the router's mapping service applies.
  */
-import { UPNP_ERROR } from '../constants.js';
+import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from '../nat/router-policy.js';
 import { DEFAULT_SERVER_STRING } from './soap-constants.js';
 
 /** How `NewProtocol` is checked. */
@@ -18,18 +20,6 @@ export type ProtocolCheck =
   | 'case-insensitive'
   /** Exactly "TCP" or "UDP"; anything else (including lowercase) is 402. */
   | 'exact';
-
-/** A mapping request as a profile hook sees it (after argument validation). */
-export interface MappingRequest {
-  readonly action: 'AddPortMapping' | 'AddAnyPortMapping';
-  /** The lease the client asked for, before IGDv2 clamping (0 = permanent / default). */
-  readonly requestedLease: number;
-  readonly externalPort: number;
-  readonly internalPort: number;
-  readonly protocol: 'tcp' | 'udp';
-  readonly internalClient: string;
-  readonly remoteHost: string;
-}
 
 /** SSDP behaviours (implemented by src/ssdp; same fields as its `SsdpQuirks`). */
 export interface ProfileSsdpQuirks {
@@ -58,8 +48,12 @@ export interface RouterProfile {
   readonly supportRemoteHost: boolean;
   /** How NewProtocol is validated. */
   readonly protocolCheck: ProtocolCheck;
-  /** `disconnected`: the WAN always reads as down (status Disconnected, no address, adds fail with 501). */
-  readonly wan: 'live' | 'disconnected';
+  /**
+   * The router's mapping policy (model data, applied by the router's mapping service):
+   * `wan: 'disconnected'` reads as down (status Disconnected, no address, adds fail with 501),
+   * `leases` says which lifetimes are accepted.
+   */
+  readonly router: RouterPolicy;
   /**
    * Only the actions of the addressed service and IGD version are accepted (else 401). miniupnpd
    * dispatches on the action name alone, so e.g. AddAnyPortMapping works on an IGDv1 build.
@@ -71,11 +65,6 @@ export interface RouterProfile {
   readonly serverString: string;
   /** SSDP quirks (applied by the SSDP layer). */
   readonly ssdp: ProfileSsdpQuirks;
-  /**
-   * Vendor checks on AddPortMapping / AddAnyPortMapping after argument validation: return a UPnP
-   * error code to refuse the request.
-   */
-  readonly validateMapping?: (req: MappingRequest) => number | undefined;
 }
 
 const NO_SSDP_QUIRKS: ProfileSsdpQuirks = { replyFromOtherPort: false, searchMode: 'both', ssdpAllRootOnly: false };
@@ -87,7 +76,7 @@ const MINIUPNPD: RouterProfile = {
   strict: false,
   supportRemoteHost: true,
   protocolCheck: 'miniupnpd',
-  wan: 'live',
+  router: DEFAULT_ROUTER_POLICY,
   serviceActionCheck: false,
   forceIgd1ForMicrosoft: true,
   serverString: DEFAULT_SERVER_STRING,
@@ -110,7 +99,7 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     summary: 'IGDv1 router that accepts only permanent mappings: any non-zero lease gets 725',
     igdVersion: 1,
     forceIgd1ForMicrosoft: false,
-    validateMapping: (r) => (r.requestedLease !== 0 ? UPNP_ERROR.OnlyPermanentLeasesSupported : undefined),
+    router: { ...DEFAULT_ROUTER_POLICY, leases: 'permanent-only' },
   },
   'lease-rejected': {
     ...MINIUPNPD,
@@ -118,7 +107,7 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     summary: 'IGDv1 router that answers 402 Invalid Args to any non-zero lease',
     igdVersion: 1,
     forceIgd1ForMicrosoft: false,
-    validateMapping: (r) => (r.requestedLease !== 0 ? UPNP_ERROR.InvalidArgs : undefined),
+    router: { ...DEFAULT_ROUTER_POLICY, leases: 'nonzero-refused' },
   },
   'lowercase-protocol-rejected': {
     ...MINIUPNPD,
@@ -130,7 +119,7 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     ...MINIUPNPD,
     name: 'disconnected-wan',
     summary: 'WAN reads as disconnected: status Disconnected, empty external address, AddPortMapping 501',
-    wan: 'disconnected',
+    router: { ...DEFAULT_ROUTER_POLICY, wan: 'disconnected' },
   },
   'strict-miniupnpd': {
     ...MINIUPNPD,

@@ -5,6 +5,7 @@
 import { UPNP_ERROR } from '../constants.js';
 import { formatIPv4, inPrefix, nthAddress, parseIPv4 } from '../nat/address.js';
 import { SeededRng, type Rng } from '../nat/clock.js';
+import type { ModelEventMap } from '../nat/events.js';
 import { ALL_ACTIONS, defaultConnectionService, executeAction, fault, type ControlResult } from './actions.js';
 import {
   UPNP_VISIBLE_ORIGINS, reportedExternalAddress, visibleEntries, wanConnected, type ActionCall, type ControlConfig,
@@ -15,7 +16,6 @@ import {
 } from './descriptions.js';
 import { UpnpError } from './errors.js';
 import { GenaPublisher, type DeliverFn, type GenaService } from './gena.js';
-import { parsePermissionRules } from './permissions.js';
 import { DEFAULT_PROFILE, routerProfile, type RouterProfile } from './profiles.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_CONFIG_ID, DEFAULT_LINK_BITRATE, UPNP_PATHS } from './soap-constants.js';
 import type { ClientInfo, UpnpEvent, UpnpRouter } from './types.js';
@@ -30,14 +30,19 @@ export interface UpnpServiceOptions {
   readonly igdVersion?: 1 | 2;
   /** A profile or its name in `ROUTER_PROFILES` (default `miniupnpd`). */
   readonly profile?: RouterProfile | string;
-  /** Clients may map only their own address (default true, as miniupnpd). */
+  /**
+   * The next three are the router's mapping settings (`router.mappings`), set there when given
+   * here; absent, the router's stay. Clients may map only their own address (router default true,
+   * as miniupnpd).
+   */
   readonly secureMode?: boolean;
   /** miniupnpd.conf permission rules, e.g. `allow 1024-65535 192.168.1.0/24 1024-65535`. */
   readonly permissions?: readonly string[];
   /**
    * Accept mappings and report the address when the WAN address is reserved (RFC 1918,
-   * 100.64/10 …). Default true, so a carrier-NAT scenario shows a working-looking but useless
-   * mapping; false behaves like miniupnpd without ext_ip/STUN: empty external address, 501 on add.
+   * 100.64/10 …). Router default true, so a carrier-NAT scenario shows a working-looking but
+   * useless mapping; false behaves like miniupnpd without ext_ip/STUN: empty external address,
+   * 501 on add.
    */
   readonly allowReservedWan?: boolean;
   /** Root device UUID (with or without `uuid:`); default derived from the router id. */
@@ -139,15 +144,19 @@ export class UpnpService {
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     const rng = options.rng ?? new SeededRng(seedOf(router.id));
     const onEvent = options.onEvent;
+    // The profile's router half and any mapping settings given here are the router's policy.
+    router.mappings.configure({
+      policy: this.profile.router,
+      ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
+      ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
+      ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
+    });
     this.config = {
       router,
       clock: options.clock,
       rng,
       igdVersion,
       profile: this.profile,
-      secureMode: options.secureMode ?? true,
-      permissions: parsePermissionRules(options.permissions ?? []),
-      allowReservedWan: options.allowReservedWan ?? true,
       udns: this.udns,
       bitrates: options.bitrates ?? { up: DEFAULT_LINK_BITRATE, down: DEFAULT_LINK_BITRATE },
       emit: (e) => onEvent?.(e),
@@ -159,13 +168,23 @@ export class UpnpService {
       ...(options.deliver ? { deliver: options.deliver } : {}),
       ...(onEvent ? { emit: onEvent } : {}),
     });
+    // GENA is a subscriber of the model's events (only this router's).
+    const mine = (e: { router: string }): boolean => e.router === router.id;
+    const tableChanged = (e: ModelEventMap['mapping-created' | 'mapping-removed' | 'mapping-expired']): void => {
+      if (mine(e) && UPNP_VISIBLE_ORIGINS.has(e.origin)) this.gena.notify('WANIPConnection');
+    };
+    const ev = router.events;
     this.#unsubscribe.push(
-      router.forwards.onChange((c) => {
-        if (c.type !== 'replaced' && UPNP_VISIBLE_ORIGINS.has(c.entry.origin)) this.gena.notify('WANIPConnection');
+      ev.on('mapping-created', tableChanged),
+      ev.on('mapping-removed', tableChanged),
+      ev.on('mapping-expired', tableChanged),
+      ev.on('wan-address-changed', (e) => {
+        if (mine(e)) this.gena.notify('WANIPConnection');
       }),
-      router.onChange((e) => {
+      ev.on('wan-status-changed', (e) => {
+        if (!mine(e)) return;
         this.gena.notify('WANIPConnection');
-        if (e.type === 'wan-status') this.gena.notify('WANCommonInterfaceConfig');
+        this.gena.notify('WANCommonInterfaceConfig');
       }),
     );
   }

@@ -3,7 +3,9 @@
  * satisfies {@link UpnpRouter} structurally; tests may also pass a small object with a real
  * `ForwardTable`.
  */
-import type { ForwardEntry, ForwardTable } from '../nat/forward-table.js';
+import type { ModelEvents } from '../nat/events.js';
+import type { ForwardTable } from '../nat/forward-table.js';
+import type { MappingService } from '../nat/mapping-service.js';
 
 /** The members of a router that the UPnP IGD uses. */
 export interface UpnpRouter {
@@ -19,12 +21,14 @@ export interface UpnpRouter {
   readonly natEnabled: boolean;
   /** THE mapping table: UPnP mappings are entries with origin 'upnp'. */
   readonly forwards: ForwardTable;
+  /** The router's mapping service: the only writer of UPnP/NAT-PMP/PCP mappings. */
+  readonly mappings: MappingService;
+  /** The model's event stream (mapping and WAN changes drive GENA). */
+  readonly events: ModelEvents;
   /** WAN-side traffic counters. */
   readonly counters: { readonly bytesSent: number; readonly bytesReceived: number; readonly packetsSent: number; readonly packetsReceived: number };
   /** Start time in ms on the injected clock (uptime origin). */
   readonly startedAt: number;
-  /** Subscribes to WAN changes; returns an unsubscribe function. */
-  onChange(listener: (e: { readonly type: 'wan-address' | 'wan-status' }) => void): () => void;
   /** Expires forward leases and dynamic mappings due at `now`. */
   expire(now: number): void;
 }
@@ -41,12 +45,13 @@ export interface ClientInfo {
   readonly userAgent?: string;
 }
 
-/** Something that happened in the UPnP layer, for logs, traces and the UI. */
+/**
+ * Something that happened in the UPnP layer, for logs, traces and the UI. Mapping changes are the
+ * model's events (`router.events`: mapping-created, mapping-removed …), not the UPnP layer's.
+ */
 export type UpnpEvent =
   | { readonly type: 'soap-request'; readonly action: string; readonly serviceType: string; readonly client: string; readonly peer: string }
   | { readonly type: 'fault'; readonly action: string; readonly code: number; readonly description: string; readonly detail?: string; readonly client: string }
-  | { readonly type: 'mapping-added'; readonly action: string; readonly entry: ForwardEntry; readonly replaced: boolean; readonly client: string }
-  | { readonly type: 'mapping-removed'; readonly action: string; readonly entry: ForwardEntry; readonly client: string }
   | { readonly type: 'refused'; readonly peer: string; readonly method: string; readonly path: string; readonly reason: string }
   | { readonly type: 'subscribe' | 'renew' | 'unsubscribe'; readonly sid: string; readonly path: string; readonly peer: string; readonly callback?: string }
   | { readonly type: 'subscription-refused'; readonly path: string; readonly peer: string; readonly status: number; readonly reason: string }

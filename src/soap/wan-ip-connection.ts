@@ -1,113 +1,43 @@
 /**
- * WANIPConnection:1 and :2 actions, following miniupnpd's upnpsoap.c and upnpredirect.c: the
- * order of checks (and so which error wins), the overwrite rule, lease clamping, secure mode,
- * permission rules and the error codes of both IGD versions.
+ * WANIPConnection:1 and :2 actions, following miniupnpd's upnpsoap.c: argument parsing, the order
+ * of checks (and so which error wins) and the error codes of both IGD versions. The mapping rules
+ * themselves (secure mode, permission rules, overwrite, lifetimes, the port search) are the
+ * router's mapping service's (src/nat/mapping-service.ts); refusals become codes in refusals.ts.
  */
-import { IGD2_MAX_LEASE_SECONDS, LIST_OF_PORT_MAPPINGS_MAX, UPNP_ERROR } from '../constants.js';
-import { parseIPv4 } from '../nat/address.js';
+import { LIST_OF_PORT_MAPPINGS_MAX, UPNP_ERROR } from '../constants.js';
 import type { ForwardEntry, ForwardProtocol } from '../nat/forward-table.js';
+import type { MappingRequest } from '../nat/mapping-service.js';
 import { UpnpError, xmlEscape } from './errors.js';
 import {
-  UPNP_VISIBLE_ORIGINS, atoi, checkRemoteHostSupport, findVisible, forwardingDisabled, internalClientArg, isNumeric,
-  leaseArg, portArg, protocolArg, remainingLease, remoteHostArg, reportedDescription, reportedExternalAddress, respond,
-  uptimeSeconds, visibleEntries, wanConnected, type ActionCall, type ActionHandler, type ControlConfig,
+  atoi, checkRemoteHostSupport, findVisible, internalClientArg, isNumeric, leaseArg, portArg, protocolArg,
+  remainingLease, remoteHostArg, reportedDescription, reportedExternalAddress, respond, uptimeSeconds, visibleEntries,
+  wanConnected, type ActionCall, type ActionHandler, type ControlConfig,
 } from './control-context.js';
-import { isPermitted } from './permissions.js';
+import { refusalError } from './refusals.js';
 import { EXTRA_UPNP_ERROR, MAX_REPORTED_DESCRIPTION, PORT_LISTING_NS, PORT_LISTING_SCHEMA, XSI_NS } from './soap-constants.js';
 
-/** A mapping to install. */
-interface Redirect {
-  readonly remoteHost: string;
-  readonly externalPort: number;
-  readonly internalClient: string;
-  readonly internalPort: number;
-  readonly protocol: ForwardProtocol;
-  readonly description: string;
-  readonly lease: number;
+/** A mapping request's answer: the entry, or the refusal's UPnP error. */
+function mapOrThrow(cfg: ControlConfig, call: ActionCall, req: MappingRequest, now: number): ForwardEntry {
+  const r = cfg.router.mappings.request(req, now);
+  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
+  return r.mapping;
 }
 
-/**
- * miniupnpd's upnp_redirect() outcome: 0 ok, -1 failed (forwarding disabled, backend), -2 already
- * mapped (718), -3 permission denied, -4 held by another mechanism; 'full' when the table is full.
- */
-type RedirectResult =
-  | { readonly r: 0; readonly entry: ForwardEntry; readonly replaced: boolean }
-  | { readonly r: -1 | -2 | -3 | -4 | 'full'; readonly why: string };
-
-function redirect(cfg: ControlConfig, m: Redirect, now: number): RedirectResult {
-  const forwards = cfg.router.forwards;
-  if (!isPermitted(cfg.permissions, m.externalPort, parseIPv4(m.internalClient), m.internalPort)) {
-    return { r: -3, why: `permission rules deny ${m.externalPort} → ${m.internalClient}:${m.internalPort}` };
-  }
-  const onPort = forwards.entriesOnPort(m.protocol, m.externalPort).filter((e) => e.expiresAt > now);
-  const first = onPort[0];
-  if (first) {
-    if (!UPNP_VISIBLE_ORIGINS.has(first.origin)) {
-      return { r: -4, why: `${m.protocol.toUpperCase()} ${m.externalPort} is used by a ${first.origin} forward` };
-    }
-    const same = onPort.find((e) => UPNP_VISIBLE_ORIGINS.has(e.origin) && e.remoteHost === m.remoteHost);
-    if (!same || same.internalClient !== m.internalClient) {
-      const holder = same ?? first;
-      return { r: -2, why: `${m.protocol.toUpperCase()} ${m.externalPort} is mapped to ${holder.internalClient}:${holder.internalPort}` };
-    }
-    // Overwrite: same port, protocol, remote host and client refresh the entry (even while forwarding is disabled, as miniupnpd).
-  } else if (forwardingDisabled(cfg)) {
-    return { r: -1, why: wanConnected(cfg) ? 'forwarding is disabled: the WAN address is reserved' : 'the WAN is disconnected' };
-  }
-  const res = forwards.add({
-    protocol: m.protocol,
-    externalPort: m.externalPort,
-    internalClient: m.internalClient,
-    internalPort: m.internalPort,
-    remoteHost: m.remoteHost,
-    description: m.description,
-    leaseSeconds: m.lease,
-    origin: 'upnp',
-    owner: m.internalClient,
-  }, now);
-  if (res.ok) return { r: 0, entry: res.entry, replaced: res.replaced !== undefined };
-  switch (res.conflict.reason) {
-    case 'reserved-port':
-      return { r: -4, why: res.conflict.message };
-    case 'table-full':
-      return { r: 'full', why: res.conflict.message };
-    default:
-      // held-by-other-client, held-by-dynamic-mapping: the port is taken (718).
-      return { r: -2, why: res.conflict.message };
-  }
-}
-
-function emitAdded(cfg: ControlConfig, call: ActionCall, r: { entry: ForwardEntry; replaced: boolean }): void {
-  cfg.emit({ type: 'mapping-added', action: call.action, entry: r.entry, replaced: r.replaced, client: call.client.address });
-}
-
-/** Validates a mapping request against the profile hook. */
-function profileCheck(cfg: ControlConfig, call: ActionCall, requestedLease: number, m: Omit<Redirect, 'lease' | 'description'>): void {
-  const code = cfg.profile.validateMapping?.({
-    action: call.action as 'AddPortMapping' | 'AddAnyPortMapping',
-    requestedLease,
-    externalPort: m.externalPort,
-    internalPort: m.internalPort,
-    protocol: m.protocol,
-    internalClient: m.internalClient,
-    remoteHost: m.remoteHost,
-  });
-  if (code !== undefined) throw new UpnpError(code, `refused by the ${cfg.profile.name} profile`);
+/** Secure mode, checked where miniupnpd checks it (before the ports are parsed). */
+function authorize(cfg: ControlConfig, call: ActionCall, internalClient: string): void {
+  const r = cfg.router.mappings.authorize(call.client.address, internalClient);
+  if (r && !r.ok) throw refusalError(r, call.action, cfg.igdVersion);
 }
 
 const addPortMapping: ActionHandler = (cfg, call, now) => {
   const a = call.args;
-  const v2 = cfg.igdVersion === 2;
   const strict = cfg.profile.strict;
   const intIpText = a.get('NewInternalClient')?.replace(/^ +/, '');
   if (strict && !intIpText) throw new UpnpError(UPNP_ERROR.InvalidArgs, 'NewInternalClient is missing');
   const rhostText = a.get('NewRemoteHost');
   checkRemoteHostSupport(cfg, rhostText);
   const internalClient = !intIpText ? call.client.address : internalClientArg(intIpText, call.client);
-  if (cfg.secureMode && internalClient !== call.client.address) {
-    throw new UpnpError(v2 ? UPNP_ERROR.ActionNotAuthorized : UPNP_ERROR.ConflictInMappingEntry,
-      `secure mode: ${call.client.address} may not map ${internalClient}`);
-  }
+  authorize(cfg, call, internalClient);
   const intPortText = a.get('NewInternalPort');
   const extPortText = a.get('NewExternalPort');
   const protoText = a.get('NewProtocol');
@@ -118,44 +48,25 @@ const addPortMapping: ActionHandler = (cfg, call, now) => {
   if (extPortText.trim() === '*' || externalPort === 0) {
     throw new UpnpError(UPNP_ERROR.WildCardNotPermittedInExtPort, `external port "${extPortText}"`);
   }
-  const internalPort = portArg(intPortText);
-  const protocol = protocolArg(cfg, protoText);
-  const remoteHost = remoteHostArg(cfg, rhostText);
-  const requested = leaseArg(a.get('NewLeaseDuration'));
-  profileCheck(cfg, call, requested, { remoteHost, externalPort, internalClient, internalPort, protocol });
-  if (internalPort === 0) {
-    // miniupnpd has no check of its own here: its permission rules see port 0 first (606, IGDv1 718).
-    if (!isPermitted(cfg.permissions, externalPort, parseIPv4(internalClient), 0)) {
-      throw new UpnpError(v2 ? UPNP_ERROR.ActionNotAuthorized : UPNP_ERROR.ConflictInMappingEntry, `permission rules deny ${externalPort} → ${internalClient}:0`);
-    }
-    throw new UpnpError(UPNP_ERROR.InvalidArgs, `internal port "${intPortText}"`);
-  }
-  let lease = requested;
-  if (v2 && (lease === 0 || lease > IGD2_MAX_LEASE_SECONDS)) lease = IGD2_MAX_LEASE_SECONDS;
-  const r = redirect(cfg, {
-    remoteHost, externalPort, internalClient, internalPort, protocol, lease,
+  mapOrThrow(cfg, call, {
+    requester: call.client.address,
+    protocol: protocolArg(cfg, protoText),
+    internalClient,
+    internalPort: portArg(intPortText),
+    externalPort,
+    remoteHost: remoteHostArg(cfg, rhostText),
+    lifetime: leaseArg(a.get('NewLeaseDuration')),
+    lifetimeRule: cfg.igdVersion === 2 ? 'week-clamped' : 'as-requested',
+    search: 'exact',
+    origin: 'upnp',
     description: a.get('NewPortMappingDescription') ?? '',
   }, now);
-  switch (r.r) {
-    case 0:
-      emitAdded(cfg, call, r);
-      return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"/>`;
-    case -4:
-      throw new UpnpError(v2 ? UPNP_ERROR.ConflictWithOtherMechanisms : UPNP_ERROR.ConflictInMappingEntry, r.why);
-    case -3:
-      throw new UpnpError(v2 ? UPNP_ERROR.ActionNotAuthorized : UPNP_ERROR.ConflictInMappingEntry, r.why);
-    case -2:
-      throw new UpnpError(UPNP_ERROR.ConflictInMappingEntry, r.why);
-    default:
-      throw new UpnpError(UPNP_ERROR.ActionFailed, r.why);
-  }
+  return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"/>`;
 };
 
 const addAnyPortMapping: ActionHandler = (cfg, call, now) => {
   const a = call.args;
-  const requested = leaseArg(a.get('NewLeaseDuration'));
-  // miniupnpd turns 0 into one week here and does not clamp larger values.
-  const lease = requested === 0 ? IGD2_MAX_LEASE_SECONDS : requested;
+  const lifetime = leaseArg(a.get('NewLeaseDuration'));
   const rhostText = a.get('NewRemoteHost');
   const extText = a.get('NewExternalPort');
   const protoText = a.get('NewProtocol');
@@ -165,51 +76,29 @@ const addAnyPortMapping: ActionHandler = (cfg, call, now) => {
     throw new UpnpError(UPNP_ERROR.InvalidArgs, 'NewInternalClient, NewExternalPort, NewInternalPort and NewProtocol are required');
   }
   const wildcard = extText.trim() === '*';
-  let externalPort = wildcard ? 0 : portArg(extText);
-  if (externalPort === 0) externalPort = cfg.rng.int(1024, 65535);
+  const asked = wildcard ? 0 : portArg(extText);
   const internalPort = portArg(intPortText);
   if (internalPort === 0 || (!isNumeric(extText) && !wildcard)) {
     throw new UpnpError(UPNP_ERROR.InvalidArgs, `ports "${extText}" / "${intPortText}"`);
   }
   checkRemoteHostSupport(cfg, rhostText);
   const internalClient = internalClientArg(intIpText, call.client);
-  if (cfg.secureMode && internalClient !== call.client.address) {
-    throw new UpnpError(UPNP_ERROR.ActionNotAuthorized, `secure mode: ${call.client.address} may not map ${internalClient}`);
-  }
-  const protocol = protocolArg(cfg, protoText);
-  const remoteHost = remoteHostArg(cfg, rhostText);
-  profileCheck(cfg, call, requested, { remoteHost, externalPort, internalClient, internalPort, protocol });
-  const description = a.get('NewPortMappingDescription') ?? '';
-  const ip = parseIPv4(internalClient);
-  const attempt = (port: number): RedirectResult =>
-    redirect(cfg, { remoteHost, externalPort: port, internalClient, internalPort, protocol, description, lease }, now);
-  let port = externalPort;
-  let r = attempt(port);
-  let exhausted = false;
-  if (r.r !== 0 && r.r !== -1 && r.r !== 'full') {
-    // Try +1, -1, +2, -2 … around the asked port, as miniupnpd does.
-    let below = port;
-    let above = port;
-    for (;;) {
-      if (below <= 1 && above === 65535) {
-        exhausted = true;
-        break;
-      }
-      if (above === 65535 || (port > below && below > 1)) port = --below;
-      else port = ++above;
-      if (!isPermitted(cfg.permissions, port, ip, internalPort)) continue;
-      r = attempt(port);
-      if (r.r === 0 || r.r === -1 || r.r === 'full') break;
-    }
-  }
-  if (r.r === 0 && !exhausted) {
-    emitAdded(cfg, call, r);
-    return respond(call, [['NewReservedPort', port]]);
-  }
-  if (exhausted || r.r === 'full') {
-    throw new UpnpError(UPNP_ERROR.NoPortMapsAvailable, exhausted ? 'every port is taken or denied' : 'why' in r ? r.why : '');
-  }
-  throw new UpnpError(UPNP_ERROR.ActionFailed, 'why' in r ? r.why : '');
+  authorize(cfg, call, internalClient);
+  const e = mapOrThrow(cfg, call, {
+    requester: call.client.address,
+    protocol: protocolArg(cfg, protoText),
+    internalClient,
+    internalPort,
+    externalPort: asked === 0 ? 'any' : asked,
+    remoteHost: remoteHostArg(cfg, rhostText),
+    lifetime,
+    // miniupnpd turns 0 into one week here and does not clamp larger values.
+    lifetimeRule: 'zero-is-week',
+    search: 'nearest',
+    origin: 'upnp',
+    description: a.get('NewPortMappingDescription') ?? '',
+  }, now);
+  return respond(call, [['NewReservedPort', e.externalPort]]);
 };
 
 /** Shared validation of GetSpecificPortMappingEntry / DeletePortMapping arguments. */
@@ -242,14 +131,8 @@ const getSpecificPortMappingEntry: ActionHandler = (cfg, call, now) => {
 
 const deletePortMapping: ActionHandler = (cfg, call, now) => {
   const { port, protocol, remoteHost } = portAndProtocol(cfg, call);
-  const e = findVisible(cfg, protocol, port, remoteHost, now);
-  if (e && cfg.secureMode && e.internalClient !== call.client.address) {
-    throw new UpnpError(cfg.igdVersion === 2 ? UPNP_ERROR.ActionNotAuthorized : UPNP_ERROR.NoSuchEntryInArray,
-      `secure mode: ${call.client.address} may not delete the mapping of ${e.internalClient}`);
-  }
-  if (!e) throw new UpnpError(UPNP_ERROR.NoSuchEntryInArray, `no ${protocol.toUpperCase()} mapping on ${port}`);
-  cfg.router.forwards.delete(e);
-  cfg.emit({ type: 'mapping-removed', action: call.action, entry: e, client: call.client.address });
+  const r = cfg.router.mappings.remove({ requester: call.client.address, protocol, externalPort: port, remoteHost }, now);
+  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
   return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"></u:${call.action}Response>`;
 };
 
@@ -274,13 +157,11 @@ function rangeArgs(cfg: ControlConfig, call: ActionCall, withNumber: boolean): {
 
 const deletePortMappingRange: ActionHandler = (cfg, call, now) => {
   const { start, end, protocol } = rangeArgs(cfg, call, false);
-  // miniupnpd ignores NewManage and deletes every mapping in the range, whoever owns it.
-  const victims = visibleEntries(cfg, now).filter((e) => e.protocol === protocol && e.externalPort >= start && e.externalPort <= end);
-  if (victims.length === 0) throw new UpnpError(UPNP_ERROR.PortMappingNotFound, `no ${protocol.toUpperCase()} mapping in ${start}-${end}`);
-  for (const v of victims) {
-    cfg.router.forwards.delete(v);
-    cfg.emit({ type: 'mapping-removed', action: call.action, entry: v, client: call.client.address });
-  }
+  // NewManage: 1 (or true) deletes every mapping in the range, 0 only the requester's — unless the
+  // router's policy ignores it, as miniupnpd 2.3.x does.
+  const manage = /^\s*(1|true|yes)\s*$/i.test(call.args.get('NewManage') ?? '');
+  const r = cfg.router.mappings.removeRange({ requester: call.client.address, protocol, start, end, manage }, now);
+  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
   return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"></u:${call.action}Response>`;
 };
 

@@ -9,6 +9,7 @@ describe('README examples', () => {
     expect(m.dropCode).toBe('no-route');
     expect(m.mappingsLeft).toBe(0);
     expect(m.upnp.ok).toBe(true);
+    expect(m.dropped).toEqual(['internet: no-route']);
   });
 });
 

@@ -7,7 +7,7 @@
  * transform on Node 20 (Symbol.asyncDispose exists there), so the tests use it directly.
  */
 import { describe, expect, it } from 'vitest';
-import { startGateway, type GatewayEvents } from '../../src/gateway/index.js';
+import { mappingView, startGateway, type GatewayEvents } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import {
   CFG, IGD2, IPC2, faultEnvelope, mappingArgs, portOf, soap, tcpProbe, xmlText,
@@ -52,7 +52,7 @@ describe('startGateway on the default scenario', () => {
   it('AddPortMapping over SOAP lands in listMappings; the lease counts down with advance() and expires once', async () => {
     await using gw = await startGateway({ scenario: DEFAULT, mxDelay: 'none', clock: new FakeClock(0) });
     const expired: unknown[] = [];
-    gw.events.on('mapping-expired', (m) => expired.push(m));
+    gw.events.on('mapping-expired', (e) => expired.push(mappingView(e.mapping, gw.clock.now())));
 
     const add = await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 3600 }));
     expect(add.status).toBe(200);
@@ -83,12 +83,12 @@ describe('startGateway on the default scenario', () => {
     expect(after.code).toBe(714);
   });
 
-  it('emits soap-request, mapping-added, mapping-removed and fault with their payloads', async () => {
+  it('emits soap-request, the model\'s mapping-created / mapping-removed, and fault with their payloads', async () => {
     await using gw = await startGateway({ scenario: DEFAULT, mxDelay: 'none', clock: new FakeClock(0) });
-    const log = record(gw, 'soap-request', 'mapping-added', 'mapping-removed', 'mapping-expired', 'fault');
-    const entry = {
-      protocol: 'TCP', externalPort: 6000, internalClient: '192.168.1.2', internalPort: 6001,
-      remoteHost: '', description: 'ev', enabled: true, origin: 'upnp',
+    const log = record(gw, 'soap-request', 'mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired', 'fault');
+    const model = {
+      protocol: 'tcp', externalPort: 6000, internalClient: '192.168.1.2', internalPort: 6001,
+      remoteHost: '', description: 'ev', enabled: true, origin: 'upnp', owner: '192.168.1.2', leaseSeconds: 600,
     };
 
     expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'TCP', NewExternalPort: 6000, NewInternalPort: 6001, NewPortMappingDescription: 'ev', NewLeaseDuration: 600 }))).status).toBe(200);
@@ -100,9 +100,9 @@ describe('startGateway on the default scenario', () => {
     const req = (action: string) => ['soap-request', { type: 'soap-request', action, serviceType: IPC2, client: '192.168.1.2', peer: '127.0.0.1' }];
     expect(log).toEqual([
       req('AddPortMapping'),
-      ['mapping-added', { ...entry, leaseDuration: 600 }],
+      ['mapping-created', { type: 'mapping-created', router: gw.routerId, at: 0, origin: 'upnp', mapping: expect.objectContaining(model) }],
       req('DeletePortMapping'),
-      ['mapping-removed', { ...entry, leaseDuration: 600 }],
+      ['mapping-removed', { type: 'mapping-removed', router: gw.routerId, at: 0, origin: 'upnp', mapping: expect.objectContaining(model) }],
       req('DeletePortMapping'),
       ['fault', expect.objectContaining({ type: 'fault', action: 'DeletePortMapping', code: 714, description: 'NoSuchEntryInArray', client: '192.168.1.2' })],
     ]);
@@ -225,7 +225,7 @@ describe('startGateway on the default scenario', () => {
     expect(gw.listMappings()).toHaveLength(105);
     gw.use({ fault: 718 });
     const removed: unknown[] = [];
-    gw.events.on('mapping-removed', (m) => removed.push(m));
+    gw.events.on('mapping-removed', (e) => removed.push(mappingView(e.mapping, gw.clock.now())));
 
     gw.reset();
     expect(gw.listMappings()).toEqual(statics);

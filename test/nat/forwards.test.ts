@@ -1,6 +1,6 @@
 /** Port forwards and the arbiter between forwards, dynamic mappings and the router's own ports. */
 import { describe, expect, it } from 'vitest';
-import { ForwardTable, type ForwardChange } from '../../src/nat/index.js';
+import { ForwardTable } from '../../src/nat/index.js';
 import { A, B, PEER, SERVER, WAN, ep, home, natPolicy, sec, srcOf, dstOf, udp } from './helpers.js';
 
 const STATIC = { protocol: 'udp', externalPort: 6000, internalClient: A, internalPort: 5000 } as const;
@@ -93,7 +93,9 @@ describe('the arbiter', () => {
   it('replaces the entry of the same client in place', () => {
     const { router } = home(natPolicy('full-cone'));
     const events: string[] = [];
-    router.forwards.onChange((c: ForwardChange) => events.push(`${c.type}:${c.entry.internalPort}`));
+    router.events.onAny((c) => {
+      if ('mapping' in c) events.push(`${c.type}:${c.mapping.internalPort}`);
+    });
     router.forwards.add({ protocol: 'udp', externalPort: 7000, internalClient: B, internalPort: 1, origin: 'upnp' }, 0);
     router.forwards.add({ protocol: 'udp', externalPort: 7001, internalClient: B, internalPort: 9, origin: 'upnp' }, 0);
     const r = router.forwards.add({ protocol: 'udp', externalPort: 7000, internalClient: B, internalPort: 2, origin: 'upnp' }, 0);
@@ -101,7 +103,7 @@ describe('the arbiter', () => {
     if (!r.ok) return;
     expect(r.replaced?.internalPort).toBe(1);
     expect(router.forwards.list().map((e) => `${e.externalPort}->${e.internalPort}`)).toEqual(['7000->2', '7001->9']);
-    expect(events).toEqual(['added:1', 'added:9', 'replaced:2']);
+    expect(events).toEqual(['mapping-created:1', 'mapping-created:9', 'mapping-refreshed:2']);
   });
 
   it('refuses a reserved port (reserved-port)', () => {
@@ -152,7 +154,9 @@ describe('leases', () => {
   it('a forward expires on the clock, with an expired change event, and stops forwarding', () => {
     const { network, router, clock } = home(natPolicy('port-restricted-cone'));
     const events: string[] = [];
-    router.forwards.onChange((c) => events.push(`${c.type}:${c.entry.origin}:${c.entry.externalPort}`));
+    router.events.onAny((c) => {
+      if ('mapping' in c) events.push(`${c.type}:${c.origin}:${c.mapping.externalPort}`);
+    });
     const r = router.forwards.add({ ...STATIC, origin: 'upnp', leaseSeconds: 60 }, clock.now());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -165,18 +169,20 @@ describe('leases', () => {
     clock.advance(sec(1));
     network.expire();
     expect(router.forwards.size).toBe(0);
-    expect(events).toEqual(['added:upnp:6000', 'expired:upnp:6000']);
+    expect(events).toEqual(['mapping-created:upnp:6000', 'mapping-expired:upnp:6000']);
     expect(network.send('server', udp(ep(SERVER, 1), ep(WAN, 6000))).drop?.code).toBe('no-mapping');
   });
 
   it('the data plane sweeps an expired lease itself', () => {
     const { network, router, clock } = home(natPolicy('port-restricted-cone'));
     const events: string[] = [];
-    router.forwards.onChange((c) => events.push(c.type));
+    router.events.onAny((c) => {
+      if ('mapping' in c) events.push(c.type);
+    });
     router.forwards.add({ ...STATIC, origin: 'natpmp', leaseSeconds: 10 }, 0);
     clock.advance(sec(11));
     expect(network.send('server', udp(ep(SERVER, 1), ep(WAN, 6000))).drop?.code).toBe('no-mapping');
-    expect(events).toEqual(['added', 'expired']);
+    expect(events).toEqual(['mapping-created', 'mapping-expired']);
   });
 
   it('permanent entries report 0 remaining seconds and never expire', () => {

@@ -1,5 +1,6 @@
 /** Shared fixtures of the SOAP tests: a network with one router, an IGD, and a SOAP caller. */
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
+import type { ModelEvent } from '../../src/nat/events.js';
 import { Network } from '../../src/nat/network.js';
 import type { RouterConfig } from '../../src/nat/router.js';
 import { UpnpService, type ControlResponse, type UpnpServiceOptions } from '../../src/soap/service.js';
@@ -19,6 +20,8 @@ export interface Fixture {
   readonly router: ReturnType<Network['addRouter']>;
   readonly igd: UpnpService;
   readonly events: UpnpEvent[];
+  /** The model's events (router.events), in order. */
+  readonly modelEvents: ModelEvent[];
 }
 
 export function makeFixture(
@@ -32,7 +35,9 @@ export function makeFixture(
   const asUpnp: UpnpRouter = router;
   const events: UpnpEvent[] = [];
   const igd = new UpnpService({ router: asUpnp, clock, rng: new SeededRng(3), onEvent: (e) => events.push(e), ...options });
-  return { clock, network, router, igd, events };
+  const modelEvents: ModelEvent[] = [];
+  network.events.onAny((e) => modelEvents.push(e));
+  return { clock, network, router, igd, events, modelEvents };
 }
 
 export function client(address = '192.168.1.20'): ClientInfo {

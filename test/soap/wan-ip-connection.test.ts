@@ -5,7 +5,7 @@ import { IPC1, IPC2, call, client, makeFixture, mapping } from './helpers.js';
 
 describe('AddPortMapping', () => {
   it('adds a mapping to the forward table with origin upnp and answers the request namespace', () => {
-    const { igd, router, events } = makeFixture();
+    const { igd, router, modelEvents } = makeFixture();
     const r = call(igd, 'AddPortMapping', mapping());
     expect(r.status).toBe(200);
     expect(r.body).toBe(
@@ -15,7 +15,7 @@ describe('AddPortMapping', () => {
     );
     const e = router.forwards.find('udp', 5000);
     expect(e).toMatchObject({ origin: 'upnp', internalClient: '192.168.1.20', internalPort: 5000, description: 'test', leaseSeconds: 3600 });
-    expect(events.some((x) => x.type === 'mapping-added')).toBe(true);
+    expect(modelEvents.some((x) => x.type === 'mapping-created' && x.origin === 'upnp' && x.router === 'r1')).toBe(true);
   });
 
   it('echoes a WANIPConnection:1 namespace on an IGDv2', () => {
@@ -99,7 +99,7 @@ describe('AddPortMapping', () => {
   });
 
   it('same port, protocol, remote host and client overwrites in place (refresh)', () => {
-    const { igd, router, clock, events } = makeFixture();
+    const { igd, router, clock, modelEvents } = makeFixture();
     call(igd, 'AddPortMapping', mapping({ NewExternalPort: 4000, NewInternalPort: 4000 }));
     call(igd, 'AddPortMapping', mapping());
     clock.advance(1000_000);
@@ -108,8 +108,7 @@ describe('AddPortMapping', () => {
     expect(router.forwards.size).toBe(2);
     expect(router.forwards.at(1)).toMatchObject({ externalPort: 5000, internalPort: 6000, description: 'new' });
     expect(call(igd, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' }).arg('NewLeaseDuration')).toBe('7200');
-    const added = events.filter((e) => e.type === 'mapping-added');
-    expect(added.at(-1)).toMatchObject({ replaced: true });
+    expect(modelEvents.at(-1)).toMatchObject({ type: 'mapping-refreshed', origin: 'upnp', mapping: { internalPort: 6000 } });
   });
 
   it('718 when another client holds the port (secure mode off)', () => {
@@ -292,13 +291,13 @@ describe('GetSpecificPortMappingEntry / GetGenericPortMappingEntry', () => {
 
 describe('DeletePortMapping', () => {
   it('deletes; 714 when absent; 402 when arguments are missing', () => {
-    const { igd, router, events } = makeFixture();
+    const { igd, router, modelEvents } = makeFixture();
     call(igd, 'AddPortMapping', mapping());
     const del = { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' };
     const r = call(igd, 'DeletePortMapping', del);
     expect(r.body).toContain(`<u:DeletePortMappingResponse xmlns:u="${IPC2}"></u:DeletePortMappingResponse>`);
     expect(router.forwards.size).toBe(0);
-    expect(events.some((e) => e.type === 'mapping-removed')).toBe(true);
+    expect(modelEvents.some((e) => e.type === 'mapping-removed')).toBe(true);
     expect(call(igd, 'DeletePortMapping', del).code).toBe(714);
     expect(call(igd, 'DeletePortMapping', { NewExternalPort: 5000 }).code).toBe(402);
     expect(call(igd, 'DeletePortMapping', { NewExternalPort: 0, NewProtocol: 'UDP' }).code).toBe(402);

@@ -2,7 +2,7 @@
  * miniupnpd permission rules (miniupnpd.conf `allow|deny ext-range ip/mask int-range`): the first
  * rule matching the external port, internal address and internal port decides; no match accepts.
  */
-import { AddressError, parseIPv4 } from '../nat/address.js';
+import { AddressError, parseIPv4 } from './address.js';
 
 /** One parsed rule. */
 export interface PermissionRule {

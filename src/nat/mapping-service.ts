@@ -1,0 +1,325 @@
+/**
+ * The mapping service of one router: the only writer of dynamic port mappings (UPnP, NAT-PMP,
+ * PCP). A request gets a mapping or a *named* refusal; protocol adapters only parse their wire
+ * format and turn a refusal into their own code. Modelled on miniupnpd's
+ * `upnp_redirect_internal()`, which its SOAP, NAT-PMP and PCP servers share: secure mode,
+ * permission rules, the overwrite rule, the router's own ports, "forwarding disabled", the port
+ * search and the lifetime policy all live here.
+ */
+import { IGD2_MAX_LEASE_SECONDS } from '../constants.js';
+import { isIPv4, isReservedAddress, parseIPv4 } from './address.js';
+import type { Rng } from './clock.js';
+import type { ForwardEntry, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
+import { isPermitted, parsePermissionRules, type PermissionRule } from './permissions.js';
+import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from './router-policy.js';
+
+/** Why a request was refused. Stable strings: adapters key their error codes on them. */
+export type Refusal =
+  /** Secure mode: the requester may map or delete only its own address's mappings. */
+  | 'not-owner'
+  /** A permission rule denies this external port / internal address / internal port. */
+  | 'denied-by-rule'
+  /** Another internal client holds the external port. */
+  | 'held-by-other-client'
+  /** A NAT session (outbound traffic) holds the external port. */
+  | 'held-by-session'
+  /** A static forward, pinhole or ALG expectation holds the external port. */
+  | 'held-by-other-mechanism'
+  /** The router itself listens on the port. */
+  | 'reserved-port'
+  /** The mapping table is full. */
+  | 'no-resources'
+  /** Every candidate port of a search is taken or denied. */
+  | 'ports-exhausted'
+  /** The WAN is down, reads as disconnected, or has a reserved address the router will not map on. */
+  | 'forwarding-disabled'
+  /** The router accepts only permanent mappings. */
+  | 'only-permanent-leases'
+  /** The router refuses any non-zero lifetime as a bad argument. */
+  | 'lease-refused'
+  /** Internal port 0. */
+  | 'invalid-internal-port'
+  /** No such mapping (delete). */
+  | 'no-such-mapping'
+  /** A PCP mapping renewed or deleted with another nonce. */
+  | 'nonce-mismatch';
+
+/** How a requested lifetime becomes the granted one. */
+export type LifetimeRule =
+  /** 0 = permanent, anything else as asked (IGDv1, static). */
+  | 'as-requested'
+  /** 0 and anything above a week become a week (IGDv2 AddPortMapping). */
+  | 'week-clamped'
+  /** 0 becomes a week, larger values are kept (miniupnpd's AddAnyPortMapping). */
+  | 'zero-is-week';
+
+/** Where to look when the asked external port is not available. */
+export type SearchStrategy =
+  /** Only the asked port. */
+  | 'exact'
+  /** +1, −1, +2, −2 … around the asked port, skipping denied ports (miniupnpd AddAnyPortMapping). */
+  | 'nearest';
+
+/** A mapping request, from any protocol. */
+export interface MappingRequest {
+  /** The address the request came from (the control point). */
+  readonly requester: string;
+  readonly protocol: ForwardProtocol;
+  readonly internalClient: string;
+  readonly internalPort: number;
+  /** The suggested external port, or 'any' (a random one, then the search). */
+  readonly externalPort: number | 'any';
+  /** '' or absent = any remote host. */
+  readonly remoteHost?: string;
+  /** Requested lifetime in seconds (meaning of 0: see {@link lifetimeRule}). */
+  readonly lifetime: number;
+  readonly lifetimeRule?: LifetimeRule;
+  readonly search?: SearchStrategy;
+  readonly origin: ForwardOrigin;
+  readonly description?: string;
+  /** PCP's mapping nonce: a mapping made with one can be refreshed only with the same one. */
+  readonly nonce?: string;
+}
+
+export type MappingResult =
+  | { readonly ok: true; readonly mapping: ForwardEntry; readonly refreshed: boolean }
+  | { readonly ok: false; readonly refusal: Refusal; readonly message: string };
+
+export type RemoveResult =
+  | { readonly ok: true; readonly removed: readonly ForwardEntry[] }
+  | { readonly ok: false; readonly refusal: Refusal; readonly message: string };
+
+/** The service's settings (a router's mapping configuration). */
+export interface MappingServiceConfig {
+  /** Clients may map only their own address (miniupnpd `secure_mode=yes`). */
+  readonly secureMode: boolean;
+  /** miniupnpd.conf permission rules, first match decides, none matching allows. */
+  readonly permissions: readonly PermissionRule[];
+  /** Map (and report the address) when the WAN address is reserved (RFC 1918, 100.64/10 …). */
+  readonly allowReservedWan: boolean;
+  readonly policy: RouterPolicy;
+}
+
+/** The same settings as plain data (rules as miniupnpd.conf lines). */
+export interface MappingSettings {
+  readonly secureMode?: boolean;
+  readonly permissions?: readonly string[];
+  readonly allowReservedWan?: boolean;
+  readonly policy?: RouterPolicy;
+}
+
+/** What the service needs of its router. */
+export interface MappingHost {
+  readonly forwards: ForwardTable;
+  readonly wanUp: boolean;
+  readonly wanAddress: string;
+}
+
+/** Origins the service manages (miniupnpd's own chain holds UPnP, NAT-PMP and PCP mappings). */
+export const MANAGED_ORIGINS: ReadonlySet<ForwardOrigin> = new Set<ForwardOrigin>(['upnp', 'natpmp', 'pcp']);
+
+const refuse = (refusal: Refusal, message: string): { ok: false; refusal: Refusal; message: string } => ({ ok: false, refusal, message });
+
+/** Refusals that end a port search at once (no other port would do better). */
+const FINAL: ReadonlySet<Refusal> = new Set<Refusal>(['forwarding-disabled', 'no-resources']);
+
+export class MappingService {
+  readonly #host: MappingHost;
+  readonly #rng: Rng;
+  #config: MappingServiceConfig;
+  #wanChecked = '';
+  #wanReserved = false;
+
+  constructor(host: MappingHost, rng: Rng, settings: MappingSettings = {}) {
+    this.#host = host;
+    this.#rng = rng;
+    this.#config = { secureMode: true, permissions: [], allowReservedWan: true, policy: DEFAULT_ROUTER_POLICY };
+    this.configure(settings);
+  }
+
+  /** The settings in force. */
+  get config(): MappingServiceConfig {
+    return this.#config;
+  }
+
+  /** Changes some settings (the others stay); permission rules are parsed (throws on bad syntax). */
+  configure(settings: MappingSettings): void {
+    this.#config = {
+      secureMode: settings.secureMode ?? this.#config.secureMode,
+      permissions: settings.permissions !== undefined ? parsePermissionRules(settings.permissions) : this.#config.permissions,
+      allowReservedWan: settings.allowReservedWan ?? this.#config.allowReservedWan,
+      policy: settings.policy ?? this.#config.policy,
+    };
+  }
+
+  /** The WAN as mapping clients see it: up, and not forced down by the policy. */
+  wanConnected(): boolean {
+    return this.#host.wanUp && this.#config.policy.wan !== 'disconnected';
+  }
+
+  /** True when the WAN address is in a reserved range. */
+  wanReserved(): boolean {
+    const a = this.#host.wanAddress;
+    if (a !== this.#wanChecked) {
+      this.#wanChecked = a;
+      this.#wanReserved = isIPv4(a) && isReservedAddress(parseIPv4(a));
+    }
+    return this.#wanReserved;
+  }
+
+  /** miniupnpd's `disable_port_forwarding`: new mappings are refused. */
+  forwardingDisabled(): boolean {
+    return !this.wanConnected() || (this.wanReserved() && !this.#config.allowReservedWan);
+  }
+
+  /** The external address reported to clients: '' when disconnected, unknown, or reserved and not allowed. */
+  externalAddress(): string {
+    if (!this.wanConnected()) return '';
+    const a = this.#host.wanAddress;
+    if (a === '0.0.0.0' || !isIPv4(a)) return '';
+    if (this.wanReserved() && !this.#config.allowReservedWan) return '';
+    return a;
+  }
+
+  /** May `internalIp:internalPort` be mapped on `externalPort` by the permission rules? */
+  permitted(externalPort: number, internalClient: string, internalPort: number): boolean {
+    return isPermitted(this.#config.permissions, externalPort, parseIPv4(internalClient), internalPort);
+  }
+
+  /** Secure mode's check alone (adapters that check it before parsing the rest call this). */
+  authorize(requester: string, internalClient: string): MappingResult | undefined {
+    if (this.#config.secureMode && internalClient !== requester) {
+      return refuse('not-owner', `secure mode: ${requester} may not map ${internalClient}`);
+    }
+    return undefined;
+  }
+
+  /** Managed, live entries in table order. */
+  managed(now: number): ForwardEntry[] {
+    return this.#host.forwards.list().filter((e) => MANAGED_ORIGINS.has(e.origin) && e.expiresAt > now);
+  }
+
+  /** The managed entry for a port: the one for `remoteHost` if any, else the first on the port. */
+  find(protocol: ForwardProtocol, port: number, remoteHost: string, now: number): ForwardEntry | undefined {
+    const on = this.#host.forwards.entriesOnPort(protocol, port).filter((e) => MANAGED_ORIGINS.has(e.origin) && e.expiresAt > now);
+    return on.find((e) => e.remoteHost === remoteHost) ?? on[0];
+  }
+
+  /** Creates or refreshes a mapping. */
+  request(req: MappingRequest, now: number): MappingResult {
+    const denied = this.authorize(req.requester, req.internalClient) ?? this.#leaseCheck(req.lifetime);
+    if (denied) return denied;
+    const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested');
+    const first = req.externalPort === 'any' ? this.#rng.int(1024, 65535) : req.externalPort;
+    const attempt = (port: number): MappingResult => this.#redirect(req, port, lifetime, now);
+    const r = attempt(first);
+    if (r.ok || (req.search ?? 'exact') === 'exact' || FINAL.has(r.refusal)) return r;
+    return this.#search(req, first, attempt);
+  }
+
+  /** Removes the mapping on a port (the one for `remoteHost`, else the first). */
+  remove(req: { requester: string; protocol: ForwardProtocol; externalPort: number; remoteHost?: string; nonce?: string }, now: number): RemoveResult {
+    const e = this.find(req.protocol, req.externalPort, req.remoteHost ?? '', now);
+    if (e && this.#config.secureMode && e.internalClient !== req.requester) {
+      return refuse('not-owner', `secure mode: ${req.requester} may not delete the mapping of ${e.internalClient}`);
+    }
+    if (!e) return refuse('no-such-mapping', `no ${req.protocol.toUpperCase()} mapping on ${req.externalPort}`);
+    if (e.nonce !== undefined && req.nonce !== undefined && e.nonce !== req.nonce) {
+      return refuse('nonce-mismatch', `the mapping on ${req.externalPort} was made with another nonce`);
+    }
+    this.#host.forwards.delete(e, now);
+    return { ok: true, removed: [e] };
+  }
+
+  /**
+   * Removes the mappings in a port range. With the `honour-manage` policy, `manage` false removes
+   * only the requester's own (those whose internal client is the requester); `ignore-manage`
+   * removes every one, as miniupnpd 2.3.x.
+   */
+  removeRange(req: { requester: string; protocol: ForwardProtocol; start: number; end: number; manage: boolean }, now: number): RemoveResult {
+    const all = this.#config.policy.rangeDelete === 'ignore-manage' || req.manage;
+    const victims = this.managed(now).filter((e) =>
+      e.protocol === req.protocol && e.externalPort >= req.start && e.externalPort <= req.end && (all || e.internalClient === req.requester));
+    if (victims.length === 0) {
+      return refuse('no-such-mapping', `no ${req.protocol.toUpperCase()} mapping${all ? '' : ` of ${req.requester}`} in ${req.start}-${req.end}`);
+    }
+    for (const v of victims) this.#host.forwards.delete(v, now);
+    return { ok: true, removed: victims };
+  }
+
+  #leaseCheck(lifetime: number): MappingResult | undefined {
+    const rule = this.#config.policy.leases;
+    if (rule === 'any' || lifetime === 0) return undefined;
+    return rule === 'permanent-only'
+      ? refuse('only-permanent-leases', `only permanent mappings are accepted, not a ${lifetime} s lease`)
+      : refuse('lease-refused', `a ${lifetime} s lease is refused`);
+  }
+
+  /** One port, miniupnpd's upnp_redirect(): rules, the overwrite rule, forwarding, the table. */
+  #redirect(req: MappingRequest, port: number, lifetime: number, now: number): MappingResult {
+    const forwards = this.#host.forwards;
+    const remoteHost = req.remoteHost ?? '';
+    const p = req.protocol.toUpperCase();
+    if (!this.permitted(port, req.internalClient, req.internalPort)) {
+      return refuse('denied-by-rule', `permission rules deny ${port} → ${req.internalClient}:${req.internalPort}`);
+    }
+    if (req.internalPort === 0) return refuse('invalid-internal-port', 'internal port 0');
+    const onPort = forwards.entriesOnPort(req.protocol, port).filter((e) => e.expiresAt > now);
+    const first = onPort[0];
+    if (first) {
+      if (!MANAGED_ORIGINS.has(first.origin)) return refuse('held-by-other-mechanism', `${p} ${port} is used by a ${first.origin} forward`);
+      const same = onPort.find((e) => MANAGED_ORIGINS.has(e.origin) && e.remoteHost === remoteHost);
+      if (!same || same.internalClient !== req.internalClient) {
+        const holder = same ?? first;
+        return refuse('held-by-other-client', `${p} ${port} is mapped to ${holder.internalClient}:${holder.internalPort}`);
+      }
+      if (same.nonce !== undefined && same.nonce !== req.nonce) return refuse('nonce-mismatch', `${p} ${port} was mapped with another nonce`);
+      // Overwrite: same port, protocol, remote host and client refresh the entry (even while forwarding is disabled, as miniupnpd).
+    } else if (this.forwardingDisabled()) {
+      return refuse('forwarding-disabled', this.wanConnected() ? 'forwarding is disabled: the WAN address is reserved' : 'the WAN is disconnected');
+    }
+    const res = forwards.add({
+      protocol: req.protocol, externalPort: port, internalClient: req.internalClient, internalPort: req.internalPort,
+      remoteHost, description: (req.description ?? '').slice(0, this.#config.policy.maxDescription),
+      leaseSeconds: lifetime, origin: req.origin, owner: req.requester,
+      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+    }, now);
+    if (res.ok) return { ok: true, mapping: res.entry, refreshed: res.replaced !== undefined };
+    switch (res.conflict.reason) {
+      case 'reserved-port':
+        return refuse('reserved-port', res.conflict.message);
+      case 'table-full':
+        return refuse('no-resources', res.conflict.message);
+      case 'held-by-dynamic-mapping':
+        return refuse('held-by-session', res.conflict.message);
+      default:
+        return refuse('held-by-other-client', res.conflict.message);
+    }
+  }
+
+  /** Tries +1, −1, +2, −2 … around `port`, skipping ports the rules deny, as miniupnpd does. */
+  #search(req: MappingRequest, port: number, attempt: (port: number) => MappingResult): MappingResult {
+    let below = port;
+    let above = port;
+    for (;;) {
+      if (below <= 1 && above === 65535) return refuse('ports-exhausted', 'every port is taken or denied');
+      if (above === 65535 || (port > below && below > 1)) port = --below;
+      else port = ++above;
+      if (!this.permitted(port, req.internalClient, req.internalPort)) continue;
+      const r = attempt(port);
+      if (r.ok || FINAL.has(r.refusal)) return r;
+    }
+  }
+}
+
+/** The lifetime granted for a requested one under a rule (0 = permanent). */
+export function grantedLifetime(requested: number, rule: LifetimeRule): number {
+  switch (rule) {
+    case 'as-requested':
+      return requested;
+    case 'week-clamped':
+      return requested === 0 || requested > IGD2_MAX_LEASE_SECONDS ? IGD2_MAX_LEASE_SECONDS : requested;
+    case 'zero-is-week':
+      return requested === 0 ? IGD2_MAX_LEASE_SECONDS : requested;
+  }
+}

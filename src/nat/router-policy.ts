@@ -1,0 +1,42 @@
+/**
+ * A router's port-mapping policy as data: what the router lets any mapping protocol do,
+ * independent of the wire format that asks. Router profiles (src/soap/profiles.ts) carry one;
+ * the mapping service ({@link MappingService}) applies it.
+ */
+
+/** Which requested lifetimes a router accepts. */
+export type LeaseRule =
+  /** Any lifetime (miniupnpd). */
+  | 'any'
+  /** Only permanent mappings (lifetime 0); others are refused `only-permanent-leases`. */
+  | 'permanent-only'
+  /** A non-zero lifetime is refused as a bad argument (`lease-refused`). */
+  | 'nonzero-refused';
+
+/** Who may delete a range of mappings (UPnP DeletePortMappingRange). */
+export type RangeDeleteRule =
+  /** The IGDv2 rule: `manage` false deletes only the requester's mappings, true every one. */
+  | 'honour-manage'
+  /** miniupnpd up to 2.3.x: the manage flag is ignored and every mapping in the range goes. */
+  | 'ignore-manage';
+
+/** The router half of a profile. */
+export interface RouterPolicy {
+  /** `disconnected`: the WAN always reads as down (no address, new mappings refused). */
+  readonly wan: 'live' | 'disconnected';
+  readonly leases: LeaseRule;
+  readonly rangeDelete: RangeDeleteRule;
+  /** Longest description kept; longer ones are cut on acceptance (miniupnpd keeps 63 bytes). */
+  readonly maxDescription: number;
+}
+
+/** miniupnpd's description buffer holds 64 bytes including the NUL. */
+export const MAX_DESCRIPTION = 63;
+
+/** The default policy: a live WAN, any lifetime, miniupnpd's range delete, descriptions kept whole. */
+export const DEFAULT_ROUTER_POLICY: RouterPolicy = {
+  wan: 'live',
+  leases: 'any',
+  rangeDelete: 'ignore-manage',
+  maxDescription: Number.MAX_SAFE_INTEGER,
+};
