@@ -3,14 +3,19 @@
  *
  * ```ts
  * import { startGateway } from 'natsim';
- * await using gw = await startGateway({ scenario: 'scenarios/default.yaml' });
+ * await using gw = await startGateway({ scenario: 'default' });
  * ```
+ *
+ * The express adapter (`createUpnpApp`) is in `natsim/express`; the shipped scenarios are
+ * `natsim/scenarios/*.yaml` (or {@link scenarioPath}), the JSON schema `natsim/schema`.
  */
 export * from './nat/index.js';
 export {
   startGateway, OffsetClock, DEFAULT_HTTP_LIMITS, type GatewayHandle, type GatewayOptions, type GatewayEvents, type MappingView, type FaultInjection,
   type HttpLimits,
 } from './gateway/index.js';
+export { NatsimError, type NatsimErrorCode, type NatsimErrorDetails } from './errors.js';
+export { scenarioPath, scenarioNames, SCENARIOS_DIR } from './scenario/shipped.js';
 export { loadScenarioFile, parseScenario, type LoadedScenario } from './scenario/loader.js';
 export { ScenarioError, formatIssue, type ScenarioIssue } from './scenario/errors.js';
 export { runScenario, runCheck, type CheckResult, type ScenarioResult, type Outcome, type Step, type Classification } from './scenario/simulate.js';
@@ -19,8 +24,8 @@ export { scenarioSchema, scenarioJsonSchema, type ScenarioConfig } from './scena
 export { buildNetwork } from './scenario/build.js';
 export { APPS, PROBES, type AppProfile, type FeatureSpec, type FlowSpec } from './scenario/apps.js';
 export {
-  createUpnpApp, createUpnpHandler, createUpnpResponder, ROUTER_PROFILES, UpnpError,
-  type RouterProfile, type UpnpApp, type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
+  createUpnpHandler, createUpnpResponder, ROUTER_PROFILES, UpnpError,
+  type RouterProfile, type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
 } from './soap/index.js';
 export { SsdpResponder, startSsdpServer } from './ssdp/index.js';
 export * from './constants.js';

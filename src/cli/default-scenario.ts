@@ -5,20 +5,10 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioConfig } from '../scenario/schema.js';
-
-/** The package's scenarios folder, found upwards from this module (src/cli, dist/cli or a bundle chunk). */
-function packageScenarios(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'scenarios', 'default.yaml');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  return fileURLToPath(new URL('../../scenarios/default.yaml', import.meta.url));
-}
+import { scenarioPath } from '../scenario/shipped.js';
 
 /** The scenario played when none is named. */
-export const DEFAULT_SCENARIO = packageScenarios();
+export const DEFAULT_SCENARIO = scenarioPath('default');
 
 /** Where `npm run build` leaves the default scenario, validated: `dist/default-scenario.json`. */
 export const PREVALIDATED_NAME = 'default-scenario.json';

@@ -1,6 +1,7 @@
 /** `natsim serve` (and registration of `natsim discover`). */
 import type { Command } from 'commander';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
+import { NatsimError } from '../errors.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { usageError } from './errors.js';
 import { registerDiscoverCommand } from './discover-command.js';
@@ -61,7 +62,9 @@ export function registerGatewayCommands(program: Command): void {
         });
       } catch (e) {
         // A port in use (exit 3) or a bad scenario (exit 1) as reportCliError words them; what is
-        // left is a bad option value (unknown router, profile or interface): a usage error.
+        // left is a bad option value (unknown router, profile or interface): a usage error, with
+        // the option the library names spelt as its flag.
+        if (e instanceof NatsimError) throw usageError(e.option ? `--${e.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${e.reason}` : e.message);
         if ((e as NodeJS.ErrnoException).code !== undefined || e instanceof ScenarioError) throw e;
         throw usageError((e as Error).message);
       }

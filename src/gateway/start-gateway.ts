@@ -20,7 +20,10 @@ import { Network } from '../nat/network.js';
 import { natPolicy, type NatPresetName } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
 import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
+import type { LoadedScenario } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
+import { isScenarioName, shippedScenarioPath } from '../scenario/shipped.js';
+import { NatsimError } from '../errors.js';
 import { createUpnpResponder, type UpnpHttpReply } from '../soap/app.js';
 import { isLoopbackIPv4 } from '../soap/control-context.js';
 import { soapFaultBody } from '../soap/errors.js';
@@ -33,11 +36,17 @@ import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '
 import { OffsetClock, isAdvanceable } from './clock.js';
 import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
 import { startHttpServer, type HttpLimits, type HttpServer } from './http-server.js';
+import { checkGatewayOptions } from './options.js';
 
 /** Options of {@link startGateway}. */
 export interface GatewayOptions {
-  /** A scenario file path or a loaded scenario; absent = a plain router from `nat`/`wan`/`lan`. */
-  readonly scenario?: string | ScenarioConfig;
+  /**
+   * A shipped scenario's name (`'default'`, `'wm-04-isp-nat'`, … see {@link scenarioPath}), a
+   * scenario file's path, or a loaded scenario (what {@link loadScenarioFile} or `parseScenario`
+   * returns). Absent: the built-in default scenario, as `natsim serve` serves it — unless `nat`,
+   * `wan` or `lan` is given, then one plain router made from those.
+   */
+  readonly scenario?: string | ScenarioConfig | LoadedScenario;
   /** Which router of the scenario to serve (default: the first offering UPnP, else the first). */
   readonly router?: string;
   /** Address or interface name to serve on (default 127.0.0.1). */
@@ -168,7 +177,9 @@ export function resolveListen(listen: string): { address: string; prefix: Prefix
   const ifaces = os.networkInterfaces();
   if (!isIPv4(listen)) {
     const v4 = ifaces[listen]?.find((a) => a.family === 'IPv4');
-    if (!v4) throw new Error(`--listen: no interface "${listen}" with an IPv4 address (have: ${Object.keys(ifaces).join(', ')})`);
+    if (!v4) {
+      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', { option: 'listen', reason: `no interface "${listen}" with an IPv4 address (have: ${Object.keys(ifaces).join(', ')})` });
+    }
     return { address: v4.address, prefix: { addr: parseIPv4(v4.address) & parseIPv4(v4.netmask) >>> 0, len: maskLen(v4.netmask) } };
   }
   for (const list of Object.values(ifaces)) {
@@ -189,7 +200,7 @@ export async function resolveListenWhenUp(listen: string, waitMs = 3000): Promis
     const r = resolveListen(listen);
     if (r.prefix !== undefined || isLoopback(r.address)) return r;
     if (Date.now() >= deadline) {
-      throw new Error(`--listen ${listen}: no running network interface has this address`);
+      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', { option: 'listen', reason: `no running network interface has the address ${listen}` });
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -209,13 +220,13 @@ const isLoopback = (address: string): boolean => address.startsWith('127.');
 
 /** Starts serving one router as a UPnP IGD. */
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayHandle> {
-  const listen = await resolveListenWhenUp(options.listen ?? '127.0.0.1');
+  checkGatewayOptions(options);
+  const listen = await resolveListenWhenUp(options.listen ?? '127.0.0.1').catch((e: unknown) => {
+    throw e instanceof NatsimError ? new NatsimError(e.code, { fn: 'startGateway', option: 'listen', reason: e.reason }) : e;
+  });
   const loopback = isLoopback(listen.address);
   const clock = options.clock ?? new OffsetClock();
-  // The loader (yaml, zod) is loaded only when a file has to be read.
-  const config = typeof options.scenario === 'string'
-    ? (await (await import('../scenario/loader.js')).loadScenarioFile(options.scenario)).config
-    : options.scenario;
+  const config = await gatewayScenario(options);
 
   // The model: the scenario's routers (or one plain router).
   const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });
@@ -226,7 +237,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const ids = routerOrder(config);
     routerId = options.router ?? ids.find((id) => config.routers[id]!.services.upnp) ?? ids[0] ?? '';
     if (!config.routers[routerId]) {
-      throw new Error(`no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})`);
+      throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', { reason: `no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})` });
     }
     profileName ??= config.routers[routerId]!.profile;
     for (const id of ids) {
@@ -419,6 +430,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     [Symbol.asyncDispose]: () => stop(),
   };
   return handle;
+}
+
+/**
+ * The scenario to serve: a shipped one by name, a file, a loaded one, or — with none and no
+ * `nat`/`wan`/`lan` — the default scenario. The loader (yaml, zod) is loaded only when a file has
+ * to be read.
+ */
+async function gatewayScenario(options: GatewayOptions): Promise<ScenarioConfig | undefined> {
+  const plain = options.nat !== undefined || options.wan !== undefined || options.lan !== undefined;
+  const scenario = options.scenario ?? (plain ? undefined : 'default');
+  if (typeof scenario !== 'string') return scenario && 'config' in scenario && 'file' in scenario ? scenario.config : scenario;
+  const file = isScenarioName(scenario) ? shippedScenarioPath(scenario, { fn: 'startGateway', option: 'scenario' }) : scenario;
+  return (await (await import('../scenario/loader.js')).loadScenarioFile(file)).config;
 }
 
 function prefixOf(text: string): Prefix {

@@ -18,6 +18,8 @@ export function formatIssue(i: ScenarioIssue): string {
 /** Thrown when a scenario cannot be loaded; carries every issue found. */
 export class ScenarioError extends Error {
   override readonly name = 'ScenarioError';
+  /** Stable code: every ScenarioError is a problem in the scenario's text or content. */
+  readonly code = 'ERR_NATSIM_SCENARIO';
   constructor(readonly issues: readonly ScenarioIssue[]) {
     super(issues.map(formatIssue).join('\n'));
   }

@@ -10,7 +10,10 @@ import type { Delivery, Host, Network } from '../nat/network.js';
 import { TCP, type Packet } from '../nat/packet.js';
 import type { Hop } from '../nat/trace.js';
 import { APPS, PROBES, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec } from './apps.js';
+import { NatsimError, describeValue } from '../errors.js';
+import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
+import type { LoadedScenario } from './loader.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
 
 /** A check's outcome. */
@@ -67,8 +70,14 @@ export interface ScenarioResult {
   readonly failed: number;
 }
 
-/** Runs every check of a scenario; each check gets a fresh network (plus the checks it names in `after`). */
-export function runScenario(config: ScenarioConfig, options: { file?: string; only?: string } = {}): ScenarioResult {
+/**
+ * Runs every check of a scenario; each check gets a fresh network (plus the checks it names in
+ * `after`). Takes `await loadScenarioFile(path)` (its file is named in the result) or its `config`.
+ */
+export function runScenario(scenario: ScenarioConfig | LoadedScenario, options: { file?: string; only?: string } = {}): ScenarioResult {
+  const arg = scenarioArgument(scenario, 'runScenario');
+  const config = arg.config;
+  options = arg.file !== undefined && options.file === undefined ? { ...options, file: arg.file } : options;
   const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
   const checks: CheckResult[] = [];
   config.checks.forEach((check, i) => {
@@ -80,7 +89,11 @@ export function runScenario(config: ScenarioConfig, options: { file?: string; on
 }
 
 /** Plays check `index` (after the checks it depends on, in the same network). */
-export function runCheck(config: ScenarioConfig, index: number): CheckResult {
+export function runCheck(scenario: ScenarioConfig | LoadedScenario, index: number): CheckResult {
+  const { config } = scenarioArgument(scenario, 'runCheck');
+  if (!Number.isInteger(index) || index < 0 || index >= config.checks.length) {
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: 'runCheck', reason: `check index must be an integer 0–${config.checks.length - 1}, not ${describeValue(index)}` });
+  }
   const { net, clock } = buildNetwork(config);
   const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
   const check = config.checks[index]!;

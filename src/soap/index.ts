@@ -1,12 +1,12 @@
 /**
  * The UPnP IGD control and eventing layer (descriptions, SOAP actions, GENA), modelled on
- * miniupnpd. Entry point: {@link createUpnpApp}.
+ * miniupnpd. Entry point: {@link createUpnpResponder} (the express adapter, `createUpnpApp`, is
+ * in `natsim/express`, so this layer loads no web framework).
  */
 export {
   createUpnpHandler, createUpnpResponder, hostHeaderAcceptable,
   type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
 } from './app.js';
-export { createUpnpApp, type UpnpApp } from './express-app.js';
 export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
 export { UpnpError, UPNP_ERROR_DESCRIPTIONS, soapFaultBody, xmlEscape } from './errors.js';
 export { parseSoapActionHeader, parseSoapBody, soapEnvelope, decodeXmlText, type SoapBody, type SoapActionHeader } from './xml.js';

@@ -4,7 +4,7 @@ import { expect, it } from 'vitest';
 import { FakeClock, startGateway } from '../../src/index.js';
 
 it('maps a port through a real UPnP client, then the lease runs out', async () => {
-  await using gw = await startGateway({ scenario: 'scenarios/default.yaml', clock: new FakeClock(0) });
+  await using gw = await startGateway({ scenario: 'default', clock: new FakeClock(0) });
 
   // The code under test: libp2p's UPnP client, pointed straight at the gateway.
   const gateway = await upnpNat().getGateway(new URL(gw.descriptionUrl));

@@ -201,7 +201,14 @@ describe('natsim serve', () => {
     const p = serve('--json', ...SAFE, '--profile', 'nope');
     expect((await p.exit).code).toBe(2);
     expect(p.stderr).toHaveLength(1);
-    expect(p.stderr[0]).toMatch(/^error: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
+    expect(p.stderr[0]).toMatch(/^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
     expect(p.stdout).toEqual([]);
+  });
+
+  it('--listen with an unknown interface: the library reason under the flag, exit code 2', async () => {
+    const l = serve('--json', '--listen', 'no-such-iface0', '--http-port', '0', '--ssdp-port', '0', '--no-multicast');
+    expect((await l.exit).code).toBe(2);
+    expect(l.stderr).toHaveLength(1);
+    expect(l.stderr[0]).toMatch(/^error: --listen: no interface "no-such-iface0" with an IPv4 address \(have: .*lo.*\)$/);
   });
 });

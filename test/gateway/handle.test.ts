@@ -289,10 +289,16 @@ describe('startGateway without a scenario', () => {
     expect(gw.listMappings()).toEqual([expect.objectContaining({ externalPort: 5000, internalClient: '192.168.1.2', origin: 'upnp' })]);
   });
 
-  it('with no options at all: 203.0.113.1, port-restricted cone, miniupnpd', async () => {
-    await using gw = await startGateway({ mxDelay: 'none' });
-    expect([gw.routerId, gw.externalIp, gw.profile, gw.igdVersion]).toEqual(['gateway', '203.0.113.1', 'miniupnpd', 2]);
+  it('with only nat, wan or lan: one plain router, 203.0.113.1, port-restricted cone, miniupnpd by default', async () => {
+    await using gw = await startGateway({ lan: '192.168.7.0/24', mxDelay: 'none' });
+    expect([gw.routerId, gw.externalIp, gw.profile, gw.igdVersion, gw.router.lanAddressText]).toEqual(['gateway', '203.0.113.1', 'miniupnpd', 2, '192.168.7.1']);
     expect(gw.router.policy).toMatchObject({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+  });
+
+  it('with no options at all: the default scenario, the router `natsim serve` serves', async () => {
+    await using gw = await startGateway({ mxDelay: 'none' });
+    expect([gw.routerId, gw.externalIp, gw.profile, gw.igdVersion]).toEqual(['home-a', '203.0.113.10', 'miniupnpd', 2]);
+    expect(gw.router.lanAddressText).toBe('192.168.1.1');
   });
 });
 
