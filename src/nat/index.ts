@@ -11,6 +11,7 @@ export * from './network.js';
 export * from './packet.js';
 export * from './permissions.js';
 export * from './policy.js';
+export * from './remote-state.js';
 export * from './router.js';
 export * from './router-policy.js';
 export * from './trace.js';

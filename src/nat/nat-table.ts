@@ -7,24 +7,28 @@
 import { formatEndpoint, formatIPv4, type Endpoint, type IPv4, type Protocol } from './address.js';
 import type { Rng } from './clock.js';
 import type { NatPolicy } from './policy.js';
-import { TCP } from './packet.js';
+import {
+  TcpState, admitsAddress, admitsEndpoint, findRemote, lapsedUntil, latestUntil, liveRemotes, remoteFor, tcpStep, tcpSummary, tcpTimeout,
+  type PeerState, type RemoteState, type RemoteTable,
+} from './remote-state.js';
 import { TimerHeap, type Expiring } from './timer-heap.js';
+
 
 const PROTO_CODE: Record<Protocol, number> = { udp: 0, tcp: 1, icmp: 2 };
 const CODE_PROTO: readonly Protocol[] = ['udp', 'tcp', 'icmp'];
 
-/** TCP state of a mapping (RFC 5382 minimal tracking). */
-export const TcpState = { None: 0, Transitory: 1, Established: 2, Closing: 3 } as const;
-export type TcpState = (typeof TcpState)[keyof typeof TcpState];
-
-/** A dynamic mapping: internal endpoint ↔ external endpoint. */
-export class Mapping implements Expiring {
-  /** Remote endpoints this mapping has sent to beyond the first (filtering state), as ip*65536+port. */
-  peers: Set<number> | undefined = undefined;
+/**
+ * A dynamic mapping: internal endpoint ↔ external endpoint. It is also the state of its first
+ * remote (`until`, `tcpState`, `seen`: see {@link RemoteState}); other remotes are in `peers`.
+ */
+export class Mapping implements Expiring, RemoteTable {
+  /** Remotes beyond the first (filtering permissions, TCP connections), keyed by ip*65536+port. */
+  peers: Map<number, PeerState> | undefined = undefined;
   expiresAt = 0;
   queuedAt = -1;
+  /** The first remote: admitted until (ms), its TCP connection state, directions seen. */
+  until = 0;
   tcpState: TcpState = TcpState.None;
-  /** Bit 1: seen outbound, bit 2: seen inbound (since the last SYN). */
   seen = 0;
   packetsOut = 0;
   packetsIn = 0;
@@ -177,15 +181,11 @@ export class NatTable {
         if (!bucket) this.#dep.set(src.ip, pp, (bucket = new Map()));
         bucket.set(sub, m);
       }
-    } else if (m.remoteIp !== dst.ip || m.remotePort !== dst.port) {
-      const pk = dst.ip * 65536 + dst.port;
-      if (m.peers === undefined) m.peers = new Set([pk]);
-      else m.peers.add(pk);
     }
+    const r = created ? m : remoteFor(m, dst.ip, dst.port, now);
     m.packetsOut++;
-    m.seen |= 1;
-    if (proto === 1) this.#tcpUpdate(m, flags, true);
-    this.#refresh(m, now);
+    r.seen |= 1;
+    this.#touch(m, r, flags, true, now);
     return { mapping: m, created };
   }
 
@@ -201,11 +201,17 @@ export class NatTable {
       this.#remove(m, 'expired', now);
       return NO_MAPPING;
     }
-    if (!this.admits(m, src)) return { code: 'filtered', mapping: m };
+    if (!this.admits(m, src, now)) return { code: 'filtered', mapping: m };
     m.packetsIn++;
-    m.seen |= 2;
-    if (proto === 1) this.#tcpUpdate(m, flags, false);
-    if (this.policy.refreshOnInbound || proto === 1) this.#refresh(m, now);
+    if (proto === 1) {
+      const r = remoteFor(m, src.ip, src.port, now); // a connection opened from outside is tracked too
+      r.seen |= 2;
+      this.#touch(m, r, flags, false, now);
+    } else if (this.policy.refreshOnInbound) {
+      const r = findRemote(m, src.ip, src.port);
+      if (r !== undefined) r.seen |= 2;
+      this.#touch(m, r, flags, false, now);
+    }
     return m;
   }
 
@@ -215,19 +221,33 @@ export class NatTable {
     return m && m.expiresAt > now ? m : undefined;
   }
 
-  /** Does the mapping's filtering admit a packet from `src`? */
-  admits(m: Mapping, src: Endpoint): boolean {
+  /**
+   * Does the mapping's filtering admit a packet from `src` at `now`? A remote is admitted while
+   * its permission lasts: the protocol's idle timer (for TCP, its connection's) from the last
+   * packet sent to it, whatever traffic to other remotes keeps the mapping itself alive.
+   */
+  admits(m: Mapping, src: Endpoint, now: number): boolean {
     switch (this.policy.filtering) {
       case 'endpoint-independent':
         return true;
-      case 'address-dependent': {
-        if (m.remoteIp === src.ip) return true;
-        if (m.peers) for (const pk of m.peers) if (Math.floor(pk / 65536) === src.ip) return true;
-        return false;
-      }
+      case 'address-dependent':
+        return admitsAddress(m, src.ip, now);
       case 'address-and-port-dependent':
-        return (m.remoteIp === src.ip && m.remotePort === src.port) || (m.peers?.has(src.ip * 65536 + src.port) ?? false);
+        return admitsEndpoint(m, src.ip, src.port, now);
     }
+  }
+
+  /**
+   * When the sender `src` (its endpoint, or for address-dependent filtering its address) was once
+   * admitted and its permission has run out: the latest time it ran out (ms); otherwise undefined.
+   */
+  lapsedPermission(m: Mapping, src: Endpoint, now: number): number | undefined {
+    return lapsedUntil(m, src.ip, this.policy.filtering === 'address-dependent' ? -1 : src.port, now);
+  }
+
+  /** Remote endpoints a mapping still admits (first remote first), as `a.b.c.d:port`. */
+  static admitted(m: Mapping, now: number): string[] {
+    return liveRemotes(m, now).map(([ip, port]) => `${formatIPv4(ip)}:${port}`);
   }
 
   /** Removes mappings whose timers ran out at or before `now`; returns how many. */
@@ -251,8 +271,8 @@ export class NatTable {
     for (const m of this.#inbound.values()) if (m.expiresAt > now) yield m;
   }
 
-  /** A plain view of a mapping. */
-  static info(m: Mapping): MappingInfo {
+  /** A plain view of a mapping (`now`, default its last refresh, decides which TCP connections count as live). */
+  static info(m: Mapping, now = -Infinity): MappingInfo {
     const info: MappingInfo = {
       protocol: m.protocol,
       internal: formatEndpoint(m.internal),
@@ -261,7 +281,8 @@ export class NatTable {
       expiresAt: m.expiresAt,
     };
     if (m.proto !== 1) return info;
-    const tcpState = m.tcpState === TcpState.Established ? 'established' : m.tcpState === TcpState.Closing ? 'closing' : 'transitory';
+    const st = tcpSummary(m, now);
+    const tcpState = st === TcpState.Established ? 'established' : st === TcpState.Closing ? 'closing' : 'transitory';
     return { ...info, tcpState };
   }
 
@@ -272,39 +293,24 @@ export class NatTable {
     return this.lookupExternal(protocol, { ip, port }, now);
   }
 
-  #timeout(m: Mapping): number {
+  /**
+   * Refreshes a mapping for a packet exchanged with remote `r` (undefined: a remote without
+   * state, e.g. an inbound refresh from a stranger under endpoint-independent filtering).
+   * UDP/ICMP: the remote's permission and the mapping both run the protocol's timer from now.
+   * TCP (RFC 5382 REQ-5): the remote's connection moves on and runs its own state's timer; the
+   * mapping lives as long as its longest-lived connection.
+   */
+  #touch(m: Mapping, r: RemoteState | undefined, flags: number, outbound: boolean, now: number): void {
     const t = this.policy.timers;
-    if (m.proto === 0) return t.udp;
-    if (m.proto === 2) return t.icmp;
-    return m.tcpState === TcpState.Established ? t.tcpEstablished : t.tcpTransitory;
-  }
-
-  #refresh(m: Mapping, now: number): void {
-    m.expiresAt = now + this.#timeout(m) * 1000;
+    if (m.proto === 1 && r !== undefined) {
+      tcpStep(r, flags, outbound);
+      r.until = now + tcpTimeout(r, t) * 1000;
+      m.expiresAt = r.until >= m.expiresAt ? r.until : latestUntil(m, now);
+    } else {
+      m.expiresAt = now + (m.proto === 0 ? t.udp : m.proto === 2 ? t.icmp : t.tcpTransitory) * 1000;
+      if (r !== undefined) r.until = m.expiresAt;
+    }
     this.#heap.schedule(m);
-  }
-
-  #tcpUpdate(m: Mapping, flags: number, outbound: boolean): void {
-    if (flags & TCP.RST) {
-      m.tcpState = TcpState.Closing;
-      return;
-    }
-    if (flags & TCP.FIN) {
-      m.tcpState = TcpState.Closing;
-      return;
-    }
-    if (flags & TCP.SYN) {
-      if (!(flags & TCP.ACK) && m.tcpState !== TcpState.Established) {
-        m.tcpState = TcpState.Transitory;
-        m.seen = outbound ? 1 : 2;
-      } else if (m.tcpState === TcpState.None) {
-        m.tcpState = TcpState.Transitory;
-      }
-      return;
-    }
-    // A non-SYN packet after traffic both ways completes the handshake.
-    if (m.tcpState === TcpState.Transitory && m.seen === 3 && flags & TCP.ACK) m.tcpState = TcpState.Established;
-    else if (m.tcpState === TcpState.None) m.tcpState = TcpState.Transitory;
   }
 
   #create(proto: number, src: Endpoint, dst: Endpoint, subKey: number, now: number): Mapping | NatRefusal {

@@ -203,7 +203,7 @@ export class Router {
   /** Live dynamic mappings. */
   listMappings(now: number): MappingInfo[] {
     if (!this.nat) return [];
-    return [...this.nat.mappings(now)].map((m) => NatTable.info(m));
+    return [...this.nat.mappings(now)].map((m) => NatTable.info(m, now));
   }
 
   /**
@@ -347,7 +347,7 @@ export class Router {
       }
     }
     if (m.code === 'filtered') {
-      return this.#drop('filtered', explain, () => this.#filteredMessage(m.mapping, p));
+      return this.#drop('filtered', explain, () => this.#filteredMessage(m.mapping, p, now));
     }
     return this.#drop('no-mapping', explain, () =>
       `no mapping for ${formatEndpoint(p.dst)} (${p.proto.toUpperCase()}, inbound from ${formatEndpoint(p.src)}): nothing inside has sent to it and no port forward exists`);
@@ -375,11 +375,13 @@ export class Router {
       `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)}: no rule allows it and the default ${what === 'outbound' ? 'outbound' : 'inbound'} policy is deny`);
   }
 
-  #filteredMessage(m: Mapping, p: Packet): string {
+  #filteredMessage(m: Mapping, p: Packet, now: number): string {
     const f = this.policy!.filtering;
-    const contacted = [`${formatIPv4(m.remoteIp)}:${m.remotePort}`, ...[...(m.peers ?? [])].map((k) => `${formatIPv4(Math.floor(k / 65536))}:${k % 65536}`)];
+    const contacted = NatTable.admitted(m, now);
     const need = f === 'address-dependent' ? `address ${formatIPv4(p.src.ip)}` : `endpoint ${formatEndpoint(p.src)}`;
-    return `mapping ${formatEndpoint(m.external)} → ${formatEndpoint(m.internal)} exists, but ${f} filtering admits only what ${formatEndpoint(m.internal)} has sent to (${contacted.join(', ')}), not ${need}`;
+    const lapsed = this.nat!.lapsedPermission(m, p.src, now);
+    const why = lapsed === undefined ? '' : `: its permission ran out at ${lapsed / 1000} s, one timer after the last packet sent to it`;
+    return `mapping ${formatEndpoint(m.external)} → ${formatEndpoint(m.internal)} exists, but ${f} filtering admits only what ${formatEndpoint(m.internal)} has sent to (${contacted.join(', ') || 'no one within its timer'}), not ${need}${why}`;
   }
 
   #algContext(now: number): AlgContext {
