@@ -24,6 +24,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { HeadRefusal as Refusal, parseRequestHead } from './http-head.js';
 
 /** A request as read off the wire. */
 export interface HttpRequest {
@@ -98,45 +99,14 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+) HTTP\/1\.([01])$/;
-/** Control characters other than HTAB, and CR or LF that are not a CRLF pair (one pass over the head). */
+/** Control characters other than HTAB, and CR or LF that are not a CRLF pair (chunk lines and trailers). */
 const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
-const SINGLE = new Set(['content-length', 'transfer-encoding', 'host']);
 /** chunk-size, then optional whitespace and chunk extensions (RFC 9112 §7.1.1). */
 const CHUNK_LINE = /^([0-9a-fA-F]{1,8})(?:[ \t]*;.*)?$/;
 /** Longest chunk-size line accepted (extensions included). */
 const MAX_CHUNK_LINE = 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const EMPTY = Buffer.alloc(0);
-
-/** A header value without the optional whitespace around it (SP and HTAB only, RFC 9110 §5.5). */
-function trimOws(v: string): string {
-  let a = 0;
-  let b = v.length;
-  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
-  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === v.length ? v : v.slice(a, b);
-}
-
-/** Header names seen before → lower-case key (validated once; bounded, as names come from clients). */
-const KEYS = new Map<string, string>();
-
-/** The lower-case key of a header name, or undefined when the name is not a token. */
-function headerKey(name: string): string | undefined {
-  const known = KEYS.get(name);
-  if (known !== undefined) return known;
-  if (!TOKEN.test(name)) return undefined;
-  const key = name.toLowerCase();
-  if (KEYS.size >= 256) KEYS.clear();
-  KEYS.set(name, key);
-  return key;
-}
-
-/** Thrown inside the parser: answer `status` and close. */
-class Refusal {
-  constructor(readonly status: number) {}
-}
 
 type State = 'idle' | 'head' | 'body' | 'busy' | 'closing';
 
@@ -304,44 +274,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
   };
 
-  /** Parses the request line and headers in store[start, at). */
+  /** Parses the request line and headers in store[start, at) (http-head.ts: linear, no regex). */
   const parseHead = (c: Connection, at: number): Pending => {
-    const text = c.store.toString('latin1', c.start, at);
-    if (BAD_HEAD.test(text)) throw new Refusal(400);
-    const lines = text.split('\r\n');
-    const m = REQUEST_LINE.exec(lines[0]!);
-    if (!m) throw new Refusal(400);
-    const headers: Record<string, string | undefined> = Object.create(null) as Record<string, string | undefined>;
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i]!;
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new Refusal(400);
-      const key = headerKey(line.slice(0, colon));
-      if (key === undefined) throw new Refusal(400); // also catches obs-fold (leading space)
-      const value = trimOws(line.slice(colon + 1));
-      const prev = headers[key];
-      if (prev === undefined) headers[key] = value;
-      else if (SINGLE.has(key)) throw new Refusal(400);
-      else headers[key] = `${prev}, ${value}`;
-    }
-    const minorVersion = m[3] === '1' ? 1 : 0;
-    const conn = headers['connection']?.toLowerCase();
-    const keepAlive = minorVersion === 1 ? !(conn?.includes('close') ?? false) : (conn?.includes('keep-alive') ?? false);
-    const te = headers['transfer-encoding'];
-    const cl = headers['content-length'];
-    let length = 0;
-    let close = !keepAlive;
-    if (te !== undefined) {
-      if (cl !== undefined) throw new Refusal(400);
-      if (te.toLowerCase() !== 'chunked') throw new Refusal(501);
-      length = -1;
-      if (minorVersion === 0) close = true; // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 → close after
-    } else if (cl !== undefined) {
-      if (!/^\d{1,15}$/.test(cl)) throw new Refusal(400);
-      length = Number(cl);
-      if (length > limits.maxBodyBytes) throw new Refusal(413);
-    }
-    return { method: m[1]!, url: m[2]!, minorVersion, headers, keepAlive: !close, length, chunkPos: 0, body: EMPTY, total: 0 };
+    const h = parseRequestHead(c.store.toString('latin1', c.start, at), limits.maxBodyBytes);
+    return { ...h, chunkPos: 0, body: EMPTY, total: 0 };
   };
 
   /**

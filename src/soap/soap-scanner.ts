@@ -18,6 +18,7 @@
 import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { MAX_XML_DEPTH } from './soap-constants.js';
 import type { SoapBody } from './xml.js';
+import type { ScanWork } from './xml-check.js';
 
 /** An element as the extraction below needs it. */
 interface El {
@@ -29,7 +30,10 @@ interface El {
   text: string;
 }
 
+const LT = 60;
 const GT = 62;
+/** Attributes per element the scanner handles (a SOAP envelope has at most three). */
+const MAX_ATTRIBUTES = 16;
 const SLASH = 47;
 const EQ = 61;
 const DQ = 34;
@@ -50,12 +54,14 @@ const XML_DECL = /^<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>&?]
  * Reads a name at `i` (ASCII, at most one `:` between two non-empty parts); returns the end offset,
  * or -1 when there is no name in the subset there.
  */
-function nameEnd(text: string, i: number): number {
+function nameEnd(text: string, i: number, w: ScanWork): number {
+  w.steps++;
   if (!isNameStart(text.charCodeAt(i))) return -1;
   let j = i + 1;
   let colon = false;
   for (;;) {
     const c = text.charCodeAt(j);
+    w.steps++;
     if (isNameChar(c)) j++;
     else if (c === COLON && !colon && isNameStart(text.charCodeAt(j + 1))) {
       colon = true;
@@ -71,17 +77,19 @@ const KNOWN_OPENINGS: ReadonlyArray<{ readonly text: string }> =
   }));
 
 /** True when text[from, to) is XML whitespace only. */
-function blank(text: string, from: number, to: number): boolean {
+function blank(text: string, from: number, to: number, w: ScanWork): boolean {
+  w.steps += to - from;
   for (let k = from; k < to; k++) if (!isWs(text.charCodeAt(k))) return false;
   return true;
 }
 
 /** Scans `text`; the element tree's root, or undefined when the text is outside the subset. */
-function scanTree(text: string): El | undefined {
+function scanTree(text: string, w: ScanWork): El | undefined {
   // Entity and character references (and bare `&`) need the full path, and so does `]]>`, which
   // text may not contain. Native searches: no per-character pass over the whole body.
-  if (text.includes('&') || text.includes(']]>')) return undefined;
   const n = text.length;
+  w.steps += 2 * n;
+  if (text.includes('&') || text.includes(']]>')) return undefined;
   let i = 0;
   const stack: El[] = [];
   let root: El | undefined;
@@ -96,17 +104,21 @@ function scanTree(text: string): El | undefined {
     i = known.text.length;
   } else if (text.startsWith('<?')) {
     XML_DECL.lastIndex = 0;
-    if (!XML_DECL.test(text)) return undefined;
+    const matched = XML_DECL.test(text);
+    // The declaration's pattern has no nested quantifiers over the same characters: one pass.
+    w.steps += matched ? XML_DECL.lastIndex : n;
+    if (!matched) return undefined;
     i = XML_DECL.lastIndex;
   }
   for (;;) {
     const lt = text.indexOf('<', i);
     const runEnd = lt < 0 ? n : lt;
+    w.steps += 2 * (runEnd - i) + 1; // the search, then the run's slice or blank check
     const top = stack[stack.length - 1];
     if (runEnd > i) {
       // A text run: outside the root only whitespace; inside, the text of a (so far) leaf.
       if (!top) {
-        if (!blank(text, i, runEnd)) return undefined;
+        if (!blank(text, i, runEnd, w)) return undefined;
       } else if (top.kids.length === 0) top.text = normalised(text.slice(i, runEnd));
     }
     if (lt < 0) break;
@@ -116,9 +128,11 @@ function scanTree(text: string): El | undefined {
       const s = i + 2;
       if (!top) return undefined;
       const len = top.name.length;
+      w.steps += len;
       if (text.slice(s, s + len) !== top.name) return undefined;
       let j = s + len;
       while (isWs(text.charCodeAt(j))) j++;
+      w.steps += j - s - len + 1;
       if (text.charCodeAt(j) !== GT) return undefined;
       stack.pop();
       i = j + 1;
@@ -127,7 +141,7 @@ function scanTree(text: string): El | undefined {
     // Start tag: <name (ws+ attr ws* = ws* "value")* ws* (/)?>
     if (root !== undefined && stack.length === 0) return undefined; // a second root
     const s = i + 1;
-    const e = nameEnd(text, s);
+    const e = nameEnd(text, s, w);
     if (e < 0) return undefined; // <!…, <?…, < x, …
     const el: El = { name: text.slice(s, e), ns: undefined, kids: [], text: '' };
     let j = e;
@@ -135,29 +149,38 @@ function scanTree(text: string): El | undefined {
     for (;;) {
       const before = j;
       while (isWs(text.charCodeAt(j))) j++;
+      w.steps += j - before + 1;
       const d = text.charCodeAt(j);
       if (d === GT || d === SLASH) break;
       if (j === before) return undefined; // attributes need whitespace before them
-      const ae = nameEnd(text, j);
+      const ae = nameEnd(text, j, w);
       if (ae < 0) return undefined;
       const attr = text.slice(j, ae);
-      if (seen?.includes(attr)) return undefined; // duplicate attribute
+      // Envelopes carry a handful of attributes; more take the full path (whose check uses a Set),
+      // so this duplicate search stays bounded.
+      if (seen && (seen.length >= MAX_ATTRIBUTES || seen.includes(attr))) return undefined;
+      w.steps += seen?.length ?? 0;
       (seen ??= []).push(attr);
       j = ae;
+      const eq = j;
       while (isWs(text.charCodeAt(j))) j++;
       if (text.charCodeAt(j) !== EQ) return undefined;
       j++;
       while (isWs(text.charCodeAt(j))) j++;
+      w.steps += j - eq;
       const q = text.charCodeAt(j);
       if (q !== DQ && q !== SQ) return undefined;
       const vs = j + 1;
-      const ve = text.indexOf(q === DQ ? '"' : "'", vs);
-      if (ve < 0) return undefined;
-      // No `<` or `>` in the value (the next of each lies beyond it): native searches that stop
-      // at the end of this tag or the start of the next.
-      const lt = text.indexOf('<', vs);
-      const gt = text.indexOf('>', vs);
-      if ((lt >= 0 && lt < ve) || gt < ve) return undefined;
+      // No `<` or `>` in the value: one pass to the closing quote (searching for each from the
+      // value's start would rescan the rest of the body once per attribute: quadratic).
+      let ve = vs;
+      for (;;) {
+        const v = text.charCodeAt(ve);
+        if (v === q) break;
+        if (v === LT || v === GT || Number.isNaN(v)) return undefined;
+        ve++;
+      }
+      w.steps += ve - vs + 1;
       // Values are trimmed, as fast-xml-parser's trimValues does.
       if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= []).push(attr, normalised(text.slice(vs, ve)));
       j = ve + 1;
@@ -203,10 +226,11 @@ function collectLeaves(els: readonly El[], out: Map<string, string>): void {
 
 /**
  * Reads a SOAP body in the subset described above; undefined when the body needs the full parser.
- * The caller has already applied the size limit.
+ * The caller has already applied the size limit. `work`, when given, counts the characters
+ * examined (tests prove the scan linear with it).
  */
-export function scanSoapBody(text: string): SoapBody | undefined {
-  const root = scanTree(text);
+export function scanSoapBody(text: string, work: ScanWork = { steps: 0 }): SoapBody | undefined {
+  const root = scanTree(text, work);
   if (!root) return undefined;
   const args = new Map<string, string>();
   if (localName(root.name) === 'Envelope') {

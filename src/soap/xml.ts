@@ -4,7 +4,8 @@
  * Parsing never throws. A body is refused (`ok: false`) when it is larger than the limit, carries a
  * DOCTYPE or ENTITY declaration (no entity expansion at all: only the five predefined entities and
  * numeric character references are decoded, by this module), nests deeper than
- * {@link MAX_XML_DEPTH}, or is not well-formed XML. Namespace prefixes are ignored (`u:`, `m:` or
+ * {@link MAX_XML_DEPTH}, or is not well-formed XML. Every step is linear in the body's length:
+ * `xml-check.ts` vets the markup in one pass before fast-xml-parser runs. Namespace prefixes are ignored (`u:`, `m:` or
  * none); the action's namespace is reported when it is declared.
  *
  * Plain envelopes (the subset `soap-scanner.ts` describes) are read by a strict one-pass scanner
@@ -18,6 +19,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { DEFAULT_BODY_LIMIT, MAX_XML_DEPTH } from './soap-constants.js';
 import { scanSoapBody } from './soap-scanner.js';
+import { checkXmlMarkup, type ScanWork } from './xml-check.js';
 
 /** A parsed SOAPACTION header. */
 export interface SoapActionHeader {
@@ -62,6 +64,11 @@ export type SoapBodyResult = { readonly ok: true; readonly body: SoapBody } | { 
 export interface ParseSoapOptions {
   /** Largest body in bytes (default {@link DEFAULT_BODY_LIMIT}). */
   readonly maxBytes?: number;
+  /**
+   * Counts the characters natsim's own scanners examine (the one-pass reader and the markup
+   * check; fast-xml-parser's work is not counted): tests prove linearity with it, not by timing.
+   */
+  readonly work?: ScanWork;
 }
 
 type Node = Record<string, unknown>;
@@ -86,13 +93,23 @@ const parser = new XMLParser({
 /** An `&` that does not start a character or entity reference. */
 const BARE_AMPERSAND = /&(?!#[0-9]{1,7};|#x[0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]*;)/g;
 
-/** Escapes bare ampersands outside CDATA sections. */
+/**
+ * Escapes bare ampersands outside CDATA sections, in one forward pass (the CDATA sections are
+ * found with native searches that never look back: linear even with many unterminated ones).
+ */
 function escapeBareAmpersands(text: string): string {
   if (!text.includes('&')) return text;
-  return text
-    .split(/(<!\[CDATA\[[\s\S]*?\]\]>)/)
-    .map((part, i) => (i % 2 === 1 ? part : part.replace(BARE_AMPERSAND, '&amp;')))
-    .join('');
+  let out = '';
+  let i = 0;
+  for (;;) {
+    const cdata = text.indexOf('<![CDATA[', i);
+    const end = cdata < 0 ? -1 : text.indexOf(']]>', cdata + 9);
+    const stop = cdata < 0 || end < 0 ? text.length : cdata;
+    out += text.slice(i, stop).replace(BARE_AMPERSAND, '&amp;');
+    if (stop === text.length) return out;
+    out += text.slice(cdata, end + 3);
+    i = end + 3;
+  }
 }
 
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -108,24 +125,6 @@ export function decodeXmlText(text: string): string {
     }
     return PREDEFINED[ref] ?? whole;
   });
-}
-
-/** Depth of element nesting, computed with a linear scan (guards the recursive parser). */
-function nestingDepth(text: string, limit: number): number {
-  let depth = 0;
-  let max = 0;
-  const tag = /<(\/?)([A-Za-z_][^\s/>]*)[^>]*?(\/?)>/g;
-  for (let m = tag.exec(text); m; m = tag.exec(text)) {
-    if (m[1] === '/') depth--;
-    else if (m[3] !== '/') {
-      depth++;
-      if (depth > max) {
-        max = depth;
-        if (max > limit) return max;
-      }
-    }
-  }
-  return max;
 }
 
 const localName = (qname: string): string => {
@@ -199,23 +198,22 @@ export function parseSoapBody(text: string, options: ParseSoapOptions = {}): Soa
   // UTF-8 needs 1 to 3 bytes per UTF-16 unit: count the bytes only when the length leaves doubt.
   if (text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
   if (BLANK.test(text)) return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
-  const scanned = scanSoapBody(text);
+  const scanned = scanSoapBody(text, options.work);
   if (scanned) return { ok: true, body: scanned };
-  return parseSoapBodyFully(text);
+  return parseSoapBodyFully(text, options.work);
 }
 
 /**
  * The full path of {@link parseSoapBody}: DOCTYPE and depth checks, fast-xml-parser's validator,
  * then its parser. Exported for the test that holds the scanner to the same results.
  */
-export function parseSoapBodyFully(text: string): SoapBodyResult {
+export function parseSoapBodyFully(text: string, work?: ScanWork): SoapBodyResult {
   if (text.trim() === '') return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) {
     return { ok: false, error: 'doctype', message: 'DOCTYPE/ENTITY declarations are refused' };
   }
-  if (nestingDepth(text, MAX_XML_DEPTH) > MAX_XML_DEPTH) {
-    return { ok: false, error: 'too-deep', message: `elements nest deeper than ${MAX_XML_DEPTH}` };
-  }
+  const checked = checkXmlMarkup(text, MAX_XML_DEPTH, work);
+  if (!checked.ok) return checked;
   text = escapeBareAmpersands(text);
   let valid: ReturnType<typeof XMLValidator.validate>;
   try {

@@ -45,6 +45,8 @@ export type ParseResult = { readonly ok: true; readonly message: SsdpMessage } |
 export interface ParseOptions {
   /** Datagrams longer than this are refused (default {@link SSDP_MAX_DATAGRAM_BYTES}). */
   readonly maxBytes?: number;
+  /** Counts the characters examined (tests prove the parse linear with it, not by timing). */
+  readonly work?: { steps: number };
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -88,8 +90,10 @@ export function parseSsdpMessage(data: Buffer | Uint8Array | string, options: Pa
       const name = line.slice(0, colon);
       if (!TOKEN.test(name)) return fail(`invalid header name at line ${i}`);
       const key = name.toLowerCase();
-      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, ''));
+      if (!headers.has(key)) headers.set(key, trimSpTab(line, colon + 1, options.work));
     }
+    // The split and the one-character-class tests above look at each character once.
+    if (options.work) options.work.steps += 2 * text.length;
 
     const req = REQUEST_LINE.exec(startLine);
     if (req) {
@@ -110,6 +114,20 @@ export function parseSsdpMessage(data: Buffer | Uint8Array | string, options: Pa
     // Defensive: nothing above should throw, but a socket handler must never see an exception.
     return fail(`unparseable datagram: ${(e as Error).message}`);
   }
+}
+
+/**
+ * line[from…] without the spaces and tabs around it. A hand-written scan: the old
+ * `.replace(/^[ \t]+|[ \t]+$/g, '')` retried the second alternative at every position of a run of
+ * spaces, quadratic in its length (issue 12: a 4 KB header of spaces cost 9 ms of CPU).
+ */
+export function trimSpTab(line: string, from = 0, work?: { steps: number }): string {
+  let a = from;
+  let b = line.length;
+  while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
+  while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
+  if (work) work.steps += line.length - from + 2; // both loops, then the slice
+  return line.slice(a, b);
 }
 
 function stripCr(line: string): string {
