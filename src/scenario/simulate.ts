@@ -15,6 +15,7 @@ import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
 import type { LoadedScenario } from './loader.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
+import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
 
 /** A check's outcome. */
 export type Outcome = 'works' | 'fails' | 'relayed';
@@ -105,6 +106,8 @@ export function runCheck(scenario: ScenarioConfig | LoadedScenario, index: numbe
 }
 
 const EPHEMERAL_BASE = 49152;
+/** How many further external ports a UPnP client asks for after a conflict. */
+const UPNP_PORT_TRIES = 16;
 
 /** How each discovery method is named in explanations. */
 const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
@@ -396,6 +399,26 @@ class Play {
     return '';
   }
 
+  /**
+   * AddPortMapping over SOAP for `port`; on a conflict (718/729) the next ports are asked, as
+   * clients do. The external port mapped, or undefined (with a note) when none was.
+   */
+  #upnpAddPortMapping(h: string, rid: string, upnp: InProcessUpnpClient, f: FlowSpec, port: number): number | undefined {
+    const P = f.proto.toUpperCase() as 'TCP' | 'UDP';
+    const args = { protocol: P, internalPort: port, internalClient: upnp.address, description: `${this.#app.name} ${f.label}`, leaseDuration: 0 };
+    let ext = port;
+    let r = upnp.addPortMapping({ ...args, externalPort: ext });
+    for (let tries = 0; !r.ok && (r.code === 718 || r.code === 729) && tries < UPNP_PORT_TRIES && ext < 65535; tries++) {
+      const next = ext + 1;
+      if (tries === 0) this.#note(h, `${h}: AddPortMapping ${P} ${port} on ${rid} refused (${faultText(r)}); it asks for ${next} instead`);
+      ext = next;
+      r = upnp.addPortMapping({ ...args, externalPort: ext });
+    }
+    if (r.ok) return ext;
+    this.#note(h, `${h}: UPnP AddPortMapping on ${rid} failed: ${faultText(r)}`);
+    return undefined;
+  }
+
   // ---- addresses ---------------------------------------------------------------------------
 
   #advertise(h: string, peer: string, f: FlowSpec, port: number): Advertised {
@@ -428,30 +451,24 @@ class Play {
         if (this.#app.sameGatewayDetection && this.#routerOf(peer) === rid) {
           return { endpoint: ep(host.ip, port), how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address` };
         }
-        if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && isPrivateAddress(parseIPv4(router.wanAddress))) {
-          this.#note(h, `${h}: its UPnP gateway ${rid} reports ${router.wanAddress}, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP`);
+        const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), host.address);
+        const ip = upnp.externalAddress();
+        const external = ip.ok ? ip.address : '';
+        if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && external !== '' && isPrivateAddress(parseIPv4(external))) {
+          this.#note(h, `${h}: its UPnP gateway ${rid} reports ${external}, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP`);
           continue;
         }
-        const now = this.clock.now();
-        let extPort = port;
-        let r = router.forwards.add({ protocol: f.proto, externalPort: port, internalClient: host.address, internalPort: port, origin: 'upnp', description: `${this.#app.name} ${f.label}` }, now);
-        if (!r.ok) {
-          const free = router.forwards.findFreePort(f.proto, port + 1, host.address, now);
-          if (free !== undefined) {
-            this.#note(h, `${h}: AddPortMapping ${f.proto.toUpperCase()} ${port} on ${rid} refused (${r.conflict.message}); it asks for ${free} instead`);
-            extPort = free;
-            r = router.forwards.add({ protocol: f.proto, externalPort: free, internalClient: host.address, internalPort: port, origin: 'upnp', description: `${this.#app.name} ${f.label}` }, now);
-          }
-        }
-        if (!r.ok) {
-          this.#note(h, `${h}: UPnP AddPortMapping on ${rid} failed: ${r.conflict.message}`);
-          continue;
-        }
+        const mapped = this.#upnpAddPortMapping(h, rid, upnp, f, port);
+        if (mapped === undefined) continue;
         if (!router.natEnabled) {
           return { endpoint: ep(host.ip, port), how: `its own address; UPnP opened ${f.proto.toUpperCase()} ${port} in ${rid}'s firewall` };
         }
-        this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${router.wanAddress}; AddPortMapping ${f.proto.toUpperCase()} ${extPort} → ${host.address}:${port} succeeds`);
-        return { endpoint: { ip: parseIPv4(router.wanAddress), port: extPort }, how: `external address and mapping from UPnP on ${rid}` };
+        if (external === '') {
+          this.#note(h, `${h}: its UPnP gateway ${rid} reports no external address (GetExternalIPAddress ${ip.ok ? '= ""' : `failed: ${faultText(ip)}`}), so the mapping cannot be advertised`);
+          continue;
+        }
+        this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`);
+        return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}` };
       }
       if (method === 'proxy') {
         const rid = this.#routerOf(h);

@@ -126,7 +126,7 @@ checks:
     const c = check(r, 'as carol meanwhile');
     expect(c.result).toBe('works');
     const steps = stepTexts(c);
-    expect(steps).toContain('carol: AddPortMapping TCP 1503 on upnp-a refused (TCP port 1503 is forwarded to 192.168.1.10:1503 (upnp)); it asks for 1504 instead');
+    expect(steps).toContain('carol: AddPortMapping TCP 1503 on upnp-a refused (718 ConflictInMappingEntry); it asks for 1504 instead');
     expect(steps).toContain('carol asks its gateway upnp-a over UPnP: GetExternalIPAddress = 203.0.113.10; AddPortMapping TCP 1504 → 192.168.1.11:1503 succeeds');
     expect(steps).toContain('carol advertises 203.0.113.10:1504 for AS/WB data (TCP 1503) (external address and mapping from UPnP on upnp-a)');
     expect(steps.some((s) => /^AS\/WB data \(TCP 1503\): SYN: 198\.51\.100\.21:\d+ → 203\.0\.113\.10:1504 — delivered to carol$/.test(s))).toBe(true);

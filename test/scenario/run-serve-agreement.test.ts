@@ -1,0 +1,60 @@
+/**
+ * `natsim run` and `natsim serve` agree: for every router profile, the verdict the simulation
+ * gives the upnp-map-connect probe equals what the served gateway answers to the same
+ * AddPortMapping over HTTP (and whether the mapping it made lets the connection in).
+ */
+import { describe, expect, it } from 'vitest';
+import { startGateway } from '../../src/gateway/index.js';
+import { FakeClock } from '../../src/nat/clock.js';
+import { ep, TCP } from '../../src/nat/index.js';
+import { parseScenario } from '../../src/scenario/loader.js';
+import { runScenario } from '../../src/scenario/simulate.js';
+import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
+import { mappingArgs, soap } from '../gateway/helpers.js';
+
+const scenario = (profile: string): string => `name: agreement ${profile}
+routers:
+  gw: { wan: 203.0.113.16, lan: 10.7.0.0/24, services: { upnp: true }, profile: ${profile} }
+hosts:
+  h: { router: gw, address: 10.7.0.2 }
+  pub: { address: 198.51.100.50 }
+checks:
+  - { name: map and connect, from: pub, to: h, feature: upnp-map-connect, expect: works }
+`;
+
+/** What a served gateway of this scenario does with the probe's request (from 10.7.0.2, via loopback). */
+async function served(yaml: string): Promise<'works' | 'fails'> {
+  await using gw = await startGateway({ scenario: parseScenario(yaml, 'agreement.yaml'), mxDelay: 'none', clock: new FakeClock(0) });
+  const ip = await soap(gw, 'GetExternalIPAddress');
+  const external = ip.status === 200 ? (ip.arg('NewExternalIPAddress') ?? '') : '';
+  const add = await soap(gw, 'AddPortMapping', mappingArgs({
+    NewProtocol: 'TCP', NewExternalPort: 8000, NewInternalPort: 8000, NewInternalClient: '10.7.0.2', NewLeaseDuration: 0,
+  }));
+  if (add.status !== 200 || external === '') return 'fails';
+  const syn = gw.network.send('pub', { proto: 'tcp', src: ep('198.51.100.50', 40000), dst: ep(external, 8000), flags: TCP.SYN });
+  return syn.delivered && syn.to === 'h' ? 'works' : 'fails';
+}
+
+describe('natsim run and natsim serve agree on upnp-map-connect', () => {
+  for (const name of Object.keys(ROUTER_PROFILES)) {
+    it(`profile ${name}`, async () => {
+      const yaml = scenario(name);
+      const run = runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!;
+      expect(run.result).toBe(await served(yaml));
+    });
+  }
+
+  it('disconnected-wan: both say the mapping fails (run used to say works while serve answered 501)', async () => {
+    const yaml = scenario('disconnected-wan');
+    const run = runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!;
+    expect(run.result).toBe('fails');
+    expect(run.steps.map((s) => s.text)).toContain('h: UPnP AddPortMapping on gw failed: 501 Action Failed');
+    expect(await served(yaml)).toBe('fails');
+  });
+
+  it('miniupnpd: both say it works', async () => {
+    const yaml = scenario('miniupnpd');
+    expect(runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!.result).toBe('works');
+    expect(await served(yaml)).toBe('works');
+  });
+});
