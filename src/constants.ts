@@ -13,6 +13,24 @@ export const SSDP_PORT = 1900;
 export const SSDP_TTL = 2;
 /** Largest MX honoured; larger values are clamped (UDA 1.1 §1.3.3). */
 export const SSDP_MAX_MX = 5;
+/**
+ * SSDP reply budget (natsim's own limits; see src/ssdp/budget.ts and the README). Counted in reply
+ * datagrams. A source (an IPv4 address, which a LAN attacker can spoof) may receive a burst of
+ * `perSourceBurst` replies and then `perSourcePerSecond`; everyone together `globalBurst`, then
+ * `globalPerSecond`. At most `maxSources` sources are tracked (the least recently seen one is
+ * forgotten) and at most `maxPending` delayed replies wait at once; replies over a limit are
+ * dropped and counted.
+ */
+export const SSDP_REPLY_BUDGET = {
+  perSourceBurst: 64,
+  perSourcePerSecond: 16,
+  globalBurst: 512,
+  globalPerSecond: 256,
+  maxSources: 1024,
+  maxPending: 1024,
+} as const;
+/** miniupnpd (non-strict builds) sends every search reply after this fixed delay, whatever the MX (minissdp.c). */
+export const MINIUPNPD_SSDP_REPLY_DELAY_MS = 50;
 /** `MAN` value an M-SEARCH must carry. */
 export const SSDP_DISCOVER = '"ssdp:discover"';
 export const SSDP_ALL = 'ssdp:all';
@@ -38,6 +56,8 @@ export const SERVICE_TYPE = {
   WANIPConnection: (v: 1 | 2) => `urn:schemas-upnp-org:service:WANIPConnection:${v}`,
   WANCommonInterfaceConfig: 'urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1',
   Layer3Forwarding: 'urn:schemas-upnp-org:service:Layer3Forwarding:1',
+  /** Only searched for and advertised by SSDP (miniupnpd's ADVERTISE_WANPPPCONN); never served. */
+  WANPPPConnection: 'urn:schemas-upnp-org:service:WANPPPConnection:1',
 } as const;
 
 /** Service ids. */

@@ -31,6 +31,7 @@ import { httpDeliver, normalizePeer } from '../soap/gena.js';
 import { defaultLoopbackClient } from '../soap/service.js';
 import type { UpnpEvent } from '../soap/types.js';
 import { parseSoapActionHeader } from '../soap/xml.js';
+import type { SsdpBudgetLimits } from '../ssdp/budget.js';
 import { SsdpResponder } from '../ssdp/responder.js';
 import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '../ssdp/server.js';
 import { OffsetClock, isAdvanceable } from './clock.js';
@@ -75,8 +76,15 @@ export interface GatewayOptions {
   readonly keepAlive?: boolean;
   /** HTTP limits and timeouts (defaults: {@link DEFAULT_HTTP_LIMITS}; the body limit is the IGD's, 64 KiB). */
   readonly httpLimits?: Partial<Omit<HttpLimits, 'maxBodyBytes'>>;
-  /** SSDP reply delay within MX: 'random' as real devices (default) or 'none' for tests. */
-  readonly mxDelay?: 'random' | 'none';
+  /**
+   * SSDP reply timing (default: the profile's — `fixed` 50 ms for miniupnpd, `random` within MX
+   * for `ssdp-mx-spread` and `strict-miniupnpd`); 'none' answers at once (tests).
+   */
+  readonly mxDelay?: 'random' | 'none' | 'fixed';
+  /** SSDP reply budget (defaults: `SSDP_REPLY_BUDGET`, documented in the README). */
+  readonly ssdpBudget?: Partial<SsdpBudgetLimits>;
+  /** SSDP delayed replies that may wait at once (default `SSDP_REPLY_BUDGET.maxPending`). */
+  readonly ssdpMaxPending?: number;
   /** NOTIFY alive interval, ms. */
   readonly notifyIntervalMs?: number;
   /** Structured logger (pino fits). */
@@ -351,7 +359,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       bootId: Math.floor(clock.now() / 1000) >>> 0, configId: identity.configId, maxAge: 1800,
     },
     {
-      mxDelay: options.mxDelay ?? 'random',
+      mxDelay: options.mxDelay ?? (identity.ssdp.replyTiming === 'fixed' ? 'fixed' : 'random'),
       quirks: identity.ssdp,
       ...(loopback ? {} : { lanPrefix: router.lanPrefix }),
     },
@@ -361,6 +369,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     ssdp = await startSsdpServer({
       responder, address: listen.address, port: options.ssdpPort ?? 0, multicast: options.multicast ?? !loopback,
       ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
+      ...(options.ssdpBudget ? { budget: options.ssdpBudget } : {}),
+      ...(options.ssdpMaxPending !== undefined ? { maxPending: options.ssdpMaxPending } : {}),
       ...(options.logger ? { log: options.logger } : {}),
       onEvent: (e) => {
         if (e.type === 'search') events.emit('ssdp-search', e);

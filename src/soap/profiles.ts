@@ -29,6 +29,13 @@ export interface ProfileSsdpQuirks {
   readonly searchMode: 'both' | 'multicast-only' | 'unicast-only';
   /** Answer `ssdp:all` with the root device's USNs only. */
   readonly ssdpAllRootOnly: boolean;
+  /**
+   * When search replies leave: `fixed` after 50 ms whatever the MX (miniupnpd's non-strict
+   * builds, minissdp.c), `mx-spread` at random within MX (UDA 1.1 §1.3.3; miniupnpd --strict).
+   */
+  readonly replyTiming: 'fixed' | 'mx-spread';
+  /** Advertise and answer WANPPPConnection:1 searches (miniupnpd's non-strict ADVERTISE_WANPPPCONN). */
+  readonly advertiseWanPpp: boolean;
 }
 
 /** A router profile. */
@@ -67,7 +74,10 @@ export interface RouterProfile {
   readonly ssdp: ProfileSsdpQuirks;
 }
 
-const NO_SSDP_QUIRKS: ProfileSsdpQuirks = { replyFromOtherPort: false, searchMode: 'both', ssdpAllRootOnly: false };
+/** miniupnpd's own SSDP (non-strict build): replies after a fixed 50 ms, WANPPPConnection:1 answered. */
+const NO_SSDP_QUIRKS: ProfileSsdpQuirks = {
+  replyFromOtherPort: false, searchMode: 'both', ssdpAllRootOnly: false, replyTiming: 'fixed', advertiseWanPpp: true,
+};
 
 const MINIUPNPD: RouterProfile = {
   name: 'miniupnpd',
@@ -126,6 +136,13 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     name: 'strict-miniupnpd',
     summary: 'miniupnpd built with --strict: 32-bit counters, NewInternalClient/NewRemoteHost required',
     strict: true,
+    ssdp: { ...NO_SSDP_QUIRKS, replyTiming: 'mx-spread', advertiseWanPpp: false },
+  },
+  'ssdp-mx-spread': {
+    ...MINIUPNPD,
+    name: 'ssdp-mx-spread',
+    summary: 'strict UDA search timing: each reply to a multicast M-SEARCH at random within MX (miniupnpd otherwise)',
+    ssdp: { ...NO_SSDP_QUIRKS, replyTiming: 'mx-spread' },
   },
   'ssdp-other-port': {
     ...MINIUPNPD,
@@ -170,6 +187,8 @@ export function profilesMarkdownTable(profiles: Readonly<Record<string, RouterPr
       p.ssdp.replyFromOtherPort ? 'reply from other port' : '',
       p.ssdp.searchMode !== 'both' ? p.ssdp.searchMode : '',
       p.ssdp.ssdpAllRootOnly ? 'ssdp:all → root only' : '',
+      p.ssdp.replyTiming === 'mx-spread' ? 'replies spread over MX' : '',
+      p.ssdp.advertiseWanPpp ? '' : 'no WANPPPConnection',
     ].filter(Boolean).join(', ') || '—';
     return `| \`${p.name}\` | IGD:${p.igdVersion} | ${p.summary} | ${ssdp} |`;
   });

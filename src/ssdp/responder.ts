@@ -13,6 +13,7 @@
 
 import {
   DEVICE_TYPE,
+  MINIUPNPD_SSDP_REPLY_DELAY_MS,
   NTS_ALIVE,
   NTS_BYEBYE,
   SERVICE_TYPE,
@@ -55,14 +56,27 @@ export interface SsdpQuirks {
   readonly searchMode?: 'both' | 'multicast-only' | 'unicast-only';
   /** Answer `ssdp:all` with the root device's USNs only (those under `rootUdn`). */
   readonly ssdpAllRootOnly?: boolean;
+  /**
+   * Advertise and answer `urn:schemas-upnp-org:service:WANPPPConnection:1` on the
+   * WANConnectionDevice, as miniupnpd's non-strict builds do (ADVERTISE_WANPPPCONN, "for buggy
+   * control points"), although the description offers WANIPConnection only.
+   */
+  readonly advertiseWanPpp?: boolean;
 }
 
 /** Options of {@link SsdpResponder}. */
 export interface SsdpResponderOptions {
   /** Searches from senders outside this prefix are ignored (miniupnpd: "not from a LAN"). */
   readonly lanPrefix?: Prefix;
-  /** `random`: each reply waits a random time within MX (UDA); `none`: answer at once (tests). */
-  readonly mxDelay: 'random' | 'none';
+  /**
+   * When replies leave. `random`: each reply to a multicast search waits a random time within MX
+   * (UDA 1.1 §1.3.3; unicast searches are answered at once). `fixed`: every reply waits
+   * `fixedDelayMs`, whatever the MX and however the search came (miniupnpd's non-strict builds:
+   * 50 ms). `none`: at once (tests).
+   */
+  readonly mxDelay: 'random' | 'none' | 'fixed';
+  /** The delay of `fixed` (default `MINIUPNPD_SSDP_REPLY_DELAY_MS`, 50 ms). */
+  readonly fixedDelayMs?: number;
   /** Router quirks. */
   readonly quirks?: SsdpQuirks;
 }
@@ -188,7 +202,13 @@ export class SsdpResponder {
       const n = description[k];
       if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new RangeError(`${k} must be an unsigned 32-bit integer`);
     }
-    if (options.mxDelay !== 'random' && options.mxDelay !== 'none') throw new TypeError('mxDelay must be random or none');
+    if (options.mxDelay !== 'random' && options.mxDelay !== 'none' && options.mxDelay !== 'fixed') {
+      throw new TypeError('mxDelay must be random, fixed or none');
+    }
+    const fixed = options.fixedDelayMs;
+    if (fixed !== undefined && !(Number.isInteger(fixed) && fixed >= 0 && fixed <= SSDP_MAX_MX * 1000)) {
+      throw new RangeError(`fixedDelayMs must be an integer in 0..${SSDP_MAX_MX * 1000}`);
+    }
 
     this.description = { ...description, rootUdn, wanDeviceUdn: wanUdn, wanConnectionDeviceUdn: wcdUdn };
     this.options = options;
@@ -197,7 +217,10 @@ export class SsdpResponder {
     const devices = [
       { udn: rootUdn, type: DEVICE_TYPE.InternetGatewayDevice(v), services: [SERVICE_TYPE.Layer3Forwarding] },
       { udn: wanUdn, type: DEVICE_TYPE.WANDevice(v), services: [SERVICE_TYPE.WANCommonInterfaceConfig] },
-      { udn: wcdUdn, type: DEVICE_TYPE.WANConnectionDevice(v), services: [SERVICE_TYPE.WANIPConnection(v)] },
+      {
+        udn: wcdUdn, type: DEVICE_TYPE.WANConnectionDevice(v),
+        services: [SERVICE_TYPE.WANIPConnection(v), ...(this.quirks.advertiseWanPpp ? [SERVICE_TYPE.WANPPPConnection] : [])],
+      },
     ];
     // UDA 1.1 §1.2.2 order: root device (3), embedded devices (2 each), then services (1 each).
     const ads: SsdpAdvertisement[] = [
@@ -282,8 +305,9 @@ export class SsdpResponder {
 
     const d = this.description;
     const windowMs = mx !== undefined && this.options.mxDelay === 'random' ? mx * 1000 : 0;
+    const fixedMs = this.options.mxDelay === 'fixed' ? (this.options.fixedDelayMs ?? MINIUPNPD_SSDP_REPLY_DELAY_MS) : 0;
     const replies = matches.map(({ st: rst, usn }) => ({
-      delayMs: windowMs > 0 ? delayWithin(windowMs, rand) : 0,
+      delayMs: windowMs > 0 ? delayWithin(windowMs, rand) : fixedMs,
       to: { address: from.address, port: from.port },
       st: rst,
       usn,

@@ -11,12 +11,19 @@
  * - reply (only with the `replyFromOtherPort` quirk): bound to `address:0`; replies leave from it.
  *
  * The message handler never throws; every search is counted and reported through `onEvent`.
+ *
+ * Limits (src/ssdp/budget.ts, defaults in `SSDP_REPLY_BUDGET`): replies are paid from a per-source
+ * and a global token bucket, a search is answered whole or not at all, and at most `maxPending`
+ * delayed replies wait at once; whatever a limit refuses is dropped and counted in
+ * `stats.repliesDropped`.
  */
 
 import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_TTL } from '../constants.js';
+import { performance } from 'node:perf_hooks';
+import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_REPLY_BUDGET, SSDP_TTL } from '../constants.js';
 import { isIPv4 } from '../nat/address.js';
+import { DEFAULT_SSDP_BUDGET, SsdpReplyBudget, type BudgetRefusal, type SsdpBudgetLimits } from './budget.js';
 import type { IgnoreReason, SearchVia, SsdpPeer, SsdpReply, SsdpResponder } from './responder.js';
 
 /** A structured logger; a pino logger fits. Every method is optional. */
@@ -38,10 +45,15 @@ export type SsdpEvent =
       /** Number of replies scheduled. */
       readonly answered: number;
       readonly ignored?: IgnoreReason;
+      /** Set when the search had answers but a limit dropped them all. */
+      readonly dropped?: ReplyDropReason;
       readonly detail?: string;
     }
   | { readonly type: 'notify'; readonly nts: typeof NTS_ALIVE | typeof NTS_BYEBYE; readonly count: number }
   | { readonly type: 'error'; readonly where: string; readonly error: Error };
+
+/** Why replies were dropped: a spent budget, or too many delayed replies waiting. */
+export type ReplyDropReason = BudgetRefusal | 'pending-full';
 
 /** Counters since start. */
 export interface SsdpStats {
@@ -53,6 +65,10 @@ export interface SsdpStats {
   repliesSent: number;
   /** NOTIFY messages sent. */
   notifiesSent: number;
+  /** Delayed replies waiting now (≤ `maxPending`). */
+  pending: number;
+  /** Replies not sent because of a limit, by reason. */
+  repliesDropped: Record<ReplyDropReason, number>;
   /** Searches ignored, by reason. */
   ignored: Partial<Record<IgnoreReason, number>>;
 }
@@ -73,6 +89,12 @@ export interface SsdpServerOptions {
   readonly random?: () => number;
   /** Clock for the DATE header (default Date.now). */
   readonly now?: () => number;
+  /** Monotonic milliseconds for the reply budget (default performance.now). */
+  readonly monotonic?: () => number;
+  /** Reply budget (default {@link DEFAULT_SSDP_BUDGET}). */
+  readonly budget?: Partial<SsdpBudgetLimits>;
+  /** Delayed replies that may wait at once (default `SSDP_REPLY_BUDGET.maxPending`). */
+  readonly maxPending?: number;
   readonly onEvent?: (event: SsdpEvent) => void;
 }
 
@@ -123,6 +145,10 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
   if (!isIPv4(address)) throw new TypeError(`address must be an IPv4 address, got "${address}"`);
   const random = options.random ?? Math.random;
   const now = options.now ?? Date.now;
+  const monotonic = options.monotonic ?? (() => performance.now());
+  const budget = new SsdpReplyBudget({ ...DEFAULT_SSDP_BUDGET, ...options.budget }, monotonic());
+  const maxPending = options.maxPending ?? SSDP_REPLY_BUDGET.maxPending;
+  if (!(Number.isInteger(maxPending) && maxPending >= 0)) throw new RangeError('maxPending must be an integer ≥ 0');
   const maxAge = responder.description.maxAge;
   const notifyIntervalMs = options.notifyIntervalMs ?? Math.floor((maxAge * 1000) / 2);
   if (!(Number.isFinite(notifyIntervalMs) && notifyIntervalMs >= 0)) throw new RangeError('notifyIntervalMs must be ≥ 0');
@@ -130,7 +156,10 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
     log?.warn?.({ notifyIntervalMs, maxAge }, 'SSDP NOTIFY interval is longer than half of max-age');
   }
 
-  const stats: SsdpStats = { searches: 0, answered: 0, repliesSent: 0, notifiesSent: 0, ignored: {} };
+  const stats: SsdpStats = {
+    searches: 0, answered: 0, repliesSent: 0, notifiesSent: 0, pending: 0, ignored: {},
+    repliesDropped: { 'source-budget': 0, 'global-budget': 0, 'pending-full': 0 },
+  };
   const emit = (event: SsdpEvent): void => {
     try {
       onEvent?.(event);
@@ -198,6 +227,13 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
     });
   };
 
+  /** Checks the limits for one search's replies; undefined when they may all be sent. */
+  const admit = (source: string, replies: readonly SsdpReply[]): ReplyDropReason | undefined => {
+    const delayed = replies.reduce((n, r) => n + (r.delayMs > 0 ? 1 : 0), 0);
+    if (stats.pending + delayed > maxPending) return 'pending-full';
+    return budget.take(source, replies.length, monotonic());
+  };
+
   const onMessage = (via: SearchVia) => (msg: Buffer, rinfo: RemoteInfo): void => {
     try {
       if (stopping) return;
@@ -205,24 +241,31 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
       const outcome = responder.handleSearch(msg, from, random, now(), via);
       if (outcome.ignored === 'not-search') return; // NOTIFYs (our own included) and responses
       stats.searches++;
+      const replies = outcome.replies;
+      const dropped = replies.length > 0 ? admit(from.address, replies) : undefined;
+      if (dropped) stats.repliesDropped[dropped] += replies.length;
       if (outcome.ignored) stats.ignored[outcome.ignored] = (stats.ignored[outcome.ignored] ?? 0) + 1;
-      else stats.answered++;
-      log?.debug?.({ from, via, st: outcome.st, replies: outcome.replies.length, ignored: outcome.ignored, detail: outcome.detail }, 'SSDP M-SEARCH');
+      else if (!dropped) stats.answered++;
+      log?.debug?.({ from, via, st: outcome.st, replies: replies.length, ignored: outcome.ignored, dropped, detail: outcome.detail }, 'SSDP M-SEARCH');
       emit({
         type: 'search',
         st: outcome.st,
         from,
         via,
-        answered: outcome.replies.length,
+        answered: dropped ? 0 : replies.length,
         ...(outcome.ignored !== undefined && { ignored: outcome.ignored }),
+        ...(dropped !== undefined && { dropped }),
         ...(outcome.detail !== undefined && { detail: outcome.detail }),
       });
-      for (const reply of outcome.replies) {
+      if (dropped) return;
+      for (const reply of replies) {
         if (reply.delayMs <= 0) {
           sendReply(reply);
         } else {
+          stats.pending++;
           const t = setTimeout(() => {
             timers.delete(t);
+            stats.pending--;
             sendReply(reply);
           }, reply.delayMs);
           timers.add(t);
@@ -264,6 +307,7 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
       if (interval) clearInterval(interval);
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      stats.pending = 0;
       try {
         await notifyAll(NTS_BYEBYE);
       } catch (e) {

@@ -106,6 +106,13 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
     // 32-bit counters.
     gw.router.counters.bytesSent = 2 ** 32 + 5;
     expect((await soap(gw, 'GetTotalBytesSent', {}, { serviceType: CFG })).arg('NewTotalBytesSent')).toBe('5');
+    // --strict builds do not advertise WANPPPConnection.
+    expect(await search(gw, 'urn:schemas-upnp-org:service:WANPPPConnection:1', 0)).toEqual([]);
+  },
+  async 'ssdp-mx-spread'(gw) {
+    // Over unicast (loopback has no multicast) the reply comes at once; the spread is the responder's (test/ssdp).
+    const replies = await search(gw, IGD1, 1);
+    expect(replies.map((r) => headerOf(r.msg, 'LOCATION'))).toEqual([gw.descriptionUrl]);
   },
   async 'ssdp-other-port'(gw) {
     const [r] = await search(gw, IGD1, 1);

@@ -8,6 +8,8 @@ import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { IGD1, IGD2, headerOf, mSearch, udpClient, xmlText, type UdpClient } from './helpers.js';
 
+const PPP = 'urn:schemas-upnp-org:service:WANPPPConnection:1';
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -78,14 +80,14 @@ describe('gateway SSDP (unicast, loopback)', () => {
     expect(pairs).toEqual([[root, root], ['upnp:rootdevice', `${root}::upnp:rootdevice`]].sort());
   });
 
-  it('answers ssdp:all with one reply per USN: 3 for the root, 2 per embedded device, 1 per service', async () => {
+  it('answers ssdp:all with one reply per USN: 3 for the root, 2 per embedded device, 1 per service (WANPPPConnection:1 too, as miniupnpd)', async () => {
     const gw = await gateway();
     const [root, wan, wcd] = await udns(gw);
     const c = await client();
     await c.send(mSearch('ssdp:all', gw.ssdpAddress), gw.ssdpAddress.port);
-    const replies = await c.waitFor(10);
-    await settle(c, 10);
-    expect(c.received).toHaveLength(10);
+    const replies = await c.waitFor(11);
+    await settle(c, 11);
+    expect(c.received).toHaveLength(11);
     const usns = replies.map((r) => headerOf(r.msg, 'USN')).sort();
     expect(usns).toEqual([
       `${root}::upnp:rootdevice`,
@@ -95,8 +97,38 @@ describe('gateway SSDP (unicast, loopback)', () => {
       `${root}::urn:schemas-upnp-org:service:Layer3Forwarding:1`,
       `${wan}::urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1`,
       `${wcd}::urn:schemas-upnp-org:service:WANIPConnection:2`,
+      `${wcd}::${PPP}`,
     ].sort());
     for (const r of replies) expect(headerOf(r.msg, 'LOCATION')).toBe(gw.descriptionUrl);
+  });
+
+  it('miniupnpd profile answers a WANPPPConnection:1 search (ST echoed, USN of the WANConnectionDevice); strict-miniupnpd does not', async () => {
+    const gw = await gateway();
+    const [, , wcd] = await udns(gw);
+    const c = await client();
+    await c.send(mSearch(PPP, gw.ssdpAddress), gw.ssdpAddress.port);
+    const [r] = await c.waitFor(1);
+    expect([headerOf(r!.msg, 'ST'), headerOf(r!.msg, 'USN'), headerOf(r!.msg, 'LOCATION')]).toEqual([PPP, `${wcd}::${PPP}`, gw.descriptionUrl]);
+    const strict = await gateway('strict-miniupnpd');
+    const d = await client();
+    await d.send(mSearch(PPP, strict.ssdpAddress), strict.ssdpAddress.port);
+    await settle(d, 0);
+    expect(d.received).toEqual([]);
+  });
+
+  it('miniupnpd profile (its own timing, no mxDelay given): no reply before miniupnpd\'s fixed 50 ms, whatever the MX', async () => {
+    const gw = await startGateway({ scenario: 'scenarios/default.yaml', clock: new FakeClock(0) });
+    cleanups.push(() => gw.stop());
+    const c = await client();
+    for (const mx of [1, 5]) {
+      const before = c.received.length;
+      const sent = performance.now();
+      await c.send(mSearch(IGD1, gw.ssdpAddress, mx), gw.ssdpAddress.port);
+      await c.waitFor(before + 1);
+      expect(c.received).toHaveLength(before + 1);
+      // A lower bound only (timers never fire early); how soon after is the benchmark's business.
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(45);
+    }
   });
 
   it('does not answer an unknown ST, a bad MAN or garbage, and reports why', async () => {

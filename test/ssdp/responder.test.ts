@@ -203,6 +203,22 @@ describe('SsdpResponder: reply delays', () => {
     }
   });
 
+  it('mxDelay fixed (miniupnpd): every reply after 50 ms whatever the MX, multicast or unicast', () => {
+    const rr = responder({}, { mxDelay: 'fixed' });
+    for (const mx of ['1', '2', '5', '100']) {
+      const o = rr.handleSearch(search('ssdp:all', mx), CP, () => 0.9, NOW);
+      expect(o.replies.map((x) => x.delayMs)).toEqual(o.replies.map(() => 50));
+    }
+    expect(rr.handleSearch(search('upnp:rootdevice', null), CP, () => 0.9, NOW, 'unicast').replies[0]!.delayMs).toBe(50);
+    expect(responder({}, { mxDelay: 'fixed', fixedDelayMs: 7 }).handleSearch(search(IGD(1)), CP, zero, NOW).replies[0]!.delayMs).toBe(7);
+  });
+
+  it('refuses a fixed delay outside 0..5000 ms', () => {
+    for (const bad of [-1, 5001, 1.5, Number.NaN]) {
+      expect(() => responder({}, { mxDelay: 'fixed', fixedDelayMs: bad })).toThrow(/fixedDelayMs/);
+    }
+  });
+
   it('mxDelay none answers multicast searches at once', () => {
     expect(responder().handleSearch(search('ssdp:all', '5'), CP, () => 0.7, NOW).replies.every((x) => x.delayMs === 0)).toBe(true);
   });
@@ -384,5 +400,27 @@ describe('SsdpResponder: description validation', () => {
     [{ maxAge: 1.5 }, /maxAge/],
   ])('refuses a bad description %j', (over, why) => {
     expect(() => new SsdpResponder(description(over), { mxDelay: 'none' })).toThrow(why);
+  });
+});
+
+describe('SsdpResponder: WANPPPConnection:1 (miniupnpd\'s ADVERTISE_WANPPPCONN)', () => {
+  const PPP = 'urn:schemas-upnp-org:service:WANPPPConnection:1';
+
+  it('answers a WANPPPConnection:1 search from the WANConnectionDevice, as miniupnpd does', () => {
+    const rr = responder({}, { quirks: { advertiseWanPpp: true } });
+    expect(pairs(rr.handleSearch(search(PPP), CP, zero, NOW))).toEqual([[PPP, `${WCD}::${PPP}`]]);
+    expect(rr.handleSearch(search(PPP), CP, zero, NOW).replies[0]!.message).toBe(expectedResponse(PPP, `${WCD}::${PPP}`));
+  });
+
+  it('lists it in ssdp:all and in the NOTIFY set (11 USNs)', () => {
+    const rr = responder({}, { quirks: { advertiseWanPpp: true } });
+    const all = pairs(rr.handleSearch(search('ssdp:all'), CP, zero, NOW));
+    expect(all).toHaveLength(11);
+    expect(all).toContainEqual([PPP, `${WCD}::${PPP}`]);
+    expect(rr.notifications('ssdp:alive').map((n) => n.nt)).toContain(PPP);
+  });
+
+  it('is not answered without the quirk', () => {
+    expect(responder().handleSearch(search(PPP), CP, zero, NOW).ignored).toBe('no-match');
   });
 });

@@ -60,7 +60,10 @@ describe('startSsdpServer over unicast loopback', () => {
     expect(parsed.ok && parsed.message.kind === 'response' && parsed.message.status).toBe(200);
     expect(events).toEqual([{ type: 'search', st: 'upnp:rootdevice', from: { address: LOOPBACK, port: c.port }, via: 'unicast', answered: 1 }]);
     await quiet(20);
-    expect(srv.stats).toEqual({ searches: 1, answered: 1, repliesSent: 1, notifiesSent: 0, ignored: {} });
+    expect(srv.stats).toEqual({
+      searches: 1, answered: 1, repliesSent: 1, notifiesSent: 0, pending: 0, ignored: {},
+      repliesDropped: { 'source-budget': 0, 'global-budget': 0, 'pending-full': 0 },
+    });
   });
 
   it('answers ssdp:all with every USN', async () => {

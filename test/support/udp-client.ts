@@ -16,7 +16,8 @@ export interface UdpClient {
   close(): Promise<void>;
 }
 
-export async function udpClient(): Promise<UdpClient> {
+/** @param bind the local address to send from (another 127.x address stands for another host). */
+export async function udpClient(bind = LOOPBACK): Promise<UdpClient> {
   const socket = dgram.createSocket('udp4');
   const received: UdpClient['received'] = [];
   const waiters: Array<() => void> = [];
@@ -24,7 +25,7 @@ export async function udpClient(): Promise<UdpClient> {
     received.push({ msg: msg.toString('latin1'), rinfo });
     for (const w of waiters.splice(0)) w();
   });
-  await new Promise<void>((resolve) => socket.bind(0, LOOPBACK, resolve));
+  await new Promise<void>((resolve) => socket.bind(0, bind, resolve));
   let closed = false;
   return {
     port: socket.address().port,
