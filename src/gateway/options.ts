@@ -75,6 +75,26 @@ const httpLimits: Check = (v, option) => {
     if (typeof n !== 'number' || !(n > 0)) throw invalid(`${option}.${k}`, `must be a number > 0, not ${describeValue(n)}`);
   }
 };
+const ssdpBudget: Check = (v, option) => {
+  const keys = ['perSource', 'global', 'maxSources'];
+  if (!isObject(v)) throw invalid(option, `must be an object of budgets (${keys.join(', ')}), not ${describeValue(v)}`);
+  for (const [k, b] of Object.entries(v)) {
+    if (!keys.includes(k)) {
+      const hint = didYouMean(k, keys);
+      throw invalid(`${option}.${k}`, `is not a budget${hint ? ` (did you mean "${hint}"?)` : ''}; budgets: ${keys.join(', ')}`);
+    }
+    if (k === 'maxSources') {
+      if (!Number.isInteger(b) || (b as number) < 1) throw invalid(`${option}.${k}`, `must be an integer ≥ 1, not ${describeValue(b)}`);
+      continue;
+    }
+    if (!isObject(b) || !(typeof b['burst'] === 'number' && b['burst'] >= 1) || !(typeof b['perSecond'] === 'number' && b['perSecond'] > 0)) {
+      throw invalid(`${option}.${k}`, `must be { burst: number ≥ 1, perSecond: number > 0 }, not ${describeValue(b)}`);
+    }
+  }
+};
+const nonNegativeInteger: Check = (v, option) => {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(option, `must be an integer ≥ 0, not ${describeValue(v)}`);
+};
 const scenario: Check = (v, option) => {
   if (typeof v === 'string' && v !== '') return;
   const config = isObject(v) && isObject(v['config']) && typeof v['file'] === 'string' ? v['config'] : v;
@@ -92,7 +112,8 @@ const profile: Check = (v, option) => {
 const CHECKS: Record<keyof GatewayOptions, Check> = {
   scenario, router: string, listen: string, httpPort: port, ssdpPort: port, multicast: boolean, clock,
   profile, igdVersion: oneOf([1, 2]), secureMode: boolean, permissions,
-  allowReservedWan: boolean, keepAlive: boolean, httpLimits, mxDelay: oneOf(['random', 'none']), notifyIntervalMs: nonNegative,
+  allowReservedWan: boolean, keepAlive: boolean, httpLimits, mxDelay: oneOf(['random', 'none', 'fixed']), notifyIntervalMs: nonNegative,
+  ssdpBudget, ssdpMaxPending: nonNegativeInteger,
   logger, nat: oneOf(Object.keys(NAT_PRESETS)), wan: ipv4, lan: prefix, seed: integer,
 };
 
