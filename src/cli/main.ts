@@ -1,9 +1,10 @@
 /** The natsim command line (commander). Exit codes: src/cli/errors.ts. */
 import { Command } from 'commander';
 import { reportCliError } from './errors.js';
-import { registerGatewayCommands } from './gateway-commands.js';
+import { registerDiscoverCommand } from './discover-command.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
+import { registerServeCommand } from './serve-command.js';
 
 exitQuietlyOnEpipe(process.stdout);
 exitQuietlyOnEpipe(process.stderr);
@@ -19,7 +20,8 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerScenarioCommands(program);
-registerGatewayCommands(program);
+registerServeCommand(program);
+registerDiscoverCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -122,11 +122,13 @@ describe('natsim serve', () => {
 
     s.child.kill('SIGTERM');
     expect(await s.exit).toEqual({ code: 0, signal: null });
-    const logs = s.stderr.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; signal?: string });
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'stopping', signal: 'SIGTERM' }));
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'SSDP responder stopped' }));
-    expect(logs).toContainEqual(expect.objectContaining({ msg: 'M-SEARCH' }));
-    expect(s.stdout).toHaveLength(1);
+    // --json --verbose: JSON lines on stdout after the ready line, each exchange once.
+    expect(s.stderr).toEqual([]);
+    const logs = s.stdout.slice(1).map((l) => JSON.parse(l) as { event: string; time: string });
+    expect(logs.map((l) => l.event)).toEqual(['soap-request', 'ssdp-search', 'stopping']);
+    expect(logs[0]).toEqual({ event: 'soap-request', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), action: 'GetExternalIPAddress', serviceType: IPC2, client: '192.168.1.2', peer: expect.any(String), type: 'soap-request' });
+    expect(logs[1]).toEqual({ event: 'ssdp-search', time: expect.any(String), st: IGD1, from: expect.stringMatching(/^127\.0\.0\.1:\d+$/), via: 'unicast', answered: 1 });
+    expect(logs[2]).toMatchObject({ event: 'stopping', signal: 'SIGTERM' });
     expect(await tcpProbe(portOf(ready.descriptionUrl))).toBe('ECONNREFUSED');
   });
 
@@ -151,8 +153,11 @@ describe('natsim serve', () => {
 
     s.child.kill('SIGINT');
     expect(await s.exit).toEqual({ code: 0, signal: null });
-    // Without --verbose nothing is logged, and nothing crashed.
+    // Without --verbose only faults and mapping changes are logged (here: faults), and nothing crashed.
     expect(s.stderr).toEqual([]);
+    const events = s.stdout.slice(1).map((l) => (JSON.parse(l) as { event: string }).event);
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events)).toEqual(new Set(['fault']));
   });
 
   it('prints a human ready line without --json, and serves the chosen scenario router and profile', async () => {
@@ -212,3 +217,108 @@ describe('natsim serve', () => {
     expect(l.stderr[0]).toMatch(/^error: --listen: no interface "no-such-iface0" with an IPv4 address \(have: .*lo.*\)$/);
   });
 });
+
+describe('natsim serve: the log, the port guard and the no-UPnP warning', () => {
+  it('logs one readable line per mapping change and fault by default, nothing for searches', async () => {
+    const s = serve(...SAFE);
+    await s.firstLine;
+    await until(() => s.stdout.length >= 2);
+    const url = /ready at (\S+)/.exec(s.stdout[1]!)![1]!;
+    const gw = { descriptionUrl: url, igdVersion: 2 as const };
+    const add = { NewRemoteHost: '', NewExternalPort: 40000, NewProtocol: 'TCP', NewInternalPort: 5000, NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'game', NewLeaseDuration: 3600 };
+    expect((await soap(gw, 'AddPortMapping', add)).status).toBe(200);
+    expect((await soap(gw, 'AddPortMapping', { ...add, NewInternalClient: '192.168.1.99' })).code).toBe(606);
+    expect((await soap(gw, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 40000, NewProtocol: 'TCP' })).status).toBe(200);
+    const ssdpPort = Number(/SSDP on 127\.0\.0\.1:(\d+)/.exec(s.stdout[1]!)![1]);
+    const c = await udpClient();
+    try {
+      await c.send(mSearch(IGD1, { address: '127.0.0.1', port: ssdpPort }), ssdpPort);
+      await c.waitFor(1, 5000);
+    } finally {
+      await c.close();
+    }
+    await until(() => s.stdout.length >= 5);
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    expect(s.stdout.slice(2)).toEqual([
+      'natsim: mapping created TCP 40000 → 192.168.1.2:5000 (lease 3600 s, "game", upnp)',
+      'natsim: fault 606 Action not authorized for AddPortMapping from 192.168.1.2',
+      'natsim: mapping removed TCP 40000 → 192.168.1.2:5000 ("game", upnp)',
+    ]);
+    expect(s.stderr).toEqual([]);
+  });
+
+  it('--verbose: every search once, in one shape', async () => {
+    const s = serve(...SAFE, '--verbose');
+    await s.firstLine;
+    await until(() => s.stdout.length >= 2);
+    const ssdpPort = Number(/SSDP on 127\.0\.0\.1:(\d+)/.exec(s.stdout[1]!)![1]);
+    const c = await udpClient();
+    try {
+      await c.send(mSearch(IGD1, { address: '127.0.0.1', port: ssdpPort }), ssdpPort);
+      await c.waitFor(1, 5000);
+    } finally {
+      await c.close();
+    }
+    await until(() => s.stdout.length >= 3);
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    expect(s.stdout.slice(2)).toEqual([
+      expect.stringMatching(new RegExp(`^natsim: M-SEARCH ${IGD1} from 127\\.0\\.0\\.1:\\d+ \\(unicast\\) → 1 reply$`)),
+      'natsim: stopping (SIGTERM)',
+    ]);
+    expect(s.stderr).toEqual([]);
+  });
+
+  it('refuses an SSDP port another natsim serve answers on: exit 3, one sentence, the first keeps serving', async () => {
+    // A fixed loopback port of this test's own (no other test uses it).
+    const first = serve('--json', '--listen', '127.0.0.1', '--http-port', '0', '--ssdp-port', '41923', '--no-multicast');
+    const ready = JSON.parse(await first.firstLine) as Ready;
+    const second = serve('--json', '--listen', '127.0.0.1', '--http-port', '0', '--ssdp-port', '41923', '--no-multicast');
+    expect((await second.exit).code).toBe(3);
+    expect(second.stdout).toEqual([]);
+    expect(second.stderr).toEqual([
+      `error: SSDP port 127.0.0.1:41923 is already served by another gateway (${ready.descriptionUrl}, OpenWRT/23.05 UPnP/1.1 MiniUPnPd/2.3.7), which would keep answering searches; stop it or choose another --ssdp-port`,
+    ]);
+    expect(first.child.exitCode).toBeNull();
+    first.child.kill('SIGTERM');
+    expect((await first.exit).code).toBe(0);
+  });
+
+  it('an HTTP port in use: exit 3 with the reason', async () => {
+    const first = serve('--json', ...SAFE);
+    const ready = JSON.parse(await first.firstLine) as Ready;
+    const port = portOf(ready.descriptionUrl);
+    const second = serve('--json', '--listen', '127.0.0.1', '--http-port', String(port), '--ssdp-port', '0', '--no-multicast');
+    expect((await second.exit).code).toBe(3);
+    expect(second.stderr).toEqual([`error: the address and port are already in use (127.0.0.1:${port}): listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+    first.child.kill('SIGTERM');
+    await first.exit;
+  });
+
+  it('warns when the served router offers no UPnP', async () => {
+    const s = serve('--scenario', 'scenarios/wm-06-single-non-upnp-nat.yaml', ...SAFE);
+    await s.firstLine;
+    await until(() => s.stderr.length >= 1);
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    expect(s.stderr).toEqual([
+      expect.stringMatching(/^natsim: warning: router \S+ of scenarios\/wm-06-single-non-upnp-nat\.yaml does not offer UPnP \(services: \{ upnp: true \} is not set\); serving it as an IGD anyway$/),
+    ]);
+  });
+});
+
+function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + ms;
+    const t = setInterval(() => {
+      if (cond()) {
+        clearInterval(t);
+        resolve();
+      } else if (Date.now() > deadline) {
+        clearInterval(t);
+        reject(new Error('timed out'));
+      }
+    }, 20);
+  });
+}

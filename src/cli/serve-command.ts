@@ -1,0 +1,108 @@
+/** `natsim serve`: one router of a scenario as a UPnP IGD on real sockets, until SIGINT/SIGTERM. */
+import type { Command } from 'commander';
+import type { ScenarioConfig } from '../scenario/schema.js';
+import { NatsimError } from '../errors.js';
+import { ScenarioError } from '../scenario/errors.js';
+import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
+import { usageError } from './errors.js';
+import { portValue } from './option-values.js';
+import { assertSsdpPortFree } from './port-guard.js';
+import { attachServeLog } from './serve-log.js';
+
+interface ServeOptions {
+  scenario?: string;
+  router?: string;
+  listen: string;
+  httpPort: number;
+  ssdpPort: number;
+  multicast?: boolean;
+  profile?: string;
+  closeConnections?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+async function loadConfig(file: string | undefined): Promise<ScenarioConfig> {
+  if (file === undefined) {
+    const pre = await prevalidatedDefaultScenario();
+    if (pre) return pre;
+  }
+  return (await (await import('../scenario/loader.js')).loadScenarioFile(file ?? DEFAULT_SCENARIO)).config;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve one router of a scenario as a UPnP IGD (SSDP + SOAP + GENA) that real clients can use')
+    .option('--scenario <file>', 'scenario file (default: the built-in default scenario)')
+    .option('--router <id>', 'router to serve (default: the first that offers UPnP)')
+    .option('--listen <addr|iface>', 'address or interface to serve on', '127.0.0.1')
+    .option('--http-port <n>', 'HTTP port, 0–65535 (0 = any free port)', portValue('--http-port'), 0)
+    .option('--ssdp-port <n>', 'SSDP port, 0–65535; refused when another gateway already answers there', portValue('--ssdp-port'), 1900)
+    .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
+    .option('--no-multicast', 'never use multicast')
+    .option('--profile <name>', 'router profile (see the README table)')
+    .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
+    .option('--json', 'print the ready line and the log as JSON lines')
+    .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
+    .action(serve);
+}
+
+async function serve(opts: ServeOptions): Promise<void> {
+  const { startGateway, resolveListen } = await import('../gateway/start-gateway.js');
+  const config = await loadConfig(opts.scenario);
+  const write = (line: string): void => void process.stdout.write(`${line}\n`);
+  const notice = (event: string, text: string, fields: object = {}): void =>
+    opts.json ? write(JSON.stringify({ event, time: new Date().toISOString(), ...fields })) : write(`natsim: ${text}`);
+  let address: string;
+  try {
+    address = resolveListen(opts.listen).address;
+  } catch (e) {
+    throw asUsageError(e);
+  }
+  await assertSsdpPortFree(address, opts.ssdpPort);
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gw = await startGateway({
+      scenario: config, listen: opts.listen, httpPort: opts.httpPort, ssdpPort: opts.ssdpPort,
+      ...(opts.router !== undefined ? { router: opts.router } : {}),
+      ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
+      ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+      ...(opts.closeConnections ? { keepAlive: false } : {}),
+      logger: { warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`), error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`) },
+    });
+  } catch (e) {
+    // A port in use (exit 3) or a bad scenario (exit 1) as reportCliError words them; what is
+    // left is a bad option value (unknown router, profile or interface): a usage error.
+    if (e instanceof NatsimError || !((e as NodeJS.ErrnoException).code !== undefined || e instanceof ScenarioError)) throw asUsageError(e);
+    throw e;
+  }
+  const ready = {
+    ready: true, descriptionUrl: gw.descriptionUrl, ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,
+    router: gw.routerId, profile: gw.profile, igd: gw.igdVersion, externalIp: gw.externalIp, pid: process.pid,
+  };
+  if (opts.json) write(JSON.stringify(ready));
+  else {
+    write(`natsim: serving router ${gw.routerId} (${gw.profile}, IGD:${gw.igdVersion}) — external address ${gw.externalIp}`);
+    write(`natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}); Ctrl-C to stop`);
+  }
+  if (!config.routers[gw.routerId]?.services.upnp) {
+    console.error(`natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`);
+  }
+  attachServeLog(gw, { ...(opts.json ? { json: true } : {}), ...(opts.verbose ? { verbose: true } : {}), write });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
+    void gw.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** A library error as a usage error, the option it names spelt as its flag (`listen` → `--listen`). */
+function asUsageError(e: unknown): Error {
+  if (e instanceof NatsimError && e.option) return usageError(`--${e.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${e.reason}`);
+  return usageError((e as Error).message);
+}
