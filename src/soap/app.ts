@@ -15,8 +15,9 @@
  * Routing, as miniupnpd: GET serves the descriptions (paths case-insensitive), GET on /ctl/… is 405
  * (Allow: POST), GET on /evt/… is 405 (Allow: SUBSCRIBE, UNSUBSCRIBE), other GETs 404; POST runs a
  * SOAP action on any path (the SOAPACTION header selects it); SUBSCRIBE / UNSUBSCRIBE handle GENA;
- * every other method is 501. A Host header that is not a numeric address is answered 404
- * (miniupnpd's DNS-rebinding guard). natsim additions: requesters outside the router's LAN get
+ * every other method is 501. A Host header that is a DNS name is answered 404 (miniupnpd's
+ * DNS-rebinding guard), one that is neither an IPv4 literal, a bracketed IPv6 literal nor a
+ * name 400 (`host-header.ts`). natsim additions: requesters outside the router's LAN get
  * 403, bodies above the limit 413.
  *
  * The loopback rule: a real client (upnpc, a browser, a test) talking to a gateway bound to
@@ -31,6 +32,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { inPrefix, tryParseIPv4 } from '../nat/address.js';
 import { isLoopbackIPv4 } from './control-context.js';
 import { normalizePeer } from './gena.js';
+import { classifyHostHeader } from './host-header.js';
 import { DEFAULT_BODY_LIMIT } from './soap-constants.js';
 import { UpnpService, defaultLoopbackClient, httpErrorPage, type UpnpServiceOptions } from './service.js';
 import type { ClientInfo } from './types.js';
@@ -68,7 +70,7 @@ export interface UpnpAppOptions extends UpnpServiceOptions {
   readonly clientAddress?: (req: UpnpHttpRequest) => string | undefined;
   /** The LAN address a loopback requester stands for (default: router LAN address + 1). */
   readonly trustLoopbackAs?: string;
-  /** Answer 404 to a Host header that is not a numeric address (default true, as miniupnpd). */
+  /** Check the Host header: 404 for a DNS name (as miniupnpd), 400 for a malformed one (default true). */
   readonly checkHostHeader?: boolean;
   /**
    * Keep HTTP/1.1 connections open between requests unless the client asks to close (default true).
@@ -114,13 +116,6 @@ const ERROR_TITLES: Readonly<Record<number, [string, string]>> = {
 };
 const PAGES = new Map(Object.entries(ERROR_TITLES).map(([status, [title, text]]) => [Number(status), httpErrorPage(Number(status), title, text)]));
 const page = (status: number): string => PAGES.get(status) ?? httpErrorPage(status, 'Error', 'Error');
-
-/** miniupnpd's Host check: digits, dots and colons, or a bracketed IPv6 literal. */
-export function hostHeaderAcceptable(host: string | undefined): boolean {
-  if (host === undefined || host === '') return true;
-  if (host.startsWith('[')) return host.includes(']');
-  return /^[0-9.:]+$/.test(host);
-}
 
 /** Path of a request target without the query (origin-form or absolute-form), as express's `req.path`. */
 function pathOf(url = '/'): string {
@@ -203,9 +198,14 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
       });
       return reply(req, 403, 'text/html', page(403));
     }
-    if (checkHost && !hostHeaderAcceptable(req.headers['host'])) {
+    const host = checkHost ? classifyHostHeader(req.headers['host']) : 'ok';
+    if (host === 'name') {
       service.config.emit({ type: 'refused', peer: client.peer, method: req.method, path, reason: 'DNS rebinding suspected (Host header)' });
       return reply(req, 404, 'text/html', page(404));
+    }
+    if (host === 'malformed') {
+      service.config.emit({ type: 'refused', peer: client.peer, method: req.method, path, reason: 'malformed Host header' });
+      return reply(req, 400, 'text/html', page(400));
     }
     switch (req.method) {
       case 'GET': {

@@ -4,7 +4,7 @@
  * in `natsim/express`, so this layer loads no web framework).
  */
 export {
-  createUpnpHandler, createUpnpResponder, hostHeaderAcceptable,
+  createUpnpHandler, createUpnpResponder,
   type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
 } from './app.js';
 export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
@@ -14,6 +14,7 @@ export {
   rootDescription, wanIpConnectionScpd, wanCommonInterfaceConfigScpd, layer3ForwardingScpd, deriveUdns, uuidFromSeed,
   defaultDeviceInfo, type DeviceInfo, type DeviceUdns, type DescriptionConfig,
 } from './descriptions.js';
+export { classifyHostHeader, hostHeaderAcceptable, type HostHeaderVerdict } from './host-header.js';
 export { GenaPublisher, httpDeliver, selectCallback, propertySet, type DeliverFn, type GenaService, type SubscriptionInfo } from './gena.js';
 export { ROUTER_PROFILES, DEFAULT_PROFILE, routerProfile, profilesMarkdownTable, type RouterProfile, type ProtocolCheck } from './profiles.js';
 export { refusalCode, REFUSAL_CODES } from './refusals.js';
