@@ -12,6 +12,7 @@ import {
   type PeerState, type RemoteState, type RemoteTable,
 } from './remote-state.js';
 import { TimerHeap, type Expiring } from './timer-heap.js';
+import { PortBlocks } from './port-blocks.js';
 
 
 const PROTO_CODE: Record<Protocol, number> = { udp: 0, tcp: 1, icmp: 2 };
@@ -76,6 +77,7 @@ export type NatRefusal =
   | { readonly code: 'no-mapping' }
   | { readonly code: 'filtered'; readonly mapping: Mapping }
   | { readonly code: 'port-quota'; readonly quota: number }
+  | { readonly code: 'port-blocks-full'; readonly blocks: number; readonly size: number }
   | { readonly code: 'ports-exhausted' };
 
 /** Knows which external ports are taken by other mechanisms (forwards, the router itself). */
@@ -128,6 +130,8 @@ export class NatTable {
   readonly #held: Map<number, Int32Array>[] = [new Map(), new Map(), new Map()];
   #nextSeq = 0;
   #pairedNext = 0;
+  /** Port blocks per subscriber, when the policy allocates in bulk. */
+  readonly portBlocks: PortBlocks | null;
   onRemove: ((m: Mapping, reason: 'expired' | 'cleared', now: number) => void) | undefined;
 
   constructor(
@@ -135,7 +139,10 @@ export class NatTable {
     public externalIps: IPv4[],
     readonly rng: Rng,
     readonly guard: PortGuard = { isHeld: () => false },
-  ) {}
+  ) {
+    const pb = policy.portBlocks;
+    this.portBlocks = pb ? new PortBlocks(pb, rng, policy.portAssignment === 'random') : null;
+  }
 
   /** Number of live mappings. */
   get size(): number {
@@ -319,8 +326,14 @@ export class NatTable {
     const count = this.#perHost.get(src.ip) ?? 0;
     if (p.portQuota > 0 && count >= p.portQuota) return { code: 'port-quota', quota: p.portQuota };
     const extIp = this.#pickAddress(src.ip);
-    const extPort = this.#pickPort(proto, src, extIp, now);
-    if (extPort < 0) return PORTS_EXHAUSTED;
+    const blocks = this.portBlocks;
+    const extPort = blocks
+      ? blocks.pick(src.ip, extIp, p.portAssignment === 'preserve' ? src.port : -1, (port) => this.#portFree(proto, extIp, port, src.ip, now))
+      : this.#pickPort(proto, src, extIp, now);
+    if (extPort < 0) {
+      return blocks ? { code: 'port-blocks-full', blocks: blocks.policy.perSubscriber, size: blocks.policy.size } : PORTS_EXHAUSTED;
+    }
+    blocks?.take(extIp, extPort);
     const m = new Mapping(proto, src.ip, src.port, extIp, extPort, dst.ip, dst.port, subKey, now);
     this.#inbound.set(key3(extIp, extPort, proto), m);
     this.#heldBits(proto, extIp)[extPort >>> 5]! |= 1 << (extPort & 31);
@@ -414,6 +427,7 @@ export class NatTable {
     this.#inbound.delete(ik);
     this.#heldBits(m.proto, m.extIp)[m.extPort >>> 5]! &= ~(1 << (m.extPort & 31));
     this.#heap.cancel(m);
+    this.portBlocks?.release(m.extIp, m.extPort);
     const pp = m.intPort * 4 + m.proto;
     if (this.policy.mapping === 'endpoint-independent') {
       if (this.#eim.get(m.intIp, pp) === m) this.#eim.delete(m.intIp, pp);

@@ -58,10 +58,17 @@ class Segment {
   readonly children = new Map<number, Router>();
   /** Child routers without NAT, reached by their LAN prefix. */
   readonly routed: Router[] = [];
+  /** Child NATs with destinations excluded from translation: their replies are routed to the LAN. */
+  readonly excluding: Router[] = [];
   constructor(readonly owner: Router | null) {}
 
   routedChild(ip: IPv4): Router | undefined {
     for (const r of this.routed) if (inPrefix(ip, r.lanPrefix)) return r;
+    return undefined;
+  }
+
+  excludingChild(p: Packet): Router | undefined {
+    for (const r of this.excluding) if (r.acceptsUntranslated(p)) return r;
     return undefined;
   }
 }
@@ -104,6 +111,7 @@ export class Network {
     for (const ip of router.externalAddresses) this.#claim(parent, ip, `router ${config.id}`);
     for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     if (!router.natEnabled) parent.routed.push(router);
+    else if (router.excluded.length > 0) parent.excluding.push(router);
     const lan = new Segment(router);
     this.#lans.set(router.id, lan);
     this.#routers.set(router.id, router);
@@ -222,7 +230,8 @@ export class Network {
         hops.push(this.#hop(trace, owner.id, 'deliver', 'to-router', p, undefined, () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`));
         return { delivered: true, to: `router:${owner.id}`, packet: p, hops };
       }
-      const child = seg.children.get(dip | 0) ?? (seg.routed.length ? seg.routedChild(dip) : undefined);
+      const child = seg.children.get(dip | 0) ?? (seg.routed.length ? seg.routedChild(dip) : undefined)
+        ?? (seg.excluding.length ? seg.excludingChild(p) : undefined);
       if (child) {
         const r = child.inbound(p, now, trace);
         const step = this.#step(trace, child.id, r, p, hops);
@@ -270,7 +279,7 @@ export class Network {
       return undefined;
     }
     if (trace) {
-      const action: HopAction = r.code === 'routed' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
+      const action: HopAction = r.code === 'routed' || r.code === 'not-translated' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
       hops.push(this.#hop(trace, node, action, r.code, before, r.packet, () => {
         const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
         const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;

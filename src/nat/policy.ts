@@ -2,6 +2,7 @@
  * NAT behaviour as RFC 4787 / RFC 5382 / RFC 6888 policies, with the classic names as presets.
  * @see https://www.rfc-editor.org/rfc/rfc4787
  */
+import type { PortBlockPolicy } from './port-blocks.js';
 
 /** How an internal endpoint's packets are given external endpoints (RFC 4787 §4.1). */
 export type MappingBehavior = 'endpoint-independent' | 'address-dependent' | 'address-and-port-dependent';
@@ -49,6 +50,18 @@ export interface NatPolicy {
   portReuseDelay: number;
   /** For `one-to-one`: internal address ↔ external address pairs (dotted quads). */
   oneToOne: ReadonlyArray<{ internal: string; external: string }>;
+  /**
+   * Destinations translation is turned off for (RFC 6888 REQ-6): `"198.51.100.0/24"`,
+   * `"198.51.100.53:53"`, `"192.0.2.0/24:8000-8099"`. Packets to them keep their internal
+   * source, and their replies are routed back to it.
+   */
+  excludedDestinations: readonly string[];
+  /**
+   * Bulk port allocation (RFC 6888 §5, RFC 7422): each internal address gets blocks of `size`
+   * consecutive external ports, at most `perSubscriber` of them, and its mappings use only those
+   * ports. `null`: ports are given one mapping at a time.
+   */
+  portBlocks: PortBlockPolicy | null;
 }
 
 export const DEFAULT_TIMERS: NatTimers = { udp: 300, tcpTransitory: 240, tcpEstablished: 7440, icmp: 60 };
@@ -67,6 +80,8 @@ const base: NatPolicy = {
   portQuota: 0,
   portReuseDelay: 0,
   oneToOne: [],
+  excludedDestinations: [],
+  portBlocks: null,
 };
 
 /** Names of the built-in presets. */
@@ -116,7 +131,7 @@ export const NAT_PRESETS: Readonly<Record<NatPresetName, NatPreset>> = {
   },
   cgnat: {
     name: 'cgnat',
-    description: 'carrier-grade NAT per RFC 6888: EIM, EIF, paired pooling, port quota, 120 s reuse delay',
+    description: 'carrier-grade NAT per RFC 6888: EIM, EIF, paired pooling, port quota, 120 s reuse delay (add excludedDestinations, portBlocks)',
     policy: {
       ...base,
       portAssignment: 'random',

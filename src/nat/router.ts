@@ -6,6 +6,7 @@ import {
   formatEndpoint, formatIPv4, inPrefix, nthAddress, parseIPv4, parsePrefix, type Endpoint, type IPv4, type Prefix,
 } from './address.js';
 import { ALGS, type Alg, type AlgContext } from './alg.js';
+import { excludedBy, parseExclusions, type Exclusion } from './excluded-destinations.js';
 import type { Rng } from './clock.js';
 import { ModelEvents } from './events.js';
 import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
@@ -81,6 +82,8 @@ export class Router {
   #wanUp: boolean;
   readonly #oneToOneOut = new Map<IPv4, IPv4>();
   readonly #oneToOneIn = new Map<IPv4, IPv4>();
+  /** Destinations the NAT does not translate for (RFC 6888 REQ-6), parsed from the policy. */
+  readonly excluded: readonly Exclusion[];
 
   constructor(config: RouterConfig, rng: Rng, now: number, events: ModelEvents = new ModelEvents()) {
     this.id = config.id;
@@ -92,6 +95,11 @@ export class Router {
     if (wan.length === 0) throw new Error(`router ${config.id}: needs a WAN address`);
     this.#external = wan.map(parseIPv4);
     this.policy = config.nat === undefined ? natPolicy() : config.nat;
+    try {
+      this.excluded = this.policy && this.policy.mode !== 'none' ? parseExclusions(this.policy.excludedDestinations ?? []) : [];
+    } catch (e) {
+      throw new Error(`router ${config.id}: ${(e as Error).message}`);
+    }
     this.#wanUp = config.wanUp ?? true;
     this.startedAt = now;
     this.forwards = new ForwardTable({
@@ -222,6 +230,10 @@ export class Router {
     if (policy === null || policy.mode === 'none') {
       out = p;
       code = 'routed';
+    } else if (this.excluded.length > 0 && excludedBy(this.excluded, p.dst)) {
+      out = p;
+      code = 'not-translated';
+      if (explain) note = `${excludedBy(this.excluded, p.dst)!.text} is excluded from translation`;
     } else if (policy.mode === 'one-to-one') {
       const ext = this.#oneToOneOut.get(p.src.ip);
       if (ext === undefined) {
@@ -245,6 +257,10 @@ export class Router {
         if ('code' in r) {
           if (r.code === 'port-quota') {
             return this.#drop('port-quota', explain, () => `${formatIPv4(p.src.ip)} has used its quota of ${r.quota} mappings at ${this.id}`);
+          }
+          if (r.code === 'port-blocks-full') {
+            return this.#drop('port-blocks-full', explain, () =>
+              `${formatIPv4(p.src.ip)} has used every port of its ${r.blocks} port block${r.blocks === 1 ? '' : 's'} of ${r.size} at ${this.id}`);
           }
           return this.#drop('ports-exhausted', explain, () => `no free external ${proto.toUpperCase()} port at ${this.id}`);
         }
@@ -306,7 +322,7 @@ export class Router {
     if (fwdOut) src = { ip: this.#external[0]!, port: fwdOut.externalPort };
     else {
       const o = nat.outbound(p.proto, p.src, p.dst, p.flags ?? 0, now);
-      if ('code' in o) return this.#drop(o.code === 'port-quota' ? 'port-quota' : 'ports-exhausted', explain, () => `no mapping could be made at ${this.id}`);
+      if ('code' in o) return this.#drop(o.code === 'filtered' || o.code === 'no-mapping' ? 'ports-exhausted' : o.code, explain, () => `no mapping could be made at ${this.id}`);
       src = o.mapping.external;
     }
     const r = this.#translateIn({ ...p, src }, now, explain);
@@ -316,9 +332,17 @@ export class Router {
     return { ok: true, packet: fw.packet, code: 'hairpin', note: `source ${formatEndpoint(p.src)} → ${formatEndpoint(src)}, destination ${formatEndpoint(p.dst)} → ${formatEndpoint(fw.packet.dst)}` };
   }
 
+  /** A reply from an excluded destination to an untranslated LAN address (RFC 6888 REQ-6): routed to this router. */
+  acceptsUntranslated(p: Packet): boolean {
+    return this.excluded.length > 0 && this.onLan(p.dst.ip) && excludedBy(this.excluded, p.src) !== undefined;
+  }
+
   #translateIn(p: Packet, now: number, explain: boolean): StepResult {
     const policy = this.policy;
     if (policy === null || policy.mode === 'none') return { ok: true, packet: p, code: 'routed' };
+    if (this.acceptsUntranslated(p)) {
+      return { ok: true, packet: p, code: 'not-translated', ...(explain ? { note: `from ${excludedBy(this.excluded, p.src)!.text}, excluded from translation` } : {}) };
+    }
     if (policy.mode === 'one-to-one') {
       const int = this.#oneToOneIn.get(p.dst.ip);
       if (int === undefined) return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.dst.ip)} has no 1:1 NAT entry at ${this.id}`);

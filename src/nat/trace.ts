@@ -11,6 +11,7 @@ export type HopAction = 'forward' | 'translate' | 'hairpin' | 'deliver' | 'drop'
 export const REASONS = {
   // passing
   'routed': 'forwarded without translation',
+  'not-translated': 'forwarded untranslated: the destination is excluded from translation (RFC 6888 REQ-6)',
   'same-lan': 'delivered on the same LAN without crossing a router',
   'new-mapping': 'outbound packet created a new mapping',
   'mapped': 'translated by an existing mapping',
@@ -28,6 +29,7 @@ export const REASONS = {
   'firewall-rule': 'a firewall rule denied the packet',
   'firewall-default': 'the firewall default policy denied the packet',
   'port-quota': 'the internal host has used its port quota',
+  'port-blocks-full': 'the internal host has used every port of its port blocks',
   'ports-exhausted': 'no external port is free',
   'no-one-to-one': 'no 1:1 NAT entry for this address',
   'wan-down': 'the WAN connection is down',

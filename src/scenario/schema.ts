@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { portRange } from './port-range.js';
 import { isIPv4, parsePrefix } from '../nat/address.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
+import { parseExclusion } from '../nat/excluded-destinations.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id of letters, digits, ".", "_" or "-"');
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
@@ -48,6 +49,19 @@ export const natSchema = z.union([
       icmp: z.number().positive().optional(),
     }).optional(),
     oneToOne: z.array(z.strictObject({ internal: ipv4, external: ipv4 })).optional(),
+    excludedDestinations: z.array(z.string().refine((s) => {
+      try {
+        parseExclusion(s);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'a prefix such as 198.51.100.0/24, optionally with :port or :low-high')).optional()
+      .describe('destinations not translated (RFC 6888 REQ-6), e.g. ["198.51.100.53:53"]'),
+    portBlocks: z.strictObject({
+      size: z.number().int().min(1).max(64512).describe('consecutive external ports per block'),
+      perSubscriber: z.number().int().min(1).describe('most blocks one internal address may hold'),
+    }).nullable().optional().describe('bulk port allocation per subscriber (RFC 6888 §5); null: per mapping'),
   }),
 ]);
 

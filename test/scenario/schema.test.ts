@@ -113,7 +113,7 @@ hosts:
   a: { address: 198.51.100.2 }
 `;
     expect(errorOf(text)).toBe(loc(text, 'maping', 'routers.home.nat.maping',
-      'unknown key "maping" (did you mean "mapping"?); expected one of: preset, mapping, filtering, portAssignment, portRangePreservation, portParity, pooling, hairpinning, refreshOnInbound, portQuota, portReuseDelay, timers, oneToOne'));
+      'unknown key "maping" (did you mean "mapping"?); expected one of: preset, mapping, filtering, portAssignment, portRangePreservation, portParity, pooling, hairpinning, refreshOnInbound, portQuota, portReuseDelay, timers, oneToOne, excludedDestinations, portBlocks'));
   });
 
   it('bad NAT preset name, with did-you-mean', () => {
