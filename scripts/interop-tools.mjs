@@ -17,6 +17,8 @@ export const PACKAGES = {
   iproute2: () => has('ip'),
   natpmpc: () => has('natpmpc'),
   socat: () => has('socat'),
+  // The real mermaid parser runs in Debian's chromium, driven by playwright-core (test/scenario/mermaid-parser.ts).
+  chromium: () => has('chromium'),
 };
 
 function has(cmd) {

@@ -19,7 +19,8 @@ export { scenarioPath, scenarioNames, SCENARIOS_DIR } from './scenario/shipped.j
 export { loadScenarioFile, parseScenario, type LoadedScenario } from './scenario/loader.js';
 export { ScenarioError, formatIssue, type ScenarioIssue } from './scenario/errors.js';
 export { runScenario, runCheck, type CheckResult, type ScenarioResult, type Outcome, type Step, type Classification } from './scenario/simulate.js';
-export { explainText, explainMermaid, toJson } from './scenario/explain.js';
+export { explainText, explainMermaid, explainMermaidDocument, explainMarkdown, explainJson, toJson } from './scenario/explain.js';
+export { topologyMermaid, topologyText, topologyJson, topologyNodes, type TopologyNode } from './scenario/topology.js';
 export { scenarioSchema, scenarioJsonSchema, type ScenarioConfig } from './scenario/schema.js';
 export { buildNetwork } from './scenario/build.js';
 export { APPS, PROBES, type AppProfile, type FeatureSpec, type FlowSpec } from './scenario/apps.js';

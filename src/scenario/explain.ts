@@ -1,9 +1,10 @@
 /**
- * Explanations of a played check: a narrative of what each endpoint did and learnt, and a
- * sequence diagram (Mermaid) of every packet across hosts and routers.
+ * Explanations of a played check: a narrative of what each endpoint did and learnt, summaries and
+ * the JSON views of a run. Diagrams: ./mermaid.ts (sequence), ./topology.ts (the network).
  */
-import { describePacket } from '../nat/packet.js';
 import type { CheckResult, ScenarioResult } from './simulate.js';
+
+export { explainMarkdown, explainMermaid, explainMermaidDocument } from './mermaid.js';
 
 const VERDICT: Record<string, string> = { works: 'WORKS', fails: 'FAILS', relayed: 'RELAYED' };
 
@@ -32,47 +33,6 @@ export function explainText(check: CheckResult): string {
   return lines.join('\n');
 }
 
-/** A Mermaid sequence diagram of every packet of a check. */
-export function explainMermaid(check: CheckResult): string {
-  const participants: string[] = [];
-  const add = (p: string): string => {
-    const id = p.replace(/[^A-Za-z0-9_]/g, '_');
-    if (!participants.includes(p)) participants.push(p);
-    return id;
-  };
-  const body: string[] = [];
-  for (const s of check.steps) {
-    if (!s.delivery) {
-      add(s.actor);
-      body.push(`  Note over ${add(s.actor)}: ${escape(s.text)}`);
-      continue;
-    }
-    let prev = s.from ?? s.actor;
-    add(prev);
-    for (const h of s.delivery.hops) {
-      const node = h.node.startsWith('router:') ? h.node.slice(7) : h.node;
-      const label = escape(`${describePacket(h.before)}${h.action === 'drop' ? ` ✗ ${h.code}` : ''}`);
-      if (node === prev && h.action !== 'drop') {
-        // A hop at the sender itself cannot happen; skip.
-        continue;
-      }
-      const arrow = h.action === 'drop' ? '-x' : '->>';
-      body.push(`  ${add(prev)}${arrow}${add(node)}: ${label}`);
-      if (h.action === 'translate' || h.action === 'hairpin') {
-        if (h.after) body.push(`  Note right of ${add(node)}: ${escape(`${h.code}: now ${describePacket(h.after)}`)}`);
-      }
-      if (h.action === 'drop') body.push(`  Note right of ${add(node)}: ${escape(h.message)}`);
-      prev = node;
-    }
-  }
-  const head = ['sequenceDiagram', ...participants.map((p) => `  participant ${p.replace(/[^A-Za-z0-9_]/g, '_')} as ${p}`)];
-  return [...head, ...body].join('\n');
-}
-
-function escape(text: string): string {
-  return text.replace(/[;#]/g, ',').replace(/\n/g, ' ');
-}
-
 /** One line per check: `PASS works  name — reason`. */
 export function summaryText(result: ScenarioResult): string {
   const lines = [`${result.scenario}${result.file ? ` (${result.file})` : ''}`];
@@ -96,5 +56,21 @@ export function toJson(result: ScenarioResult): object {
     })),
     passed: result.passed,
     failed: result.failed,
+  };
+}
+
+/** The `explain --format json` view: the run's JSON plus every step of every check with its hops. */
+export function explainJson(result: ScenarioResult): object {
+  const base = toJson(result) as { checks: object[] };
+  return {
+    ...base,
+    checks: result.checks.map((c, i) => ({
+      ...base.checks[i],
+      ...(c.failedAt ? { failedAt: c.failedAt } : {}),
+      steps: c.steps.map((s) => ({
+        actor: s.actor, text: s.text, ...(s.from ? { from: s.from } : {}),
+        ...(s.delivery ? { delivered: s.delivery.delivered, hops: s.delivery.hops.map((h) => ({ node: h.node, action: h.action, code: h.code, message: h.message })) } : {}),
+      })),
+    })),
   };
 }

@@ -3,7 +3,7 @@
  * Spawns run concurrently (each test uses its own `expect`).
  */
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, vi } from 'vitest';
 import { NAT_PRESETS } from '../../src/nat/policy.js';
@@ -135,7 +135,63 @@ describe.concurrent('natsim explain', () => {
   it('--format dot: exit 2', async ({ expect }) => {
     const r = await natsim('explain', WM04, '--format', 'dot');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('error: --format must be text or mermaid, not "dot"\n');
+    expect(r.stderr).toBe('error: --format must be text, mermaid, markdown or json, not "dot"\n');
+  });
+
+  it('--format json: the run with every step and hop of every check', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--check', CALL, '--format', 'json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { scenario: string; file: string; passed: number; failed: number; checks: Array<{ name: string; result: string; failedAt?: string; steps: Array<{ actor: string; text: string; hops?: Array<{ node: string; action: string }> }> }> };
+    expect(json).toMatchObject({ file: WM04, passed: 1, failed: 0 });
+    expect(json.checks.map((c) => [c.name, c.result, c.failedAt])).toEqual([[CALL, 'fails', 'internet']]);
+    expect(json.checks[0]!.steps.length).toBeGreaterThan(3);
+    expect(json.checks[0]!.steps.some((s) => s.hops?.some((h) => h.action === 'drop'))).toBe(true);
+  });
+
+  it('--topology: the network as a tree (text) and as JSON', async ({ expect }) => {
+    const [text, json] = await Promise.all([natsim('explain', WM04, '--topology'), natsim('explain', WM04, '--topology', '--format', 'json')]);
+    expect(text).toEqual({
+      code: 0, stderr: '',
+      stdout: [
+        'Internet',
+        '├─ isp-nat (router): WAN 203.0.113.1 · LAN 100.64.0.0/10 · NAT cgnat',
+        '│  └─ home-a (router): WAN 100.64.0.2 · LAN 192.168.1.0/24 · NAT port-restricted-cone · UPnP',
+        '│     └─ alice (host): 192.168.1.10 · windows-messenger',
+        '├─ bob (host): 198.51.100.20 · windows-messenger',
+        '└─ messenger (server): 198.51.100.5 · signalling',
+        '',
+      ].join('\n'),
+    });
+    expect(readFileSync(`${ROOT}README.md`, 'utf8')).toContain(`$ npx natsim explain ${WM04} --topology\n${text.stdout}`);
+    expect((JSON.parse(json.stdout) as { nodes: Array<{ id: string; on: string }> }).nodes.map((n) => `${n.id}@${n.on}`)).toEqual(['isp-nat@internet', 'home-a@isp-nat', 'alice@home-a', 'bob@internet', 'messenger@internet']);
+  });
+
+  it('--topology with --check: a usage error', async ({ expect }) => {
+    const r = await natsim('explain', WM04, '--topology', '--check', CALL);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'error: --topology draws the whole network: it takes no --check\n' });
+  });
+});
+
+describe.concurrent('natsim run --check', () => {
+  it('plays only that check', async ({ expect }) => {
+    const r = await natsim('run', WM04, '--check', CALL, '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as { checks: Array<{ name: string }>; passed: number };
+    expect(json.checks.map((c) => c.name)).toEqual([CALL]);
+    expect(json.passed).toBe(1);
+  });
+
+  it('a name no file has: exit 2 with the checks of the file', async ({ expect }) => {
+    const r = await natsim('run', WM04, '--check', 'nope');
+    expect(r).toEqual({ code: 2, stdout: '', stderr: `error: no check "nope" in ${WM04} (checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance)\n` });
+  });
+
+  it('across a directory: runs it in the files that have it', async ({ expect }) => {
+    const r = await natsim('run', 'scenarios/', '--check', CALL, '--json');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { checks: Array<{ name: string }> });
+    expect(lines.length).toBeGreaterThan(1);
+    expect(lines.every((l) => l.checks.length === 1 && l.checks[0]!.name === CALL)).toBe(true);
   });
 });
 
