@@ -7,26 +7,33 @@
  * - TIMEOUT `Second-N`: N below 1800 (or `infinite`, or absent) becomes 1800, as miniupnpd does for
  *   UDA 1.1; subscriptions expire on the injected clock.
  * - CallStranger (CVE-2020-12695): only callback URLs whose host is the subscriber's own address
- *   are used; when none is, the subscription is refused with 412.
+ *   are used (WHATWG-parsed, userinfo refused: gena-callback.ts); when none is, 412.
+ * - Renewal and UNSUBSCRIBE are accepted only from the subscriber's address (another host gets 412,
+ *   as for an unknown SID). SIDs are random UUIDs (node:crypto; injectable for tests).
+ * - Limits ({@link GENA_LIMITS}): subscriptions per subscriber address and in all (beyond: 503),
+ *   NOTIFYs in flight at once (the rest queue, one entry per subscription at most).
  * - The initial NOTIFY (SEQ 0) follows the SUBSCRIBE response; every later change sends the full
- *   set of evented variables with SEQ + 1. A failed delivery drops the subscription (miniupnpd).
- *   A change while a NOTIFY is in flight is sent once that one completes (miniupnpd drops it).
+ *   set of evented variables with SEQ + 1. Events to one subscriber go one at a time, in order; a
+ *   change while its NOTIFY is in flight is sent once that one completes (miniupnpd drops it). A
+ *   failed delivery drops the subscription (miniupnpd). UNSUBSCRIBE aborts a NOTIFY not yet
+ *   written, and nothing is sent after it.
  *
- * Delivery goes through an injected `deliver(url, headers, body)`, so tests need no sockets;
- * {@link httpDeliver} sends real NOTIFY requests with node:http.
+ * Delivery goes through an injected `deliver(url, headers, body, signal)`, so tests need no
+ * sockets; {@link httpDeliver} (gena-delivery.ts) sends real NOTIFY requests, one connection each.
  */
-import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { UPNP_EVENT_NS } from '../constants.js';
-import type { Rng } from '../nat/clock.js';
 import { xmlEscape } from './errors.js';
-import { GENA_MIN_TIMEOUT_SECONDS, GENA_SID_LENGTH, UPNP_PATHS } from './soap-constants.js';
+import { normalizePeer, selectCallbackUrl } from './gena-callback.js';
+import type { DeliverFn } from './gena-delivery.js';
+import { GENA_LIMITS, GENA_MIN_TIMEOUT_SECONDS, GENA_SID_LENGTH, UPNP_PATHS } from './soap-constants.js';
 import type { UpnpEvent } from './types.js';
+
+export { checkCallbackUrl, normalizePeer, selectCallback, selectCallbackUrl } from './gena-callback.js';
+export { httpDeliver, type DeliverFn } from './gena-delivery.js';
 
 /** The services that send events. */
 export type GenaService = 'WANIPConnection' | 'WANCommonInterfaceConfig' | 'Layer3Forwarding';
-
-/** Sends one NOTIFY; a rejected promise means the delivery failed. */
-export type DeliverFn = (url: string, headers: Readonly<Record<string, string>>, body: string) => Promise<unknown>;
 
 /** Event URL → service (miniupnpd's paths). */
 export const DEFAULT_EVENT_PATHS: Readonly<Record<string, GenaService>> = {
@@ -37,8 +44,10 @@ export const DEFAULT_EVENT_PATHS: Readonly<Record<string, GenaService>> = {
 
 export interface GenaOptions {
   readonly clock: { now(): number };
-  /** Source of SIDs. */
-  readonly rng: Rng;
+  /** Source of SIDs (default: `uuid:` + node:crypto's randomUUID; inject a sequence in tests). */
+  readonly newSid?: () => string;
+  /** Limits (default {@link GENA_LIMITS}). */
+  readonly limits?: Partial<GenaLimits>;
   /** Evented variables of a service, in state-table order, as name → value. */
   readonly properties: (service: GenaService) => ReadonlyArray<readonly [string, string]>;
   /** Delivery of NOTIFY requests; without it, events are computed and dropped. */
@@ -50,6 +59,13 @@ export interface GenaOptions {
   readonly minTimeoutSeconds?: number;
   /** Longest subscription granted, seconds (default: no limit, like miniupnpd). */
   readonly maxTimeoutSeconds?: number;
+}
+
+/** The limits a publisher enforces. */
+export interface GenaLimits {
+  readonly perClient: number;
+  readonly total: number;
+  readonly concurrentNotify: number;
 }
 
 /** The GENA headers of a request (values as received; absent = undefined). */
@@ -66,7 +82,7 @@ export interface GenaRequest {
 
 /** What to answer. */
 export interface GenaResponse {
-  readonly status: 200 | 400 | 412;
+  readonly status: 200 | 400 | 412 | 503;
   readonly statusText: string;
   /** Extra response headers (TIMEOUT, SID) in miniupnpd's spelling. */
   readonly headers: Readonly<Record<string, string>>;
@@ -98,32 +114,8 @@ interface Subscription {
   inFlight: boolean;
   pending: boolean;
   removed: boolean;
-}
-
-/** Strips an IPv4-mapped IPv6 prefix. */
-export function normalizePeer(address: string | undefined): string {
-  if (!address) return '';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-/**
- * The first callback URL of a CALLBACK header (`<http://a/b><http://c/d>`) whose host is `peer`
- * (miniupnpd's checkCallbackURL). Undefined when none qualifies.
- */
-export function selectCallback(header: string, peer: string): string | undefined {
-  for (const m of header.matchAll(/<([^>]*)>/g)) {
-    const url = m[1]!.trim();
-    if (!url.startsWith('http://')) continue;
-    const rest = url.slice(7);
-    if (rest.startsWith('[')) {
-      const end = rest.indexOf(']');
-      if (end > 0 && rest.slice(1, end) === peer) return url;
-      continue;
-    }
-    const host = /^[^/:]*/.exec(rest)![0];
-    if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host) && host === peer) return url;
-  }
-  return undefined;
+  /** Aborts the NOTIFY in flight. */
+  abort: AbortController | undefined;
 }
 
 /** The `<e:propertyset>` document of a NOTIFY. */
@@ -133,25 +125,29 @@ export function propertySet(props: ReadonlyArray<readonly [string, string]>): st
   return `${out}</e:propertyset>`;
 }
 
-/** Host, port and path of an `http://` URL, as miniupnpd splits a callback. */
-function splitUrl(url: string): { hostHeader: string; path: string } {
-  const rest = url.slice('http://'.length);
-  const slash = rest.indexOf('/');
-  const hostHeader = slash < 0 ? rest : rest.slice(0, slash);
-  const path = slash < 0 ? '/' : rest.slice(slash) || '/';
-  return { hostHeader, path };
-}
-
 /** The GENA publisher of one IGD. */
 export class GenaPublisher {
   readonly #opts: GenaOptions;
   readonly #subs = new Map<string, Subscription>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Subscriptions with a NOTIFY to send, in order (at most one entry each). */
+  readonly #ready = new Set<Subscription>();
   readonly #paths: Readonly<Record<string, GenaService>>;
+  readonly #newSid: () => string;
+  /** NOTIFYs in flight. */
+  #active = 0;
+  /** The limits in force. */
+  readonly limits: GenaLimits;
 
   constructor(options: GenaOptions) {
     this.#opts = options;
     this.#paths = options.eventPaths ?? DEFAULT_EVENT_PATHS;
+    this.#newSid = options.newSid ?? (() => `uuid:${randomUUID()}`);
+    this.limits = {
+      perClient: options.limits?.perClient ?? GENA_LIMITS.perClient,
+      total: options.limits?.total ?? GENA_LIMITS.total,
+      concurrentNotify: options.limits?.concurrentNotify ?? GENA_LIMITS.concurrentNotify,
+    };
   }
 
   /** The service of an event path (case-insensitive), if any. */
@@ -183,9 +179,10 @@ export class GenaPublisher {
     return req.method === 'SUBSCRIBE' ? this.#subscribe(req, now) : this.#unsubscribe(req);
   }
 
-  #refuse(req: GenaRequest, status: 400 | 412, reason: string): GenaResponse {
+  #refuse(req: GenaRequest, status: 400 | 412 | 503, reason: string): GenaResponse {
     this.#opts.emit?.({ type: 'subscription-refused', path: req.path, peer: req.peer, status, reason });
-    return { status, statusText: status === 400 ? 'Incompatible header fields' : 'Precondition Failed', headers: {} };
+    const statusText = status === 400 ? 'Incompatible header fields' : status === 412 ? 'Precondition Failed' : 'Service Unavailable';
+    return { status, statusText, headers: {} };
   }
 
   #timeout(header: string | undefined): number {
@@ -209,13 +206,19 @@ export class GenaPublisher {
     if (hasCallback) {
       if (hasSid) return this.#refuse(req, 400, 'both CALLBACK and SID');
       if (req.nt?.trim() !== 'upnp:event') return this.#refuse(req, 412, `NT is "${req.nt ?? ''}", not upnp:event`);
-      const callback = selectCallback(req.callback!, req.peer);
-      if (!callback) return this.#refuse(req, 412, `no callback URL on the subscriber's own address ${req.peer} (CallStranger protection)`);
+      const url = selectCallbackUrl(req.callback!, req.peer);
+      if (!url) return this.#refuse(req, 412, `no callback URL on the subscriber's own address ${req.peer} (CallStranger protection)`);
+      const callback = url.href;
       const service = this.serviceOf(req.path);
       if (!service) return this.#refuse(req, 412, `${req.path} is not an event URL`);
+      const peer = normalizePeer(req.peer);
+      if (this.#subs.size >= this.limits.total) return this.#refuse(req, 503, `${this.limits.total} subscriptions already (the limit)`);
+      let mine = 0;
+      for (const s of this.#subs.values()) if (s.peer === peer) mine++;
+      if (mine >= this.limits.perClient) return this.#refuse(req, 503, `${peer} holds ${this.limits.perClient} subscriptions already (the limit per client)`);
       const sub: Subscription = {
-        sid: this.#newSid(), service, path: req.path, callback, peer: req.peer,
-        expiresAt: now + timeout * 1000, seq: 0, inFlight: false, pending: false, removed: false,
+        sid: this.#uniqueSid(), service, path: req.path, callback, peer,
+        expiresAt: now + timeout * 1000, seq: 0, inFlight: false, pending: false, removed: false, abort: undefined,
       };
       this.#subs.set(sub.sid, sub);
       this.#opts.emit?.({ type: 'subscribe', sid: sub.sid, path: req.path, peer: req.peer, callback });
@@ -226,8 +229,8 @@ export class GenaPublisher {
       };
     }
     if (req.nt !== undefined) return this.#refuse(req, 400, 'both NT and SID');
-    const sub = this.#find(req.sid!);
-    if (!sub) return this.#refuse(req, 412, `unknown or expired SID ${req.sid}`);
+    const sub = this.#find(req.sid!, req.peer);
+    if (!sub) return this.#refuse(req, 412, `unknown or expired SID ${req.sid} (or not this subscriber's)`);
     sub.expiresAt = now + timeout * 1000;
     this.#opts.emit?.({ type: 'renew', sid: sub.sid, path: req.path, peer: req.peer });
     return { status: 200, statusText: 'OK', headers: { Timeout: `Second-${timeout}`, SID: sub.sid } };
@@ -236,30 +239,31 @@ export class GenaPublisher {
   #unsubscribe(req: GenaRequest): GenaResponse {
     if (req.sid === undefined || req.sid.trim() === '') return this.#refuse(req, 412, 'SID missing');
     if (req.callback !== undefined || req.nt !== undefined) return this.#refuse(req, 400, 'CALLBACK or NT with SID');
-    const sub = this.#find(req.sid);
-    if (!sub) return this.#refuse(req, 412, `unknown SID ${req.sid}`);
+    const sub = this.#find(req.sid, req.peer);
+    if (!sub) return this.#refuse(req, 412, `unknown SID ${req.sid} (or not this subscriber's)`);
     this.#remove(sub);
     this.#opts.emit?.({ type: 'unsubscribe', sid: sub.sid, path: req.path, peer: req.peer });
     return { status: 200, statusText: 'OK', headers: {} };
   }
 
-  #find(sid: string): Subscription | undefined {
+  /** The subscription `sid` names, if `peer` is its subscriber. */
+  #find(sid: string, peer: string): Subscription | undefined {
     const s = sid.trim();
     if (s.length !== GENA_SID_LENGTH) return undefined;
-    return this.#subs.get(s);
+    const sub = this.#subs.get(s);
+    return sub && sub.peer === normalizePeer(peer) ? sub : undefined;
   }
 
   #remove(sub: Subscription): void {
     sub.removed = true;
     this.#subs.delete(sub.sid);
+    this.#ready.delete(sub);
+    sub.abort?.abort();
   }
 
-  #newSid(): string {
-    const hex = (n: number): string => this.#opts.rng.int(0, 0xffff).toString(16).padStart(4, '0').slice(0, n);
+  #uniqueSid(): string {
     for (;;) {
-      const v4 = (0x4000 | this.#opts.rng.int(0, 0x0fff)).toString(16);
-      const variant = (0x8000 | this.#opts.rng.int(0, 0x3fff)).toString(16);
-      const sid = `uuid:${hex(4)}${hex(4)}-${hex(4)}-${v4}-${variant}-${hex(4)}${hex(4)}${hex(4)}`;
+      const sid = this.#newSid();
       if (!this.#subs.has(sid)) return sid;
     }
   }
@@ -271,17 +275,34 @@ export class GenaPublisher {
     for (const s of this.#subs.values()) if (s.service === service) this.#send(s);
   }
 
+  /** Queues a NOTIFY of the current values to `sub` (one at a time per subscriber). */
   #send(sub: Subscription): void {
     if (sub.removed) return;
-    if (sub.inFlight) {
-      sub.pending = true;
+    if (!this.#opts.deliver) {
+      sub.seq++;
       return;
     }
+    if (sub.inFlight) sub.pending = true;
+    else this.#ready.add(sub);
+    this.#pump();
+  }
+
+  /** Starts queued NOTIFYs while fewer than the limit are in flight. */
+  #pump(): void {
+    while (this.#active < this.limits.concurrentNotify && this.#ready.size > 0) {
+      const sub = this.#ready.values().next().value!;
+      this.#ready.delete(sub);
+      this.#deliver(sub);
+    }
+  }
+
+  #deliver(sub: Subscription): void {
+    const deliver = this.#opts.deliver!;
     const body = `${propertySet(this.#opts.properties(sub.service))}\r\n`;
-    const { hostHeader, path } = splitUrl(sub.callback);
+    const url = new URL(sub.callback);
     const seq = sub.seq;
     const headers: Record<string, string> = {
-      Host: hostHeader,
+      Host: url.host,
       'Content-Type': 'text/xml; charset="utf-8"',
       'Content-Length': String(Buffer.byteLength(body, 'utf8')),
       NT: 'upnp:event',
@@ -291,28 +312,29 @@ export class GenaPublisher {
       Connection: 'close',
       'Cache-Control': 'no-cache',
     };
-    const deliver = this.#opts.deliver;
-    if (!deliver) {
-      sub.seq++;
-      return;
-    }
     sub.inFlight = true;
-    const url = `http://${hostHeader}${path}`;
+    const abort = new AbortController();
+    sub.abort = abort;
+    this.#active++;
+    const href = url.href;
     const p = (async () => {
       try {
-        await deliver(url, headers, body);
+        await deliver(href, headers, body, abort.signal);
         sub.seq = seq + 1;
-        this.#opts.emit?.({ type: 'notify', sid: sub.sid, seq, url, ok: true });
+        this.#opts.emit?.({ type: 'notify', sid: sub.sid, seq, url: href, ok: true });
       } catch (e) {
-        this.#opts.emit?.({ type: 'notify', sid: sub.sid, seq, url, ok: false, error: e instanceof Error ? e.message : String(e) });
-        this.#remove(sub);
+        this.#opts.emit?.({ type: 'notify', sid: sub.sid, seq, url: href, ok: false, error: e instanceof Error ? e.message : String(e) });
+        if (!sub.removed) this.#remove(sub);
       } finally {
         sub.inFlight = false;
+        sub.abort = undefined;
+        this.#active--;
       }
       if (sub.pending && !sub.removed) {
         sub.pending = false;
-        this.#send(sub);
+        this.#ready.add(sub);
       }
+      this.#pump();
     })();
     this.#inFlight.add(p);
     void p.finally(() => this.#inFlight.delete(p));
@@ -327,25 +349,4 @@ export class GenaPublisher {
   clear(): void {
     for (const s of [...this.#subs.values()]) this.#remove(s);
   }
-}
-
-/**
- * Delivers a NOTIFY with node:http (for the gateway). Resolves on any 2xx answer, rejects on an
- * error status, a connection error or after `timeoutMs`.
- */
-export function httpDeliver(timeoutMs = 5000): DeliverFn {
-  return (url, headers, body) =>
-    new Promise<void>((resolve, reject) => {
-      const req = http.request(url, { method: 'NOTIFY', headers, timeout: timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve();
-          else reject(new Error(`NOTIFY ${url}: HTTP ${code}`));
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`NOTIFY ${url}: no answer in ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end(body);
-    });
 }

@@ -15,7 +15,7 @@ import {
   wanIpConnectionScpd, type DeviceInfo, type DeviceUdns,
 } from './descriptions.js';
 import { UpnpError } from './errors.js';
-import { GenaPublisher, type DeliverFn, type GenaService } from './gena.js';
+import { GenaPublisher, type DeliverFn, type GenaLimits, type GenaService } from './gena.js';
 import { DEFAULT_PROFILE, routerProfile, type RouterProfile } from './profiles.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_CONFIG_ID, DEFAULT_LINK_BITRATE, UPNP_PATHS } from './soap-constants.js';
 import type { ClientInfo, UpnpEvent, UpnpRouter } from './types.js';
@@ -60,10 +60,14 @@ export interface UpnpServiceOptions {
   readonly httpPort?: number;
   /** `configId` of the root description (default 1337, as miniupnpd). */
   readonly configId?: number;
-  /** Source of SIDs and AddAnyPortMapping's random port (default: seeded from the router id). */
+  /** Source of AddAnyPortMapping's random port (default: seeded from the router id). */
   readonly rng?: Rng;
   /** NOTIFY delivery; without it events are computed and dropped. */
   readonly deliver?: DeliverFn;
+  /** GENA SID source (default: random UUIDs from node:crypto; a sequence in tests). */
+  readonly newSid?: () => string;
+  /** GENA limits (default GENA_LIMITS in soap-constants.ts). */
+  readonly genaLimits?: Partial<GenaLimits>;
   /** Observer of requests, faults, mapping changes, subscriptions. */
   readonly onEvent?: (e: UpnpEvent) => void;
   /** Largest SOAP body in bytes (default 64 KiB). */
@@ -163,7 +167,8 @@ export class UpnpService {
     };
     this.gena = new GenaPublisher({
       clock: options.clock,
-      rng,
+      ...(options.newSid ? { newSid: options.newSid } : {}),
+      ...(options.genaLimits ? { limits: options.genaLimits } : {}),
       properties: (s) => this.properties(s),
       ...(options.deliver ? { deliver: options.deliver } : {}),
       ...(onEvent ? { emit: onEvent } : {}),

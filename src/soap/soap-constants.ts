@@ -61,3 +61,23 @@ export const DEFAULT_BUILD_DATE = '20250101';
 
 /** Default WAN link rate reported by GetCommonLinkProperties (a 1 Gbit/s Ethernet WAN). */
 export const DEFAULT_LINK_BITRATE = 1_000_000_000;
+
+/**
+ * GENA limits (issue 12: 10,000 subscriptions were accepted and one AddPortMapping then opened
+ * 10,023 sockets). miniupnpd has none; these leave room for every real control point (one per
+ * evented service, a few services per client) and bound what one LAN host can make the IGD do.
+ */
+export const GENA_LIMITS = {
+  /** Live subscriptions per subscriber address (beyond: 503). */
+  perClient: 16,
+  /** Live subscriptions in all (beyond: 503). */
+  total: 256,
+  /** NOTIFY requests in flight at once; the rest wait in a queue of at most `total` entries. */
+  concurrentNotify: 8,
+  /** CALLBACK URLs looked at per SUBSCRIBE (the first on the subscriber's address is used). */
+  callbackUrls: 8,
+  /** Longest CALLBACK URL, characters. */
+  callbackUrlLength: 512,
+  /** A NOTIFY not answered in this time fails (and drops its subscription, as miniupnpd). */
+  notifyTimeoutMs: 5000,
+} as const;

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRng } from '../../src/nat/clock.js';
 import { GenaPublisher, propertySet, selectCallback, type DeliverFn, type GenaRequest } from '../../src/soap/gena.js';
 import { call, makeFixture, mapping } from './helpers.js';
 
@@ -216,7 +215,7 @@ describe('helpers', () => {
 
   it('a publisher without deliver still counts SEQ', () => {
     const clock = { now: () => 0 };
-    const g = new GenaPublisher({ clock, rng: new SeededRng(1), properties: () => [['A', '1']] });
+    const g = new GenaPublisher({ clock, properties: () => [['A', '1']] });
     const r = g.handle(sub());
     r.afterResponse!();
     g.notify('WANIPConnection');
