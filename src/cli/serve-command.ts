@@ -17,6 +17,7 @@ interface ServeOptions {
   ssdpPort: number;
   multicast?: boolean;
   profile?: string;
+  permissions?: string;
   closeConnections?: boolean;
   json?: boolean;
   verbose?: boolean;
@@ -42,6 +43,7 @@ export function registerServeCommand(program: Command): void {
     .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
     .option('--no-multicast', 'never use multicast')
     .option('--profile <name>', 'router profile (see the README table)')
+    .option('--permissions <file>', 'port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario\'s, else miniupnpd\'s shipped rules)')
     .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
     .option('--json', 'print the ready line and the log as JSON lines')
     .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
@@ -51,6 +53,7 @@ export function registerServeCommand(program: Command): void {
 async function serve(opts: ServeOptions): Promise<void> {
   const { startGateway, resolveListen } = await import('../gateway/start-gateway.js');
   const config = await loadConfig(opts.scenario);
+  const permissions = opts.permissions !== undefined ? await readPermissions(opts.permissions) : undefined;
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   const notice = (event: string, text: string, fields: object = {}): void =>
     opts.json ? write(JSON.stringify({ event, time: new Date().toISOString(), ...fields })) : write(`natsim: ${text}`);
@@ -68,6 +71,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.router !== undefined ? { router: opts.router } : {}),
       ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
       ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+      ...(permissions !== undefined ? { permissions } : {}),
       ...(opts.closeConnections ? { keepAlive: false } : {}),
       logger: { warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`), error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`) },
     });
@@ -99,6 +103,24 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** The allow/deny rules of a miniupnpd.conf-syntax file, or a usage error naming the file and line. */
+async function readPermissions(file: string): Promise<string[]> {
+  const { readFile } = await import('node:fs/promises');
+  const { parsePermissionFile, PermissionFileError } = await import('../nat/permissions.js');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw usageError(`--permissions: cannot read ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return parsePermissionFile(text);
+  } catch (e) {
+    if (e instanceof PermissionFileError) throw usageError(`--permissions: ${file}:${e.line}: ${e.message.replace(/^line \d+: /, '')}`);
+    throw e;
+  }
 }
 
 /** A library error as a usage error, the option it names spelt as its flag (`listen` → `--listen`). */

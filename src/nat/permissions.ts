@@ -70,6 +70,43 @@ export function matchingRule(rules: readonly PermissionRule[], externalPort: num
   return rules.find((r) => ruleMatches(r, externalPort, internalIp, internalPort));
 }
 
+/**
+ * The rules of miniupnpd's shipped miniupnpd.conf, for a router's LAN: LAN clients may map
+ * external ports 1024–65535 to internal ports 1024–65535; everything else is denied.
+ */
+export function defaultPermissionRules(lan: string): string[] {
+  return [`allow 1024-65535 ${lan} 1024-65535`, 'deny 0-65535 0.0.0.0/0 0-65535'];
+}
+
+/** A rule file could not be read: the line and what is wrong with it. */
+export class PermissionFileError extends AddressError {
+  readonly code = 'bad-permission-file';
+  constructor(readonly line: number, message: string) {
+    super(`line ${line}: ${message}`);
+  }
+}
+
+/**
+ * The permission rules of a miniupnpd.conf text: every `allow`/`deny` line, in order. Comments,
+ * blank lines and `option=value` lines are skipped, so miniupnpd's own file can be given as is;
+ * any other line is an error naming its line number.
+ */
+export function parsePermissionFile(text: string): string[] {
+  const rules: string[] = [];
+  const lines = text.split(/\r?\n/);
+  lines.forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line === '' || /^[A-Za-z_][\w-]*\s*=/.test(line)) return;
+    try {
+      parsePermissionRule(line);
+    } catch (e) {
+      throw new PermissionFileError(i + 1, (e as Error).message);
+    }
+    rules.push(line);
+  });
+  return rules;
+}
+
 /** May `internalIp:internalPort` be mapped on `externalPort`? */
 export function isPermitted(rules: readonly PermissionRule[], externalPort: number, internalIp: number, internalPort: number): boolean {
   return matchingRule(rules, externalPort, internalIp, internalPort)?.allow ?? true;

@@ -33,10 +33,13 @@ export interface RouterPolicy {
 /** miniupnpd's description buffer holds 64 bytes including the NUL. */
 export const MAX_DESCRIPTION = 63;
 
-/** The default policy: a live WAN, any lifetime, miniupnpd's range delete, descriptions kept whole. */
+/**
+ * The default policy: a live WAN, any lifetime, the IGDv2 range-delete rule (NewManage honoured),
+ * descriptions cut to the 63 characters miniupnpd keeps.
+ */
 export const DEFAULT_ROUTER_POLICY: RouterPolicy = {
   wan: 'live',
   leases: 'any',
-  rangeDelete: 'ignore-manage',
-  maxDescription: Number.MAX_SAFE_INTEGER,
+  rangeDelete: 'honour-manage',
+  maxDescription: MAX_DESCRIPTION,
 };

@@ -13,6 +13,7 @@ import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
 import { ForwardTable, type ForwardEntry, type ForwardSpec } from './forward-table.js';
 import { MappingService, type MappingSettings } from './mapping-service.js';
 import { NatTable, type Mapping, type MappingInfo } from './nat-table.js';
+import { defaultPermissionRules } from './permissions.js';
 import { packetSize, type Packet } from './packet.js';
 import { natPolicy, type NatPolicy } from './policy.js';
 import type { ReasonCode } from './trace.js';
@@ -41,7 +42,10 @@ export interface RouterConfig {
   readonly wanUp?: boolean;
   /** Largest forward table (default 4096). */
   readonly maxForwards?: number;
-  /** Port-mapping settings: secure mode, permission rules, reserved-WAN rule, router policy. */
+  /**
+   * Port-mapping settings: secure mode, permission rules (default: miniupnpd's shipped rules,
+   * ports 1024–65535 for the LAN), reserved-WAN rule, router policy.
+   */
   readonly mapping?: MappingSettings;
 }
 
@@ -107,7 +111,8 @@ export class Router {
       ...(config.maxForwards ? { maxEntries: config.maxForwards } : {}),
       events, routerId: config.id,
     });
-    this.mappings = new MappingService(this, rng, config.mapping);
+    // miniupnpd's shipped permission rules unless the config gives its own.
+    this.mappings = new MappingService(this, rng, { permissions: defaultPermissionRules(config.lan), ...config.mapping });
     this.firewall = config.firewall ? new Firewall(config.firewall) : null;
     this.algs = (config.algs ?? []).map((name) => {
       const alg = ALGS[name];

@@ -58,6 +58,7 @@ export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<R
     nat: natFromSpec(r.nat),
     ...(r.firewall ? { firewall: firewallFromSpec(r.firewall) } : {}),
     forwards, algs: r.algs, wanUp: r.wanUp,
+    ...(r.permissions ? { mapping: { permissions: r.permissions } } : {}),
     ...extra,
   };
 }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { portRange } from './port-range.js';
 import { isIPv4, parsePrefix } from '../nat/address.js';
+import { parsePermissionRule } from '../nat/permissions.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
 import { parseExclusion } from '../nat/excluded-destinations.js';
 
@@ -99,6 +100,17 @@ export const servicesSchema = z.strictObject({
   proxy: z.boolean().default(false).describe('a Winsock-style proxy (ISA Server firewall client): clients behind it connect and listen through the router\'s external address'),
 });
 
+/** One miniupnpd.conf permission rule, e.g. "allow 1024-65535 192.168.1.0/24 1024-65535". */
+const permissionRule = z.string().superRefine((text, ctx) => {
+  try {
+    parsePermissionRule(text);
+  } catch (e) {
+    const prefix = `permission rule "${text}": `;
+    const m = (e as Error).message;
+    ctx.addIssue({ code: 'custom', message: `a rule "allow|deny ext-ports ip[/mask] int-ports" (${m.startsWith(prefix) ? m.slice(prefix.length) : m})` });
+  }
+});
+
 export const routerSchema = z.strictObject({
   parent: id.optional().describe("parent router id, or 'internet' (default)"),
   wan: z.union([ipv4, z.array(ipv4).min(1)]).describe('WAN address(es) on the parent network'),
@@ -110,6 +122,8 @@ export const routerSchema = z.strictObject({
   algs: z.array(z.enum(['sip', 'h323'])).default([]),
   services: servicesSchema.default({ upnp: false, natpmp: false, pcp: false, proxy: false }),
   profile: z.string().default('miniupnpd').describe('router profile used by `natsim serve`'),
+  permissions: z.array(permissionRule).optional()
+    .describe('port-mapping permission rules in miniupnpd.conf syntax ("allow|deny ext-ports ip/mask int-ports"), first match decides, none matching allows; default: miniupnpd\'s shipped rules, "allow 1024-65535 <lan> 1024-65535" then "deny 0-65535 0.0.0.0/0 0-65535"'),
   wanUp: z.boolean().default(true),
   description: z.string().optional(),
 });

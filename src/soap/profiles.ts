@@ -144,6 +144,12 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     summary: 'strict UDA search timing: each reply to a multicast M-SEARCH at random within MX (miniupnpd otherwise)',
     ssdp: { ...NO_SSDP_QUIRKS, replyTiming: 'mx-spread' },
   },
+  'miniupnpd-2.3.1': {
+    ...MINIUPNPD,
+    name: 'miniupnpd-2.3.1',
+    summary: 'miniupnpd 2.3.1 as Debian ships it: DeletePortMappingRange ignores NewManage and deletes every client\'s mappings',
+    router: { ...DEFAULT_ROUTER_POLICY, rangeDelete: 'ignore-manage' },
+  },
   'ssdp-other-port': {
     ...MINIUPNPD,
     name: 'ssdp-other-port',

@@ -86,7 +86,7 @@ describe.concurrent('natsim validate', () => {
     const r = await natsim('validate', BAD);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, wanUp, description\n`);
+    expect(r.stderr).toBe(`${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description\n`);
   });
 
   it('good files: "<file>: ok" for each, exit 0', async ({ expect }) => {

@@ -204,9 +204,13 @@ const STEPS: ReadonlyArray<Step | Derived> = [
   { name: 'GetSpecificPortMappingEntry TCP 40032', action: 'GetSpecificPortMappingEntry', args: specific(40032, 'TCP'), compare: ENTRY, approx: ['NewLeaseDuration'] },
   { name: 'AddPortMapping empty NewInternalClient (TCP 40033)', action: 'AddPortMapping', args: add(40033, 'TCP', 40033, '', 3600) },
   { name: 'GetSpecificPortMappingEntry TCP 40033', action: 'GetSpecificPortMappingEntry', args: specific(40033, 'TCP'), compare: ENTRY },
+  // NewManage=0: only the requester's mappings (IGDv2); 2.3.1 ignores the flag.
+  { name: 'client B: AddPortMapping TCP 40040', from: ME2, action: 'AddPortMapping', args: add(40040, 'TCP', 40040, ME2, 3600, 'natsim-diff-b3') },
+  { name: 'DeletePortMappingRange TCP 40040 NewManage 0 (client B\'s mapping)', action: 'DeletePortMappingRange', args: [['NewStartPort', '40040'], ['NewEndPort', '40040'], ['NewProtocol', 'TCP'], ['NewManage', '0']] },
+  { name: 'client B: GetSpecificPortMappingEntry TCP 40040 after A\'s NewManage 0 delete', from: ME2, action: 'GetSpecificPortMappingEntry', args: specific(40040, 'TCP'), compare: ENTRY },
 ];
 
-type DiffKind = 'version' | 'backend' | 'miniupnpd bug' | 'deliberate';
+type DiffKind = 'version' | 'backend' | 'miniupnpd bug' | 'deliberate' | 'specification';
 
 /**
  * Differences kept on purpose, one row per step: what miniupnpd answers, what natsim answers (the
@@ -217,6 +221,8 @@ type DiffKind = 'version' | 'backend' | 'miniupnpd bug' | 'deliberate';
  *   miniupnpd bug 2.3.1 misbehaves; natsim does what the code means to do
  *   deliberate    natsim validates strictly where miniupnpd reads numbers with atoi(): an argument
  *                 that is not a valid ui2/ui4 gets 402 Invalid Args instead of being wrapped or zeroed
+ *   specification natsim's default profile follows the IGD:2 specification where 2.3.1 does not; the
+ *                 `miniupnpd-2.3.1` profile reproduces 2.3.1 (test/gateway/profiles.test.ts)
  */
 const KNOWN_DIFFERENCES: ReadonlyArray<{ step: string; miniupnpd: string | RegExp; natsim: string; kind: DiffKind; justification: string }> = [
   {
@@ -294,6 +300,15 @@ const KNOWN_DIFFERENCES: ReadonlyArray<{ step: string; miniupnpd: string | RegEx
     step: 'GetSpecificPortMappingEntry TCP 40033', miniupnpd: '714 NoSuchEntryInArray',
     natsim: 'OK (NewInternalClient=10.77.0.2, NewInternalPort=40033, NewEnabled=1, NewPortMappingDescription=natsim-diff)', kind: 'miniupnpd bug',
     justification: 'Follows from the row above.',
+  },
+  {
+    step: 'DeletePortMappingRange TCP 40040 NewManage 0 (client B\'s mapping)', miniupnpd: 'OK', natsim: '730 PortMappingNotFound', kind: 'specification',
+    justification: 'WANIPConnection:2 (DeletePortMappingRange): with NewManage 0 only the control point\'s own mappings are deleted. 2.3.1 ignores NewManage and deletes client B\'s mapping for client A; natsim deletes only A\'s, and A has none there (730). The miniupnpd-2.3.1 profile deletes every mapping in the range, as 2.3.1.',
+  },
+  {
+    step: 'client B: GetSpecificPortMappingEntry TCP 40040 after A\'s NewManage 0 delete', miniupnpd: '714 NoSuchEntryInArray',
+    natsim: 'OK (NewInternalClient=10.77.0.3, NewInternalPort=40040, NewEnabled=1, NewPortMappingDescription=natsim-diff-b3)', kind: 'specification',
+    justification: 'Follows from the row above: B\'s mapping survives in natsim.',
   },
 ];
 

@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -208,6 +211,32 @@ describe('natsim serve', () => {
     expect(p.stderr).toHaveLength(1);
     expect(p.stderr[0]).toMatch(/^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
     expect(p.stdout).toEqual([]);
+  });
+
+  it('--permissions FILE: the allow/deny lines of a miniupnpd.conf replace the default rules; a bad line is a usage error naming it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'natsim-perm-'));
+    const good = join(dir, 'miniupnpd.conf');
+    writeFileSync(good, 'ext_ifname=eth0\n# let the web server through\nallow 80 192.168.1.0/24 80\nallow 1024-65535 192.168.1.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n');
+    const bad = join(dir, 'bad.conf');
+    writeFileSync(bad, 'allow 80 192.168.1.0/24 80\nalow 1-2 0.0.0.0/0 3\n');
+    const web = { NewRemoteHost: '', NewExternalPort: 80, NewProtocol: 'TCP', NewInternalPort: 80, NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'web', NewLeaseDuration: 0 };
+    const s = serve('--json', ...SAFE, '--permissions', good);
+    const ready = JSON.parse(await s.firstLine) as Ready;
+    const gw = { descriptionUrl: ready.descriptionUrl, igdVersion: ready.igd };
+    expect((await soap(gw, 'AddPortMapping', web)).status).toBe(200);
+    expect((await soap(gw, 'AddPortMapping', { ...web, NewExternalPort: 443, NewInternalPort: 443 })).code).toBe(606);
+    s.child.kill('SIGTERM');
+    expect((await s.exit).code).toBe(0);
+    // Without the file, miniupnpd's shipped rules deny port 80.
+    const d = serve('--json', ...SAFE);
+    const dReady = JSON.parse(await d.firstLine) as Ready;
+    expect((await soap({ descriptionUrl: dReady.descriptionUrl, igdVersion: dReady.igd }, 'AddPortMapping', web)).code).toBe(606);
+    d.child.kill('SIGTERM');
+    expect((await d.exit).code).toBe(0);
+    const b = serve('--json', ...SAFE, '--permissions', bad);
+    expect((await b.exit).code).toBe(2);
+    expect(b.stderr).toEqual([`error: --permissions: ${bad}:2: permission rule "alow 1-2 0.0.0.0/0 3": must start with allow or deny`]);
+    expect(b.stdout).toEqual([]);
   });
 
   it('--listen with an unknown interface: the library reason under the flag, exit code 2', async () => {

@@ -31,6 +31,14 @@ async function search(gw: GatewayHandle, st: string, expect: number): Promise<Ar
   }
 }
 
+/** A mapping of another LAN client (192.168.1.77), made through the router's mapping service. */
+function otherClientsMapping(gw: GatewayHandle, port: number): void {
+  const r = gw.router.mappings.request({
+    requester: '192.168.1.77', protocol: 'tcp', internalClient: '192.168.1.77', internalPort: port, externalPort: port, lifetime: 0, origin: 'upnp',
+  }, gw.clock.now());
+  expect(r.ok).toBe(true);
+}
+
 /** The defining behaviour of each profile. */
 const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
   async miniupnpd(gw) {
@@ -45,9 +53,23 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
     const any = await soap(gw, 'AddAnyPortMapping', mappingArgs({ NewExternalPort: 5000, NewProtocol: 'UDP' }));
     expect(any.status).toBe(200);
     expect(any.arg('NewReservedPort')).toBe('5000'); // same client: the refresh rule
+    // DeletePortMappingRange honours NewManage: 0 deletes only the requester's mappings.
+    otherClientsMapping(gw, 6000);
+    const range = (manage: number) => ({ NewStartPort: 5990, NewEndPort: 6010, NewProtocol: 'TCP', NewManage: manage });
+    expect((await soap(gw, 'DeletePortMappingRange', range(0))).code).toBe(730);
+    expect(gw.listMappings().map((m) => m.externalPort)).toContain(6000);
+    expect((await soap(gw, 'DeletePortMappingRange', range(1))).status).toBe(200);
+    expect(gw.listMappings().map((m) => m.externalPort)).not.toContain(6000);
     const counters = gw.router.counters;
     counters.bytesSent = 2 ** 32 + 5;
     expect((await soap(gw, 'GetTotalBytesSent', {}, { serviceType: CFG })).arg('NewTotalBytesSent')).toBe(String(2 ** 32 + 5));
+  },
+  async 'miniupnpd-2.3.1'(gw) {
+    expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-2.3.1', 2]);
+    // 2.3.1 ignores NewManage: 0 deletes another client's mapping too (the differential table's row).
+    otherClientsMapping(gw, 6000);
+    expect((await soap(gw, 'DeletePortMappingRange', { NewStartPort: 5990, NewEndPort: 6010, NewProtocol: 'TCP', NewManage: 0 })).status).toBe(200);
+    expect(gw.listMappings()).toEqual([]);
   },
   async 'miniupnpd-igd1'(gw) {
     expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-igd1', 1]);

@@ -44,7 +44,7 @@ describe('MappingService.request', () => {
     expect(router.mappings.request(req(), 0).ok).toBe(true);
     const full = router.mappings.request(req({ externalPort: 5001 }), 0);
     expect(full).toMatchObject({ ok: false, refusal: 'no-resources' });
-    const d = network.send('b', { proto: 'udp', src: { ip: router.lanAddress + 10, port: 1 }, dst: { ip: 0xc6336405, port: 1 } });
+    const d = network.send('b', { proto: 'udp', src: { ip: router.lanAddress + 10, port: 40000 }, dst: { ip: 0xc6336405, port: 1 } });
     expect(d.delivered).toBe(true);
     const port = d.packet.src.port;
     router.forwards.clear();
@@ -105,5 +105,31 @@ describe('MappingService.request', () => {
     router.setWanAddress(WAN);
     expect(router.mappings.externalAddress()).toBe(WAN);
     void sec;
+  });
+});
+
+describe('permission rules in miniupnpd.conf syntax', () => {
+  it('parsePermissionFile keeps the allow/deny lines in order, skips comments and options, names a bad line', async () => {
+    const { parsePermissionFile, PermissionFileError, defaultPermissionRules } = await import('../../src/nat/index.js');
+    expect(parsePermissionFile('ext_ifname=eth0\n# comment\n\nallow 1024-65535 192.168.0.0/24 1024-65535  # trailing\r\ndeny 0-65535 0.0.0.0/0 0-65535\n'))
+      .toEqual(['allow 1024-65535 192.168.0.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+    let err: unknown;
+    try {
+      parsePermissionFile('allow 1-2 10.0.0.0/8 1-2\nallow 1-70000 10.0.0.0/8 1\n');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(PermissionFileError);
+    expect(err).toMatchObject({ line: 2, code: 'bad-permission-file', message: expect.stringMatching(/^line 2: .*above 65535/) });
+    expect(defaultPermissionRules('10.0.0.0/8')).toEqual(['allow 1024-65535 10.0.0.0/8 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+  });
+
+  it('a router gets miniupnpd\'s shipped rules for its LAN unless its config says otherwise', () => {
+    const { router } = home(natPolicy('full-cone'));
+    expect(router.mappings.permitted(80, A, 80)).toBe(false);
+    expect(router.mappings.permitted(1024, A, 1024)).toBe(true);
+    expect(router.mappings.permitted(1024, '10.0.0.1', 1024)).toBe(false);
+    const open = home(natPolicy('full-cone'), { mapping: { permissions: [] } }).router;
+    expect(open.mappings.permitted(80, A, 80)).toBe(true);
   });
 });

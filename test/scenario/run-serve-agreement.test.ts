@@ -12,9 +12,9 @@ import { runScenario } from '../../src/scenario/simulate.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
 import { mappingArgs, soap } from '../gateway/helpers.js';
 
-const scenario = (profile: string): string => `name: agreement ${profile}
+const scenario = (profile: string, extra = ''): string => `name: agreement ${profile}
 routers:
-  gw: { wan: 203.0.113.16, lan: 10.7.0.0/24, services: { upnp: true }, profile: ${profile} }
+  gw: { wan: 203.0.113.16, lan: 10.7.0.0/24, services: { upnp: true }, profile: ${profile}${extra} }
 hosts:
   h: { router: gw, address: 10.7.0.2 }
   pub: { address: 198.51.100.50 }
@@ -56,5 +56,17 @@ describe('natsim run and natsim serve agree on upnp-map-connect', () => {
     const yaml = scenario('miniupnpd');
     expect(runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!.result).toBe('works');
     expect(await served(yaml)).toBe('works');
+  });
+
+  it('a scenario\'s permissions: apply to both (a rule denying the probe\'s port 8000 → 606, fails in both)', async () => {
+    const yaml = scenario('miniupnpd', ', permissions: ["deny 8000 0.0.0.0/0 0-65535", "allow 1024-65535 10.7.0.0/24 1024-65535"]');
+    const run = runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!;
+    expect(run.result).toBe('fails');
+    expect(run.steps.map((s) => s.text)).toContain('h: UPnP AddPortMapping on gw failed: 606 Action not authorized');
+    expect(await served(yaml)).toBe('fails');
+    // Allowing it again: both work.
+    const open = scenario('miniupnpd', ', permissions: ["allow 8000 10.7.0.0/24 8000"]');
+    expect(runScenario(parseScenario(open, 'agreement.yaml')).checks[0]!.result).toBe('works');
+    expect(await served(open)).toBe('works');
   });
 });

@@ -14,7 +14,7 @@ import { FIXTURES, ROOT, at, errorOf, issuesOf } from './helpers.js';
 const SCENARIOS = join(ROOT, 'scenarios');
 const scenarioFiles = readdirSync(SCENARIOS).filter((n) => /\.ya?ml$/.test(n)).sort();
 
-const ROUTER_KEYS = 'parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, wanUp, description';
+const ROUTER_KEYS = 'parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description';
 const PRESETS = '"full-cone", "restricted-cone", "port-restricted-cone", "symmetric", "cgnat", "one-to-one", "open", "none"';
 const APPS = 'windows-messenger, netmeeting, ispq-7, ispq-8, ichat-av';
 
@@ -92,6 +92,36 @@ hosts:
       `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}`));
     expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 6, col: 5, path: 'routers.home.servcies',
       message: `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}` }]);
+  });
+
+  it('a bad permission rule is located at the rule, with the parser\'s reason', () => {
+    const text = `name: t
+routers:
+  home:
+    wan: 203.0.113.1
+    lan: 192.168.1.0/24
+    permissions:
+      - allow 1024-65535 192.168.1.0/24 1024-65535
+      - alow 80 192.168.1.0/24 80
+hosts:
+  a: { router: home, address: 192.168.1.10 }
+`;
+    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 8, col: 9, path: 'routers.home.permissions.1',
+      message: 'expected a rule "allow|deny ext-ports ip[/mask] int-ports" (must start with allow or deny), got "alow 80 192.168.1.0/24 80"' }]);
+  });
+
+  it('permissions: reach the router\'s mapping service (and replace the default rules)', async () => {
+    const { buildNetwork } = await import('../../src/scenario/build.js');
+    const cfg = parseScenario(`name: t
+routers:
+  home: { wan: 203.0.113.1, lan: 192.168.1.0/24, permissions: ["allow 80 192.168.1.0/24 80"] }
+  plain: { wan: 203.0.113.2, lan: 192.168.2.0/24 }
+hosts:
+  a: { router: home, address: 192.168.1.10 }
+`, 'x.yaml');
+    const { net } = buildNetwork(cfg);
+    expect(net.router('home').mappings.config.permissions.map((r) => r.text)).toEqual(['allow 80 192.168.1.0/24 80']);
+    expect(net.router('plain').mappings.config.permissions.map((r) => r.text)).toEqual(['allow 1024-65535 192.168.2.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
   });
 
   it('unknown top-level key, plus the required key it replaced', () => {

@@ -34,7 +34,9 @@ describe('AddPortMapping', () => {
   });
 
   it('402 for ill-formed ports, protocol, client and lease', () => {
-    const { igd } = makeFixture();
+    // The default (miniupnpd's shipped) permission rules see internal port 0 first: 606.
+    expect(call(makeFixture().igd, 'AddPortMapping', mapping({ NewInternalPort: 0 })).code).toBe(606);
+    const { igd } = makeFixture({ permissions: [] });
     expect(call(igd, 'AddPortMapping', mapping({ NewInternalPort: 0 })).code).toBe(402);
     expect(call(igd, 'AddPortMapping', mapping({ NewInternalPort: 'x' })).code).toBe(402);
     expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 70000 })).code).toBe(402);
@@ -137,7 +139,8 @@ describe('AddPortMapping', () => {
 
   it('729 (IGDv2) / 718 (IGDv1) for a port the router itself uses or a static forward', () => {
     const reserved = { reservedPorts: [{ protocol: 'tcp' as const, port: 5000 }], forwards: [{ protocol: 'udp' as const, externalPort: 22, internalClient: '192.168.1.5', internalPort: 22 }] };
-    const v2 = makeFixture({}, reserved);
+    // No permission rules: the default ones would deny port 22 first (606).
+    const v2 = makeFixture({ permissions: [] }, reserved);
     expect(call(v2.igd, 'AddPortMapping', mapping({ NewProtocol: 'TCP' })).code).toBe(729);
     expect(call(v2.igd, 'AddPortMapping', mapping({ NewExternalPort: 22 })).code).toBe(729);
     const v1 = makeFixture({ igdVersion: 1 }, reserved);
@@ -148,6 +151,16 @@ describe('AddPortMapping', () => {
     const { igd } = makeFixture({}, { maxForwards: 1 });
     expect(call(igd, 'AddPortMapping', mapping()).status).toBe(200);
     expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5001 })).code).toBe(501);
+  });
+});
+
+describe('descriptions', () => {
+  it('are cut to 63 characters when the mapping is accepted (a 60,000-character one is not stored whole)', () => {
+    const { igd, router } = makeFixture();
+    expect(call(igd, 'AddPortMapping', mapping({ NewPortMappingDescription: 'x'.repeat(60_000) })).status).toBe(200);
+    expect(router.forwards.find('udp', 5000)!.description).toBe('x'.repeat(63));
+    expect(call(igd, 'AddAnyPortMapping', mapping({ NewExternalPort: 6000, NewPortMappingDescription: 'é'.repeat(100) })).status).toBe(200);
+    expect(router.forwards.find('udp', 6000)!.description).toHaveLength(63);
   });
 });
 
@@ -202,6 +215,18 @@ describe('permission rules', () => {
     expect(call(v2.igd, 'AddPortMapping', mapping()).status).toBe(200);
     const v1 = makeFixture({ igdVersion: 1, permissions: rules });
     expect(call(v1.igd, 'AddPortMapping', mapping({ NewExternalPort: 80 })).code).toBe(718);
+  });
+
+  it('default rules are miniupnpd\'s shipped ones: 1024–65535 to 1024–65535 for the LAN, the rest denied (22, 80, 443 → 606)', () => {
+    const { igd, router } = makeFixture();
+    for (const port of [22, 80, 443, 1023]) {
+      expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: port, NewInternalPort: 5000 })).code, `external ${port}`).toBe(606);
+      expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5000, NewInternalPort: port })).code, `internal ${port}`).toBe(606);
+    }
+    expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 1024, NewInternalPort: 65535 })).status).toBe(200);
+    expect(router.mappings.config.permissions.map((r) => r.text)).toEqual(['allow 1024-65535 192.168.1.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+    // No rules at all: everything is allowed, as miniupnpd without permission lines.
+    expect(call(makeFixture({ permissions: [] }).igd, 'AddPortMapping', mapping({ NewExternalPort: 80, NewInternalPort: 80 })).status).toBe(200);
   });
 
   it('rejects bad rule syntax at configuration time', () => {
@@ -402,6 +427,29 @@ describe('DeletePortMappingRange / GetListOfPortMappings (IGDv2)', () => {
     const empty = call(igd, 'GetListOfPortMappings', { NewStartPort: 1, NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 });
     expect(empty.status).toBe(200);
     expect(empty.body).not.toContain('<p:PortMappingEntry>');
+  });
+
+  it('DeletePortMappingRange honours NewManage: 0 deletes only the requester\'s mappings (730 when it has none there), 1 every one', () => {
+    const { igd, router } = makeFixture({ secureMode: false });
+    populate(igd);
+    const other = client('192.168.1.30');
+    call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5500, NewProtocol: 'TCP', NewInternalClient: '192.168.1.30' }), { from: other });
+    const range = (manage: number | string) => ({ NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: manage });
+    expect(call(igd, 'DeletePortMappingRange', range(0), { from: client('192.168.1.99') }).code).toBe(730);
+    expect(call(igd, 'DeletePortMappingRange', range(0), { from: other }).status).toBe(200);
+    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp5000', 'tcp5001', 'tcp5002', 'tcp7000', 'udp5003']);
+    expect(call(igd, 'DeletePortMappingRange', range(0)).status).toBe(200);
+    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp7000', 'udp5003']);
+    call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5500, NewProtocol: 'TCP', NewInternalClient: '192.168.1.30' }), { from: other });
+    expect(call(igd, 'DeletePortMappingRange', range('1')).status).toBe(200);
+    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp7000', 'udp5003']);
+  });
+
+  it('the miniupnpd-2.3.1 profile ignores NewManage, as 2.3.1 does', () => {
+    const { igd, router } = makeFixture({ profile: 'miniupnpd-2.3.1', secureMode: false });
+    populate(igd);
+    expect(call(igd, 'DeletePortMappingRange', { NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: 0 }, { from: client('192.168.1.99') }).status).toBe(200);
+    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp7000', 'udp5003']);
   });
 
   it('DeletePortMappingRange deletes the protocol\'s mappings in range; 730 when none; 733; 402', () => {
