@@ -20,3 +20,12 @@ export function secondsValue(flag: string, min: number, max: number): (text: str
     return n;
   };
 }
+
+/** An integer in [min, max]. */
+export function integerValue(flag: string, min: number, max: number): (text: string) => number {
+  return (text) => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !(n >= min && n <= max)) throw usageError(`${flag} must be an integer from ${min} to ${max}, not "${text}"`);
+    return n;
+  };
+}

@@ -5,7 +5,7 @@ import { NatsimError } from '../errors.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
 import { usageError } from './errors.js';
-import { portValue } from './option-values.js';
+import { integerValue, portValue } from './option-values.js';
 import { assertSsdpPortFree } from './port-guard.js';
 import { attachServeLog } from './serve-log.js';
 
@@ -19,6 +19,7 @@ interface ServeOptions {
   profile?: string;
   permissions?: string;
   closeConnections?: boolean;
+  maxConnections?: number;
   json?: boolean;
   verbose?: boolean;
 }
@@ -45,6 +46,7 @@ export function registerServeCommand(program: Command): void {
     .option('--profile <name>', 'router profile (see the README table)')
     .option('--permissions <file>', 'port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario\'s, else miniupnpd\'s shipped rules)')
     .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
+    .option('--max-connections <n>', 'HTTP connections open at once, 1–1000000 (default 512; at the cap the oldest idle one is closed, or 503)', integerValue('--max-connections', 1, 1_000_000))
     .option('--json', 'print the ready line and the log as JSON lines')
     .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
     .action(serve);
@@ -73,6 +75,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
       ...(permissions !== undefined ? { permissions } : {}),
       ...(opts.closeConnections ? { keepAlive: false } : {}),
+      ...(opts.maxConnections !== undefined ? { httpLimits: { maxConnections: opts.maxConnections } } : {}),
       logger: { warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`), error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`) },
     });
   } catch (e) {

@@ -18,12 +18,19 @@
  * - Timeouts, enforced by one sweep per `checkIntervalMs`: headers not complete within
  *   `headersTimeoutMs` or a body not complete within `requestTimeoutMs` of the request's first byte
  *   (408), an idle persistent connection after `keepAliveTimeoutMs` (closed silently).
+ * - At most `maxConnections` connections at once. A connection arriving at the cap evicts the
+ *   oldest idle one (one that has finished or not yet begun a request; closing ones first), or, if
+ *   every connection is in the middle of a request, gets 503 and is closed. The cap is lowered to
+ *   what RLIMIT_NOFILE allows (src/gateway/fd-limit.ts: libuv swallows EMFILE by closing the new
+ *   connection, so the server must not reach it), and the sweep evicts idle connections when
+ *   free descriptors run low; an accept error that is reported evicts some too.
  * - Buffers grow by doubling, so a request trickled in byte by byte costs linear time; reading
  *   pauses while a delayed reply is pending with a request's worth buffered, and while the
  *   client is not reading our replies (backpressure).
  */
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { FD_RESERVE, openFileCount, openFileLimit } from './fd-limit.js';
 import { HeadRefusal as Refusal, parseRequestHead } from './http-head.js';
 
 /** A request as read off the wire. */
@@ -67,6 +74,8 @@ export interface HttpLimits {
   readonly keepAliveTimeoutMs: number;
   /** How often the timeouts are checked (default 1 s). */
   readonly checkIntervalMs: number;
+  /** Connections open at once (default 512; beyond: the oldest idle one is evicted, or 503). */
+  readonly maxConnections: number;
 }
 
 /** Defaults of {@link HttpLimits} (the body limit has none: the caller names it). */
@@ -76,7 +85,20 @@ export const DEFAULT_HTTP_LIMITS: Omit<HttpLimits, 'maxBodyBytes'> = {
   requestTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 1_000,
+  maxConnections: 512,
 };
+
+/** Counters of {@link HttpServer}. */
+export interface HttpServerStats {
+  /** Idle connections closed to make room for a new one (or after EMFILE). */
+  evicted: number;
+  /** Connections answered 503 at the cap because none was idle. */
+  refused: number;
+  /** The cap in effect: `maxConnections`, lowered to what the descriptor limit leaves. */
+  effectiveMaxConnections: number;
+  /** Accept errors (EMFILE, ENFILE …). */
+  acceptErrors: number;
+}
 
 /** Options of {@link startHttpServer}. */
 export interface HttpServerOptions extends Partial<HttpLimits> {
@@ -95,6 +117,7 @@ export interface HttpServer {
   readonly limits: HttpLimits;
   /** Open connections. */
   readonly connections: number;
+  readonly stats: Readonly<HttpServerStats>;
   /** Stops listening and closes every connection. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -188,8 +211,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_HTTP_LIMITS.requestTimeoutMs,
     keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? DEFAULT_HTTP_LIMITS.keepAliveTimeoutMs,
     checkIntervalMs: options.checkIntervalMs ?? DEFAULT_HTTP_LIMITS.checkIntervalMs,
+    maxConnections: options.maxConnections ?? DEFAULT_HTTP_LIMITS.maxConnections,
   };
+  if (!(Number.isInteger(limits.maxConnections) && limits.maxConnections >= 1)) throw new RangeError('maxConnections must be an integer ≥ 1');
   const conns = new Set<Connection>();
+  // The descriptor limit caps the connections too (each is one descriptor).
+  const fdLimit = openFileLimit();
+  const fdsAtStart = openFileCount() ?? 0;
+  const cap = fdLimit === undefined ? limits.maxConnections : Math.max(1, Math.min(limits.maxConnections, fdLimit - fdsAtStart - FD_RESERVE));
+  const stats: HttpServerStats = { evicted: 0, refused: 0, acceptErrors: 0, effectiveMaxConnections: cap };
+  /** Sockets being answered 503 (bounded: beyond maxConnections they are dropped at once). */
+  let refusing = 0;
   const { handler, errorReply } = options;
 
   /** Writes a reply; then either closes or goes back to reading the next request. */
@@ -401,7 +433,50 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     }
   };
 
+  /** Closes the oldest idle connection (a closing one first); false when none is idle. */
+  const evictIdle = (): boolean => {
+    let victim: Connection | undefined;
+    for (const c of conns) {
+      if (c.state === 'closing') {
+        victim = c;
+        break;
+      }
+      if (c.state === 'idle' && (!victim || c.since < victim.since)) victim = c;
+    }
+    if (!victim) return false;
+    conns.delete(victim);
+    victim.socket.destroy();
+    stats.evicted++;
+    return true;
+  };
+
+  /** At the cap with nothing idle: 503, then close (or just close when too many are waiting). */
+  const refuseConnection = (socket: net.Socket): void => {
+    stats.refused++;
+    socket.on('error', () => socket.destroy());
+    if (refusing >= cap) {
+      socket.destroy();
+      return;
+    }
+    refusing++;
+    socket.once('close', () => refusing--);
+    const r = errorReply(503);
+    let head = `HTTP/1.1 503 ${r.statusText ?? STATUS_CODES[503]}\r\n`;
+    for (const k in r.headers) head += `${k}: ${r.headers[k]}\r\n`;
+    if (r.headers['Connection'] === undefined) head += 'Connection: close\r\n';
+    socket.end(`${head}Retry-After: 1\r\n\r\n${r.body}`);
+    // What the client sent is read and discarded, so its FIN is seen (and unread input does not
+    // turn ours into a reset); a client that never closes is cut off after 2 s.
+    socket.on('end', () => socket.destroy());
+    socket.resume();
+    socket.setTimeout(2000, () => socket.destroy());
+  };
+
   const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    if (conns.size >= cap && !evictIdle()) {
+      refuseConnection(socket);
+      return;
+    }
     const c = new Connection(socket, Date.now());
     conns.add(c);
     socket.on('data', (d: Buffer) => {
@@ -427,6 +502,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   });
 
   const sweep = setInterval(() => {
+    // Descriptors used elsewhere in the process (GENA, files) can still bring the limit near.
+    if (fdLimit !== undefined) {
+      const free = fdLimit - (openFileCount() ?? 0);
+      for (let i = free; i < FD_RESERVE / 2 && evictIdle(); i++);
+    }
     const now = Date.now();
     for (const c of conns) {
       const age = now - c.since;
@@ -449,7 +529,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     clearInterval(sweep);
     throw e;
   }
-  server.on('error', () => undefined);
+  // Errors after listening are accept errors: out of descriptors makes room by evicting idle ones.
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    stats.acceptErrors++;
+    if (e.code === 'EMFILE' || e.code === 'ENFILE') for (let i = 0; i < 16 && evictIdle(); i++);
+  });
   const port = (server.address() as net.AddressInfo).port;
   let closed: Promise<void> | undefined;
   return {
@@ -458,6 +542,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     get connections() {
       return conns.size;
     },
+    stats,
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         clearInterval(sweep);

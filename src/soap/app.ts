@@ -112,6 +112,7 @@ const ERROR_TITLES: Readonly<Record<number, [string, string]>> = {
   431: ['Request Header Fields Too Large', 'The request headers are too large.'],
   500: ['Internal Server Error', 'Internal Server Error'],
   501: ['Not Implemented', 'The HTTP Method is not implemented by this server.'],
+  503: ['Service Unavailable', 'Too many connections; try again later.'],
   505: ['HTTP Version Not Supported', 'Only HTTP/1.0 and HTTP/1.1 are supported.'],
 };
 const PAGES = new Map(Object.entries(ERROR_TITLES).map(([status, [title, text]]) => [Number(status), httpErrorPage(Number(status), title, text)]));

@@ -21,9 +21,10 @@ afterAll(async () => {
 });
 
 describe('gateway HTTP hardening', () => {
-  it('runs with header, request and keep-alive timeouts and a header size limit', () => {
+  it('runs with header, request and keep-alive timeouts, a header size limit and a connection cap', () => {
     expect(DEFAULT_HTTP_LIMITS).toEqual({
       maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000,
+      maxConnections: 512,
     });
     expect(gw.httpLimits).toEqual({ ...DEFAULT_HTTP_LIMITS, maxBodyBytes: 64 * 1024 });
   });

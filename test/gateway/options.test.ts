@@ -54,7 +54,7 @@ describe('startGateway() misuse', () => {
       [{ wan: '203.0.113' }, 'wan', 'must be an IPv4 address such as "203.0.113.1", not "203.0.113"'],
       [{ lan: '192.168.1.0' }, 'lan', 'must be an IPv4 prefix such as "192.168.1.0/24", not "192.168.1.0"'],
       [{ igdVersion: 3 }, 'igdVersion', 'must be one of 1, 2, not 3'],
-      [{ httpLimits: { headerTimeoutMs: 5 } }, 'httpLimits.headerTimeoutMs', 'is not a limit (did you mean "headersTimeoutMs"?); limits: maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs'],
+      [{ httpLimits: { headerTimeoutMs: 5 } }, 'httpLimits.headerTimeoutMs', 'is not a limit (did you mean "headersTimeoutMs"?); limits: maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs, maxConnections'],
       [{ mxDelay: 'later' }, 'mxDelay', 'must be one of "random", "none", "fixed", not "later"'],
       [{ ssdpBudget: { perSorce: {} } }, 'ssdpBudget.perSorce', 'is not a budget (did you mean "perSource"?); budgets: perSource, global, maxSources'],
       [{ ssdpBudget: { global: { burst: 0, perSecond: 1 } } }, 'ssdpBudget.global', 'must be { burst: number ≥ 1, perSecond: number > 0 }'],
