@@ -195,5 +195,34 @@ void startGateway({ nat: 'bogus' });
       expect(own.stdout + own.stderr).toBe('');
       expect(own.code).toBe(0);
     });
+
+    it('natsim/express works once the consumer installs express (an optional peer), types included', { timeout: 120_000 }, async () => {
+      await ok(NPM, ['install', '--save-dev', `express@${PKG.devDependencies['express']}`, `@types/express@${PKG.devDependencies['@types/express']}`]);
+      const program = `
+import { createUpnpApp } from 'natsim/express';
+import { FakeClock, Network, SeededRng } from 'natsim';
+const clock = new FakeClock(0);
+const router = new Network({ clock, rng: new SeededRng(1) }).addRouter({ id: 'gw', wan: '203.0.113.7', lan: '192.168.1.0/24' });
+const app = createUpnpApp({ router, clock });
+const server = app.listen(0, '127.0.0.1');
+await new Promise((resolve) => server.once('listening', resolve));
+const address = server.address();
+const port = typeof address === 'object' && address ? address.port : 0;
+const res = await fetch(\`http://127.0.0.1:\${port}/rootDesc.xml\`);
+console.log(res.status, (await res.text()).includes('InternetGatewayDevice'));
+server.close();
+app.close();
+`;
+      writeFileSync(join(dir, 'app.mts'), program);
+      writeFileSync(join(dir, 'app.mjs'), program);
+      expect((await ok(process.execPath, ['app.mjs'])).trim()).toBe('200 true');
+      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
+        compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
+        files: ['app.mts'],
+      }, null, 2));
+      const ts5 = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
+      expect(ts5.stdout + ts5.stderr).toBe('');
+      expect(ts5.code).toBe(0);
+    });
   });
 });
