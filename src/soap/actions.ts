@@ -110,6 +110,8 @@ export function executeAction(cfg: ControlConfig, call: ActionCall): ControlResu
 
 /** Renders a fault and reports it. */
 export function fault(cfg: ControlConfig, call: Pick<ActionCall, 'action' | 'client'>, err: UpnpError): ControlResult {
+  const own = cfg.profile.faultDescriptions?.[err.code];
+  if (own !== undefined && own !== err.description) err = new UpnpError(err.code, err.detail, own);
   cfg.emit({
     type: 'fault', action: call.action, code: err.code, description: err.description, client: call.client.address,
     ...(err.detail !== undefined ? { detail: err.detail } : {}),

@@ -6,7 +6,9 @@
  * do (WAN state, lifetimes, range deletes) is the model's: each profile carries it as
  * {@link RouterPolicy} data that the router's mapping service applies.
  */
+import { UPNP_ERROR } from '../constants.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from '../nat/router-policy.js';
+import type { RefusalOverrides } from './refusals.js';
 import { DEFAULT_SERVER_STRING } from './soap-constants.js';
 
 /** How `NewProtocol` is checked. */
@@ -70,6 +72,10 @@ export interface RouterProfile {
   readonly forceIgd1ForMicrosoft: boolean;
   /** `SERVER` header of HTTP replies (and SSDP). */
   readonly serverString: string;
+  /** The profile's own UPnP codes for some refusals, by action (default: src/soap/refusals.ts). */
+  readonly refusalCodes?: RefusalOverrides;
+  /** The profile's own `errorDescription` for some codes (default: miniupnpd's current spelling). */
+  readonly faultDescriptions?: Readonly<Record<number, string>>;
   /** SSDP quirks (applied by the SSDP layer). */
   readonly ssdp: ProfileSsdpQuirks;
 }
@@ -147,8 +153,11 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
   'miniupnpd-2.3.1': {
     ...MINIUPNPD,
     name: 'miniupnpd-2.3.1',
-    summary: 'miniupnpd 2.3.1 as Debian ships it: DeletePortMappingRange ignores NewManage and deletes every client\'s mappings',
+    summary: 'miniupnpd 2.3.1 as Debian ships it: DeletePortMappingRange ignores NewManage, 718 for secure mode on IGDv2, 2.3.1\'s error spellings',
     router: { ...DEFAULT_ROUTER_POLICY, rangeDelete: 'ignore-manage' },
+    // 2.3.1 answers a secure-mode violation of AddPortMapping with 718 even on IGDv2 (606 since upstream PR #677).
+    refusalCodes: { AddPortMapping: { 'not-owner': UPNP_ERROR.ConflictInMappingEntry } },
+    faultDescriptions: { [UPNP_ERROR.WildCardNotPermittedInExtPort]: 'Wildcard not permited in ExtPort' },
   },
   'ssdp-other-port': {
     ...MINIUPNPD,

@@ -45,13 +45,22 @@ export const ACTION_REFUSAL_CODES: Readonly<Record<string, Partial<Record<Refusa
   DeletePortMappingRange: { 'no-such-mapping': both(E.PortMappingNotFound), 'not-owner': both(E.ActionNotAuthorized) },
 };
 
-/** The UPnP error code for a refusal of `action` on an IGD of `igdVersion`. */
-export function refusalCode(refusal: Refusal, action: string, igdVersion: 1 | 2): number {
+/** A profile's own codes for some refusals of some actions (e.g. miniupnpd 2.3.1's 718 for secure mode). */
+export type RefusalOverrides = Readonly<Record<string, Partial<Record<Refusal, number>>>>;
+
+/** The UPnP error code for a refusal of `action` on an IGD of `igdVersion` (a profile's override first). */
+export function refusalCode(refusal: Refusal, action: string, igdVersion: 1 | 2, overrides?: RefusalOverrides): number {
+  const own = overrides?.[action]?.[refusal];
+  if (own !== undefined) return own;
   const codes = ACTION_REFUSAL_CODES[action]?.[refusal] ?? REFUSAL_CODES[refusal];
   return igdVersion === 2 ? codes.v2 : codes.v1;
 }
 
 /** The {@link UpnpError} to throw for a refusal. */
-export function refusalError(r: { readonly refusal: Refusal; readonly message: string }, action: string, igdVersion: 1 | 2): UpnpError {
-  return new UpnpError(refusalCode(r.refusal, action, igdVersion), `${r.refusal}: ${r.message}`);
+export function refusalError(
+  r: { readonly refusal: Refusal; readonly message: string },
+  action: string,
+  ctx: { readonly igdVersion: 1 | 2; readonly profile: { readonly refusalCodes?: RefusalOverrides } },
+): UpnpError {
+  return new UpnpError(refusalCode(r.refusal, action, ctx.igdVersion, ctx.profile.refusalCodes), `${r.refusal}: ${r.message}`);
 }

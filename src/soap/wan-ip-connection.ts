@@ -19,14 +19,14 @@ import { EXTRA_UPNP_ERROR, MAX_REPORTED_DESCRIPTION, PORT_LISTING_NS, PORT_LISTI
 /** A mapping request's answer: the entry, or the refusal's UPnP error. */
 function mapOrThrow(cfg: ControlConfig, call: ActionCall, req: MappingRequest, now: number): ForwardEntry {
   const r = cfg.router.mappings.request(req, now);
-  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
+  if (!r.ok) throw refusalError(r, call.action, cfg);
   return r.mapping;
 }
 
 /** Secure mode, checked where miniupnpd checks it (before the ports are parsed). */
 function authorize(cfg: ControlConfig, call: ActionCall, internalClient: string): void {
   const r = cfg.router.mappings.authorize(call.client.address, internalClient);
-  if (r && !r.ok) throw refusalError(r, call.action, cfg.igdVersion);
+  if (r && !r.ok) throw refusalError(r, call.action, cfg);
 }
 
 const addPortMapping: ActionHandler = (cfg, call, now) => {
@@ -132,7 +132,7 @@ const getSpecificPortMappingEntry: ActionHandler = (cfg, call, now) => {
 const deletePortMapping: ActionHandler = (cfg, call, now) => {
   const { port, protocol, remoteHost } = portAndProtocol(cfg, call);
   const r = cfg.router.mappings.remove({ requester: call.client.address, protocol, externalPort: port, remoteHost }, now);
-  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
+  if (!r.ok) throw refusalError(r, call.action, cfg);
   return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"></u:${call.action}Response>`;
 };
 
@@ -161,7 +161,7 @@ const deletePortMappingRange: ActionHandler = (cfg, call, now) => {
   // router's policy ignores it, as miniupnpd 2.3.x does.
   const manage = /^\s*(1|true|yes)\s*$/i.test(call.args.get('NewManage') ?? '');
   const r = cfg.router.mappings.removeRange({ requester: call.client.address, protocol, start, end, manage }, now);
-  if (!r.ok) throw refusalError(r, call.action, cfg.igdVersion);
+  if (!r.ok) throw refusalError(r, call.action, cfg);
   return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"></u:${call.action}Response>`;
 };
 

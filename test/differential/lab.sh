@@ -5,7 +5,8 @@
 #   $P-lan 10.77.0.2/.3 --veth-- 10.77.0.1 $P-router 100.64.0.1 --veth-- 100.64.0.2/.3 $P-wan (coturn)
 #
 # In $P-router: miniupnpd (HTTP 10.77.0.1:49000, secure mode, allow 1024-65535 10.77.0.0/24) and
-# natsim (HTTP 10.77.0.1:$NATSIM_HTTP_PORT, same rules, WAN 100.64.0.1). Modelled on
+# natsim twice (HTTP 10.77.0.1:$NATSIM_HTTP_PORT with profile miniupnpd, and :$NATSIM231_HTTP_PORT
+# with profile miniupnpd-2.3.1; same rules, WAN 100.64.0.1). Modelled on
 # /work/shared/lab/lab-miniupnpd.sh: coturn in $P-wan answers miniupnpd 2.3.1's STUN check (it
 # refuses a reserved WAN address without it) and a bind mount over /dev/console in miniupnpd's
 # private mount namespace keeps its log lines off the machine console.
@@ -20,8 +21,11 @@ P=nsdiff-$$
 LAN=$P-lan ROUTER=$P-router WAN=$P-wan
 NATSIM_HTTP_PORT=${NATSIM_HTTP_PORT:-49010}
 NATSIM_SSDP_PORT=${NATSIM_SSDP_PORT:-49011}
+NATSIM231_HTTP_PORT=${NATSIM231_HTTP_PORT:-49020}
+NATSIM231_SSDP_PORT=${NATSIM231_SSDP_PORT:-49021}
 D=$(mktemp -d /tmp/nsdiff.XXXXXX)
 NATSIM_PID=
+NATSIM231_PID=
 CAT_PID=
 log() { echo "lab: $*" >&2; }
 
@@ -29,6 +33,7 @@ cleanup() {
   trap - EXIT INT TERM HUP PIPE
   [ -n "$CAT_PID" ] && kill "$CAT_PID" 2>/dev/null
   [ -n "$NATSIM_PID" ] && kill "$NATSIM_PID" 2>/dev/null
+  [ -n "$NATSIM231_PID" ] && kill "$NATSIM231_PID" 2>/dev/null
   for f in miniupnpd.pid turnserver.pid; do [ -s "$D/$f" ] && kill "$(cat "$D/$f")" 2>/dev/null; done
   # Anything else still running inside our own namespaces was started by this script.
   for n in $LAN $ROUTER $WAN; do
@@ -50,7 +55,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-fail() { log "$*"; for f in fetch.log natsim.out miniupnpd.log console.log natsim.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
+fail() { log "$*"; for f in fetch.log natsim.out miniupnpd.log console.log natsim.log natsim231.log turnserver.log; do [ -s "$D/$f" ] && { echo "--- $f" >&2; tail -n 20 "$D/$f" >&2; }; done; exit 1; }
 
 # --- configuration (same as the shared lab's) ---
 LABCONF="$(cd "$(dirname "$0")/../lab" && pwd)"
@@ -91,9 +96,14 @@ NATSIM_HTTP_PORT=$NATSIM_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM_SSDP_PORT \
 NATSIM_PID=$!
 for i in $(seq 150); do grep -qs '"ready":true' "$D/natsim.out" && break; kill -0 $NATSIM_PID 2>/dev/null || break; sleep 0.1; done
 grep -q '"ready":true' "$D/natsim.out" || fail "natsim did not start"
+NATSIM_PROFILE=miniupnpd-2.3.1 NATSIM_HTTP_PORT=$NATSIM231_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM231_SSDP_PORT \
+  ip netns exec "$ROUTER" node --import tsx "$LAUNCHER" > "$D/natsim231.out" 2> "$D/natsim231.log" &
+NATSIM231_PID=$!
+for i in $(seq 150); do grep -qs '"ready":true' "$D/natsim231.out" && break; kill -0 $NATSIM231_PID 2>/dev/null || break; sleep 0.1; done
+grep -q '"ready":true' "$D/natsim231.out" || fail "natsim (miniupnpd-2.3.1) did not start"
 
 # --- both answer from the lan namespace ---
-for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PORT/rootDesc.xml"; do
+for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PORT/rootDesc.xml" "http://10.77.0.1:$NATSIM231_HTTP_PORT/rootDesc.xml"; do
   ok=
   for i in $(seq 50); do
     ip netns exec "$LAN" node -e "fetch('$url').then(r=>{if(!r.ok)console.error('HTTP',r.status);process.exit(r.ok?0:1)},e=>{console.error(String(e.cause||e));process.exit(1)})" 2>>"$D/fetch.log" && { ok=1; break; }
@@ -102,8 +112,8 @@ for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PO
   [ -n "$ok" ] || fail "$url does not answer from $LAN"
 done
 
-printf 'READY {"lan":"%s","router":"%s","wan":"%s","dir":"%s","miniupnpd":"http://10.77.0.1:49000","natsim":"http://10.77.0.1:%s","natsimReady":%s}\n' \
-  "$LAN" "$ROUTER" "$WAN" "$D" "$NATSIM_HTTP_PORT" "$(grep '"ready":true' "$D/natsim.out" | head -1)"
+printf 'READY {"lan":"%s","router":"%s","wan":"%s","dir":"%s","miniupnpd":"http://10.77.0.1:49000","natsim":"http://10.77.0.1:%s","natsim231":"http://10.77.0.1:%s","natsimReady":%s}\n' \
+  "$LAN" "$ROUTER" "$WAN" "$D" "$NATSIM_HTTP_PORT" "$NATSIM231_HTTP_PORT" "$(grep '"ready":true' "$D/natsim.out" | head -1)"
 # Stay up until the test closes our stdin (or dies: the pipe closes too) or signals us.
 exec 3<&0
 cat <&3 > /dev/null &

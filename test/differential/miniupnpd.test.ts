@@ -5,6 +5,9 @@
  * permission rules see the same requester. lab.sh builds and always deletes the namespaces (unique
  * names, nothing in the machine's own namespace); soap-client.ts runs inside the lan namespace.
  *
+ * A third gateway, natsim with the miniupnpd-2.3.1 profile, gets the same steps: it must answer as
+ * miniupnpd on the `version` and `specification` rows of KNOWN_DIFFERENCES and as natsim elsewhere.
+ *
  * Every step must give the same outcome (success or UPnP error code) and the same key fields,
  * except the rows of KNOWN_DIFFERENCES; a known difference that no longer occurs fails too, so the
  * table stays true. The full comparison is written to the temp dir (natsim-differential-RESULTS.md),
@@ -36,10 +39,13 @@ const OTHER = '10.77.0.99';
 /** A second LAN client (lab.sh gives the lan namespace both addresses). */
 const ME2 = '10.77.0.3';
 
-type Target = 'miniupnpd' | 'natsim';
-const TARGETS: readonly Target[] = ['miniupnpd', 'natsim'];
+/** `natsim-2.3.1`: a second natsim gateway with the miniupnpd-2.3.1 profile, asked the same steps. */
+type Target = 'miniupnpd' | 'natsim' | 'natsim-2.3.1';
+const TARGETS: readonly Target[] = ['miniupnpd', 'natsim', 'natsim-2.3.1'];
 /** Each gateway's own HTTP port (lab.sh). */
-const OWN_HTTP_PORT: Record<Target, number> = { miniupnpd: 49000, natsim: 49010 };
+const OWN_HTTP_PORT: Record<Target, number> = { miniupnpd: 49000, natsim: 49010, 'natsim-2.3.1': 49020 };
+/** The kinds of difference the miniupnpd-2.3.1 profile exists to reproduce. */
+const PROFILE_231_KINDS: ReadonlySet<DiffKind> = new Set<DiffKind>(['version', 'specification']);
 
 /** One step of the sequence. */
 interface Step {
@@ -376,6 +382,7 @@ interface Lab {
   readonly lan: string;
   readonly miniupnpd: string;
   readonly natsim: string;
+  readonly natsim231: string;
 }
 
 describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)', () => {
@@ -416,7 +423,7 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
   it('answers every step like miniupnpd, except the known differences', async () => {
     const isStep = (s: Step | Derived): s is Step => 'action' in s;
     const wire = STEPS.filter(isStep);
-    const steps: Record<Target, WireStep[]> = { miniupnpd: [], natsim: [] };
+    const steps: Record<Target, WireStep[]> = { miniupnpd: [], natsim: [], 'natsim-2.3.1': [] };
     for (const t of TARGETS) {
       steps[t] = wire.map((s) => ({
         name: s.name, action: s.action, service: s.service ?? IPC, path: s.path ?? '/ctl/IPConn',
@@ -424,7 +431,7 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
         ...(s.from ? { from: s.from } : {}),
       }));
     }
-    const input = JSON.stringify({ targets: { miniupnpd: lab!.miniupnpd, natsim: lab!.natsim }, steps });
+    const input = JSON.stringify({ targets: { miniupnpd: lab!.miniupnpd, natsim: lab!.natsim, 'natsim-2.3.1': lab!.natsim231 }, steps });
     const client = spawnSync('ip', ['netns', 'exec', lab!.lan, 'node', '--import', 'tsx', `${HERE}/soap-client.ts`],
       { cwd: REPO, input, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
     expect(client.status, client.stderr).toBe(0);
@@ -432,7 +439,12 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
     const byName: Record<Target, Map<string, WireResult>> = {
       miniupnpd: new Map(results.miniupnpd.map((r) => [r.name, r])),
       natsim: new Map(results.natsim.map((r) => [r.name, r])),
+      'natsim-2.3.1': new Map(results['natsim-2.3.1'].map((r) => [r.name, r])),
     };
+    // The miniupnpd-2.3.1 profile: miniupnpd's answer on the version and specification rows,
+    // natsim's everywhere else (where both agree, that is miniupnpd's too).
+    const profileRows: string[] = [];
+    const profileProblems: string[] = [];
 
     const rows: string[] = [];
     const problems: string[] = [];
@@ -442,17 +454,23 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
     for (const step of STEPS) {
       expect(names.has(step.name), `duplicate step name ${step.name}`).toBe(false);
       names.add(step.name);
-      let ansA: string, ansB: string, cellA: string, cellB: string, why: string[];
+      let ansA: string, ansB: string, ansC: string, cellA: string, cellB: string, why: string[];
       if (isStep(step)) {
         const a = byName.miniupnpd.get(step.name)!;
         const b = byName.natsim.get(step.name)!;
-        [ansA, ansB, cellA, cellB, why] = [answer(step, a), answer(step, b), cell(step, a), cell(step, b), diff(step, a, b)];
+        const c = byName['natsim-2.3.1'].get(step.name)!;
+        [ansA, ansB, ansC, cellA, cellB, why] = [answer(step, a), answer(step, b), answer(step, c), cell(step, a), cell(step, b), diff(step, a, b)];
       } else {
         ansA = cellA = step.derive(byName.miniupnpd);
         ansB = cellB = step.derive(byName.natsim);
+        ansC = step.derive(byName['natsim-2.3.1']);
         why = ansA === ansB ? [] : [`${ansA} ≠ ${ansB}`];
       }
       const known = KNOWN_DIFFERENCES.find((k) => k.step === step.name);
+      const reproduced = known !== undefined && PROFILE_231_KINDS.has(known.kind);
+      const want = reproduced ? ansA : ansB;
+      if (ansC !== want) profileProblems.push(`${step.name}: the miniupnpd-2.3.1 profile answers ${ansC}, expected ${reproduced ? 'miniupnpd' : 'natsim'}'s ${want}`);
+      if (reproduced) profileRows.push(`| ${esc(step.name)} | ${esc(ansA)} | ${esc(ansB)} | ${esc(ansC)} | ${known.kind} |`);
       let same = why.length === 0 ? 'yes' : '**NO**';
       if (known) {
         seenKnown.add(known.step);
@@ -487,10 +505,21 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
       '|---|---|---|---|---|',
       ...KNOWN_DIFFERENCES.map((k) => `| ${esc(k.step)} | ${esc(typeof k.miniupnpd === 'string' ? k.miniupnpd : `/${k.miniupnpd.source}/`)} | ${esc(k.natsim)} | ${k.kind} | ${esc(k.justification)} |`),
       '',
+      '## The `miniupnpd-2.3.1` profile',
+      '',
+      'A third gateway in the same lab, natsim with profile `miniupnpd-2.3.1`, is asked the same steps. It must answer as',
+      'miniupnpd 2.3.1 on every `version` and `specification` row below, and as natsim\'s default profile on every other step',
+      '(so also as miniupnpd wherever the two agree); the `backend`, `miniupnpd bug` and `deliberate` rows stay natsim\'s.',
+      '',
+      '| step | miniupnpd 2.3.1 | natsim (miniupnpd) | natsim (miniupnpd-2.3.1) | kind |',
+      '|---|---|---|---|---|',
+      ...profileRows,
+      '',
     ].join('\n');
     writeFileSync(RESULTS, md);
 
     expect(problems, `differences (see ${RESULTS}):\n${problems.join('\n')}`).toEqual([]);
+    expect(profileProblems, `miniupnpd-2.3.1 profile (see ${RESULTS}):\n${profileProblems.join('\n')}`).toEqual([]);
   }, 40_000);
 });
 

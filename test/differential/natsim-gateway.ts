@@ -1,6 +1,6 @@
 /**
  * natsim's side of the differential lab: `startGateway` configured like the lab's miniupnpd.conf
- * (default profile `miniupnpd`, IGD:2, secure mode, the same permission rules, WAN 100.64.0.1),
+ * (profile `miniupnpd`, or $NATSIM_PROFILE, IGD:2, secure mode, the same permission rules, WAN 100.64.0.1),
  * served on the router namespace's LAN address. lab.sh runs it with `ip netns exec ROUTER node
  * --import tsx`; it prints one JSON ready line and stops on SIGTERM/SIGINT.
  */
@@ -14,7 +14,7 @@ const gw = await startGateway({
   httpPort: Number(process.env.NATSIM_HTTP_PORT ?? 49010),
   ssdpPort: Number(process.env.NATSIM_SSDP_PORT ?? 49011),
   multicast: false,
-  profile: 'miniupnpd',
+  profile: process.env.NATSIM_PROFILE ?? 'miniupnpd',
   igdVersion: 2,
   secureMode: true,
   permissions: LAB_PERMISSIONS,

@@ -70,6 +70,9 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
     otherClientsMapping(gw, 6000);
     expect((await soap(gw, 'DeletePortMappingRange', { NewStartPort: 5990, NewEndPort: 6010, NewProtocol: 'TCP', NewManage: 0 })).status).toBe(200);
     expect(gw.listMappings()).toEqual([]);
+    // 718 for a secure-mode violation on IGDv2, and 2.3.1's spelling of 716.
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 5001, NewInternalClient: '192.168.1.77' }))).code).toBe(718);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 0 }))).body).toBe(faultEnvelope(716, 'Wildcard not permited in ExtPort'));
   },
   async 'miniupnpd-igd1'(gw) {
     expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-igd1', 1]);
