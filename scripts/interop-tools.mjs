@@ -11,6 +11,7 @@ export const PACKAGES = {
   'python3-miniupnpc': () => py('import miniupnpc'),
   'python3-gi': () => py('import gi'),
   'gir1.2-gssdp-1.6': () => py("import gi; gi.require_version('GSSDP', '1.6'); from gi.repository import GSSDP"),
+  'gir1.2-gupnpigd-1.0': () => py("import gi; gi.require_version('GUPnPIgd', '1.0'); from gi.repository import GUPnPIgd"),
   'miniupnpd-nftables': () => existsSync('/usr/sbin/miniupnpd'),
   coturn: () => has('turnserver'),
   nftables: () => has('nft'),

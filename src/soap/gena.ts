@@ -13,8 +13,9 @@
  * - Limits ({@link GENA_LIMITS}): subscriptions per subscriber address and in all (beyond: 503),
  *   NOTIFYs in flight at once (the rest queue, one entry per subscription at most).
  * - The initial NOTIFY (SEQ 0) follows the SUBSCRIBE response; every later change sends the full
- *   set of evented variables with SEQ + 1. Events to one subscriber go one at a time, in order; a
- *   change while its NOTIFY is in flight is sent once that one completes (miniupnpd drops it). A
+ *   set of evented variables with SEQ + 1: one event per change, with the values of that moment.
+ *   Events to one subscriber go one at a time, in order; a change while its NOTIFY is in flight
+ *   is sent once that one completes (miniupnpd drops it), from a bounded queue. A
  *   failed delivery drops the subscription (miniupnpd). UNSUBSCRIBE aborts a NOTIFY not yet
  *   written, and nothing is sent after it.
  *
@@ -112,7 +113,8 @@ interface Subscription {
   expiresAt: number;
   seq: number;
   inFlight: boolean;
-  pending: boolean;
+  /** Property sets waiting to be sent, oldest first (at most GENA_LIMITS.queuedEvents). */
+  readonly queue: string[];
   removed: boolean;
   /** Aborts the NOTIFY in flight. */
   abort: AbortController | undefined;
@@ -218,14 +220,14 @@ export class GenaPublisher {
       if (mine >= this.limits.perClient) return this.#refuse(req, 503, `${peer} holds ${this.limits.perClient} subscriptions already (the limit per client)`);
       const sub: Subscription = {
         sid: this.#uniqueSid(), service, path: req.path, callback, peer,
-        expiresAt: now + timeout * 1000, seq: 0, inFlight: false, pending: false, removed: false, abort: undefined,
+        expiresAt: now + timeout * 1000, seq: 0, inFlight: false, queue: [], removed: false, abort: undefined,
       };
       this.#subs.set(sub.sid, sub);
       this.#opts.emit?.({ type: 'subscribe', sid: sub.sid, path: req.path, peer: req.peer, callback });
       return {
         status: 200, statusText: 'OK',
         headers: { Timeout: `Second-${timeout}`, SID: sub.sid },
-        afterResponse: () => this.#send(sub),
+        afterResponse: () => this.#send(sub, this.#body(service)),
       };
     }
     if (req.nt !== undefined) return this.#refuse(req, 400, 'both NT and SID');
@@ -268,22 +270,37 @@ export class GenaPublisher {
     }
   }
 
-  /** Sends the current values of `service` to each of its subscribers. */
+  /** The NOTIFY body with the current values of `service`. */
+  #body(service: GenaService): string {
+    return `${propertySet(this.#opts.properties(service))}\r\n`;
+  }
+
+  /**
+   * Sends the current values of `service` to each of its subscribers: one event per change, each
+   * with the values at the time of the change.
+   */
   notify(service: GenaService): void {
     const now = this.#opts.clock.now();
     this.expire(now);
-    for (const s of this.#subs.values()) if (s.service === service) this.#send(s);
+    let body: string | undefined;
+    for (const s of this.#subs.values()) if (s.service === service) this.#send(s, (body ??= this.#body(service)));
   }
 
-  /** Queues a NOTIFY of the current values to `sub` (one at a time per subscriber). */
-  #send(sub: Subscription): void {
+  /**
+   * Queues an event for `sub`: sent in order, one at a time. A subscriber that falls
+   * {@link GENA_LIMITS.queuedEvents} events behind gets the newest values in place of its last
+   * queued event (the queue stays bounded; GENA events carry the full state, so nothing is lost
+   * but intermediate values).
+   */
+  #send(sub: Subscription, body: string): void {
     if (sub.removed) return;
     if (!this.#opts.deliver) {
       sub.seq++;
       return;
     }
-    if (sub.inFlight) sub.pending = true;
-    else this.#ready.add(sub);
+    if (sub.queue.length >= GENA_LIMITS.queuedEvents) sub.queue[sub.queue.length - 1] = body;
+    else sub.queue.push(body);
+    if (!sub.inFlight) this.#ready.add(sub);
     this.#pump();
   }
 
@@ -298,7 +315,7 @@ export class GenaPublisher {
 
   #deliver(sub: Subscription): void {
     const deliver = this.#opts.deliver!;
-    const body = `${propertySet(this.#opts.properties(sub.service))}\r\n`;
+    const body = sub.queue.shift()!;
     const url = new URL(sub.callback);
     const seq = sub.seq;
     const headers: Record<string, string> = {
@@ -330,10 +347,7 @@ export class GenaPublisher {
         sub.abort = undefined;
         this.#active--;
       }
-      if (sub.pending && !sub.removed) {
-        sub.pending = false;
-        this.#ready.add(sub);
-      }
+      if (sub.queue.length > 0 && !sub.removed) this.#ready.add(sub);
       this.#pump();
     })();
     this.#inFlight.add(p);

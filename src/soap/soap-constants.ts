@@ -74,6 +74,8 @@ export const GENA_LIMITS = {
   total: 256,
   /** NOTIFY requests in flight at once; the rest wait in a queue of at most `total` entries. */
   concurrentNotify: 8,
+  /** Events queued per subscription behind the one in flight (beyond: the last is replaced by the newest). */
+  queuedEvents: 16,
   /** CALLBACK URLs looked at per SUBSCRIBE (the first on the subscriber's address is used). */
   callbackUrls: 8,
   /** Longest CALLBACK URL, characters. */

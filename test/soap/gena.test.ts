@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { GenaPublisher, propertySet, selectCallback, type DeliverFn, type GenaRequest } from '../../src/soap/gena.js';
+import { GENA_LIMITS } from '../../src/soap/soap-constants.js';
 import { call, makeFixture, mapping } from './helpers.js';
 
 interface Sent { url: string; headers: Readonly<Record<string, string>>; body: string }
@@ -170,11 +171,13 @@ describe('NOTIFY on changes', () => {
     expect(events.some((e) => e.type === 'notify' && !e.ok)).toBe(true);
   });
 
-  it('changes during an in-flight NOTIFY are sent once it completes', async () => {
+  it('changes during an in-flight NOTIFY are sent once it completes, one event per change with its values', async () => {
     let release: () => void = () => {};
     const sent: string[] = [];
-    const deliver: DeliverFn = (_u, h) => {
+    const counts: string[] = [];
+    const deliver: DeliverFn = (_u, h, body) => {
       sent.push(h.SEQ!);
+      counts.push(/<PortMappingNumberOfEntries>(\d+)</.exec(body)![1]!);
       return new Promise<void>((res) => { release = res; });
     };
     const { igd } = makeFixture({ deliver });
@@ -186,8 +189,32 @@ describe('NOTIFY on changes', () => {
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['0', '1']);
     release();
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual(['0', '1', '2']);
+    release();
     await igd.gena.flush();
-    expect(sent).toEqual(['0', '1']);
+    expect(sent).toEqual(['0', '1', '2']);
+    expect(counts).toEqual(['0', '1', '2']);
+  });
+
+  it('a subscriber that falls behind gets at most GENA_LIMITS.queuedEvents queued events, the last with the newest values', async () => {
+    let release: () => void = () => {};
+    const counts: string[] = [];
+    const deliver: DeliverFn = (_u, _h, body) => {
+      counts.push(/<PortMappingNumberOfEntries>(\d+)</.exec(body)![1]!);
+      return new Promise<void>((res) => { release = res; });
+    };
+    const { igd } = makeFixture({ deliver });
+    igd.gena.handle(sub()).afterResponse!();
+    for (let p = 6000; p < 6040; p++) call(igd, 'AddPortMapping', mapping({ NewExternalPort: p }));
+    for (let i = 0; i < 60; i++) {
+      release();
+      await new Promise((r) => setImmediate(r));
+    }
+    await igd.gena.flush();
+    expect(counts).toHaveLength(1 + GENA_LIMITS.queuedEvents);
+    expect(counts.slice(0, 4)).toEqual(['0', '1', '2', '3']);
+    expect(counts.at(-1)).toBe('40');
   });
 
   it('close() detaches from the router', async () => {
