@@ -5,8 +5,10 @@
  * instead of one per mapping, and one subscriber can never take another's ports.
  *
  * Blocks are aligned: block i of an address covers 1024 + i·size … 1024 + (i+1)·size − 1 (the
- * system ports 0–1023 are never given out in blocks). A block returns to the pool when its last
- * mapping is gone.
+ * system ports 0–1023 are never given out in blocks, and port parity does not apply inside
+ * them). Within its blocks a subscriber's mapping gets its own source port when the policy
+ * preserves ports and that port is in one of them, else a random or the lowest free port. A block
+ * returns to the pool when its last mapping is gone.
  */
 import type { Rng } from './clock.js';
 import type { IPv4 } from './address.js';

@@ -7,6 +7,7 @@ import {
 } from './address.js';
 import { ALGS, type Alg, type AlgContext } from './alg.js';
 import { excludedBy, parseExclusions, type Exclusion } from './excluded-destinations.js';
+import { checkPortBlockPolicy } from './port-blocks.js';
 import type { Rng } from './clock.js';
 import { ModelEvents } from './events.js';
 import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
@@ -101,6 +102,7 @@ export class Router {
     this.policy = config.nat === undefined ? natPolicy() : config.nat;
     try {
       this.excluded = this.policy && this.policy.mode !== 'none' ? parseExclusions(this.policy.excludedDestinations ?? []) : [];
+      if (this.policy?.portBlocks) checkPortBlockPolicy(this.policy.portBlocks);
     } catch (e) {
       throw new Error(`router ${config.id}: ${(e as Error).message}`);
     }

@@ -137,6 +137,11 @@ describe('port blocks per subscriber (RFC 6888 §5 bulk allocation)', () => {
     expect(extPort(seq.network.send('a', udp(ep(A, 5000), ep(PEER, 1))))).toBe(p1); // endpoint-independent mapping
   });
 
+  it('a bad port-block policy is refused naming the router and the field', () => {
+    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 0, perSubscriber: 1 } }))).toThrow('router nat: portBlocks.size 0 is not an integer 1–64512');
+    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 8, perSubscriber: 1.5 } }))).toThrow('router nat: portBlocks.perSubscriber 1.5 is not an integer ≥ 1');
+  });
+
   it('scenario files take portBlocks and excludedDestinations, and refuse bad ones with a location', () => {
     const text = `name: t
 routers:
