@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { DEFAULT_SCENARIO } from './default-scenario.js';
 import { EXIT, usageError } from './errors.js';
 import { checkNames, engine } from './scenario-engine.js';
+import { maxScenarioBytesOption } from './scenario-limits.js';
 
 const FORMATS = ['text', 'mermaid', 'markdown', 'json'] as const;
 type Format = (typeof FORMATS)[number];
@@ -13,17 +14,17 @@ function format(text: string): Format {
 }
 
 export function registerExplainCommand(program: Command): void {
-  program
+  maxScenarioBytesOption(program
     .command('explain')
     .description('narrate a scenario packet by packet: what each endpoint did and learnt, and where and why a flow failed')
     .argument('[file]', 'scenario file (default: the built-in default scenario)')
     .option('--check <name>', 'only this check')
     .option('--format <format>', 'text, mermaid (one sequence diagram), markdown (one fenced diagram per check) or json', format, 'text' as Format)
-    .option('--topology', 'draw the network instead (routers, hosts, servers; text, mermaid flowchart, markdown or json)')
-    .action(async (file: string | undefined, opts: { check?: string; format: Format; topology?: boolean }) => {
+    .option('--topology', 'draw the network instead (routers, hosts, servers; text, mermaid flowchart, markdown or json)'))
+    .action(async (file: string | undefined, opts: { check?: string; format: Format; topology?: boolean; maxScenarioBytes: number }) => {
       const e = await engine();
       const path = file ?? DEFAULT_SCENARIO;
-      const { config } = await e.loadScenarioFile(path);
+      const { config } = await e.loadScenarioFile(path, { maxBytes: opts.maxScenarioBytes });
       if (opts.topology) {
         if (opts.check !== undefined) throw usageError('--topology draws the whole network: it takes no --check');
         const out = {

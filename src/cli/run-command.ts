@@ -4,6 +4,7 @@ import { ScenarioError } from '../scenario/errors.js';
 import { scenarioFiles } from './default-scenario.js';
 import { EXIT, usageError } from './errors.js';
 import { checkNames, engine } from './scenario-engine.js';
+import { maxScenarioBytesOption } from './scenario-limits.js';
 
 function reportError(e: unknown): void {
   if (e instanceof ScenarioError) console.error(e.message);
@@ -11,14 +12,14 @@ function reportError(e: unknown): void {
 }
 
 export function registerRunCommand(program: Command): void {
-  program
+  maxScenarioBytesOption(program
     .command('run')
     .description('play scenario files (or every scenario in a directory); exit 0 only if every expectation holds')
     .argument('[paths...]', 'scenario files or directories (default: the built-in default scenario)')
     .option('--check <name>', 'only the check of this name (in every file that has one)')
     .option('--json', 'one JSON object per scenario per line: { scenario, checks: [...], passed, failed }')
-    .option('--trace', 'print every hop of the decisive packets')
-    .action(async (paths: string[], opts: { check?: string; json?: boolean; trace?: boolean }) => {
+    .option('--trace', 'print every hop of the decisive packets'))
+    .action(async (paths: string[], opts: { check?: string; json?: boolean; trace?: boolean; maxScenarioBytes: number }) => {
       const { loadScenarioFile, runScenario, summaryText, toJson } = await engine();
       let ok = true;
       let passed = 0;
@@ -29,7 +30,7 @@ export function registerRunCommand(program: Command): void {
       for (const file of files) {
         let result;
         try {
-          const { config } = await loadScenarioFile(file);
+          const { config } = await loadScenarioFile(file, { maxBytes: opts.maxScenarioBytes });
           if (opts.check !== undefined && !checkNames(config).includes(opts.check)) {
             without.push(`${file} (checks: ${checkNames(config).join(', ') || 'none'})`);
             continue;

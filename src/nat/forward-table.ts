@@ -83,6 +83,9 @@ export interface DynamicPortProbe {
   dynamicHolder(protocol: ForwardProtocol, externalPort: number, now: number): string | undefined;
 }
 
+/** Entries a forward table holds unless told otherwise. */
+export const MAX_FORWARDS = 4096;
+
 export interface ForwardTableOptions {
   /** Ports the router itself listens on (e.g. its UPnP HTTP port): never forwardable. */
   reservedPorts?: Iterable<{ protocol: ForwardProtocol; port: number }>;
@@ -114,7 +117,7 @@ export class ForwardTable {
 
   constructor(options: ForwardTableOptions = {}) {
     for (const r of options.reservedPorts ?? []) this.#reserved.add(key(r.protocol, r.port));
-    this.maxEntries = options.maxEntries ?? 4096;
+    this.maxEntries = options.maxEntries ?? MAX_FORWARDS;
     this.events = options.events ?? new ModelEvents();
     this.#routerId = options.routerId ?? '';
   }

@@ -4,19 +4,16 @@ import { FakeClock, SeededRng } from '../nat/clock.js';
 import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
 import type { ForwardSpec } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
-import { natPolicy, type NatPolicy } from '../nat/policy.js';
 import type { RouterConfig } from '../nat/router.js';
+import { ScenarioError } from './errors.js';
+import { natFromSpec } from './nat-spec.js';
 import { portRange } from './port-range.js';
-import type { FirewallSpec, NatSpec, RouterSpec, ScenarioConfig } from './schema.js';
+import type { FirewallSpec, RouterSpec, ScenarioConfig } from './schema.js';
+import { semanticIssues } from './semantics.js';
+import { locatedIssue, sourceOf } from './source.js';
 
 /** The NAT policy a scenario's `nat:` field stands for (null = no NAT). */
-export function natFromSpec(spec: NatSpec): NatPolicy | null {
-  if (spec === 'none') return null;
-  if (typeof spec === 'string') return natPolicy(spec);
-  const { preset, timers, ...rest } = spec;
-  const overrides = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-  return natPolicy(preset ?? 'port-restricted-cone', { ...overrides, ...(timers ? { timers: Object.fromEntries(Object.entries(timers).filter(([, v]) => v !== undefined)) } : {}) });
-}
+export { natFromSpec };
 
 /** The firewall a scenario's `firewall:` field stands for. */
 export function firewallFromSpec(spec: FirewallSpec): FirewallConfig {
@@ -79,8 +76,25 @@ export function routerOrder(config: ScenarioConfig): string[] {
   return out;
 }
 
-/** Builds the network of a scenario on a fresh fake clock. */
+const checked = new WeakSet<ScenarioConfig>();
+
+/**
+ * Throws a {@link ScenarioError} for the semantic errors of a config (the same checks `validate`
+ * runs, located in the file the config was loaded from, if it was).
+ */
+export function assertBuildable(config: ScenarioConfig): void {
+  if (checked.has(config)) return;
+  const errors = semanticIssues(config).filter((i) => i.severity === 'error');
+  if (errors.length > 0) {
+    const source = sourceOf(config);
+    throw new ScenarioError(errors.map((e) => locatedIssue(e, source)));
+  }
+  checked.add(config);
+}
+
+/** Builds the network of a scenario on a fresh fake clock. Throws {@link ScenarioError} for a config `validate` would refuse. */
 export function buildNetwork(config: ScenarioConfig, seed = config.seed): { net: Network; clock: FakeClock } {
+  assertBuildable(config);
   const clock = new FakeClock(0);
   const net = new Network({ clock, rng: new SeededRng(seed) });
   for (const id of routerOrder(config)) net.addRouter(routerConfigFromSpec(id, config.routers[id]!));

@@ -8,11 +8,18 @@ export interface ScenarioIssue {
   /** Dotted path in the document, e.g. `routers.home.nat.mapping`. */
   readonly path: string;
   readonly message: string;
+  /** Absent or `error`: the scenario cannot be played. `warning`: a lint (fails only `validate --strict`). */
+  readonly severity?: 'error' | 'warning';
 }
 
-/** Formats an issue as `file:line:col: path: message`. */
+/** Formats an issue as `file:line:col: path: message` (`file:line:col: warning: path: message` for a lint). */
 export function formatIssue(i: ScenarioIssue): string {
-  return `${i.file}:${i.line}:${i.col}: ${i.path || '(document)'}: ${i.message}`;
+  return `${i.file}:${i.line}:${i.col}: ${i.severity === 'warning' ? 'warning: ' : ''}${i.path || '(document)'}: ${i.message}`;
+}
+
+/** True for an issue that stops the scenario from loading. */
+export function isError(i: ScenarioIssue): boolean {
+  return i.severity !== 'warning';
 }
 
 /** Thrown when a scenario cannot be loaded; carries every issue found. */

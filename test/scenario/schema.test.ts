@@ -130,7 +130,7 @@ hots:
   a: { address: 198.51.100.2 }
 `;
     expect(errorOf(text)).toBe([
-      'x.yaml:1:1: hosts: missing required record',
+      'x.yaml:1:1: hosts: missing required key "hosts" (a mapping)',
       'x.yaml:2:1: hots: unknown key "hots" (did you mean "hosts"?); expected one of: name, description, source, notes, seed, routers, hosts, servers, checks',
     ].join('\n'));
   });
@@ -197,11 +197,11 @@ hosts:
   });
 
   it('missing required scalar fields', () => {
-    expect(errorOf('')).toBe('x.yaml:1:1: name: missing required string\nx.yaml:1:1: hosts: missing required record');
+    expect(errorOf('')).toBe('x.yaml:1:1: name: missing required key "name" (text)\nx.yaml:1:1: hosts: missing required key "hosts" (a mapping)');
     const text = `hosts:
   a: { address: 198.51.100.1 }
 `;
-    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 1, col: 1, path: 'name', message: 'missing required string' }]);
+    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 1, col: 1, path: 'name', message: 'missing required key "name" (text)' }]);
   });
 
   it('wrong types: a string for a number, a string for a list', () => {
@@ -216,13 +216,13 @@ checks:
     after: nope
 `;
     expect(errorOf(text)).toBe([
-      loc(text, '"abc"', 'seed', 'expected number, got string "abc"'),
-      loc(text, 'nope', 'checks.0.after', 'expected array, got string "nope"'),
+      loc(text, '"abc"', 'seed', 'expected a number, got "abc"'),
+      loc(text, 'nope', 'checks.0.after', 'expected a list, got "nope"'),
     ].join('\n'));
   });
 
   it('a list where a mapping is expected', () => {
-    expect(errorOf('- a\n- b\n')).toBe('x.yaml:1:1: (document): expected object, got a list');
+    expect(errorOf('- a\n- b\n')).toBe('x.yaml:1:1: (document): expected a mapping, got a list');
   });
 });
 
