@@ -159,6 +159,6 @@ checks:
     expect(d.packet.src.port).toBeGreaterThanOrEqual(PORT_BLOCK_BASE);
     expect(errorOf(text.replace('"198.51.100.53:53"', '"dns:53"'))).toBe(
       'x.yaml:3:138: routers.cgn.nat.excludedDestinations.0: expected a prefix such as 198.51.100.0/24, optionally with :port or :low-high, got "dns:53"');
-    expect(errorOf(text.replace('size: 512', 'size: 0'))).toBe('x.yaml:3:90: routers.cgn.nat.portBlocks.size: Too small: expected number to be >=1');
+    expect(errorOf(text.replace('size: 512', 'size: 0'))).toBe('x.yaml:3:90: routers.cgn.nat.portBlocks.size: expected a number of at least 1, got 0');
   });
 });
