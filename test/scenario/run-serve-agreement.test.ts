@@ -3,6 +3,11 @@
  * gives the upnp-map-connect probe equals what the served gateway answers to the same
  * AddPortMapping over HTTP (and whether the mapping it made lets the connection in).
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
@@ -35,6 +40,25 @@ async function served(yaml: string): Promise<'works' | 'fails'> {
   return syn.delivered && syn.to === 'h' ? 'works' : 'fails';
 }
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** `natsim run FILE --json` as a process: the result of its one check. */
+function cliRun(yaml: string): Promise<{ code: number; result: string; reason: string }> {
+  const file = join(mkdtempSync(join(tmpdir(), 'natsim-agree-')), 'agreement.yaml');
+  writeFileSync(file, yaml);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['bin/natsim.js', 'run', file, '--json'], { cwd: ROOT, timeout: 25_000 }, (err, stdout) => {
+      if (err && typeof err.code !== 'number') return reject(err);
+      try {
+        const out = JSON.parse(stdout) as { checks: Array<{ result: string; reason: string }> };
+        resolve({ code: err ? (err.code as number) : 0, result: out.checks[0]!.result, reason: out.checks[0]!.reason });
+      } catch (e) {
+        reject(e);
+      }
+    });
+  });
+}
+
 describe('natsim run and natsim serve agree on upnp-map-connect', () => {
   for (const name of Object.keys(ROUTER_PROFILES)) {
     it(`profile ${name}`, async () => {
@@ -43,6 +67,15 @@ describe('natsim run and natsim serve agree on upnp-map-connect', () => {
       expect(run.result).toBe(await served(yaml));
     });
   }
+
+  it('disconnected-wan, through the natsim run command itself: fails with 501, as the served gateway', async () => {
+    const yaml = scenario('disconnected-wan');
+    const run = await cliRun(yaml);
+    expect(run).toMatchObject({ code: 1, result: 'fails' });
+    // No mapping, so h could only advertise its private address.
+    expect(run.reason).toMatch(/h advertised its private address 10\.7\.0\.2/);
+    expect(await served(yaml)).toBe('fails');
+  }, 30_000);
 
   it('disconnected-wan: both say the mapping fails (run used to say works while serve answered 501)', async () => {
     const yaml = scenario('disconnected-wan');
