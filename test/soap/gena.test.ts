@@ -138,6 +138,22 @@ describe('NOTIFY on changes', () => {
     expect(counts).toEqual(['0', '1', '2', '1', '0']);
   });
 
+  it('GENA is a subscriber of the model: a NAT-PMP mapping made through the mapping service notifies; another router\'s does not', async () => {
+    const rec = recorder();
+    const { igd, router, network, clock } = makeFixture({ deliver: rec.deliver });
+    const other = network.addRouter({ id: 'r2', wan: '81.2.69.161', lan: '192.168.2.0/24' });
+    igd.gena.handle(sub()).afterResponse!();
+    await igd.gena.flush();
+    rec.sent.length = 0;
+    const req = (client: string) => ({ requester: client, protocol: 'udp' as const, internalClient: client, internalPort: 7000, externalPort: 7000, lifetime: 60, origin: 'natpmp' as const });
+    expect(other.mappings.request(req('192.168.2.20'), clock.now()).ok).toBe(true);
+    await igd.gena.flush();
+    expect(rec.sent).toEqual([]);
+    expect(router.mappings.request(req('192.168.1.20'), clock.now()).ok).toBe(true);
+    await igd.gena.flush();
+    expect(rec.sent.map((s) => /<PortMappingNumberOfEntries>(\d+)</.exec(s.body)![1])).toEqual(['1']);
+  });
+
   it('WAN address and status changes notify the right services', async () => {
     const rec = recorder();
     const { igd, router } = makeFixture({ deliver: rec.deliver });
