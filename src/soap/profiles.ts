@@ -157,7 +157,7 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     router: { ...DEFAULT_ROUTER_POLICY, rangeDelete: 'ignore-manage' },
     // 2.3.1 answers a secure-mode violation of AddPortMapping with 718 even on IGDv2 (606 since upstream PR #677).
     refusalCodes: { AddPortMapping: { 'not-owner': UPNP_ERROR.ConflictInMappingEntry } },
-    faultDescriptions: { [UPNP_ERROR.WildCardNotPermittedInExtPort]: 'Wildcard not permited in ExtPort' },
+    faultDescriptions: { [UPNP_ERROR.WildCardNotPermittedInExtPort]: 'Wildcard not permited in ExtPort', [UPNP_ERROR.ActionFailed]: 'ActionFailed' },
   },
   'ssdp-other-port': {
     ...MINIUPNPD,

@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SsdpResult, SsdpSearch } from './ssdp-client.js';
 import type { WireResult, WireStep } from './soap-client.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -64,6 +65,12 @@ interface Step {
   readonly show?: readonly string[];
   /** Rewrites a field before comparison (e.g. strips a device UUID). */
   readonly normalize?: Readonly<Record<string, (v: string) => string>>;
+  /**
+   * Sent to the lab's STUN-less gateways instead: a second miniupnpd without its STUN check
+   * (nostun-miniupnpd.sh) and natsim gateways with `allowReservedWan: false`, all on the reserved
+   * WAN address 100.64.0.1, so port forwarding is disabled in each.
+   */
+  readonly nostun?: true;
 }
 
 /** A row computed from several steps' answers (e.g. the mapping table read by index, as a set). */
@@ -214,6 +221,8 @@ const STEPS: ReadonlyArray<Step | Derived> = [
   { name: 'client B: AddPortMapping TCP 40040', from: ME2, action: 'AddPortMapping', args: add(40040, 'TCP', 40040, ME2, 3600, 'natsim-diff-b3') },
   { name: 'DeletePortMappingRange TCP 40040 NewManage 0 (client B\'s mapping)', action: 'DeletePortMappingRange', args: [['NewStartPort', '40040'], ['NewEndPort', '40040'], ['NewProtocol', 'TCP'], ['NewManage', '0']] },
   { name: 'client B: GetSpecificPortMappingEntry TCP 40040 after A\'s NewManage 0 delete', from: ME2, action: 'GetSpecificPortMappingEntry', args: specific(40040, 'TCP'), compare: ENTRY },
+  // 501: the STUN-less gateways, port forwarding disabled (reserved WAN, no STUN).
+  { name: 'AddPortMapping with port forwarding disabled (reserved WAN, no STUN; TCP 40090)', nostun: true, action: 'AddPortMapping', args: add(40090, 'TCP', 40090, ME, 3600) },
 ];
 
 type DiffKind = 'version' | 'backend' | 'miniupnpd bug' | 'deliberate' | 'specification';
@@ -231,6 +240,10 @@ type DiffKind = 'version' | 'backend' | 'miniupnpd bug' | 'deliberate' | 'specif
  *                 `miniupnpd-2.3.1` profile reproduces 2.3.1 (test/gateway/profiles.test.ts)
  */
 const KNOWN_DIFFERENCES: ReadonlyArray<{ step: string; miniupnpd: string | RegExp; natsim: string; kind: DiffKind; justification: string }> = [
+  {
+    step: 'AddPortMapping with port forwarding disabled (reserved WAN, no STUN; TCP 40090)', miniupnpd: '501 ActionFailed', natsim: '501 Action Failed', kind: 'version',
+    justification: 'Same code in the same situation. miniupnpd 2.3.1–2.3.4 spell the 501 description "ActionFailed"; since 2.3.5 (upstream commit d995a37, "correct 501, 715 and 716 error descriptions", Jan 2024) it is the specification\'s "Action Failed", which natsim\'s miniupnpd profile (SERVER MiniUPnPd/2.3.7) sends, as for 716; the miniupnpd-2.3.1 profile sends 2.3.1\'s.',
+  },
   {
     step: 'AddPortMapping for another client (secure mode)', miniupnpd: '718 ConflictInMappingEntry', natsim: '606 Action not authorized', kind: 'version',
     justification: 'Current upstream miniupnpd answers a secure-mode violation with 606 on IGDv2 builds (proposed in miniupnp/miniupnp PR #677, Jan 2024); 2.3.1 answers 718. natsim follows current miniupnpd (igd-facts.md: 606 on IGDv2, 718 on IGDv1).',
@@ -380,10 +393,146 @@ const missing = missingRequirement();
 
 interface Lab {
   readonly lan: string;
+  readonly router: string;
+  readonly dir: string;
   readonly miniupnpd: string;
   readonly natsim: string;
   readonly natsim231: string;
+  readonly natsimReady: { readonly ssdp: { readonly address: string; readonly port: number }; readonly nostun: string };
 }
+
+/** The STUN-less natsim gateway with the miniupnpd-2.3.1 profile (natsim-gateway.ts: its HTTP port + 20). */
+const NATSIM231_NOSTUN = 'http://10.77.0.1:49040';
+
+/** Runs soap-client.ts in the lan namespace: every target gets the steps, in order. */
+function runSoapClient(lab: Lab, targets: Record<Target, string>, wire: readonly Step[]): Record<Target, WireResult[]> {
+  const steps = {} as Record<Target, WireStep[]>;
+  for (const t of TARGETS) {
+    steps[t] = wire.map((s) => ({
+      name: s.name, action: s.action, service: s.service ?? IPC, path: s.path ?? '/ctl/IPConn',
+      args: typeof s.args === 'function' ? s.args(t) : (s.args ?? []),
+      ...(s.from ? { from: s.from } : {}),
+    }));
+  }
+  const client = spawnSync('ip', ['netns', 'exec', lab.lan, 'node', '--import', 'tsx', `${HERE}/soap-client.ts`],
+    { cwd: REPO, input: JSON.stringify({ targets, steps }), encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
+  expect(client.status, client.stderr).toBe(0);
+  return JSON.parse(client.stdout) as Record<Target, WireResult[]>;
+}
+
+/** Starts the second, STUN-less miniupnpd in the router namespace; resolves with a stop function. */
+async function startNostunMiniupnpd(lab: Lab): Promise<() => Promise<void>> {
+  const p = spawn('bash', [`${HERE}/nostun-miniupnpd.sh`, lab.router, lab.dir], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`nostun miniupnpd not ready after 15 s\n${err}`)), 15_000);
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/^READY/m.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    p.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nostun-miniupnpd.sh exited (${code})\n${err}`));
+    });
+  });
+  return async () => {
+    if (p.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.stdin.end();
+    p.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  };
+}
+
+const PPP1 = 'urn:schemas-upnp-org:service:WANPPPConnection:1';
+/** The SSDP searches, each sent `repeat` times to each gateway. */
+const SSDP_SEARCHES: readonly SsdpSearch[] = [
+  { name: 'M-SEARCH InternetGatewayDevice:1, MX 1', st: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1', mx: 1, repeat: 5 },
+  { name: 'M-SEARCH InternetGatewayDevice:1, MX 5', st: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1', mx: 5, repeat: 5 },
+  { name: 'M-SEARCH WANPPPConnection:1, MX 2', st: PPP1, mx: 2, repeat: 1 },
+  { name: 'M-SEARCH WANIPConnection:1, MX 2', st: 'urn:schemas-upnp-org:service:WANIPConnection:1', mx: 2, repeat: 1 },
+  { name: 'M-SEARCH ssdp:all, MX 3', st: 'ssdp:all', mx: 3, repeat: 1 },
+];
+/**
+ * SSDP differences kept on purpose: STs that only one side answers (its `replies` row then reads
+ * `known`, and a listed difference that disappears fails, as in KNOWN_DIFFERENCES).
+ */
+const SSDP_KNOWN: ReadonlyArray<{ search: string; onlyMiniupnpd: readonly string[]; justification: string }> = [
+  {
+    search: 'M-SEARCH ssdp:all, MX 3',
+    onlyMiniupnpd: ['urn:schemas-upnp-org:service:DeviceProtection:1', 'urn:schemas-upnp-org:service:WANIPv6FirewallControl:1'],
+    justification: 'Debian\'s build enables DeviceProtection (ENABLE_DP_SERVICE) and the IPv6 firewall service (ENABLE_6FC_SERVICE) and advertises both; natsim implements neither service, so it does not advertise them.',
+  },
+];
+/** SSDP table rows, filled by the SSDP test and written with RESULTS.md by the SOAP test. */
+const ssdpRows: string[] = [];
+
+/** `fixed` when every delay is in 45–250 ms (miniupnpd's 50 ms), else `spread over MX`. */
+function timing(delays: readonly number[]): { kind: string; cell: string } {
+  const d = [...delays].sort((a, b) => a - b);
+  const kind = d.length > 0 && d[0]! >= 45 && d[d.length - 1]! <= 250 ? 'fixed' : 'spread over MX';
+  const median = d[Math.floor(d.length / 2)] ?? NaN;
+  return { kind, cell: `${kind} (min ${d[0]} / median ${median} / max ${d[d.length - 1]} ms, ${d.length} replies)` };
+}
+
+/** The SSDP comparison: the real miniupnpd and natsim's default profile. */
+type SsdpTarget = 'miniupnpd' | 'natsim';
+const SSDP_TARGETS: readonly SsdpTarget[] = ['miniupnpd', 'natsim'];
+
+/** Sends SSDP_SEARCHES to both gateways from the lan namespace and compares what came back. */
+function compareSsdp(lab: Lab): { rows: string[]; problems: string[] } {
+  const targets = { miniupnpd: { address: '10.77.0.1', port: 1900 }, natsim: lab.natsimReady.ssdp };
+  const client = spawnSync('ip', ['netns', 'exec', lab.lan, 'node', '--import', 'tsx', `${HERE}/ssdp-client.ts`],
+    { cwd: REPO, input: JSON.stringify({ targets, searches: SSDP_SEARCHES }), encoding: 'utf8', timeout: 55_000 });
+  expect(client.status, client.stderr).toBe(0);
+  const { results, devices } = JSON.parse(client.stdout) as { results: Record<SsdpTarget, SsdpResult[]>; devices: Record<SsdpTarget, Record<string, string>> };
+  const location: Record<SsdpTarget, string> = { miniupnpd: `${lab.miniupnpd}/rootDesc.xml`, natsim: `${lab.natsim}/rootDesc.xml` };
+  const rows: string[] = [];
+  const problems: string[] = [];
+  const row = (name: string, a: string, b: string, same: boolean): void => {
+    rows.push(`| ${esc(name)} | ${esc(a)} | ${esc(b)} | ${same ? 'yes' : '**NO**'} |`);
+    if (!same) problems.push(`${name}: ${a} ≠ ${b}`);
+  };
+  const udnName = (t: SsdpTarget, v: string): string => v.replace(/uuid:[0-9a-f-]+/gi, (u) => `uuid:<${devices[t][u] ?? 'unknown device'}>`);
+  for (const s of SSDP_SEARCHES) {
+    const of = (t: SsdpTarget): SsdpResult[] => results[t].filter((r) => r.name === s.name);
+    const answers = (t: SsdpTarget): string => {
+      const sets = of(t).map((r) => r.replies.map((x) => `${udnName(t, x.st)} → ${udnName(t, x.usn)}`).sort().join('; '));
+      return sets.every((x) => x === sets[0]) ? sets[0] || '(no reply)' : `varies: ${sets.join(' | ')}`;
+    };
+    const known = SSDP_KNOWN.find((k) => k.search === s.name);
+    if (known) {
+      // Compare without the listed STs, and require that exactly those are missing.
+      const sts = (t: SsdpTarget): string[] => [...new Set(of(t).flatMap((r) => r.replies.map((x) => udnName(t, x.st))))].sort();
+      const extra = sts('miniupnpd').filter((x) => !sts('natsim').includes(x));
+      const rest = (t: SsdpTarget): string => of(t).flatMap((r) => r.replies).filter((x) => !known.onlyMiniupnpd.includes(x.st))
+        .map((x) => `${udnName(t, x.st)} → ${udnName(t, x.usn)}`).sort().join('; ');
+      const same = rest('miniupnpd') === rest('natsim') && extra.join() === [...known.onlyMiniupnpd].sort().join() && sts('natsim').every((x) => sts('miniupnpd').includes(x));
+      const short = (t: SsdpTarget): string => `${of(t).reduce((n, r) => n + r.replies.length, 0)} replies: ${sts(t).map((x) => x.replace('urn:schemas-upnp-org:', '')).join(', ')}`;
+      rows.push(`| ${esc(`${s.name}: replies (ST; USNs compared too)`)} | ${esc(short('miniupnpd'))} | ${esc(short('natsim'))} | ${same ? 'known (not implemented)' : '**NO**'} |`);
+      if (!same) problems.push(`${s.name}: expected the same replies except ${known.onlyMiniupnpd.join(', ')} (only miniupnpd); got ${short('miniupnpd')} / ${short('natsim')}`);
+    } else {
+      row(`${s.name}: replies (ST → USN)`, answers('miniupnpd'), answers('natsim'), answers('miniupnpd') === answers('natsim'));
+    }
+    for (const t of SSDP_TARGETS) {
+      const wrong = of(t).flatMap((r) => r.replies).filter((x) => x.location !== location[t]);
+      if (wrong.length) problems.push(`${s.name}: ${t} replied with LOCATION ${wrong[0]!.location}, not ${location[t]}`);
+    }
+    // ssdp:all: every reply's delay; other searches: the first reply of each repeat.
+    const delays = (t: SsdpTarget): number[] => of(t).flatMap((r) => (s.st === 'ssdp:all' ? r.replies.map((x) => x.afterMs) : r.replies.slice(0, 1).map((x) => x.afterMs)));
+    if (s.repeat > 1 || s.st === 'ssdp:all') {
+      const [a, b] = [timing(delays('miniupnpd')), timing(delays('natsim'))];
+      row(`${s.name}: reply delay`, a.cell, b.cell, a.kind === b.kind);
+    }
+  }
+  return { rows, problems };
+}
+
 
 describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)', () => {
   let proc: ChildProcessWithoutNullStreams | undefined;
@@ -420,27 +569,26 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
     await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
   }, 20_000);
 
+  it('answers SSDP searches like miniupnpd: the same STs and USNs, WANPPPConnection:1 included, after its fixed ~50 ms whatever the MX', () => {
+    const r = compareSsdp(lab!);
+    ssdpRows.push(...r.rows);
+    expect(r.problems, `SSDP differences:\n${r.problems.join('\n')}`).toEqual([]);
+  }, 60_000);
+
   it('answers every step like miniupnpd, except the known differences', async () => {
     const isStep = (s: Step | Derived): s is Step => 'action' in s;
     const wire = STEPS.filter(isStep);
-    const steps: Record<Target, WireStep[]> = { miniupnpd: [], natsim: [], 'natsim-2.3.1': [] };
-    for (const t of TARGETS) {
-      steps[t] = wire.map((s) => ({
-        name: s.name, action: s.action, service: s.service ?? IPC, path: s.path ?? '/ctl/IPConn',
-        args: typeof s.args === 'function' ? s.args(t) : (s.args ?? []),
-        ...(s.from ? { from: s.from } : {}),
-      }));
+    // The steps for the STUN-less gateways (a second real miniupnpd started for them), then the rest.
+    const stopNostun = await startNostunMiniupnpd(lab!);
+    let nostunResults: Record<Target, WireResult[]>;
+    try {
+      nostunResults = runSoapClient(lab!, { miniupnpd: 'http://10.77.0.1:49100', natsim: lab!.natsimReady.nostun, 'natsim-2.3.1': NATSIM231_NOSTUN }, wire.filter((s) => s.nostun));
+    } finally {
+      await stopNostun();
     }
-    const input = JSON.stringify({ targets: { miniupnpd: lab!.miniupnpd, natsim: lab!.natsim, 'natsim-2.3.1': lab!.natsim231 }, steps });
-    const client = spawnSync('ip', ['netns', 'exec', lab!.lan, 'node', '--import', 'tsx', `${HERE}/soap-client.ts`],
-      { cwd: REPO, input, encoding: 'utf8', timeout: 30_000, maxBuffer: 64 * 1024 * 1024 });
-    expect(client.status, client.stderr).toBe(0);
-    const results = JSON.parse(client.stdout) as Record<Target, WireResult[]>;
-    const byName: Record<Target, Map<string, WireResult>> = {
-      miniupnpd: new Map(results.miniupnpd.map((r) => [r.name, r])),
-      natsim: new Map(results.natsim.map((r) => [r.name, r])),
-      'natsim-2.3.1': new Map(results['natsim-2.3.1'].map((r) => [r.name, r])),
-    };
+    const results = runSoapClient(lab!, { miniupnpd: lab!.miniupnpd, natsim: lab!.natsim, 'natsim-2.3.1': lab!.natsim231 }, wire.filter((s) => !s.nostun));
+    const byName = {} as Record<Target, Map<string, WireResult>>;
+    for (const t of TARGETS) byName[t] = new Map([...results[t], ...nostunResults[t]].map((r) => [r.name, r]));
     // The miniupnpd-2.3.1 profile: miniupnpd's answer on the version and specification rows,
     // natsim's everywhere else (where both agree, that is miniupnpd's too).
     const profileRows: string[] = [];
@@ -498,6 +646,25 @@ describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)'
       '| # | step | miniupnpd 2.3.1 | natsim | same? |',
       '|---|---|---|---|---|',
       ...rows,
+      '',
+      'The last step goes to STUN-less gateways in the same router namespace: a second miniupnpd 2.3.1 without its STUN',
+      'check (`nostun-miniupnpd.sh`: HTTP 49100, otherwise the same configuration), which disables port forwarding on the',
+      'reserved WAN address, and natsim gateways with `allowReservedWan: false` (HTTP 49030, and 49040 for the',
+      '`miniupnpd-2.3.1` profile).',
+      '',
+      '## SSDP',
+      '',
+      'Unicast M-SEARCHes from the lan namespace (10.77.0.2) to miniupnpd (10.77.0.1:1900) and to natsim\'s gateway (profile',
+      '`miniupnpd`, its own SSDP timing), one at a time. Replies are compared as sets of ST and USN with the UUID replaced',
+      'by the name of the device it belongs to in each gateway\'s own description; the timing rows give the delay of each',
+      'search\'s first reply (min / median / max over the repeats) and its kind: `fixed` when every reply came 45–250 ms',
+      'after the search (miniupnpd\'s 50 ms `sendto_schedule` delay), `spread over MX` otherwise.',
+      '',
+      '| step | miniupnpd 2.3.1 | natsim | same? |',
+      '|---|---|---|---|',
+      ...(ssdpRows.length ? ssdpRows : ['| (the SSDP test did not run) | | | |']),
+      '',
+      ...SSDP_KNOWN.map((k) => `Known: ${k.search}: ${k.onlyMiniupnpd.join(', ')} only from miniupnpd. ${k.justification}`),
       '',
       '## Known differences',
       '',

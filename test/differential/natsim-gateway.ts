@@ -19,17 +19,37 @@ const gw = await startGateway({
   secureMode: true,
   permissions: LAB_PERMISSIONS,
   wan: '100.64.0.1',
-  mxDelay: 'none',
+  // SSDP timing: the profile's own (miniupnpd: every reply after 50 ms), which the test compares.
+});
+/**
+ * A second gateway like the lab's second miniupnpd (nostun-miniupnpd.sh): the same reserved WAN
+ * address without a STUN check, so port forwarding is disabled.
+ */
+const nostun = await startGateway({
+  listen: process.env.NATSIM_LISTEN ?? '10.77.0.1',
+  // HTTP port + 20 (49030; 49040 for the miniupnpd-2.3.1 gateway on 49020), SSDP one above.
+  httpPort: Number(process.env.NATSIM_HTTP_PORT ?? 49010) + 20,
+  ssdpPort: Number(process.env.NATSIM_HTTP_PORT ?? 49010) + 21,
+  multicast: false,
+  profile: process.env.NATSIM_PROFILE ?? 'miniupnpd',
+  igdVersion: 2,
+  secureMode: true,
+  permissions: LAB_PERMISSIONS,
+  wan: '100.64.0.1',
+  allowReservedWan: false,
 });
 gw.events.on('upnp', (e) => {
   if (e.type === 'refused') console.error(JSON.stringify(e));
 });
-console.log(JSON.stringify({ ready: true, descriptionUrl: gw.descriptionUrl, externalIp: gw.externalIp, profile: gw.profile, igd: gw.igdVersion }));
+console.log(JSON.stringify({
+  ready: true, descriptionUrl: gw.descriptionUrl, externalIp: gw.externalIp, profile: gw.profile, igd: gw.igdVersion,
+  ssdp: gw.ssdpAddress, nostun: nostun.descriptionUrl,
+}));
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;
   stopping = true;
-  void gw.stop().then(() => process.exit(0));
+  void Promise.all([gw.stop(), nostun.stop()]).then(() => process.exit(0));
 };
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
