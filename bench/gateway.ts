@@ -7,7 +7,7 @@
  * Run (from the repo root; prints ONE JSON object on stdout, progress on stderr):
  *   node --import tsx bench/gateway.ts                # loopback parts 1, 2, 4, 5 (no root needed)
  *   node --import tsx bench/gateway.ts --lab          # also part 3: miniupnpd in private namespaces (root)
- *   GW_ONLY=startup node --import tsx bench/gateway.ts     # parts: soap,pairs,ssdp,startup,lab (comma list)
+ *   GW_ONLY=startup node --import tsx bench/gateway.ts     # parts: soap,pairs,ssdp,flood,startup,lab (comma list)
  *
  * Needs: `wrk` (apt-get install wrk) for the HTTP parts; for --lab also iproute2, nftables,
  * miniupnpd-nftables, coturn (see shared/lab/README.md). The start-up part prototypes prebuilt
@@ -34,6 +34,10 @@
  *  4 ssdp   unicast M-SEARCH replies/s on loopback (startGateway with mxDelay 'none'), closed loop
  *           with W requests in flight, bounded count and time; vs a bare dgram server answering a
  *           fixed reply of the same size, same client.
+ *  4b flood ssdp:all as fast as possible for GW_FLOOD_S=5 s from 1 and from 32 source addresses
+ *           (127.0.1.x) against startGateway with its defaults (the profile's 50 ms delay, the reply
+ *           budget) and, as the baseline in the same run, without budget and pending cap; replies
+ *           counted per source, compared with what the budget allows (burst + rate × time).
  *  5 startup `node bin/natsim.js serve --json --ssdp-port 0`: spawn → first stdout line, median of
  *           GW_STARTUP_RUNS, interleaved with `node -e ''` (spawn → exit); then where the time goes:
  *           the tsx loader alone, cold import of each dependency, and prebuilt variants (esbuild
@@ -65,7 +69,7 @@ const STARTUP_RUNS = Math.max(5, num('GW_STARTUP_RUNS', 9));
 const NATSIM_BIN = env['GW_NATSIM_BIN'] ? resolve(env['GW_NATSIM_BIN']) : join(ROOT, 'bin/natsim.js');
 const SERVER_MAX_S = 900; // hard lifetime of every server child
 const WANT_LAB = process.argv.includes('--lab') || env['GW_LAB'] === '1';
-const ONLY = new Set((env['GW_ONLY'] ?? 'soap,pairs,ssdp,startup,lab').split(',').map((s) => s.trim()));
+const ONLY = new Set((env['GW_ONLY'] ?? 'soap,pairs,ssdp,flood,startup,lab').split(',').map((s) => s.trim()));
 const HZ = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const PAIR_SPAN = 500; // ports per wrk thread: 20000 … 20000 + 16*500, below the ephemeral range
 
@@ -216,10 +220,18 @@ s.bind(0, '127.0.0.1', () => console.log(JSON.stringify({ ready: true, port: s.a
 process.on('SIGTERM', () => s.close(() => process.exit(0)));
 `;
 
-/** startGateway() with mxDelay 'none' (the SSDP part); prints the ready line. */
+/**
+ * startGateway() for the SSDP parts; prints the ready line. NATSIM_SSDP_MODE: 'rate' (mxDelay
+ * 'none', reply budget out of the way: the responder's own speed), 'defaults' (exactly as
+ * `natsim serve` runs: the profile's 50 ms delay, the default budget) or 'unlimited' (the defaults
+ * without budget and pending cap, as natsim was before them: the flood's baseline).
+ */
 const NATSIM_API = `
 import { startGateway } from './src/gateway/index.ts';
-const gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: '127.0.0.1', ssdpPort: 0, multicast: false, mxDelay: 'none' });
+const mode = process.env.NATSIM_SSDP_MODE || 'rate';
+const HUGE = { perSource: { burst: 1e12, perSecond: 1e12 }, global: { burst: 1e12, perSecond: 1e12 } };
+const opts = mode === 'rate' ? { mxDelay: 'none', ssdpBudget: HUGE, ssdpMaxPending: 1e9 } : mode === 'unlimited' ? { ssdpBudget: HUGE, ssdpMaxPending: 1e9 } : {};
+const gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: '127.0.0.1', ssdpPort: 0, multicast: false, ...opts });
 console.log(JSON.stringify({ ready: true, descriptionUrl: gw.descriptionUrl, ssdp: gw.ssdpAddress }));
 process.on('SIGTERM', () => void gw.stop().then(() => process.exit(0)));
 `;
@@ -654,7 +666,7 @@ async function ssdp(result: Record<string, unknown>): Promise<void> {
       answeredPerSec: round(median(rs.map((x) => x.answeredPerSec))), runs: rs.map((x) => x.answeredPerSec),
     });
     result['ssdpMSearch'] = {
-      client: `node dgram in the bench process, closed loop W=${SSDP_W}, N=${SSDP_N} (≤10 s), ST IGD:1, unicast to 127.0.0.1; natsim via startGateway({ mxDelay: 'none' })`,
+      client: `node dgram in the bench process, closed loop W=${SSDP_W}, N=${SSDP_N} (≤10 s), ST IGD:1, unicast to 127.0.0.1; natsim via startGateway({ mxDelay: 'none' }) with the reply budget out of the way`,
       natsim: pick(runs['natsim']!), bare: pick(runs['bare']!),
       ratio_natsim_bare: round(median(runs['natsim']!.map((x, i) => x.answeredPerSec / runs['bare']![i]!.answeredPerSec)), 3),
       note: 'miniupnpd (perf-anchor): every reply after a fixed 50 ms delay, so ≤ W/0.05 s = 1,280/s at W=64',
@@ -662,6 +674,84 @@ async function ssdp(result: Record<string, unknown>): Promise<void> {
   } finally {
     await natsim.stop();
     await bare?.stop();
+  }
+}
+
+// ---------------------------------------------------------------- 4b: SSDP flood
+interface FloodResult {
+  searchesSentPerSec: number;
+  repliesPerSec: number;
+  replies: number;
+  maxRepliesOneSource: number;
+  seconds: number;
+}
+
+/**
+ * Open loop: `sources` sockets on distinct 127.0.x.y addresses (a spoofing flooder's victims, or
+ * many hosts) send ssdp:all as fast as they can for `seconds`; replies are counted per source
+ * until 1 s after the flood (the 50 ms delayed ones included).
+ */
+async function ssdpFlood(port: number, sources: number, seconds: number): Promise<FloodResult> {
+  const msg = Buffer.from('M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n');
+  const socks = await Promise.all(Array.from({ length: sources }, (_, i) => new Promise<{ s: dgram.Socket; got: number }>((resolve) => {
+    const s = dgram.createSocket('udp4');
+    const me = { s, got: 0 };
+    s.on('message', () => me.got++);
+    s.on('error', () => undefined);
+    s.bind(0, `127.0.${1 + (i >> 8)}.${(i & 255) + 1}`, () => resolve(me));
+  })));
+  let sent = 0;
+  const t0 = nowNs();
+  const end = Date.now() + seconds * 1000;
+  await new Promise<void>((resolve) => {
+    const burst = (): void => {
+      if (Date.now() >= end) return resolve();
+      for (const x of socks) for (let k = 0; k < 8; k++) {
+        x.s.send(msg, port, '127.0.0.1');
+        sent++;
+      }
+      setImmediate(burst);
+    };
+    burst();
+  });
+  const floodMs = msSince(t0);
+  await new Promise((r) => setTimeout(r, 1000));
+  const got = socks.map((x) => x.got);
+  for (const x of socks) x.s.close();
+  const replies = got.reduce((a, b) => a + b, 0);
+  return {
+    searchesSentPerSec: round((sent / floodMs) * 1000), repliesPerSec: round((replies / floodMs) * 1000), replies,
+    maxRepliesOneSource: Math.max(...got), seconds: round(floodMs / 1000, 2),
+  };
+}
+
+async function ssdpFloodPart(result: Record<string, unknown>): Promise<void> {
+  const limited = await startServer('natsim-defaults', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], { env: { NATSIM_SSDP_MODE: 'defaults' } });
+  const unlimited = await startServer('natsim-unlimited', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], { env: { NATSIM_SSDP_MODE: 'unlimited' } });
+  try {
+    const lp = Number((limited.ready['ssdp'] as { port: number }).port);
+    const up = Number((unlimited.ready['ssdp'] as { port: number }).port);
+    const seconds = num('GW_FLOOD_S', 5);
+    const out: Record<string, unknown> = {
+      flood: `ssdp:all (11 replies each) as fast as the bench process sends, ${seconds} s, unicast on loopback, from 1 source and from 32 sources (127.0.1.1-32)`,
+      budget: 'per source: burst 64 + 16 replies/s; all sources: burst 512 + 256 replies/s (SSDP_REPLY_BUDGET)',
+    };
+    for (const sources of [1, 32]) {
+      log(`4b SSDP flood from ${sources} source(s): natsim defaults (budget) vs no budget`);
+      const a = await ssdpFlood(lp, sources, seconds);
+      const b = await ssdpFlood(up, sources, seconds);
+      const allowed = sources === 1 ? 64 + 16 * a.seconds : Math.min(sources * (64 + 16 * a.seconds), 512 + 256 * a.seconds);
+      log(`  budget: ${a.searchesSentPerSec} searches/s in, ${a.repliesPerSec} replies/s out (${a.replies}, allowed ≤ ${round(allowed)}); no budget: ${b.searchesSentPerSec} in, ${b.repliesPerSec} out`);
+      out[`sources${sources}`] = {
+        withBudget: a, withoutBudget: b,
+        allowedReplies: round(allowed), withinBudget: a.replies <= allowed,
+        ratio_budget_unlimited: round(a.repliesPerSec / Math.max(1, b.repliesPerSec), 4),
+      };
+    }
+    result['ssdpFlood'] = out;
+  } finally {
+    await limited.stop();
+    await unlimited.stop();
   }
 }
 
@@ -810,6 +900,7 @@ try {
     else result['lab'] = { skipped: 'pass --lab (root) to compare with miniupnpd' };
   }
   if (ONLY.has('ssdp')) await ssdp(result);
+  if (ONLY.has('flood')) await ssdpFloodPart(result);
   if (ONLY.has('startup')) await startup(result);
 } catch (e) {
   result['error'] = (e as Error).stack ?? String(e);
