@@ -20,6 +20,9 @@ import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { DEFAULT_BODY_LIMIT, MAX_XML_DEPTH } from './soap-constants.js';
 import { scanSoapBody } from './soap-scanner.js';
 import { checkXmlMarkup, type ScanWork } from './xml-check.js';
+import { decodeXmlText } from './xml-text.js';
+
+export { decodeXmlText } from './xml-text.js';
 
 /** A parsed SOAPACTION header. */
 export interface SoapActionHeader {
@@ -112,21 +115,6 @@ function escapeBareAmpersands(text: string): string {
   }
 }
 
-const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-/** Decodes the five predefined entities and numeric character references; leaves others as text. */
-export function decodeXmlText(text: string): string {
-  if (!text.includes('&')) return text;
-  return text.replace(/&(#x[0-9a-fA-F]{1,6}|#[0-9]{1,7}|[a-zA-Z]+);/g, (whole, ref: string) => {
-    if (ref.startsWith('#')) {
-      const cp = ref[1] === 'x' ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
-      const valid = cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-      return valid ? String.fromCodePoint(cp) : whole;
-    }
-    return PREDEFINED[ref] ?? whole;
-  });
-}
-
 const localName = (qname: string): string => {
   const i = qname.indexOf(':');
   return i < 0 ? qname : qname.slice(i + 1);
@@ -199,6 +187,7 @@ export function parseSoapBody(text: string, options: ParseSoapOptions = {}): Soa
   if (text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
   if (BLANK.test(text)) return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
   const scanned = scanSoapBody(text, options.work);
+  if (scanned === 'malformed') return { ok: false, error: 'malformed', message: 'malformed markup: the body ends inside markup or with elements open, or an end tag does not match' };
   if (scanned) return { ok: true, body: scanned };
   return parseSoapBodyFully(text, options.work);
 }
