@@ -33,3 +33,26 @@ export function scenarioArgument(value: unknown, fn: string): { readonly config:
   }
   return loaded ? { config: config as unknown as ScenarioConfig, file: (value as unknown as LoadedScenario).file } : { config: config as unknown as ScenarioConfig };
 }
+
+/** Throws unless `value` is one check's result (an element of `runScenario(…).checks`, or `runCheck()`'s). */
+export function checkResultArgument(value: unknown, fn: string): void {
+  if (isObject(value) && Array.isArray(value['steps']) && typeof value['name'] === 'string') return;
+  const whole = isObject(value) && Array.isArray(value['checks']);
+  throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+    fn,
+    reason: whole
+      ? 'expected one check\'s result (an element of runScenario(…).checks, or runCheck()\'s), not a whole scenario result: pass result.checks[i], or use explainMermaidDocument()/explainMarkdown() for every check'
+      : `expected one check's result (an element of runScenario(…).checks, or runCheck()'s), not ${describeValue(value)}`,
+  });
+}
+
+/** Throws unless `value` is what `runScenario()` returns. */
+export function scenarioResultArgument(value: unknown, fn: string): void {
+  if (isObject(value) && Array.isArray(value['checks']) && typeof value['scenario'] === 'string') return;
+  const one = isObject(value) && Array.isArray(value['steps']);
+  const scenario = isObject(value) && isObject(value['routers']);
+  throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+    fn,
+    reason: `expected what runScenario() returns, not ${one ? 'one check\'s result' : scenario ? 'a scenario: run it first, runScenario(scenario)' : describeValue(value)}`,
+  });
+}

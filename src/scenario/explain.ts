@@ -2,6 +2,7 @@
  * Explanations of a played check: a narrative of what each endpoint did and learnt, summaries and
  * the JSON views of a run. Diagrams: ./mermaid.ts (sequence), ./topology.ts (the network).
  */
+import { checkResultArgument, scenarioResultArgument } from './argument.js';
 import type { CheckResult, ScenarioResult } from './simulate.js';
 
 export { explainMarkdown, explainMermaid, explainMermaidDocument } from './mermaid.js';
@@ -10,6 +11,7 @@ const VERDICT: Record<string, string> = { works: 'WORKS', fails: 'FAILS', relaye
 
 /** A plain-text narrative of one check. */
 export function explainText(check: CheckResult): string {
+  checkResultArgument(check, 'explainText');
   const lines: string[] = [];
   lines.push(`Check "${check.name}": ${check.from} → ${check.to}, ${check.feature}`);
   lines.push(`Result: ${VERDICT[check.result]} (expected ${check.expect}${check.pass ? ', as expected' : ' — MISMATCH'})`);
@@ -35,6 +37,7 @@ export function explainText(check: CheckResult): string {
 
 /** One line per check: `PASS works  name — reason`. */
 export function summaryText(result: ScenarioResult): string {
+  scenarioResultArgument(result, 'summaryText');
   const lines = [`${result.scenario}${result.file ? ` (${result.file})` : ''}`];
   for (const c of result.checks) {
     lines.push(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.result.padEnd(7)} ${c.name} (expected ${c.expect})`);
@@ -46,6 +49,7 @@ export function summaryText(result: ScenarioResult): string {
 
 /** The stable `--json` view of a scenario run. */
 export function toJson(result: ScenarioResult): object {
+  scenarioResultArgument(result, 'toJson');
   return {
     scenario: result.scenario,
     ...(result.file ? { file: result.file } : {}),
@@ -61,6 +65,7 @@ export function toJson(result: ScenarioResult): object {
 
 /** The `explain --format json` view: the run's JSON plus every step of every check with its hops. */
 export function explainJson(result: ScenarioResult): object {
+  scenarioResultArgument(result, 'explainJson');
   const base = toJson(result) as { checks: object[] };
   return {
     ...base,

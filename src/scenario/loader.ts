@@ -3,6 +3,7 @@
  * semantic checks and lints, every problem of a file reported at once, each located at
  * file:line:col with the path in the document.
  */
+import { NatsimError, describeValue } from '../errors.js';
 import { ScenarioError, isError, type ScenarioIssue } from './errors.js';
 import { scenarioSchema, checkSchema, hostSchema, routerSchema, serverSchema, type CheckSpec, type ScenarioConfig } from './schema.js';
 import { schemaProblems } from './schema-messages.js';
@@ -64,6 +65,9 @@ export function checkScenarioText(text: string, file = '<scenario>'): ScenarioCh
 
 /** Reads and validates a scenario file. Throws {@link ScenarioError} with every error found. */
 export async function loadScenarioFile(file: string, limits: ScenarioLimits = {}): Promise<LoadedScenario> {
+  if (typeof file !== 'string' || file === '') {
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: 'loadScenarioFile', reason: `expected a scenario file's path (scenarioPath(name) for a shipped one), not ${describeValue(file)}` });
+  }
   const checked = await checkScenarioFile(file, limits);
   if (!checked.config) throw new ScenarioError(checked.issues.filter(isError));
   return { file, config: checked.config, warnings: checked.issues };
@@ -71,6 +75,12 @@ export async function loadScenarioFile(file: string, limits: ScenarioLimits = {}
 
 /** Validates scenario YAML text. Throws {@link ScenarioError} with every error found. */
 export function parseScenario(text: string, file = '<scenario>'): ScenarioConfig {
+  if (typeof text !== 'string') {
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+      fn: 'parseScenario',
+      reason: `expected the scenario's YAML text, not ${describeValue(text)}${text !== null && typeof text === 'object' ? ' (an object is validated with scenarioSchema.parse())' : ''}`,
+    });
+  }
   const checked = checkScenarioText(text, file);
   if (!checked.config) throw new ScenarioError(checked.issues.filter(isError));
   return checked.config;

@@ -5,6 +5,7 @@
  * (proven by the real mermaid parser in test/scenario/mermaid.test.ts).
  */
 import { describePacket } from '../nat/packet.js';
+import { checkResultArgument, scenarioResultArgument } from './argument.js';
 import type { CheckResult, ScenarioResult } from './simulate.js';
 
 const VERDICT: Record<string, string> = { works: 'WORKS', fails: 'FAILS', relayed: 'RELAYED' };
@@ -69,6 +70,7 @@ function checkBody(check: CheckResult, participants: Participants, used: Set<str
 
 /** A Mermaid sequence diagram of every packet of one check. */
 export function explainMermaid(check: CheckResult): string {
+  checkResultArgument(check, 'explainMermaid');
   const participants = new Participants();
   const body = checkBody(check, participants, new Set(), '  ');
   return ['sequenceDiagram', ...participants.head(), ...body].join('\n');
@@ -79,6 +81,7 @@ export function explainMermaid(check: CheckResult): string {
  * in one diagram, each in a shaded block headed by its name and verdict.
  */
 export function explainMermaidDocument(result: ScenarioResult): string {
+  scenarioResultArgument(result, 'explainMermaidDocument');
   if (result.checks.length === 1) return `%% ${mermaidText(result.checks[0]!.name)}\n${explainMermaid(result.checks[0]!)}`;
   const participants = new Participants();
   const blocks: string[] = [];
@@ -99,6 +102,7 @@ export function explainMermaidDocument(result: ScenarioResult): string {
 
 /** A Markdown page: the scenario as a heading, then per check a heading, its verdict and reason, and a fenced Mermaid diagram. */
 export function explainMarkdown(result: ScenarioResult): string {
+  scenarioResultArgument(result, 'explainMarkdown');
   const out = [`# ${result.scenario}`, ''];
   for (const c of result.checks) {
     out.push(`## ${c.name}`, '', `${c.from} → ${c.to}, ${c.feature}: **${VERDICT[c.result]}** (expected ${c.expect}${c.pass ? ', as expected' : ' — MISMATCH'}). ${c.reason}`, '');

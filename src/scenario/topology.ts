@@ -2,6 +2,8 @@
  * The network of a scenario as a picture: the Internet, routers (nested by `parent`), hosts and
  * servers on the LAN they sit on — as a Mermaid flowchart, a text tree or JSON.
  */
+import { scenarioArgument } from './argument.js';
+import type { LoadedScenario } from './loader.js';
 import type { RouterSpec, ScenarioConfig } from './schema.js';
 
 /** One node of the topology; `on` is the router whose LAN it sits on, or `internet`. */
@@ -29,7 +31,8 @@ function routerLabel(r: RouterSpec): string {
 }
 
 /** Every router, host and server with where it is attached, routers first (in file order). */
-export function topologyNodes(config: ScenarioConfig): TopologyNode[] {
+export function topologyNodes(scenario: ScenarioConfig | LoadedScenario): TopologyNode[] {
+  const { config } = scenarioArgument(scenario, 'topologyNodes');
   return [
     ...Object.entries(config.routers).map(([id, r]): TopologyNode => ({ id, kind: 'router', on: r.parent ?? INTERNET, label: routerLabel(r) })),
     ...Object.entries(config.hosts).map(([id, h]): TopologyNode => ({ id, kind: 'host', on: h.router ?? INTERNET, label: `${h.address}${h.app ? ` · ${h.app}` : ''}` })),
@@ -42,8 +45,8 @@ const flowId = (n: { kind: string; id: string }): string => `${n.kind}_${n.id.re
 const flowText = (t: string): string => t.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/[\r\n]+/g, ' ');
 
 /** A Mermaid flowchart of the scenario's network (one document). */
-export function topologyMermaid(config: ScenarioConfig): string {
-  const nodes = topologyNodes(config);
+export function topologyMermaid(scenario: ScenarioConfig | LoadedScenario): string {
+  const nodes = topologyNodes(scenarioArgument(scenario, 'topologyMermaid').config);
   const idOf = (on: string): string => (on === INTERNET ? INTERNET : flowId({ kind: 'router', id: on }));
   const lines = ['flowchart TB', `  ${INTERNET}(("Internet"))`];
   for (const n of nodes) {
@@ -55,8 +58,8 @@ export function topologyMermaid(config: ScenarioConfig): string {
 }
 
 /** The network as an indented text tree under "Internet". */
-export function topologyText(config: ScenarioConfig): string {
-  const nodes = topologyNodes(config);
+export function topologyText(scenario: ScenarioConfig | LoadedScenario): string {
+  const nodes = topologyNodes(scenarioArgument(scenario, 'topologyText').config);
   const lines = ['Internet'];
   const walk = (on: string, prefix: string): void => {
     const children = nodes.filter((n) => n.on === on);
@@ -71,6 +74,7 @@ export function topologyText(config: ScenarioConfig): string {
 }
 
 /** The network as JSON: `{ scenario, nodes: [{ id, kind, on, label }] }`. */
-export function topologyJson(config: ScenarioConfig): object {
+export function topologyJson(scenario: ScenarioConfig | LoadedScenario): object {
+  const { config } = scenarioArgument(scenario, 'topologyJson');
   return { scenario: config.name, nodes: topologyNodes(config) };
 }
