@@ -10,7 +10,7 @@ import { natFromSpec } from './nat-spec.js';
 import { portRange } from './port-range.js';
 import type { FirewallSpec, RouterSpec, ScenarioConfig } from './schema.js';
 import { semanticIssues } from './semantics.js';
-import { locatedIssue, sourceOf } from './source.js';
+import { locatedIssue } from './source.js';
 
 /** The NAT policy a scenario's `nat:` field stands for (null = no NAT). */
 export { natFromSpec };
@@ -79,15 +79,14 @@ export function routerOrder(config: ScenarioConfig): string[] {
 const checked = new WeakSet<ScenarioConfig>();
 
 /**
- * Throws a {@link ScenarioError} for the semantic errors of a config (the same checks `validate`
- * runs, located in the file the config was loaded from, if it was).
+ * Throws a {@link ScenarioError} for the semantic errors of a config: the checks `validate` runs
+ * (the config has no source here, so issues name `<scenario>:1:1` and the path).
  */
 export function assertBuildable(config: ScenarioConfig): void {
   if (checked.has(config)) return;
   const errors = semanticIssues(config).filter((i) => i.severity === 'error');
   if (errors.length > 0) {
-    const source = sourceOf(config);
-    throw new ScenarioError(errors.map((e) => locatedIssue(e, source)));
+    throw new ScenarioError(errors.map((e) => locatedIssue(e)));
   }
   checked.add(config);
 }

@@ -8,7 +8,7 @@ import { ScenarioError, isError, type ScenarioIssue } from './errors.js';
 import { scenarioSchema, checkSchema, hostSchema, routerSchema, serverSchema, type CheckSpec, type ScenarioConfig } from './schema.js';
 import { schemaProblems } from './schema-messages.js';
 import { semanticIssues, type SemanticInput } from './semantics.js';
-import { ScenarioSource, locatedIssue, readScenarioFile, rememberSource, type ScenarioLimits } from './source.js';
+import { ScenarioSource, locatedIssue, readScenarioFile, type ScenarioLimits } from './source.js';
 
 export type { ScenarioLimits } from './source.js';
 export { DEFAULT_MAX_SCENARIO_BYTES } from './source.js';
@@ -57,7 +57,6 @@ export function checkScenarioText(text: string, file = '<scenario>'): ScenarioCh
   for (const p of semanticIssues(input)) issues.push(locatedIssue(p, source));
   const sorted = dedupe(issues).sort((a, b) => a.line - b.line || a.col - b.col);
   if (result.success && !sorted.some(isError)) {
-    rememberSource(result.data, source);
     return { file, config: result.data, issues: sorted };
   }
   return { file, issues: sorted };

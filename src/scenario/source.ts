@@ -4,7 +4,8 @@
  * so each problem can be reported at file:line:col.
  */
 import { open } from 'node:fs/promises';
-import { Lexer, LineCounter, Parser, isMap, isPair, isScalar, parseDocument, visit, type Document, type Pair, type YAMLMap } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, visit, type Document, type Pair, type YAMLMap } from 'yaml';
+import type { CST } from 'yaml';
 import type { ScenarioIssue } from './errors.js';
 
 import { DEFAULT_MAX_SCENARIO_BYTES, MAX_SCENARIO_ALIASES, MAX_SCENARIO_DEPTH } from './limits.js';
@@ -138,18 +139,6 @@ export interface Problem {
   readonly severity?: 'error' | 'warning';
 }
 
-const sources = new WeakMap<object, ScenarioSource>();
-
-/** Remembers where a config was parsed from, so later checks (build, run) can locate problems. */
-export function rememberSource(config: object, source: ScenarioSource): void {
-  sources.set(config, source);
-}
-
-/** The source a config was parsed from, if known. */
-export function sourceOf(config: object): ScenarioSource | undefined {
-  return sources.get(config);
-}
-
 /** A problem as a located issue (at 1:1 of `<scenario>` when the source is unknown). */
 export function locatedIssue(p: Problem, source?: ScenarioSource): ScenarioIssue {
   const pos = source ? source.locate(p.path, p.key) : { line: 1, col: 1 };
@@ -178,14 +167,17 @@ export class ScenarioSource {
   static parse(text: string, file: string): { source: ScenarioSource; data: unknown; warnings: ScenarioIssue[] } | { issues: ScenarioIssue[] } {
     const control = controlCharacter(text, file);
     if (control) return { issues: [control] };
-    const deep = nestingIssue(text, file);
-    if (deep) return { issues: [deep] };
+    const flow = flowNestingIssue(text, file);
+    if (flow) return { issues: [flow] };
     const lc = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    const docs = composeChecked(text, file, lc);
+    if (!Array.isArray(docs)) return { issues: [docs] };
+    const doc = docs[0]!;
     const source = new ScenarioSource(file, text, doc, lc);
-    if (doc.errors.length > 0) {
-      return { issues: doc.errors.map((e) => issueAt(file, source.position(e.pos[0]), `YAML: ${e.message.split('\n')[0]}`)) };
-    }
+    const errors = doc.errors.map((e) => issueAt(file, source.position(e.pos[0]), `YAML: ${e.message.split('\n')[0]}`));
+    if (docs.length > 1) errors.push(issueAt(file, source.position(docs[1]!.range?.[0] ?? 0), 'YAML: a scenario file holds one document; this is a second one (after ---)'));
+    if (errors.length === 0) errors.push(...source.#duplicateKeys());
+    if (errors.length > 0) return { issues: errors };
     let data: unknown;
     try {
       data = doc.toJS({ maxAliasCount: MAX_SCENARIO_ALIASES });
@@ -195,6 +187,28 @@ export class ScenarioSource {
     }
     const warnings = doc.warnings.map((w): ScenarioIssue => ({ ...issueAt(file, source.position(w.pos[0]), `YAML: ${w.message.split('\n')[0]}`), severity: 'warning' }));
     return { source, data, warnings };
+  }
+
+  /** Keys written twice in one mapping, at the second (a Set per mapping: linear). */
+  #duplicateKeys(): ScenarioIssue[] {
+    const out: ScenarioIssue[] = [];
+    visit(this.doc, {
+      Map: (_, map) => {
+        const seen = new Map<string, number>();
+        for (const p of map.items) {
+          if (!isScalar(p.key) || !p.key.range) continue;
+          const k = String(p.key.value);
+          const first = seen.get(k);
+          if (first === undefined) {
+            seen.set(k, p.key.range[0]);
+            continue;
+          }
+          const f = this.position(first);
+          out.push(issueAt(this.file, this.position(p.key.range[0]), `YAML: key "${k}" is written twice in this mapping (first at line ${f.line}, column ${f.col})`));
+        }
+      },
+    });
+    return out;
   }
 
   /** Line and column of a string offset. */
@@ -286,7 +300,7 @@ function rangeStart(node: unknown): number | undefined {
 
 function aliasMessage(raw: string): string {
   return /Excessive alias count/.test(raw)
-    ? `YAML: the aliases (*name) here expand to too large a document (more than ${MAX_SCENARIO_ALIASES} alias expansions); scenario files need no alias bombs`
+    ? `YAML: the aliases expand to too large a document (more than ${MAX_SCENARIO_ALIASES} alias expansions, a "billion laughs" pattern)`
     : `YAML: ${raw.split('\n')[0]}`;
 }
 
@@ -304,11 +318,10 @@ function firstAliasOffset(doc: Document): number {
 const CONTROL_TOKENS = new Set(['\u0002', '\u0018', '\u001f', '\ufeff']);
 
 /**
- * Nesting deeper than {@link MAX_SCENARIO_DEPTH}, located at the first collection too deep.
- * Flow brackets are counted on the lexer's tokens first (linear, and the CST parser is slow on
- * very deep flow input), then block and flow depth together on the CST, with an explicit stack.
+ * Flow brackets nested deeper than {@link MAX_SCENARIO_DEPTH}, counted on the lexer's tokens
+ * (linear; yaml's CST parser is slow on very deep flow input, so this runs first).
  */
-function nestingIssue(text: string, file: string): ScenarioIssue | undefined {
+function flowNestingIssue(text: string, file: string): ScenarioIssue | undefined {
   let depth = 0;
   let offset = 0;
   for (const tok of new Lexer().lex(text)) {
@@ -318,9 +331,22 @@ function nestingIssue(text: string, file: string): ScenarioIssue | undefined {
     } else if (tok === ']' || tok === '}') depth = Math.max(0, depth - 1);
     offset += tok.length;
   }
+  return undefined;
+}
+
+/** The YAML documents of the text, or the nesting issue that stopped composing them. */
+function composeChecked(text: string, file: string, lc: LineCounter): Document[] | ScenarioIssue {
+  const tokens = [...new Parser(lc.addNewLine).parse(text)];
+  const deep = nestingIssue(tokens, text, file);
+  if (deep) return deep;
+  // uniqueKeys is quadratic in yaml 2 (each key compared with every earlier one): checked after, linearly.
+  return [...new Composer({ uniqueKeys: false }).compose(tokens, true, text.length)];
+}
+
+/** Block and flow nesting together, on the CST, with an explicit stack (no recursion). */
+function nestingIssue(tokens: readonly CST.Token[], text: string, file: string): ScenarioIssue | undefined {
   type Tok = { type: string; offset: number; items?: Array<{ key?: unknown; value?: unknown }>; value?: unknown };
-  const stack: Array<[Tok, number]> = [];
-  for (const token of new Parser().parse(text)) stack.push([token as Tok, 0]);
+  const stack: Array<[Tok, number]> = tokens.map((t) => [t as Tok, 0]);
   while (stack.length > 0) {
     const [tok, d] = stack.pop()!;
     if (tok.type === 'document' && tok.value) stack.push([tok.value as Tok, 0]);
