@@ -16,8 +16,8 @@ export {
 } from './gateway/index.js';
 export { NatsimError, type NatsimErrorCode, type NatsimErrorDetails } from './errors.js';
 export { scenarioPath, scenarioNames, SCENARIOS_DIR } from './scenario/shipped.js';
-export { loadScenarioFile, parseScenario, type LoadedScenario } from './scenario/loader.js';
-export { ScenarioError, formatIssue, type ScenarioIssue } from './scenario/errors.js';
+export { loadScenarioFile, parseScenario, checkScenarioFile, checkScenarioText, DEFAULT_MAX_SCENARIO_BYTES, type LoadedScenario, type ScenarioCheck, type ScenarioLimits } from './scenario/loader.js';
+export { ScenarioError, formatIssue, isError, type ScenarioIssue } from './scenario/errors.js';
 export { runScenario, runCheck, type CheckResult, type ScenarioResult, type Outcome, type Step, type Classification } from './scenario/simulate.js';
 export { explainText, explainMermaid, explainMermaidDocument, explainMarkdown, explainJson, toJson } from './scenario/explain.js';
 export { topologyMermaid, topologyText, topologyJson, topologyNodes, type TopologyNode } from './scenario/topology.js';

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { reportCliError } from './errors.js';
 import { registerDiscoverCommand } from './discover-command.js';
+import { registerInitCommand } from './init-command.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -20,6 +21,7 @@ program
   .showHelpAfterError('(run with --help for usage)');
 
 registerScenarioCommands(program);
+registerInitCommand(program);
 registerServeCommand(program);
 registerDiscoverCommand(program);
 
