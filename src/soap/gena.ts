@@ -11,7 +11,9 @@
  * - Renewal and UNSUBSCRIBE are accepted only from the subscriber's address (another host gets 412,
  *   as for an unknown SID). SIDs are random UUIDs (node:crypto; injectable for tests).
  * - Limits ({@link GENA_LIMITS}): subscriptions per subscriber address and in all (beyond: 503),
- *   NOTIFYs in flight at once (the rest queue, one entry per subscription at most).
+ *   NOTIFYs in flight at once (the rest queue, one entry per subscription at most). A change only
+ *   queues; NOTIFYs start on the event loop's next turn, so a SOAP action's reply is never held
+ *   up by the fan-out.
  * - The initial NOTIFY (SEQ 0) follows the SUBSCRIBE response; every later change sends the full
  *   set of evented variables with SEQ + 1: one event per change, with the values of that moment.
  *   Events to one subscriber go one at a time, in order; a change while its NOTIFY is in flight
@@ -49,6 +51,8 @@ export interface GenaOptions {
   readonly newSid?: () => string;
   /** Limits (default {@link GENA_LIMITS}). */
   readonly limits?: Partial<GenaLimits>;
+  /** Runs queued NOTIFY work later (default setImmediate: after the current request's reply). */
+  readonly schedule?: (fn: () => void) => void;
   /** Evented variables of a service, in state-table order, as name → value. */
   readonly properties: (service: GenaService) => ReadonlyArray<readonly [string, string]>;
   /** Delivery of NOTIFY requests; without it, events are computed and dropped. */
@@ -138,6 +142,8 @@ export class GenaPublisher {
   readonly #newSid: () => string;
   /** NOTIFYs in flight. */
   #active = 0;
+  #pumpScheduled = false;
+  readonly #schedule: (fn: () => void) => void;
   /** The limits in force. */
   readonly limits: GenaLimits;
 
@@ -145,6 +151,7 @@ export class GenaPublisher {
     this.#opts = options;
     this.#paths = options.eventPaths ?? DEFAULT_EVENT_PATHS;
     this.#newSid = options.newSid ?? (() => `uuid:${randomUUID()}`);
+    this.#schedule = options.schedule ?? ((fn) => void setImmediate(fn));
     this.limits = {
       perClient: options.limits?.perClient ?? GENA_LIMITS.perClient,
       total: options.limits?.total ?? GENA_LIMITS.total,
@@ -301,7 +308,20 @@ export class GenaPublisher {
     if (sub.queue.length >= GENA_LIMITS.queuedEvents) sub.queue[sub.queue.length - 1] = body;
     else sub.queue.push(body);
     if (!sub.inFlight) this.#ready.add(sub);
-    this.#pump();
+    this.#schedulePump();
+  }
+
+  /**
+   * Starts the queue from the event loop's next turn, not from inside the change (a SOAP action,
+   * a timer): the control request's reply is written before any NOTIFY work begins.
+   */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    this.#schedule(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
   }
 
   /** Starts queued NOTIFYs while fewer than the limit are in flight. */
@@ -356,7 +376,11 @@ export class GenaPublisher {
 
   /** Resolves when no NOTIFY is in flight (including ones queued meanwhile). */
   async flush(): Promise<void> {
-    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+    for (;;) {
+      if (this.#pumpScheduled) await new Promise<void>((r) => setImmediate(r));
+      else if (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+      else return;
+    }
   }
 
   /** Drops every subscription. */

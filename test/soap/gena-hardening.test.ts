@@ -12,6 +12,7 @@ import { GENA_LIMITS } from '../../src/soap/soap-constants.js';
 import { call, makeFixture, mapping } from './helpers.js';
 
 const PEER = '192.168.1.20';
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sub = (over: Partial<GenaRequest> = {}): GenaRequest => ({
   method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, nt: 'upnp:event', callback: `<http://${PEER}:4000/notify>`, timeout: 'Second-3600', ...over,
 });
@@ -92,6 +93,9 @@ describe('subscription limits', () => {
       expect(igd.gena.handle(sub({ peer, callback: `<http://${peer}/${i}>` })).status).toBe(200);
     }
     expect(call(igd, 'AddPortMapping', mapping()).status).toBe(200);
+    // The reply is made before any NOTIFY work starts (paced to the next turn of the event loop).
+    expect(h.started).toHaveLength(0);
+    await tick();
     expect(h.started).toHaveLength(GENA_LIMITS.concurrentNotify);
     let rounds = 0;
     while (h.started.length < GENA_LIMITS.total && rounds++ < 1000) {
@@ -138,6 +142,7 @@ describe('delivery order and UNSUBSCRIBE', () => {
     const h = held();
     const { igd } = makeFixture({ deliver: h.deliver });
     igd.gena.handle(sub()).afterResponse!();
+    await tick();
     for (let p = 5000; p < 5005; p++) call(igd, 'AddPortMapping', mapping({ NewExternalPort: p }));
     const seqs: string[] = [];
     for (let round = 0; round < 10; round++) {
@@ -156,6 +161,7 @@ describe('delivery order and UNSUBSCRIBE', () => {
     const r = igd.gena.handle(sub());
     r.afterResponse!();
     call(igd, 'AddPortMapping', mapping());
+    await tick();
     expect(h.started).toHaveLength(1);
     expect(igd.gena.handle({ method: 'UNSUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid: r.headers.SID! }).status).toBe(200);
     expect(h.started[0]!.signal?.aborted).toBe(true);

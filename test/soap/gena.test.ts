@@ -200,6 +200,7 @@ describe('NOTIFY on changes', () => {
     igd.gena.handle(sub()).afterResponse!();
     call(igd, 'AddPortMapping', mapping());
     call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5001 }));
+    await new Promise((r) => setImmediate(r));
     expect(sent).toEqual(['0']);
     release();
     await new Promise((r) => setImmediate(r));
@@ -222,6 +223,7 @@ describe('NOTIFY on changes', () => {
     };
     const { igd } = makeFixture({ deliver });
     igd.gena.handle(sub()).afterResponse!();
+    await new Promise((r) => setImmediate(r));
     for (let p = 6000; p < 6040; p++) call(igd, 'AddPortMapping', mapping({ NewExternalPort: p }));
     for (let i = 0; i < 60; i++) {
       release();
