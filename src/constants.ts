@@ -43,6 +43,32 @@ export const NATPMP_PORT = 5351;
 /** NAT-PMP announcements go to this group and port (RFC 6886 §3.2.1). */
 export const NATPMP_ANNOUNCE_ADDRESS = '224.0.0.1';
 export const NATPMP_CLIENT_PORT = 5350;
+/** The NAT-PMP version (RFC 6886 §3); PCP is 2 (RFC 6887). */
+export const NATPMP_VERSION = 0;
+/** Request opcodes (RFC 6886 §3.2, §3.3); a response's opcode is the request's + 128. */
+export const NATPMP_OPCODE = { ExternalAddress: 0, MapUdp: 1, MapTcp: 2 } as const;
+export const NATPMP_RESPONSE_BIT = 128;
+/** Result codes (RFC 6886 §3.5). */
+export const NATPMP_RESULT = {
+  Success: 0,
+  UnsupportedVersion: 1,
+  NotAuthorized: 2,
+  NetworkFailure: 3,
+  OutOfResources: 4,
+  UnsupportedOpcode: 5,
+} as const;
+export type NatpmpResultName = keyof typeof NATPMP_RESULT;
+/** Lengths: requests (external address 2, map 12) and responses (error 8, address 12, map 16). */
+export const NATPMP_LENGTH = { addressRequest: 2, mapRequest: 12, error: 8, addressResponse: 12, mapResponse: 16 } as const;
+/** Largest datagram read (PCP's maximum message, RFC 6887 §7). */
+export const NATPMP_MAX_DATAGRAM = 1100;
+/**
+ * Gaps before each unsolicited address announcement (RFC 6886 §3.2.1: ten, starting at 250 ms and
+ * doubling); the first goes at once.
+ */
+export const NATPMP_ANNOUNCE_DELAYS_MS = [0, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000] as const;
+/** The lifetime RFC 6886 §3.3 recommends clients ask for (the simulation's clients do). */
+export const NATPMP_RECOMMENDED_LIFETIME = 7200;
 
 /** Device types, by IGD version. */
 export const DEVICE_TYPE = {

@@ -58,7 +58,30 @@ export type SearchStrategy =
   /** Only the asked port. */
   | 'exact'
   /** +1, −1, +2, −2 … around the asked port, skipping denied ports (miniupnpd AddAnyPortMapping). */
-  | 'nearest';
+  | 'nearest'
+  /**
+   * The asked port, then +1, +2 … wrapping past 65535 to 1, once round (miniupnpd's NAT-PMP
+   * server). Every port denied by the rules → `denied-by-rule`; none free → `ports-exhausted`.
+   */
+  | 'ascending';
+
+/**
+ * Rules that depend on the mapping protocol (RFC 6886 §3.3 for NAT-PMP), applied by the service
+ * by the request's origin.
+ */
+interface OriginRules {
+  /** A client asking again for an internal port it already has mapped gets that mapping back, refreshed. */
+  readonly reuseInternalPort: boolean;
+  /** A port held by the same client for another internal port counts as taken (not overwritten). */
+  readonly overwriteOnlySameInternalPort: boolean;
+  /** Its mappings keep the same port number of the other protocol for their owner. */
+  readonly companionPorts: boolean;
+}
+
+const UPNP_RULES: OriginRules = { reuseInternalPort: false, overwriteOnlySameInternalPort: false, companionPorts: false };
+const NATPMP_RULES: OriginRules = { reuseInternalPort: true, overwriteOnlySameInternalPort: true, companionPorts: true };
+const rulesOf = (origin: ForwardOrigin): OriginRules => (origin === 'natpmp' ? NATPMP_RULES : UPNP_RULES);
+const other = (p: ForwardProtocol): ForwardProtocol => (p === 'udp' ? 'tcp' : 'udp');
 
 /** A mapping request, from any protocol. */
 export interface MappingRequest {
@@ -129,12 +152,27 @@ export class MappingService {
   #config: MappingServiceConfig;
   #wanChecked = '';
   #wanReserved = false;
+  /** When the mapping state began (ms): start-up, reset, or WAN address change. */
+  #epochOrigin = 0;
 
   constructor(host: MappingHost, rng: Rng, settings: MappingSettings = {}) {
     this.#host = host;
     this.#rng = rng;
     this.#config = { secureMode: true, permissions: [], allowReservedWan: true, policy: DEFAULT_ROUTER_POLICY };
     this.configure(settings);
+  }
+
+  /**
+   * Seconds since the mapping state began (NAT-PMP's and PCP's epoch, RFC 6886 §3.6): since the
+   * router started, its table was reset or (unless the policy keeps it) its WAN address changed.
+   */
+  epochSeconds(now: number): number {
+    return Math.max(0, Math.floor((now - this.#epochOrigin) / 1000)) >>> 0;
+  }
+
+  /** Starts a new epoch at `now` (the router calls it at start-up, reset and WAN address change). */
+  resetEpoch(now: number): void {
+    this.#epochOrigin = now;
   }
 
   /** The settings in force. */
@@ -210,11 +248,30 @@ export class MappingService {
     const denied = this.authorize(req.requester, req.internalClient) ?? this.#leaseCheck(req.lifetime);
     if (denied) return denied;
     const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested');
-    const first = req.externalPort === 'any' ? this.#rng.int(1024, 65535) : req.externalPort;
+    const own = rulesOf(req.origin).reuseInternalPort ? this.ownMapping(req, now) : undefined;
+    const first = own?.externalPort ?? (req.externalPort === 'any' ? this.#rng.int(1024, 65535) : req.externalPort);
     const attempt = (port: number): MappingResult => this.#redirect(req, port, lifetime, now);
     const r = attempt(first);
-    if (r.ok || (req.search ?? 'exact') === 'exact' || FINAL.has(r.refusal)) return r;
-    return this.#search(req, first, attempt);
+    const search = req.search ?? 'exact';
+    if (r.ok || search === 'exact' || FINAL.has(r.refusal)) return r;
+    return search === 'ascending' ? this.#ascending(req, first, r, attempt) : this.#search(req, first, attempt);
+  }
+
+  /** The requester's live mapping of the same origin, protocol and internal port, if any. */
+  ownMapping(req: Pick<MappingRequest, 'requester' | 'protocol' | 'internalPort' | 'origin'>, now: number): ForwardEntry | undefined {
+    return this.managed(now).find((e) => e.origin === req.origin && e.protocol === req.protocol
+      && e.internalClient === req.requester && e.internalPort === req.internalPort);
+  }
+
+  /**
+   * Removes the requester's own mappings of one origin and protocol: those of `internalPort`, or
+   * every one when it is 0 (NAT-PMP's delete, RFC 6886 §3.4). Removing none is not an error.
+   */
+  removeOwn(req: { requester: string; protocol: ForwardProtocol; internalPort: number; origin: ForwardOrigin }, now: number): ForwardEntry[] {
+    const victims = this.managed(now).filter((e) => e.origin === req.origin && e.protocol === req.protocol
+      && e.internalClient === req.requester && (req.internalPort === 0 || e.internalPort === req.internalPort));
+    for (const v of victims) this.#host.forwards.delete(v, now);
+    return victims;
   }
 
   /** Removes the mapping on a port (the one for `remoteHost`, else the first). */
@@ -269,7 +326,8 @@ export class MappingService {
     if (first) {
       if (!MANAGED_ORIGINS.has(first.origin)) return refuse('held-by-other-mechanism', `${p} ${port} is used by a ${first.origin} forward`);
       const same = onPort.find((e) => MANAGED_ORIGINS.has(e.origin) && e.remoteHost === remoteHost);
-      if (!same || same.internalClient !== req.internalClient) {
+      const rules = rulesOf(req.origin);
+      if (!same || same.internalClient !== req.internalClient || (rules.overwriteOnlySameInternalPort && same.internalPort !== req.internalPort)) {
         const holder = same ?? first;
         return refuse('held-by-other-client', `${p} ${port} is mapped to ${holder.internalClient}:${holder.internalPort}`);
       }
@@ -277,6 +335,12 @@ export class MappingService {
       // Overwrite: same port, protocol, remote host and client refresh the entry (even while forwarding is disabled, as miniupnpd).
     } else if (this.forwardingDisabled()) {
       return refuse('forwarding-disabled', this.wanConnected() ? 'forwarding is disabled: the WAN address is reserved' : 'the WAN is disconnected');
+    } else {
+      // A NAT-PMP mapping keeps the same port of the other protocol for its owner (RFC 6886 §3.3).
+      const companion = this.find(other(req.protocol), port, remoteHost, now);
+      if (companion && rulesOf(companion.origin).companionPorts && companion.internalClient !== req.internalClient) {
+        return refuse('held-by-other-client', `${other(req.protocol).toUpperCase()} ${port} (the companion port) is mapped to ${companion.internalClient}`);
+      }
     }
     const res = forwards.add({
       protocol: req.protocol, externalPort: port, internalClient: req.internalClient, internalPort: req.internalPort,
@@ -295,6 +359,20 @@ export class MappingService {
       default:
         return refuse('held-by-other-client', res.conflict.message);
     }
+  }
+
+  /** Tries port+1, port+2 … wrapping to 1, until back at `port` (miniupnpd's NAT-PMP search). */
+  #ascending(req: MappingRequest, first: number, firstResult: MappingResult, attempt: (port: number) => MappingResult): MappingResult {
+    let anyPermitted = firstResult.ok || firstResult.refusal !== 'denied-by-rule';
+    for (let port = first === 65535 ? 1 : first + 1; port !== first; port = port === 65535 ? 1 : port + 1) {
+      if (!this.permitted(port, req.internalClient, req.internalPort)) continue;
+      anyPermitted = true;
+      const r = attempt(port);
+      if (r.ok || FINAL.has(r.refusal) || r.refusal === 'invalid-internal-port') return r;
+    }
+    return anyPermitted
+      ? refuse('ports-exhausted', 'every allowed port is taken')
+      : refuse('denied-by-rule', `permission rules deny every external port for ${req.internalClient}:${req.internalPort}`);
   }
 
   /** Tries +1, −1, +2, −2 … around `port`, skipping ports the rules deny, as miniupnpd does. */

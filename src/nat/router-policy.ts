@@ -28,6 +28,11 @@ export interface RouterPolicy {
   readonly rangeDelete: RangeDeleteRule;
   /** Longest description kept; longer ones are cut on acceptance (miniupnpd keeps 63 bytes). */
   readonly maxDescription: number;
+  /**
+   * What a WAN address change does to the NAT-PMP/PCP epoch: `reset` (RFC 6886 §3.6, RFC 6887
+   * §8.5; the default) or `keep` (servers that forget to).
+   */
+  readonly epochOnAddressChange?: 'reset' | 'keep';
 }
 
 /** miniupnpd's description buffer holds 64 bytes including the NUL. */

@@ -115,6 +115,7 @@ export class Router {
     });
     // miniupnpd's shipped permission rules unless the config gives its own.
     this.mappings = new MappingService(this, rng, { permissions: defaultPermissionRules(config.lan), ...config.mapping });
+    this.mappings.resetEpoch(now);
     this.firewall = config.firewall ? new Firewall(config.firewall) : null;
     this.algs = (config.algs ?? []).map((name) => {
       const alg = ALGS[name];
@@ -200,6 +201,7 @@ export class Router {
     if (ip === old) return;
     this.#external[0] = ip;
     this.nat?.clear(now);
+    if (this.mappings.config.policy.epochOnAddressChange !== 'keep') this.mappings.resetEpoch(now);
     this.events.emit({ type: 'wan-address-changed', router: this.id, at: now, old: formatIPv4(old), address: this.wanAddress });
   }
 
