@@ -17,6 +17,7 @@ export const PACKAGES = {
   nftables: () => has('nft'),
   iproute2: () => has('ip'),
   natpmpc: () => has('natpmpc'),
+  'python3-libtorrent': () => py('import libtorrent'),
   socat: () => has('socat'),
   // The real mermaid parser runs in Debian's chromium, driven by playwright-core (test/scenario/mermaid-parser.ts).
   chromium: () => has('chromium'),

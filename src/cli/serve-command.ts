@@ -1,5 +1,6 @@
 /** `natsim serve`: one router of a scenario as a UPnP IGD on real sockets, until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
+import { NATPMP_PORT } from '../constants.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { NatsimError } from '../errors.js';
 import { ScenarioError } from '../scenario/errors.js';
@@ -15,6 +16,9 @@ interface ServeOptions {
   listen: string;
   httpPort: number;
   ssdpPort: number;
+  /** A port, or false for --no-natpmp; absent: 5351 where the scenario router offers natpmp. */
+  natpmpPort?: number;
+  natpmp?: boolean;
   multicast?: boolean;
   profile?: string;
   permissions?: string;
@@ -41,6 +45,8 @@ export function registerServeCommand(program: Command): void {
     .option('--listen <addr|iface>', 'address or interface to serve on', '127.0.0.1')
     .option('--http-port <n>', 'HTTP port, 0–65535 (0 = any free port)', portValue('--http-port'), 0)
     .option('--ssdp-port <n>', 'SSDP port, 0–65535; refused when another gateway already answers there', portValue('--ssdp-port'), 1900)
+    .option('--natpmp-port <n>', 'serve NAT-PMP (RFC 6886) on this UDP port, 0–65535 (default: 5351 when the router has services: { natpmp: true }, else off)', portValue('--natpmp-port'))
+    .option('--no-natpmp', 'do not serve NAT-PMP')
     .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
     .option('--no-multicast', 'never use multicast')
     .option('--profile <name>', 'router profile (see the README table)')
@@ -66,11 +72,13 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw asUsageError(e);
   }
   await assertSsdpPortFree(address, opts.ssdpPort);
+  const natpmp = natpmpSetting(opts, config, (await import('../scenario/build.js')).routerOrder(config));
   let gw: Awaited<ReturnType<typeof startGateway>>;
   try {
     gw = await startGateway({
       scenario: config, listen: opts.listen, httpPort: opts.httpPort, ssdpPort: opts.ssdpPort,
       ...(opts.router !== undefined ? { router: opts.router } : {}),
+      natpmp,
       ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
       ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
       ...(permissions !== undefined ? { permissions } : {}),
@@ -87,11 +95,12 @@ async function serve(opts: ServeOptions): Promise<void> {
   const ready = {
     ready: true, descriptionUrl: gw.descriptionUrl, ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,
     router: gw.routerId, profile: gw.profile, igd: gw.igdVersion, externalIp: gw.externalIp, pid: process.pid,
+    ...(gw.natpmpAddress ? { natpmp: `${gw.natpmpAddress.address}:${gw.natpmpAddress.port}` } : {}),
   };
   if (opts.json) write(JSON.stringify(ready));
   else {
     write(`natsim: serving router ${gw.routerId} (${gw.profile}, IGD:${gw.igdVersion}) — external address ${gw.externalIp}`);
-    write(`natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}); Ctrl-C to stop`);
+    write(`natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`);
   }
   if (!config.routers[gw.routerId]?.services.upnp) {
     console.error(`natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`);
@@ -106,6 +115,17 @@ async function serve(opts: ServeOptions): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * NAT-PMP for startGateway: --no-natpmp off, --natpmp-port on that port, else 5351 when the router
+ * to serve (named, or the first offering UPnP, as startGateway picks) has services: { natpmp: true }.
+ */
+function natpmpSetting(opts: ServeOptions, config: ScenarioConfig, ids: readonly string[]): false | { port: number } {
+  if (opts.natpmp === false) return false;
+  if (opts.natpmpPort !== undefined) return { port: opts.natpmpPort };
+  const id = opts.router ?? ids.find((r) => config.routers[r]!.services.upnp) ?? ids[0];
+  return id !== undefined && config.routers[id]?.services.natpmp ? { port: NATPMP_PORT } : false;
 }
 
 /** The allow/deny rules of a miniupnpd.conf-syntax file, or a usage error naming the file and line. */

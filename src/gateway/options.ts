@@ -92,6 +92,14 @@ const ssdpBudget: Check = (v, option) => {
     }
   }
 };
+const natpmp: Check = (v, option) => {
+  if (typeof v === 'boolean') return;
+  if (isObject(v) && Object.keys(v).every((k) => k === 'port')) {
+    if (v['port'] !== undefined) port(v['port'], `${option}.port`);
+    return;
+  }
+  throw invalid(option, `must be true, false or { port: 0–65535 }, not ${describeValue(v)}`);
+};
 const nonNegativeInteger: Check = (v, option) => {
   if (!Number.isSafeInteger(v) || (v as number) < 0) throw invalid(option, `must be an integer ≥ 0, not ${describeValue(v)}`);
 };
@@ -114,7 +122,7 @@ const CHECKS: Record<keyof GatewayOptions, Check> = {
   profile, igdVersion: oneOf([1, 2]), secureMode: boolean, permissions,
   allowReservedWan: boolean, keepAlive: boolean, httpLimits, mxDelay: oneOf(['random', 'none', 'fixed']), notifyIntervalMs: nonNegative,
   ssdpBudget, ssdpMaxPending: nonNegativeInteger,
-  logger, nat: oneOf(Object.keys(NAT_PRESETS)), wan: ipv4, lan: prefix, seed: integer,
+  logger, nat: oneOf(Object.keys(NAT_PRESETS)), wan: ipv4, lan: prefix, seed: integer, natpmp,
 };
 
 /** Throws {@link NatsimError} for the first option that is unknown or of the wrong kind. `undefined` values count as absent. */

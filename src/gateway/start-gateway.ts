@@ -37,6 +37,7 @@ import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '
 import { OffsetClock, isAdvanceable } from './clock.js';
 import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
 import { startHttpServer, type HttpLimits, type HttpServer } from './http-server.js';
+import { startNatpmpServer, type NatpmpServer, type NatpmpServerEvent } from './natpmp-server.js';
 import { checkGatewayOptions } from './options.js';
 
 /** Options of {@link startGateway}. */
@@ -95,6 +96,12 @@ export interface GatewayOptions {
   readonly lan?: string;
   /** Seed for the model's RNG (default: the scenario's). */
   readonly seed?: number;
+  /**
+   * Serve NAT-PMP (RFC 6886) on UDP at the listen address: `true` or `{ port }` (default port 0:
+   * ephemeral; real clients need 5351, as `natsim serve` uses). Default: on when the scenario's
+   * router has `services: { natpmp: true }`, off otherwise.
+   */
+  readonly natpmp?: boolean | { readonly port?: number };
 }
 
 /** A mapping as the handle lists it. */
@@ -124,6 +131,8 @@ export interface GatewayEvents extends ModelGatewayEvents {
   'soap-request': [Extract<UpnpEvent, { type: 'soap-request' }>];
   fault: [Extract<UpnpEvent, { type: 'fault' }> | { type: 'fault'; action: string; code: number; description: string; injected: true; client: string }];
   upnp: [UpnpEvent];
+  /** NAT-PMP requests answered and ignored, announcements sent. */
+  natpmp: [NatpmpServerEvent];
 }
 
 /** A forward-table entry as the handle lists it, with its remaining lease at `now`. */
@@ -147,6 +156,8 @@ export interface GatewayHandle extends AsyncDisposable {
   readonly descriptionUrl: string;
   /** Where the SSDP responder listens. */
   readonly ssdpAddress: { readonly address: string; readonly port: number };
+  /** Where the NAT-PMP server listens (undefined when NAT-PMP is not served). */
+  readonly natpmpAddress: { readonly address: string; readonly port: number } | undefined;
   /** The HTTP server's limits and timeouts in effect. */
   readonly httpLimits: HttpLimits;
   /** The router's WAN address as the IGD reports it. */
@@ -167,7 +178,7 @@ export interface GatewayHandle extends AsyncDisposable {
   pendingFaults(): FaultInjection[];
   /** Throws when injected faults were not used. */
   assertNoPendingFaults(): void;
-  /** Removes runtime mappings (UPnP/NAT-PMP/PCP/ALG) and injected faults. */
+  /** Removes runtime mappings (UPnP/NAT-PMP/PCP/ALG) and injected faults; a new NAT-PMP epoch begins (announced). */
   reset(): void;
   /** Moves the clock forward and expires leases. */
   advance(ms: number): void;
@@ -383,6 +394,25 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   }
   router.forwards.reservePort('udp', ssdp.port);
 
+  // NAT-PMP: the pure server behind a UDP socket on the same address.
+  const natpmpOption = options.natpmp ?? (config?.routers[routerId]?.services.natpmp === true);
+  let natpmp: NatpmpServer | undefined;
+  if (natpmpOption !== false) {
+    try {
+      natpmp = await startNatpmpServer({
+        router, clock, address: listen.address, port: typeof natpmpOption === 'object' ? (natpmpOption.port ?? 0) : 0,
+        multicast: options.multicast ?? !loopback, loopbackAs,
+        onEvent: (e) => events.emit('natpmp', e),
+      });
+    } catch (e) {
+      await ssdp.stop();
+      await server.close();
+      app.close();
+      throw e;
+    }
+    router.forwards.reservePort('udp', natpmp.port);
+  }
+
   // Leases run out in real time too.
   const ticker = setInterval(() => router.expire(clock.now()), 1000);
   ticker.unref();
@@ -392,6 +422,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     stopping ??= (async () => {
       clearInterval(ticker);
       unsubscribe();
+      await natpmp?.stop();
       await ssdp.stop();
       await server.close();
       app.close();
@@ -408,6 +439,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const handle: GatewayHandle = {
     descriptionUrl,
     ssdpAddress: { address: listen.address, port: ssdp.port },
+    natpmpAddress: natpmp ? { address: natpmp.address, port: natpmp.port } : undefined,
     httpLimits: server.limits,
     get externalIp() {
       return router.wanAddress;
@@ -430,6 +462,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       faults.clear();
       for (const e of [...router.forwards.list()]) if (RUNTIME_ORIGINS.has(e.origin)) router.forwards.delete(e, clock.now());
       router.nat?.clear(clock.now());
+      router.mappings.resetEpoch(clock.now());
+      natpmp?.announce();
     },
     advance: (ms) => {
       if (!isAdvanceable(clock)) throw new Error('advance() needs a clock with advance(): pass a FakeClock or use the default clock');

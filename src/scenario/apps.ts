@@ -8,6 +8,11 @@
 export type Discovery =
   /** Ask its own gateway over UPnP (GetExternalIPAddress) and map its ports (AddPortMapping). */
   | 'upnp'
+  /**
+   * Ask its own gateway over NAT-PMP (RFC 6886): the external address (opcode 0), then a mapping
+   * of its port (opcode 1/2, suggesting the same port, 7200 s).
+   */
+  | 'natpmp'
   /** A STUN-like query to a reflector from the port itself (Snatmap, STUN). */
   | 'stun'
   /** The address the signalling server saw the client connect from, with the app's own port. */
@@ -278,6 +283,8 @@ export const PROBES: Readonly<Record<string, ProbeSpec>> = Object.fromEntries(
       ['server-observed'], false, [{ label: 'direct TCP connect', proto: 'tcp', port: 8000, opener: 'caller' }]),
     probeApp('upnp-map-connect', 'the peer maps its listening port with UPnP on its gateway, then the caller connects to the mapped address',
       ['upnp', 'server-observed'], false, [{ label: 'TCP connect to UPnP mapping', proto: 'tcp', port: 8000, opener: 'caller' }]),
+    probeApp('natpmp-map-connect', 'the peer maps its listening port with NAT-PMP on its gateway, then the caller connects to the mapped address',
+      ['natpmp', 'server-observed'], false, [{ label: 'TCP connect to NAT-PMP mapping', proto: 'tcp', port: 8000, opener: 'caller' }]),
     probeApp('classify', 'RFC 5780-style behaviour discovery against the reflector: mapping tests I–III and filtering tests', ['stun'], false, []),
   ].map((p) => [p.id, p]),
 );

@@ -5,6 +5,7 @@ import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
 import type { ForwardSpec } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import type { RouterConfig } from '../nat/router.js';
+import { ROUTER_PROFILES } from '../soap/profiles.js';
 import { ScenarioError } from './errors.js';
 import { natFromSpec } from './nat-spec.js';
 import { portRange } from './port-range.js';
@@ -55,7 +56,8 @@ export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<R
     nat: natFromSpec(r.nat),
     ...(r.firewall ? { firewall: firewallFromSpec(r.firewall) } : {}),
     forwards, algs: r.algs, wanUp: r.wanUp,
-    ...(r.permissions ? { mapping: { permissions: r.permissions } } : {}),
+    // The router half of the profile is the router's own policy, whichever protocol asks.
+    mapping: { ...(r.permissions ? { permissions: r.permissions } : {}), ...(ROUTER_PROFILES[r.profile] ? { policy: ROUTER_PROFILES[r.profile]!.router } : {}) },
     ...extra,
   };
 }

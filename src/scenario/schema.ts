@@ -95,7 +95,7 @@ export const forwardSchema = z.strictObject({
 
 export const servicesSchema = z.strictObject({
   upnp: z.boolean().default(false),
-  natpmp: z.boolean().default(false).describe('named for later: not yet served'),
+  natpmp: z.boolean().default(false).describe('NAT-PMP (RFC 6886): served on UDP 5351 by natsim serve, used by apps and probes that discover with natpmp'),
   pcp: z.boolean().default(false).describe('named for later: not yet served'),
   proxy: z.boolean().default(false).describe('a Winsock-style proxy (ISA Server firewall client): clients behind it connect and listen through the router\'s external address'),
 });

@@ -15,6 +15,7 @@ import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
 import type { LoadedScenario } from './loader.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
+import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
 import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
 
 /** A check's outcome. */
@@ -112,6 +113,7 @@ const UPNP_PORT_TRIES = 16;
 /** How each discovery method is named in explanations. */
 const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
   upnp: 'a UPnP gateway',
+  natpmp: 'a NAT-PMP gateway',
   stun: 'a STUN-like reflector',
   'server-observed': 'its server',
   proxy: 'a Winsock proxy',
@@ -470,6 +472,11 @@ class Play {
         this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`);
         return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}` };
       }
+      if (method === 'natpmp') {
+        const adv = this.#natpmp(h, f, port);
+        if (adv) return adv;
+        continue;
+      }
       if (method === 'proxy') {
         const rid = this.#routerOf(h);
         const spec = rid ? this.config.routers[rid] : undefined;
@@ -506,6 +513,34 @@ class Play {
       }
     }
     return local;
+  }
+
+  /** NAT-PMP on the host's gateway, through the same server `natsim serve` runs: address, then a mapping. */
+  #natpmp(h: string, f: FlowSpec, port: number): Advertised | undefined {
+    const rid = this.#routerOf(h);
+    if (!rid || !this.config.routers[rid]?.services.natpmp) {
+      if (rid) this.#note(h, `${h} gets no NAT-PMP answer: ${rid} does not offer NAT-PMP`);
+      return undefined;
+    }
+    const host = this.#host(h);
+    const client = new InProcessNatpmpClient(this.net.router(rid), this.clock, host.address);
+    const ip = client.externalAddress();
+    if (!ip.ok) {
+      this.#note(h, `${h}: NAT-PMP external address request to ${rid} answered result ${natpmpResultText(ip.result)}`);
+      return undefined;
+    }
+    if (this.#app.rejectsReservedUpnpAddress && isPrivateAddress(parseIPv4(ip.address))) {
+      this.#note(h, `${h}: its NAT-PMP gateway ${rid} reports ${ip.address}, a reserved address — another NAT sits upstream; it does not use NAT-PMP`);
+      return undefined;
+    }
+    const P = f.proto.toUpperCase();
+    const m = client.map(f.proto, port);
+    if (!m.ok) {
+      this.#note(h, `${h}: NAT-PMP ${P} mapping of ${port} on ${rid} answered result ${natpmpResultText(m.result)}`);
+      return undefined;
+    }
+    this.#note(h, `${h} asks its gateway ${rid} over NAT-PMP: external address ${ip.address}; ${P} ${m.externalPort} → ${host.address}:${port} for ${m.lifetime} s`);
+    return { endpoint: { ip: parseIPv4(ip.address), port: m.externalPort }, how: `external address and mapping from NAT-PMP on ${rid}` };
   }
 
   #describeMedia(from: string, flowIndex: number, portOf: (h: string, i: number) => number, kind: 'sdp' | 'h245'): string {

@@ -344,7 +344,7 @@ checks:
   - { from: a, to: b, feature: vidoe, expect: works }
   - { from: a, to: b, feature: app-shring, expect: works }
 `;
-    const known = 'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, tcp-connect, upnp-map-connect, classify';
+    const known = 'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify';
     expect(errorOf(text)).toBe([
       loc(text, 'vidoe', 'checks.0.feature', `unknown feature "vidoe" for windows-messenger; known: ${known}`),
       loc(text, 'app-shring', 'checks.1.feature', `unknown feature "app-shring" for windows-messenger (did you mean "app-sharing"?); known: ${known}`),
@@ -360,7 +360,7 @@ checks:
   - { from: a, to: b, feature: hole-punsh, expect: works }
 `;
     expect(errorOf(text)).toBe(loc(text, 'hole-punsh', 'checks.0.feature',
-      'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, tcp-connect, upnp-map-connect, classify'));
+      'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify'));
   });
 
   it('"after" naming a later check and an unknown check', () => {

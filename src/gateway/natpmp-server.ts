@@ -1,0 +1,123 @@
+/**
+ * Socket adapter of the NAT-PMP server (src/natpmp/responder.ts), on node:dgram: one udp4 socket
+ * bound to the gateway's LAN address and port (5351 for real clients), so every reply leaves from
+ * the gateway's address and port, as clients require (RFC 6886 §3.1). With `multicast`, address
+ * announcements go to 224.0.0.1:5350 (RFC 6886 §3.2.1) and :5351 (the 2006 draft, as miniupnpd)
+ * at start-up and on every WAN address change of the router, ten times with doubling gaps.
+ */
+import dgram from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
+import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT, NATPMP_MAX_DATAGRAM, NATPMP_PORT } from '../constants.js';
+import type { Clock } from '../nat/clock.js';
+import type { Router } from '../nat/router.js';
+import { answerNatpmp, natpmpAnnouncement } from '../natpmp/responder.js';
+
+/** What the server reports. */
+export type NatpmpServerEvent =
+  | { readonly type: 'natpmp-request'; readonly client: string; readonly port: number; readonly opcode: number; readonly result: number; readonly detail?: string }
+  | { readonly type: 'natpmp-ignored'; readonly client: string; readonly port: number; readonly reason: string }
+  | { readonly type: 'natpmp-announce'; readonly ports: readonly number[] }
+  | { readonly type: 'natpmp-error'; readonly error: Error };
+
+export interface NatpmpServerOptions {
+  readonly router: Router;
+  readonly clock: Clock;
+  /** The LAN address to bind to (replies leave from it). */
+  readonly address: string;
+  /** Default 5351. */
+  readonly port?: number;
+  /** Send address announcements (only off loopback, and in tests only inside a private namespace). */
+  readonly multicast: boolean;
+  /** The LAN address a loopback sender stands for (serving on 127.0.0.1). */
+  readonly loopbackAs?: string;
+  readonly onEvent?: (e: NatpmpServerEvent) => void;
+}
+
+export interface NatpmpServer {
+  readonly address: string;
+  readonly port: number;
+  /** Starts a new series of announcements (no-op without multicast or without an address). */
+  announce(): void;
+  /** Clears timers and closes the socket. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const isLoopback = (a: string): boolean => a.startsWith('127.');
+
+/** Binds the socket and starts answering. */
+export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpServer> {
+  const socket: Socket = dgram.createSocket({ type: 'udp4' });
+  const emit = (e: NatpmpServerEvent): void => {
+    try {
+      o.onEvent?.(e);
+    } catch {
+      /* a listener's error does not stop the server */
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ port: o.port ?? NATPMP_PORT, address: o.address, exclusive: true }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  socket.on('error', (error) => emit({ type: 'natpmp-error', error }));
+  socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
+    const client = isLoopback(rinfo.address) && o.loopbackAs ? o.loopbackAs : rinfo.address;
+    const datagram = msg.length > NATPMP_MAX_DATAGRAM ? msg.subarray(0, NATPMP_MAX_DATAGRAM) : msg;
+    const out = answerNatpmp(datagram, { address: client, port: rinfo.port }, o.router, o.clock.now());
+    if ('ignored' in out) {
+      emit({ type: 'natpmp-ignored', client: rinfo.address, port: rinfo.port, reason: out.ignored });
+      return;
+    }
+    socket.send(out.reply, rinfo.port, rinfo.address);
+    emit({ type: 'natpmp-request', client, port: rinfo.port, opcode: datagram[1]!, result: out.result, ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}) });
+  });
+  const port = socket.address().port;
+  if (o.multicast) {
+    socket.setMulticastInterface(o.address);
+    socket.setMulticastTTL(1);
+  }
+
+  let timers: NodeJS.Timeout[] = [];
+  let stopped = false;
+  const sendAnnouncement = (): void => {
+    const bytes = natpmpAnnouncement(o.router, o.clock.now());
+    if (!bytes || stopped) return;
+    for (const p of [NATPMP_CLIENT_PORT, NATPMP_PORT]) socket.send(bytes, p, NATPMP_ANNOUNCE_ADDRESS);
+    emit({ type: 'natpmp-announce', ports: [NATPMP_CLIENT_PORT, NATPMP_PORT] });
+  };
+  const announce = (): void => {
+    if (!o.multicast || stopped) return;
+    for (const t of timers) clearTimeout(t);
+    timers = [];
+    let at = 0;
+    for (const gap of NATPMP_ANNOUNCE_DELAYS_MS) {
+      at += gap;
+      const t = setTimeout(sendAnnouncement, at);
+      t.unref();
+      timers.push(t);
+    }
+  };
+  const unsubscribe = o.router.events.on('wan-address-changed', (e) => {
+    if (e.router === o.router.id) announce();
+  });
+  announce();
+
+  let closing: Promise<void> | undefined;
+  return {
+    address: o.address,
+    port,
+    announce,
+    stop: () => (closing ??= new Promise<void>((resolve) => {
+      stopped = true;
+      unsubscribe();
+      for (const t of timers) clearTimeout(t);
+      try {
+        socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    })),
+  };
+}

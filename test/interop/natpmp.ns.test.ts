@@ -1,0 +1,183 @@
+/**
+ * natsim's NAT-PMP server against real clients on a LAN host — `natpmpc` (libnatpmp, Debian package
+ * natpmpc), the npm `nat-pmp` 1.0.0 and @achingbrain/nat-port-mapper's `pmpNat` — and its address
+ * announcements received there, all inside private namespaces (see netns.ts): the gateway serves
+ * UDP 5351 on 10.99.0.1, the clients run in the lan namespace (10.99.0.2, default route via
+ * 10.99.0.1, which is how libnatpmp finds its gateway).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startGateway, type GatewayHandle } from '../../src/gateway/start-gateway.js';
+import { parseNatpmpResponse } from '../../src/natpmp/codec.js';
+import { CLIENTS, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, NODE, PYTHON, createLan, jsonLines, reexecInNamespace, requireTool, type Lan } from './netns.js';
+
+reexecInNamespace('test/interop/natpmp.ns.test.ts', 'natsim NAT-PMP with natpmpc, nat-pmp and @achingbrain/nat-port-mapper');
+
+const WAN = '81.2.69.160';
+const SCENARIO = `name: natpmp interop
+routers:
+  gw: { wan: ${WAN}, lan: 10.99.0.0/24, lanAddress: ${GW_ADDRESS}, services: { natpmp: true } }
+hosts:
+  h: { router: gw, address: ${LAN_ADDRESS} }
+`;
+
+/** Listens on UDP `port` in the lan namespace and prints the first datagram as hex. */
+const RECEIVER = `const s=require('node:dgram').createSocket({type:'udp4',reuseAddr:true});
+s.on('message',(m,r)=>{console.log(r.address+':'+r.port+' '+m.toString('hex'));process.exit(0)});
+s.bind(Number(process.argv[1]),()=>console.log('listening'));setTimeout(()=>process.exit(2),8000);`;
+
+if (IN_NETNS) {
+  // One lan host for both gateways (the veth pair goes only when the namespace does).
+  let lan: Lan;
+  beforeAll(async () => {
+    lan = await createLan();
+  });
+  afterAll(async () => {
+    await lan?.close();
+  });
+
+  describe('natpmpc (libnatpmp) against the served gateway', () => {
+    let gw: GatewayHandle;
+    const natpmpc = async (...args: string[]): Promise<string> => (await lan.run('natpmpc', args, 20_000)).output;
+    const rows = (): string[] => gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
+
+    beforeAll(async () => {
+      requireTool('natpmpc', 'natpmpc');
+      const { parseScenario } = await import('../../src/scenario/loader.js');
+      gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: true });
+    });
+
+    afterAll(async () => {
+      await gw?.stop();
+    });
+
+    it('serves on 10.99.0.1:5351', () => {
+      expect(gw.natpmpAddress).toEqual({ address: GW_ADDRESS, port: 5351 });
+      expect(rows()).toEqual([]);
+    });
+
+    it('natpmpc (gateway from the default route) prints the public address', async () => {
+      const out = await natpmpc();
+      expect(out).toContain(`using gateway : ${GW_ADDRESS}`);
+      expect(out).toContain(`Public IP address : ${WAN}`);
+      expect(out).toMatch(/epoch = \d+/);
+    });
+
+    it('-g GW -a 6000 5000 udp 3600 maps, and the table shows it with origin natpmp', async () => {
+      const out = await natpmpc('-g', GW_ADDRESS, '-a', '6000', '5000', 'udp', '3600');
+      expect(out).toContain(`Mapped public port 6000 protocol UDP to local port 5000 liftime 3600`);
+      expect(rows()).toEqual([`UDP 6000->${LAN_ADDRESS}:5000 natpmp 3600`]);
+    });
+
+    it('-a 8080 8080 tcp maps TCP (natpmpc\'s default lifetime, 3600)', async () => {
+      const out = await natpmpc('-g', GW_ADDRESS, '-a', '8080', '8080', 'tcp');
+      expect(out).toContain('Mapped public port 8080 protocol TCP to local port 8080 liftime 3600');
+      expect(rows()).toEqual([`UDP 6000->${LAN_ADDRESS}:5000 natpmp 3600`, `TCP 8080->${LAN_ADDRESS}:8080 natpmp 3600`]);
+    });
+
+    it('-a 0 5000 udp 0 deletes that mapping', async () => {
+      const out = await natpmpc('-g', GW_ADDRESS, '-a', '0', '5000', 'udp', '0');
+      expect(out).toContain('Mapped public port 0 protocol UDP to local port 5000 liftime 0');
+      expect(rows()).toEqual([`TCP 8080->${LAN_ADDRESS}:8080 natpmp 3600`]);
+    });
+
+    it('-a 0 0 tcp 0 deletes all of the client\'s TCP mappings', async () => {
+      await natpmpc('-g', GW_ADDRESS, '-a', '9000', '9000', 'tcp', '600');
+      expect(rows()).toHaveLength(2);
+      const out = await natpmpc('-g', GW_ADDRESS, '-a', '0', '0', 'tcp', '0');
+      expect(out).toContain('Mapped public port 0 protocol TCP to local port 0 liftime 0');
+      expect(rows()).toEqual([]);
+    });
+
+    it('a WAN address change is announced to 224.0.0.1:5350 and :5351 from the gateway, with a new epoch', async () => {
+      for (const port of [5350, 5351]) {
+        const rx = lan.spawn(NODE, ['-e', RECEIVER, String(port)]);
+        let out = '';
+        rx.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise<void>((resolve) => rx.stdout.once('data', () => resolve()));
+        gw.router.setWanAddress(port === 5350 ? '81.2.69.161' : '81.2.69.162', gw.clock.now());
+        await new Promise<void>((resolve) => rx.once('exit', () => resolve()));
+        const line = out.split('\n').find((l) => l.startsWith(GW_ADDRESS))!;
+        expect(line, out).toMatch(new RegExp(`^${GW_ADDRESS.replace(/\./g, '\\.')}:5351 `));
+        const msg = parseNatpmpResponse(Buffer.from(line.split(' ')[1]!, 'hex'));
+        expect(msg).toEqual({ version: 0, opcode: 128, result: 0, epoch: 0, address: port === 5350 ? '81.2.69.161' : '81.2.69.162' });
+      }
+      expect(await natpmpc()).toContain('Public IP address : 81.2.69.162');
+    });
+  });
+
+  describe('npm NAT-PMP clients against a served gateway (multicast off, so no announcement races a reply on 5350)', () => {
+    let gw: GatewayHandle;
+    const rows = (): string[] => gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
+
+    beforeAll(async () => {
+      const { parseScenario } = await import('../../src/scenario/loader.js');
+      gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: false });
+    });
+
+    afterAll(async () => {
+      await gw?.stop();
+    });
+
+    afterEach(() => gw.reset());
+
+    it('nat-pmp 1.0.0: external address, maps, result 2 for internal port 0, unmap, delete-all', async () => {
+      const r = await lan.run(NODE, [`${CLIENTS}nat-pmp-client.cjs`, GW_ADDRESS], 40_000);
+      const steps = jsonLines(r.stdout);
+      const map = (type: string, internal: number, external: number, ttl: number) => ({
+        vers: 0, op: type === 'udp' ? 129 : 130, resultCode: 0, resultMessage: 'Success', epoch: 'number', private: internal, internal, public: external, external, ttl, type,
+      });
+      expect(steps, r.output).toEqual([
+        { step: 'externalIp', ok: true, value: { vers: 0, op: 128, resultCode: 0, resultMessage: 'Success', epoch: 'number', ip: [81, 2, 69, 160] } },
+        { step: 'mapTcp', ok: true, value: map('tcp', 4001, 4001, 3600) },
+        { step: 'mapUdp', ok: true, value: map('udp', 4002, 4002, 600) },
+        { step: 'mapPort0', ok: false, error: 'Not Authorized/Refused (gateway may have NAT-PMP disabled)', code: 2 },
+        { step: 'unmapTcp', ok: true, value: map('tcp', 4001, 0, 0) },
+        { step: 'unmapAllUdp', ok: true, value: map('udp', 0, 0, 0) },
+        { step: 'done' },
+      ]);
+      expect(rows()).toEqual([]);
+    });
+
+    it('python3-libtorrent 2.0.8 with NAT-PMP on maps its listen port (TCP and UDP), as its portmap alerts say', { timeout: 60_000 }, async () => {
+      requireTool({ cmd: PYTHON, args: ['-c', 'import libtorrent'] }, 'python3-libtorrent');
+      const child = lan.spawn(PYTHON, [`${CLIENTS}libtorrent_natpmp_client.py`, LAN_ADDRESS, '6881']);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const waitFor = async (text: string): Promise<void> => {
+        for (let i = 0; i < 150 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 100));
+      };
+      await waitFor('"done"');
+      const lines = jsonLines(out);
+      expect(lines.at(-1), out).toEqual({ done: { tcp: 6881, udp: 6881 } });
+      // It tries PCP first; natsim answers NAT-PMP's "unsupported version" and it falls back.
+      expect(lines.map((l) => l['message'])).toContain('NAT-PMP [10.99.0.2]: unsupported version');
+      expect(lines.filter((l) => l['alert'] === 'portmap_alert').map((l) => l['message'])).toEqual([
+        `successfully mapped port using NAT-PMP. local: ${LAN_ADDRESS} external port: TCP/6881`,
+        `successfully mapped port using NAT-PMP. local: ${LAN_ADDRESS} external port: UDP/6881`,
+      ]);
+      expect(rows().sort()).toEqual([`TCP 6881->${LAN_ADDRESS}:6881 natpmp 3600`, `UDP 6881->${LAN_ADDRESS}:6881 natpmp 3600`]);
+      child.stdin.write('stop\n');
+      await waitFor('"stopped"');
+      expect(out.slice(-300)).toContain('{"stopped": true}');
+      expect(rows()).toEqual([]);
+    });
+
+    it('@achingbrain/nat-port-mapper (pmpNat): external address, TCP and UDP maps, unmap', async () => {
+      const ext = gw.externalIp;
+      expect(ext).toBe(WAN);
+      const r = await lan.run(NODE, [`${CLIENTS}nat-port-mapper-pmp-client.mjs`, GW_ADDRESS, LAN_ADDRESS], 30_000);
+      const steps = jsonLines(r.stdout);
+      expect(steps, r.output).toEqual([
+        { step: 'externalIp', ok: true, value: ext },
+        { step: 'mapTcp', ok: true, value: { externalHost: ext, externalPort: 4001, internalHost: LAN_ADDRESS, internalPort: 4001, protocol: 'TCP' } },
+        // nat-port-mapper 4.0.5 drops its externalPort option (it suggests the local port): 4002, not 4102.
+        { step: 'mapUdp', ok: true, value: { externalHost: ext, externalPort: 4002, internalHost: LAN_ADDRESS, internalPort: 4002, protocol: 'UDP' } },
+        { step: 'unmap', ok: true },
+        { step: 'stop', ok: true },
+        { step: 'done' },
+      ]);
+      expect(rows()).toEqual([`UDP 4002->${LAN_ADDRESS}:4002 natpmp 600`]);
+    });
+  });
+}
