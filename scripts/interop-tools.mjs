@@ -18,6 +18,8 @@ export const PACKAGES = {
   iproute2: () => has('ip'),
   natpmpc: () => has('natpmpc'),
   'python3-libtorrent': () => py('import libtorrent'),
+  // Run only inside the test's namespaces with its own config dir (Debian's service has port forwarding off).
+  'transmission-daemon': () => has('transmission-daemon'),
   socat: () => has('socat'),
   // The real mermaid parser runs in Debian's chromium, driven by playwright-core (test/scenario/mermaid-parser.ts).
   chromium: () => has('chromium'),

@@ -29,4 +29,8 @@ export {
   type RouterProfile, type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
 } from './soap/index.js';
 export { SsdpResponder, startSsdpServer } from './ssdp/index.js';
+export {
+  answerNatpmp, natpmpAnnouncement, natpmpResultOf, NATPMP_REFUSAL_CODES, parseNatpmpRequest, parseNatpmpResponse, encodeNatpmpRequest,
+  type NatpmpOutcome, type NatpmpRequest, type NatpmpResponse, type NatpmpSource,
+} from './natpmp/index.js';
 export * from './constants.js';

@@ -1,16 +1,20 @@
 /**
  * natsim's NAT-PMP server against real clients on a LAN host — `natpmpc` (libnatpmp, Debian package
- * natpmpc), the npm `nat-pmp` 1.0.0 and @achingbrain/nat-port-mapper's `pmpNat` — and its address
+ * natpmpc), the npm `nat-pmp` 1.0.0, @achingbrain/nat-port-mapper's `pmpNat`, a python3-libtorrent
+ * session and transmission-daemon (libnatpmp) — and its address
  * announcements received there, all inside private namespaces (see netns.ts): the gateway serves
  * UDP 5351 on 10.99.0.1, the clients run in the lan namespace (10.99.0.2, default route via
  * 10.99.0.1, which is how libnatpmp finds its gateway).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayHandle } from '../../src/gateway/start-gateway.js';
 import { parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { CLIENTS, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, NODE, PYTHON, createLan, jsonLines, reexecInNamespace, requireTool, type Lan } from './netns.js';
 
-reexecInNamespace('test/interop/natpmp.ns.test.ts', 'natsim NAT-PMP with natpmpc, nat-pmp and @achingbrain/nat-port-mapper');
+reexecInNamespace('test/interop/natpmp.ns.test.ts', 'natsim NAT-PMP with natpmpc, nat-pmp, nat-port-mapper, libtorrent and Transmission');
 
 const WAN = '81.2.69.160';
 const SCENARIO = `name: natpmp interop
@@ -161,6 +165,31 @@ if (IN_NETNS) {
       await waitFor('"stopped"');
       expect(out.slice(-300)).toContain('{"stopped": true}');
       expect(rows()).toEqual([]);
+    });
+
+    it('transmission-daemon 3.00 (libnatpmp) with --portmap maps its peer port over NAT-PMP', { timeout: 60_000 }, async () => {
+      requireTool('transmission-daemon', 'transmission-daemon');
+      const dir = mkdtempSync(join(tmpdir(), 'natsim-transmission-'));
+      const child = lan.spawn('transmission-daemon', ['-f', '-g', dir, '--portmap', '-P', '51413', '-O', '-Y', '--log-info', '-T', '-p', '9091', '-r', '127.0.0.1']);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      try {
+        // Transmission polls its NAT-PMP state every few seconds, so the first reply is read late.
+        for (let i = 0; i < 300 && !out.includes('Port 51413 forwarded successfully'); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(out).toContain('Port Forwarding (NAT-PMP) Found public address "81.2.69.160"');
+        expect(out).toContain('Port Forwarding (NAT-PMP) Port 51413 forwarded successfully');
+        expect(out).toContain('Port Forwarding State changed from "Starting" to "Forwarded"');
+        const m = gw.listMappings();
+        expect(m.map((e) => `${e.protocol} ${e.externalPort}->${e.internalClient}:${e.internalPort} ${e.origin}`)).toEqual([`TCP 51413->${LAN_ADDRESS}:51413 natpmp`]);
+        // It asks for 3600 s; a few seconds have run off since.
+        expect(m[0]!.leaseDuration).toBeGreaterThan(3500);
+        expect(m[0]!.leaseDuration).toBeLessThanOrEqual(3600);
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('@achingbrain/nat-port-mapper (pmpNat): external address, TCP and UDP maps, unmap', async () => {
