@@ -5,16 +5,18 @@
  * exceeded". The big inputs are generated here, not committed.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/scenario/errors.js';
 import { DEFAULT_MAX_SCENARIO_BYTES, checkScenarioFile, checkScenarioText } from '../../src/scenario/loader.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = mkdtempSync(join(tmpdir(), 'natsim-limits-'));
+// The generated files are large (50 MB, 4 MiB): never leave them behind.
+afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 function file(name: string, content: string | Uint8Array): string {
   const path = join(DIR, name);
