@@ -39,7 +39,7 @@ export function registerExplainCommand(program: Command): void {
       }
       const result = e.runScenario(config, { file: path, ...(opts.check !== undefined ? { only: opts.check } : {}) });
       const out = {
-        text: () => result.checks.map((c) => e.explainText(c)).join(`\n\n${'-'.repeat(72)}\n\n`),
+        text: () => [e.timelineText(result), ...result.checks.map((c) => e.explainText(c))].filter(Boolean).join(`\n\n${'-'.repeat(72)}\n\n`),
         mermaid: () => e.explainMermaidDocument(result),
         markdown: () => e.explainMarkdown(result),
         json: () => JSON.stringify(e.explainJson(result), null, 2),

@@ -64,6 +64,15 @@ export interface WanStatusEvent extends Base {
   readonly up: boolean;
 }
 
+/** The router restarted: its NAT sessions and dynamic port mappings are gone; static forwards stay. */
+export interface RouterRebootedEvent extends Base {
+  readonly type: 'router-rebooted';
+  /** Dynamic port mappings (UPnP, NAT-PMP, PCP, ALG, pinholes) the reboot removed. */
+  readonly mappingsLost: number;
+  /** NAT sessions the reboot removed. */
+  readonly sessionsLost: number;
+}
+
 /** Every event by name. */
 export interface ModelEventMap {
   'mapping-created': MappingEvent<'mapping-created'>;
@@ -76,6 +85,7 @@ export interface ModelEventMap {
   'packet-dropped': PacketEvent<'packet-dropped'>;
   'wan-address-changed': WanAddressEvent;
   'wan-status-changed': WanStatusEvent;
+  'router-rebooted': RouterRebootedEvent;
 }
 
 export type ModelEventName = keyof ModelEventMap;
@@ -85,7 +95,7 @@ export type ModelEvent = ModelEventMap[ModelEventName];
 export const MODEL_EVENT_NAMES: readonly ModelEventName[] = [
   'mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired',
   'session-created', 'session-expired', 'packet-delivered', 'packet-dropped',
-  'wan-address-changed', 'wan-status-changed',
+  'wan-address-changed', 'wan-status-changed', 'router-rebooted',
 ];
 
 type Listener<K extends ModelEventName> = (e: ModelEventMap[K]) => void;

@@ -99,6 +99,12 @@ export class Firewall {
     this.#touch(f, p.proto, now);
   }
 
+  /** Forgets every tracked flow (the router restarted). */
+  reset(): void {
+    for (const f of this.#flows.values()) this.#heap.cancel(f);
+    this.#flows.clear();
+  }
+
   /** Number of tracked flows. */
   get flowCount(): number {
     return this.#flows.size;

@@ -33,6 +33,11 @@ export interface RouterPolicy {
    * §8.5; the default) or `keep` (servers that forget to).
    */
   readonly epochOnAddressChange?: 'reset' | 'keep';
+  /**
+   * What happens to dynamic port mappings when the WAN address changes: `keep` (miniupnpd: the
+   * rules follow the interface's new address) or `drop` (routers that flush them). Default keep.
+   */
+  readonly onWanAddressChange?: 'keep' | 'drop';
 }
 
 /** miniupnpd's description buffer holds 64 bytes including the NUL. */

@@ -73,7 +73,7 @@ export class Router {
   readonly firewall: Firewall | null;
   readonly algs: readonly Alg[];
   readonly counters: WanCounters = { bytesSent: 0, bytesReceived: 0, packetsSent: 0, packetsReceived: 0 };
-  readonly startedAt: number;
+  #startedAt: number;
   /** Dynamic translations (NAPT only). */
   readonly nat: NatTable | null;
   /** The event stream the router publishes on (its network's, or its own). */
@@ -107,7 +107,7 @@ export class Router {
       throw new Error(`router ${config.id}: ${(e as Error).message}`);
     }
     this.#wanUp = config.wanUp ?? true;
-    this.startedAt = now;
+    this.#startedAt = now;
     this.forwards = new ForwardTable({
       ...(config.reservedPorts ? { reservedPorts: config.reservedPorts } : {}),
       ...(config.maxForwards ? { maxEntries: config.maxForwards } : {}),
@@ -192,17 +192,49 @@ export class Router {
   }
 
   /**
-   * Changes the primary WAN address (e.g. the ISP renumbers the line). Existing dynamic mappings
-   * on the old address stop working, as on a real router. The network re-indexes the router.
+   * Changes the primary WAN address (e.g. the ISP renumbers the line). NAT sessions on the old
+   * address end (`session-expired`, reason `cleared`). Dynamic port mappings are kept (they follow
+   * the new address) or dropped (`mapping-removed`) as `mappings` says, by default as the router's
+   * mapping policy says (`onWanAddressChange`, default keep); static forwards always stay. The
+   * network re-indexes the router.
    */
-  setWanAddress(address: string, now = 0): void {
+  setWanAddress(address: string, now = 0, mappings: 'keep' | 'drop' = this.mappings.config.policy.onWanAddressChange ?? 'keep'): void {
     const ip = parseIPv4(address);
     const old = this.#external[0]!;
     if (ip === old) return;
     this.#external[0] = ip;
     this.nat?.clear(now);
     if (this.mappings.config.policy.epochOnAddressChange !== 'keep') this.mappings.resetEpoch(now);
+    if (mappings === 'drop') this.#dropDynamicForwards(now);
     this.events.emit({ type: 'wan-address-changed', router: this.id, at: now, old: formatIPv4(old), address: this.wanAddress });
+  }
+
+  /**
+   * Restarts the router: NAT sessions, firewall connection state and every dynamic port mapping
+   * (UPnP, NAT-PMP, PCP, ALG, pinholes) are lost, static forwards are kept, and the uptime and the
+   * NAT-PMP/PCP epoch start again. Emits `router-rebooted` after the removals.
+   */
+  reboot(now: number): void {
+    const sessionsLost = this.nat?.size ?? 0;
+    this.nat?.clear(now);
+    this.firewall?.reset();
+    const mappingsLost = this.#dropDynamicForwards(now);
+    this.mappings.resetEpoch(now);
+    this.#startedAt = now;
+    this.events.emit({ type: 'router-rebooted', router: this.id, at: now, mappingsLost, sessionsLost });
+  }
+
+  /** When the router last started (model ms): construction or its last reboot. */
+  get startedAt(): number {
+    return this.#startedAt;
+  }
+
+  #dropDynamicForwards(now: number): number {
+    let n = 0;
+    for (const e of [...this.forwards.list()]) {
+      if (e.origin !== 'static' && this.forwards.delete(e, now)) n++;
+    }
+    return n;
   }
 
   /** Is `ip` one of the router's WAN-side addresses? */

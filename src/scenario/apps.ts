@@ -90,6 +90,11 @@ export interface AppProfile {
   readonly rejectsReservedUpnpAddress?: boolean;
   readonly features: Readonly<Record<string, FeatureSpec>>;
   readonly defaultFeature: string;
+  /**
+   * Keepalives the app sends on its UDP flows while a session idles, and how often; absent: none
+   * (an idle session's NAT mappings then run out on the router's UDP timer).
+   */
+  readonly keepalive?: { readonly every: number; readonly label: string };
 }
 
 const DYNAMIC_RTP = { dynamic: [5004, 65535] as const };
@@ -263,6 +268,9 @@ export interface ProbeSpec {
   readonly app: AppProfile;
 }
 
+/** ICE keeps a selected pair alive with a packet at least every Tr = 15 s (RFC 8445 §11). */
+const ICE_KEEPALIVE = { every: 15, label: 'ICE keepalive (STUN Binding indication, RFC 8445 §11: every 15 s)' } as const;
+
 const probeApp = (id: string, description: string, discovery: Discovery[], iceLike: boolean, flows: FlowSpec[]): ProbeSpec => ({
   id,
   description,
@@ -270,6 +278,7 @@ const probeApp = (id: string, description: string, discovery: Discovery[], iceLi
     id, name: id, source: 'natsim probe', description,
     login: { proto: 'tcp', port: 443, label: 'rendezvous connection (TCP 443)' },
     discovery, sameGatewayDetection: false, iceLike, rejectsReservedUpnpAddress: true, defaultFeature: id,
+    ...(iceLike ? { keepalive: ICE_KEEPALIVE } : {}),
     features: { [id]: { label: id, description, flows } },
   },
 });

@@ -4,6 +4,7 @@
  */
 import { checkResultArgument, scenarioResultArgument } from './argument.js';
 import type { CheckResult, ScenarioResult } from './simulate.js';
+import { formatTime } from './timeline.js';
 
 export { explainMarkdown, explainMermaid, explainMermaidDocument } from './mermaid.js';
 
@@ -43,8 +44,20 @@ export function summaryText(result: ScenarioResult): string {
     lines.push(`  ${c.pass ? 'PASS' : 'FAIL'} ${c.result.padEnd(7)} ${c.name} (expected ${c.expect})`);
     if (!c.pass || c.result !== 'works') lines.push(`         ${c.reason}`);
   }
+  if (result.timeline) lines.push('  timeline:', ...timelineLines(result).map((l) => `    ${l}`));
   lines.push(`  ${result.passed} passed, ${result.failed} failed`);
   return lines.join('\n');
+}
+
+/** One line per timeline entry: `t=6 min  wait  6 min pass …`. */
+function timelineLines(result: ScenarioResult): string[] {
+  return (result.timeline ?? []).map((t) => `t=${formatTime(t.at).padEnd(8)} ${t.kind.padEnd(11)} ${t.text}`);
+}
+
+/** The timeline of a run, as `explain` prints it before the checks (empty without a timeline). */
+export function timelineText(result: ScenarioResult): string {
+  if (!result.timeline) return '';
+  return ['Timeline (model time; each check sees the state the entries before it produced):', ...timelineLines(result).map((l) => `  ${l}`)].join('\n');
 }
 
 /** The stable `--json` view of a scenario run. */
@@ -58,6 +71,7 @@ export function toJson(result: ScenarioResult): object {
       reason: c.reason, hops: c.hops,
       ...(c.classification ? { classification: c.classification } : {}),
     })),
+    ...(result.timeline ? { timeline: result.timeline } : {}),
     passed: result.passed,
     failed: result.failed,
   };

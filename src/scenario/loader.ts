@@ -5,7 +5,7 @@
  */
 import { NatsimError, describeValue } from '../errors.js';
 import { ScenarioError, isError, type ScenarioIssue } from './errors.js';
-import { scenarioSchema, checkSchema, hostSchema, routerSchema, serverSchema, type CheckSpec, type ScenarioConfig } from './schema.js';
+import { scenarioSchema, checkSchema, timelineEntrySchema, hostSchema, routerSchema, serverSchema, type CheckSpec, type ScenarioConfig } from './schema.js';
 import { schemaProblems } from './schema-messages.js';
 import { semanticIssues, type SemanticInput } from './semantics.js';
 import { ScenarioSource, locatedIssue, readScenarioFile, type ScenarioLimits } from './source.js';
@@ -125,7 +125,11 @@ function partialConfig(raw: unknown): SemanticInput {
     const r = lenientParse(checkSchema, v);
     return r.success ? r.data : undefined;
   });
-  return { routers, hosts, servers, checks, written: { ids, routers: routerIds, checkNames } };
+  const timeline = Array.isArray(doc.timeline) ? (doc.timeline as unknown[]).map((v) => {
+    const r = timelineEntrySchema.safeParse(v);
+    return r.success ? r.data : undefined;
+  }) : undefined;
+  return { routers, hosts, servers, checks, ...(timeline ? { timeline } : {}), written: { ids, routers: routerIds, checkNames } };
 }
 
 type Parsed<T> = { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; keys?: string[] }> } };

@@ -8,6 +8,7 @@ import { isIPv4, parsePrefix } from '../nat/address.js';
 import { parsePermissionRule } from '../nat/permissions.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
 import { parseExclusion } from '../nat/excluded-destinations.js';
+import { MAX_TIMELINE_ENTRIES, timelineSchemas } from './timeline-schema.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id of letters, digits, ".", "_" or "-"');
 const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
@@ -156,6 +157,12 @@ export const checkSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+const timeline = timelineSchemas(checkSchema);
+/** A check written in a timeline (a check, a reach probe, or a resumed call). */
+export const timelineCheckSchema = timeline.check;
+/** One timeline entry: exactly one of wait, reboot, wan-address, link, map, keepalive, check. */
+export const timelineEntrySchema = timeline.entry;
+
 export const scenarioSchema = z.strictObject({
   name: z.string(),
   description: z.string().optional(),
@@ -166,6 +173,8 @@ export const scenarioSchema = z.strictObject({
   hosts: z.record(id, hostSchema),
   servers: z.record(id, serverSchema).default({}),
   checks: z.array(checkSchema).default([]),
+  timeline: z.array(timelineEntrySchema).max(MAX_TIMELINE_ENTRIES).optional()
+    .describe('events and checks played in order in one network, on model time: each check sees the state the timeline produced so far'),
 });
 
 /** A scenario as written (defaults applied). */
@@ -174,6 +183,8 @@ export type RouterSpec = z.output<typeof routerSchema>;
 export type HostSpec = z.output<typeof hostSchema>;
 export type ServerSpec = z.output<typeof serverSchema>;
 export type CheckSpec = z.output<typeof checkSchema>;
+export type TimelineEntry = z.output<typeof timelineEntrySchema>;
+export type TimelineCheckSpec = z.output<typeof timelineCheckSchema>;
 export type NatSpec = z.output<typeof natSchema>;
 export type FirewallSpec = z.output<typeof firewallSchema>;
 

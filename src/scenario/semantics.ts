@@ -10,7 +10,8 @@ import { APPS, PROBES } from './apps.js';
 import { didYouMean } from './errors.js';
 import { natFromSpec } from './nat-spec.js';
 import { portRange } from './port-range.js';
-import type { CheckSpec, HostSpec, RouterSpec, ServerSpec } from './schema.js';
+import type { CheckSpec, HostSpec, RouterSpec, ServerSpec, TimelineEntry } from './schema.js';
+import { timelineIssues } from './timeline-semantics.js';
 
 /** What the checks look at: a scenario's entries (entries that failed the schema left out). */
 export interface SemanticInput {
@@ -19,6 +20,8 @@ export interface SemanticInput {
   readonly servers: Readonly<Record<string, ServerSpec>>;
   /** `undefined` stands for a check that failed the schema (indexes keep their meaning). */
   readonly checks: ReadonlyArray<CheckSpec | undefined>;
+  /** `undefined` entries failed the schema. */
+  readonly timeline?: ReadonlyArray<TimelineEntry | undefined>;
   /** Ids and check names written in the file, valid or not: references to them are not reported again. */
   readonly written?: { readonly ids: ReadonlySet<string>; readonly routers: ReadonlySet<string>; readonly checkNames: ReadonlySet<string> };
 }
@@ -48,6 +51,10 @@ export function semanticIssues(c: SemanticInput): SemanticIssue[] {
   checkPlacement(c, err);
   checkApps(c, err);
   checkChecks(c, err, warn);
+  if (c.timeline) {
+    const checkNames = new Set([...c.checks.flatMap((k, i) => (k ? [k.name ?? `check ${i + 1}`] : [])), ...(c.written?.checkNames ?? [])]);
+    timelineIssues({ routers: c.routers, hosts: c.hosts, servers: c.servers, timeline: c.timeline, checkNames, ...(c.written ? { written: c.written.ids } : {}) }, err);
+  }
   checkAddresses(c, err);
   lintAddresses(c, warn);
   return out;

@@ -17,6 +17,29 @@ import type { LoadedScenario } from './loader.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
 import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
+import { runTimeline, type TimelineStep } from './timeline.js';
+
+/** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
+export interface CallSession {
+  readonly caller: string;
+  readonly callee: string;
+  readonly app: AppProfile;
+  readonly flows: readonly FlowSpec[];
+  /** The port `host` receives flow `i` on. */
+  port(host: string, i: number): number | undefined;
+  /** Where `viewer` sends flow `i` (the peer's address as the viewer learnt it). */
+  target(viewer: string, i: number): Endpoint | undefined;
+}
+
+/**
+ * Plays one check in an existing network (a timeline's): its result, and the call it set up
+ * (for flows that were reached). `seedIndex` picks the check's random stream.
+ */
+export function playCheck(config: ScenarioConfig, net: Network, clock: FakeClock, check: CheckSpec, name: string, seedIndex: number): { result: CheckResult; session?: CallSession } {
+  const play = new Play(config, net, clock, check, name, seedIndex);
+  const result = play.run();
+  return { result, ...(play.session ? { session: play.session } : {}) };
+}
 
 /** A check's outcome. */
 export type Outcome = 'works' | 'fails' | 'relayed';
@@ -67,7 +90,10 @@ export interface CheckResult {
 export interface ScenarioResult {
   readonly scenario: string;
   readonly file?: string;
+  /** The checks of `checks:`, then the checks of the timeline (named `NAME @ t=…`). */
   readonly checks: readonly CheckResult[];
+  /** What happened at each timeline entry, when the scenario has a timeline. */
+  readonly timeline?: readonly TimelineStep[];
   readonly passed: number;
   readonly failed: number;
 }
@@ -86,8 +112,17 @@ export function runScenario(scenario: ScenarioConfig | LoadedScenario, options: 
     if (options.only !== undefined && names[i] !== options.only) return;
     checks.push(runCheck(config, i));
   });
+  let timeline: TimelineStep[] | undefined;
+  if (config.timeline && options.only === undefined) {
+    const t = runTimeline(config);
+    timeline = t.steps;
+    checks.push(...t.checks);
+  }
   const passed = checks.filter((c) => c.pass).length;
-  return { scenario: config.name, ...(options.file ? { file: options.file } : {}), checks, passed, failed: checks.length - passed };
+  return {
+    scenario: config.name, ...(options.file ? { file: options.file } : {}), checks,
+    ...(timeline ? { timeline } : {}), passed, failed: checks.length - passed,
+  };
 }
 
 /** Plays check `index` (after the checks it depends on, in the same network). */
@@ -155,6 +190,8 @@ class Play {
   readonly #featureId: string;
   readonly #feature: FeatureSpec;
   readonly #deliveries: Delivery[] = [];
+  /** The call as set up so far (set once addresses are exchanged). */
+  session?: CallSession;
 
   constructor(
     readonly config: ScenarioConfig,
@@ -269,6 +306,11 @@ class Play {
         view.set(`${peer}|${i}`, adv.endpoint);
       }
     }
+    this.session = {
+      caller, callee, app, flows: feature.flows,
+      port: (h, i) => ports.get(`${h}|${i}`),
+      target: (viewer, i) => view.get(`${viewer}|${i}`),
+    };
     this.#note(caller, `addresses are exchanged through ${signalling ? signalling.id : 'the rendezvous'}: ${[...view.entries()].map(([k, e]) => {
       const [viewer, i] = k.split('|');
       return `${viewer} will use ${formatEndpoint(e)} for ${feature.flows[Number(i)]!.label}`;
@@ -363,6 +405,7 @@ class Play {
         }
       }
       if (sides.every((h) => last[h]!.ok)) {
+        for (const h of sides) view.set(`${h}|${i}`, target.get(h)!);
         if (round > 1) this.#note(this.#caller, `${f.label}: both directions got through in round ${round} (the first packets opened the NATs on the way out)`);
         return { ok: true, reason: '' };
       }

@@ -34,7 +34,8 @@ describe('good files', () => {
     const loaded = await loadScenarioFile(file);
     expect(loaded.file).toBe(file);
     expect(typeof loaded.config.name).toBe('string');
-    expect(loaded.config.checks.length).toBeGreaterThan(0);
+    const timelineChecks = loaded.config.timeline?.filter((e) => e.check !== undefined).length ?? 0;
+    expect(loaded.config.checks.length + timelineChecks).toBeGreaterThan(0);
   });
 
   it('parseScenario on text applies the defaults', () => {
@@ -131,7 +132,7 @@ hots:
 `;
     expect(errorOf(text)).toBe([
       'x.yaml:1:1: hosts: missing required key "hosts" (a mapping)',
-      'x.yaml:2:1: hots: unknown key "hots" (did you mean "hosts"?); expected one of: name, description, source, notes, seed, routers, hosts, servers, checks',
+      'x.yaml:2:1: hots: unknown key "hots" (did you mean "hosts"?); expected one of: name, description, source, notes, seed, routers, hosts, servers, checks, timeline',
     ].join('\n'));
   });
 
@@ -555,7 +556,7 @@ describe('JSON Schema', () => {
     expect(schema.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['name', 'hosts']);
-    expect(Object.keys(schema.properties ?? {})).toEqual(['name', 'description', 'source', 'notes', 'seed', 'routers', 'hosts', 'servers', 'checks']);
+    expect(Object.keys(schema.properties ?? {})).toEqual(['name', 'description', 'source', 'notes', 'seed', 'routers', 'hosts', 'servers', 'checks', 'timeline']);
   });
 
   it('describes routers as a map of router objects with the router keys', () => {
