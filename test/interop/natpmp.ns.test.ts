@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type GatewayHandle } from '../../src/gateway/start-gateway.js';
+import { FakeClock } from '../../src/nat/clock.js';
 import { parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { CLIENTS, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, NODE, PYTHON, createLan, jsonLines, reexecInNamespace, requireTool, type Lan } from './netns.js';
 
@@ -27,6 +28,11 @@ hosts:
 /** Listens on UDP `port` in the lan namespace and prints the first datagram as hex. */
 const RECEIVER = `const s=require('node:dgram').createSocket({type:'udp4',reuseAddr:true});
 s.on('message',(m,r)=>{console.log(r.address+':'+r.port+' '+m.toString('hex'));process.exit(0)});
+s.bind(Number(process.argv[1]),()=>console.log('listening'));setTimeout(()=>process.exit(2),8000);`;
+
+/** Prints every datagram on UDP `port` in the lan namespace (until killed). */
+const RECEIVER_ALL = `const s=require('node:dgram').createSocket({type:'udp4',reuseAddr:true});
+s.on('message',(m,r)=>console.log(r.address+':'+r.port+' '+m.toString('hex')));
 s.bind(Number(process.argv[1]),()=>console.log('listening'));setTimeout(()=>process.exit(2),8000);`;
 
 if (IN_NETNS) {
@@ -207,6 +213,48 @@ if (IN_NETNS) {
         { step: 'done' },
       ]);
       expect(rows()).toEqual([`UDP 4002->${LAN_ADDRESS}:4002 natpmp 600`]);
+    });
+  });
+
+  describe('announcements at start-up and on reset', () => {
+    /** Starts a receiver on UDP 5350 in the lan namespace; resolves with the first datagram once `trigger` has run. */
+    const firstAnnouncement = async (trigger: () => Promise<void> | void): Promise<{ from: string; msg: ReturnType<typeof parseNatpmpResponse> }> => {
+      const rx = lan.spawn(NODE, ['-e', RECEIVER, '5350']);
+      let out = '';
+      rx.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await new Promise<void>((resolve) => rx.stdout.once('data', () => resolve()));
+      await trigger();
+      await new Promise<void>((resolve) => rx.once('exit', () => resolve()));
+      const line = out.split('\n').find((l) => l.startsWith(GW_ADDRESS));
+      expect(line, out).toBeDefined();
+      const [from, hex] = line!.split(' ');
+      return { from: from!, msg: parseNatpmpResponse(Buffer.from(hex!, 'hex')) };
+    };
+
+    it('a gateway starting up announces its address and epoch 0 from 10.99.0.1:5351; reset() announces a new epoch', async () => {
+      const { parseScenario } = await import('../../src/scenario/loader.js');
+      let gw: GatewayHandle | undefined;
+      try {
+        const boot = await firstAnnouncement(async () => {
+          gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: true, clock: new FakeClock(0) });
+        });
+        expect(boot).toEqual({ from: `${GW_ADDRESS}:5351`, msg: { version: 0, opcode: 128, result: 0, epoch: 0, address: WAN } });
+        // reset() starts a new epoch and a new series: after 5 s of (fake) time the start-up series
+        // still says epoch 5, the reset's first announcement says 0.
+        const rx = lan.spawn(NODE, ['-e', RECEIVER_ALL, '5350']);
+        let out = '';
+        rx.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        await new Promise<void>((resolve) => rx.stdout.once('data', () => resolve()));
+        gw!.advance(5000);
+        gw!.reset();
+        const epochs = (): number[] => out.split('\n').filter((l) => l.startsWith(`${GW_ADDRESS}:5351 `)).map((l) => parseNatpmpResponse(Buffer.from(l.split(' ')[1]!, 'hex')).epoch);
+        for (let i = 0; i < 30 && !epochs().includes(0); i++) await new Promise((r) => setTimeout(r, 100));
+        rx.kill();
+        expect(epochs(), out).toContain(0);
+        expect(epochs().every((e) => e === 0 || e === 5), out).toBe(true);
+      } finally {
+        await gw?.stop();
+      }
     });
   });
 }
