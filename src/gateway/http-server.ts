@@ -117,6 +117,8 @@ export interface HttpServer {
   readonly limits: HttpLimits;
   /** Open connections. */
   readonly connections: number;
+  /** Open connections that are idle (between requests, or none begun): the ones eviction may close. */
+  readonly idleConnections: number;
   readonly stats: Readonly<HttpServerStats>;
   /** Stops listening and closes every connection. Safe to call twice. */
   close(): Promise<void>;
@@ -541,6 +543,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     limits,
     get connections() {
       return conns.size;
+    },
+    get idleConnections() {
+      let n = 0;
+      for (const c of conns) if (c.state === 'idle' || c.state === 'closing') n++;
+      return n;
     },
     stats,
     close: () => {

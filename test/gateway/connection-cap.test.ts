@@ -68,8 +68,8 @@ describe('HTTP connection cap', () => {
     const s = await server(2);
     const busy = await hold(s.port, 'GET / HTTP/1.1\r\nHost: a\r\n'); // headers never end
     const done = await hold(s.port, 'GET / HTTP/1.1\r\n\r\n'); // answered, kept alive
-    await until(() => done.data().includes('200 OK'));
-    await new Promise((r) => setTimeout(r, 50)); // the partial head has reached the server
+    await until(() => done.data().includes('200 OK') && s.connections === 2 && s.idleConnections === 1); // the partial head has reached the server
+    expect(s.idleConnections).toBe(1);
     const wire = await exchange(s.port, ['GET / HTTP/1.1\r\nConnection: close\r\n\r\n']);
     expect(wire).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     await until(() => done.closed());
@@ -80,8 +80,8 @@ describe('HTTP connection cap', () => {
     const s = await server(2);
     const a = await hold(s.port, 'GET / HTTP/1.1\r\n');
     await hold(s.port, 'GET / HTTP/1.1\r\n');
-    await until(() => s.connections === 2);
-    await new Promise((r) => setTimeout(r, 100)); // both partial heads have reached the server
+    await until(() => s.connections === 2 && s.idleConnections === 0); // both partial heads have reached the server
+    expect(s.idleConnections).toBe(0);
     const refused = await exchange(s.port, ['GET / HTTP/1.1\r\n\r\n']);
     expect(refused).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(refused).toContain('\r\nConnection: close\r\n');
