@@ -16,25 +16,16 @@
  * its length; `work` counts it (test/corpus/ proves it at N and 2N).
  *
  * Why: validating and parsing with fast-xml-parser costs 30–70 µs per request and most of a
- * request's allocations; this reader costs a few microseconds and allocates one small node per
- * element. It cannot widen what is accepted: a body it does not understand takes the old path.
+ * request's allocations; this reader costs a few microseconds and builds no element tree: it
+ * keeps the open elements' names, the leaves that count as arguments and the namespace
+ * declarations of the root, Body and action only (a body of 16,000 `<b/>` allocates no node per
+ * element). It cannot widen what is accepted: a body it does not understand takes the old path.
  */
 import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { MAX_XML_DEPTH } from './soap-constants.js';
 import type { SoapBody } from './xml.js';
 import type { ScanWork } from './xml-check.js';
 import { decodeXmlText } from './xml-text.js';
-
-/** An element as the extraction below needs it. */
-interface El {
-  readonly name: string;
-  /** Namespace declarations as [attribute, value, attribute, value, …]; undefined when there are none. */
-  ns: string[] | undefined;
-  /** Child elements; the shared {@link NO_KIDS} until the first (most elements are leaves). */
-  kids: El[];
-  /** Trimmed text of a leaf (elements with element children ignore their text). */
-  text: string;
-}
 
 const LT = 60;
 const GT = 62;
@@ -68,18 +59,23 @@ const XML_DECL = /^<\?xml(?:[ \t\r\n]+[A-Za-z]+[ \t\r\n]*=[ \t\r\n]*(?:"[^"<>&?]
  * or -1 when there is no name in the subset there.
  */
 function nameEnd(text: string, i: number, w: ScanWork): number {
-  w.steps++;
-  if (!isNameStart(text.charCodeAt(i))) return -1;
+  if (!isNameStart(text.charCodeAt(i))) {
+    w.steps++;
+    return -1;
+  }
   let j = i + 1;
   let colon = false;
   for (;;) {
     const c = text.charCodeAt(j);
-    w.steps++;
     if (isNameChar(c)) j++;
     else if (c === COLON && !colon && isNameStart(text.charCodeAt(j + 1))) {
       colon = true;
       j += 2;
-    } else return j;
+    } else {
+      // One step per character examined (the name, then the character after it).
+      w.steps += j - i + 1;
+      return j;
+    }
   }
 }
 
@@ -96,26 +92,70 @@ function blank(text: string, from: number, to: number, w: ScanWork): boolean {
   return true;
 }
 
-/** The kids of every leaf: one shared empty array, never pushed to. */
-const NO_KIDS: El[] = [];
-
 /** The body ends inside markup, with elements open, or an end tag does not match: malformed whatever parser reads it. */
 const CUT = Symbol('cut');
 
-/** Scans `text`; the element tree's root, {@link CUT}, or undefined when the text is outside the subset. */
-function scanTree(text: string, w: ScanWork): El | typeof CUT | undefined {
+const localName = (qname: string): string => {
+  const i = qname.indexOf(':');
+  return i < 0 ? qname : qname.slice(i + 1);
+};
+
+/**
+ * What the scan keeps of the document: only what the SOAP action reads. No element tree is
+ * built — leaves are collected as they close (document order is the order a depth-first walk
+ * of the tree would visit them), and only the root, the Body and the action element keep their
+ * namespace declarations.
+ */
+interface Found {
+  /** Leaves of the whole document, first occurrence winning: the arguments when there is no Envelope/Body. */
+  readonly all: Map<string, string>;
+  /** Leaves inside the action element (Envelope/Body's first child element). */
+  readonly args: Map<string, string>;
+  rootIsEnvelope: boolean;
+  bodyFound: boolean;
+  /** The action element's qualified name; undefined until it opens. */
+  action: string | undefined;
+  /** Raw namespace declarations ([attribute, raw value, …]) of the root, the Body and the action. */
+  rootNs: string[] | undefined;
+  bodyNs: string[] | undefined;
+  actionNs: string[] | undefined;
+}
+
+/** Adds a leaf where it counts: to the whole document's leaves (until a Body is found) and to the action's arguments. */
+function addLeaf(found: Found, depth: number, actionOpen: boolean, name: string, value: string): void {
+  if (!found.bodyFound) {
+    const ln = localName(name);
+    if (!found.all.has(ln)) found.all.set(ln, value);
+  } else if (actionOpen && depth >= 3) {
+    const ln = localName(name);
+    if (!found.args.has(ln)) found.args.set(ln, value);
+  }
+}
+
+/** Scans `text` into `found`; {@link CUT}, undefined when the text is outside the subset, or true. */
+function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | undefined {
   const n = text.length;
   let i = 0;
-  const stack: El[] = [];
-  let root: El | undefined;
+  /** Qualified names of the open elements, outermost first. */
+  const names: string[] = [];
+  /** Whether each open element has had a child element (then it is no leaf and its text is ignored). */
+  const hasKids: boolean[] = [];
+  let rootSeen = false;
+  /** The Body (at depth 1) / the action (at depth 2) is the open element there. */
+  let bodyOpen = false;
+  let actionOpen = false;
   // slice + === compares natively; startsWith and charCodeAt loops cost several ns a character.
   const known = KNOWN_OPENINGS.find((o) => text.slice(0, o.text.length) === o.text);
   if (known) {
     // The opening every miniupnpc-family client sends, byte for byte: known to be well-formed,
     // so scanning resumes inside <s:Body> with Envelope and Body open.
-    const body: El = { name: 's:Body', ns: undefined, kids: [], text: '' };
-    root = { name: 's:Envelope', ns: ['xmlns:s', SOAP_ENVELOPE_NS], kids: [body], text: '' };
-    stack.push(root, body);
+    names.push('s:Envelope', 's:Body');
+    hasKids.push(true, false);
+    rootSeen = true;
+    found.rootIsEnvelope = true;
+    found.bodyFound = true;
+    found.rootNs = ['xmlns:s', SOAP_ENVELOPE_NS];
+    bodyOpen = true;
     i = known.text.length;
   } else if (text.startsWith('<?')) {
     XML_DECL.lastIndex = 0;
@@ -127,23 +167,20 @@ function scanTree(text: string, w: ScanWork): El | typeof CUT | undefined {
   }
   /** Raw text of the current text node (it runs across comments), not yet added to its element. */
   let raw = '';
-  /** Ends the current text node: trimmed, decoded, appended to the open leaf. */
-  const flush = (top: El | undefined): void => {
-    if (raw === '') return;
-    w.steps += 2 * raw.length;
-    if (top && top.kids.length === 0) top.text += decodeXmlText(normalised(raw));
-    raw = '';
-  };
+  /** Text of the innermost open element while it has no child element. */
+  let leafText = '';
   for (;;) {
-    const lt = text.indexOf('<', i);
+    // Markup often follows markup (`<b/><b/>…`): look before calling the native search.
+    const lt = text.charCodeAt(i) === LT ? i : text.indexOf('<', i);
     const runEnd = lt < 0 ? n : lt;
     w.steps += 2 * (runEnd - i) + 1; // the search, then the run's slice or blank check
-    const top = stack[stack.length - 1];
+    const depth = names.length;
+    const leaf = depth > 0 && !hasKids[depth - 1];
     if (runEnd > i) {
       // A text run: outside the root only whitespace; inside, the text of a (so far) leaf.
-      if (!top) {
+      if (depth === 0) {
         if (!blank(text, i, runEnd, w)) return undefined;
-      } else if (top.kids.length === 0) raw += text.slice(i, runEnd);
+      } else if (leaf) raw += text.slice(i, runEnd);
     }
     if (lt < 0) break;
     i = lt;
@@ -157,51 +194,73 @@ function scanTree(text: string, w: ScanWork): El | typeof CUT | undefined {
         i = end + 3;
         continue;
       }
-      if (top && text.startsWith('<![CDATA[', i)) {
+      if (depth > 0 && text.startsWith('<![CDATA[', i)) {
         const end = text.indexOf(']]>', i + 9);
         w.steps += (end < 0 ? n : end + 3) - i;
         if (end < 0) return CUT;
-        flush(top);
-        if (top.kids.length === 0) top.text += normalisedLines(text.slice(i + 9, end));
+        if (raw !== '') {
+          w.steps += 2 * raw.length;
+          if (leaf) leafText += decodeXmlText(normalised(raw));
+          raw = '';
+        }
+        if (leaf) leafText += normalisedLines(text.slice(i + 9, end));
         i = end + 3;
         continue;
       }
       return undefined; // DOCTYPE, CDATA outside the root, …
     }
+    // Any other markup ends the current text node: trimmed, decoded, added to the open leaf.
+    if (raw !== '') {
+      w.steps += 2 * raw.length;
+      if (leaf) leafText += decodeXmlText(normalised(raw));
+      raw = '';
+    }
     if (next === QUESTION) {
-      // A processing instruction (not a second XML declaration): skipped; it ends the text node.
+      // A processing instruction (not a second XML declaration): skipped.
       const e = nameEnd(text, i + 2, w);
       if (e < 0 || (e - i - 2 === 3 && text.slice(i + 2, e).toLowerCase() === 'xml')) return undefined;
       const end = text.indexOf('?>', e);
       w.steps += (end < 0 ? n : end + 2) - e;
       if (end < 0) return CUT;
-      flush(top);
       i = end + 2;
       continue;
     }
-    flush(top);
     if (next === SLASH) {
       // End tag: </name ws*>, where name must be the open element's (no need to scan it).
       // An end tag that does not close the open element is malformed for every parser.
       const s = i + 2;
-      if (!top) return CUT;
-      const len = top.name.length;
+      if (depth === 0) return CUT;
+      const name = names[depth - 1]!;
+      const len = name.length;
       w.steps += len;
-      if (text.slice(s, s + len) !== top.name) return CUT;
+      if (text.slice(s, s + len) !== name) return CUT;
       let j = s + len;
       while (isWs(text.charCodeAt(j))) j++;
       w.steps += j - s - len + 1;
       if (text.charCodeAt(j) !== GT) return CUT;
-      stack.pop();
+      if (leaf) addLeaf(found, depth - 1, actionOpen, name, leafText);
+      leafText = '';
+      names.pop();
+      hasKids.pop();
+      if (depth === 3) actionOpen = false;
+      else if (depth === 2) bodyOpen = false;
       i = j + 1;
       continue;
     }
     // Start tag: <name (ws+ attr ws* = ws* "value")* ws* (/)?>
-    if (root !== undefined && stack.length === 0) return undefined; // a second root
+    if (rootSeen && depth === 0) return undefined; // a second root
     const s = i + 1;
     const e = nameEnd(text, s, w);
     if (e < 0) return undefined; // <!…, <?…, < x, …
-    const el: El = { name: text.slice(s, e), ns: undefined, kids: NO_KIDS, text: '' };
+    // Which of the three elements whose namespace declarations count this is, if any.
+    let role = 0;
+    let name: string | undefined;
+    if (depth === 0) role = 1;
+    else if (depth === 1 && found.rootIsEnvelope && !found.bodyFound) {
+      name = text.slice(s, e);
+      if (localName(name) === 'Body') role = 2;
+    } else if (depth === 2 && bodyOpen && found.action === undefined) role = 3;
+    let ns: string[] | undefined;
     let j = e;
     let seen: string[] | undefined;
     let seenSet: Set<string> | undefined;
@@ -248,51 +307,48 @@ function scanTree(text: string, w: ScanWork): El | typeof CUT | undefined {
         ve++;
       }
       w.steps += ve - vs + 1;
-      // Values are trimmed, as fast-xml-parser's trimValues does.
-      if (attr === 'xmlns' || attr.startsWith('xmlns:')) (el.ns ??= []).push(attr, decodeXmlText(normalised(text.slice(vs, ve))));
+      // Kept raw; decoded (trimmed, as fast-xml-parser's trimValues does) only when looked up.
+      if (role !== 0 && (attr === 'xmlns' || attr.startsWith('xmlns:'))) (ns ??= []).push(attr, text.slice(vs, ve));
       j = ve + 1;
     }
-    const parent = stack[stack.length - 1];
-    if (parent) {
-      if (parent.kids === NO_KIDS) parent.kids = [el];
-      else parent.kids.push(el);
+    const selfClosing = text.charCodeAt(j) === SLASH;
+    if (selfClosing && text.charCodeAt(j + 1) !== GT) return undefined;
+    if (depth > 0) hasKids[depth - 1] = true;
+    else rootSeen = true;
+    leafText = ''; // the parent is no leaf now: its text is ignored
+    if (role === 1) {
+      name = text.slice(s, e);
+      found.rootIsEnvelope = localName(name) === 'Envelope';
+      found.rootNs = ns;
+    } else if (role === 2) {
+      found.bodyFound = true;
+      found.bodyNs = ns;
+    } else if (role === 3) {
+      found.action = text.slice(s, e);
+      found.actionNs = ns;
     }
-    else root = el;
-    if (text.charCodeAt(j) === SLASH) {
-      if (text.charCodeAt(j + 1) !== GT) return undefined;
+    if (selfClosing) {
+      // An empty leaf: nothing to keep unless it counts as an argument.
+      if (!found.bodyFound || (actionOpen && depth >= 3)) addLeaf(found, depth, actionOpen, name ?? text.slice(s, e), '');
       i = j + 2;
       continue;
     }
-    if (stack.length + 1 > MAX_XML_DEPTH) return undefined; // let the full path report it
-    stack.push(el);
+    if (depth + 1 > MAX_XML_DEPTH) return undefined; // let the full path report it
+    names.push(name ?? text.slice(s, e));
+    hasKids.push(false);
+    if (role === 2) bodyOpen = true;
+    else if (role === 3) actionOpen = true;
     i = j + 1;
   }
-  if (stack.length !== 0) return CUT;
-  if (root === undefined) return undefined;
-  return root;
+  if (names.length !== 0) return CUT;
+  if (!rootSeen) return undefined;
+  return true;
 }
 
-const localName = (qname: string): string => {
-  const i = qname.indexOf(':');
-  return i < 0 ? qname : qname.slice(i + 1);
-};
-
-/** The value an element declares for `xmlns` / `xmlns:p`, if it does. */
-function nsValue(el: El, key: string): string | undefined {
-  const ns = el.ns;
-  if (ns) for (let k = 0; k < ns.length; k += 2) if (ns[k] === key) return ns[k + 1];
+/** The value a namespace declaration list gives `xmlns` / `xmlns:p`, if it does. */
+function nsValue(ns: string[] | undefined, key: string): string | undefined {
+  if (ns) for (let k = 0; k < ns.length; k += 2) if (ns[k] === key) return decodeXmlText(normalised(ns[k + 1]!));
   return undefined;
-}
-
-/** Leaf elements as name → text, first occurrence winning (as xml.ts's collectLeaves). */
-function collectLeaves(els: readonly El[], out: Map<string, string>): void {
-  for (const el of els) {
-    if (el.kids.length > 0) collectLeaves(el.kids, out);
-    else {
-      const ln = localName(el.name);
-      if (!out.has(ln)) out.set(ln, el.text);
-    }
-  }
 }
 
 /**
@@ -304,25 +360,20 @@ function collectLeaves(els: readonly El[], out: Map<string, string>): void {
  * when given, counts the characters examined (tests prove the scan linear with it).
  */
 export function scanSoapBody(text: string, work: ScanWork = { steps: 0 }): SoapBody | 'malformed' | undefined {
-  const root = scanTree(text, work);
-  if (root === CUT) {
+  const found: Found = { all: new Map(), args: new Map(), rootIsEnvelope: false, bodyFound: false, action: undefined, rootNs: undefined, bodyNs: undefined, actionNs: undefined };
+  const scanned = scanTree(text, work, found);
+  if (scanned === CUT) {
     work.steps += text.length;
     return DECLARATION.test(text) ? undefined : 'malformed';
   }
-  if (!root) return undefined;
-  const args = new Map<string, string>();
-  if (localName(root.name) === 'Envelope') {
-    const body = root.kids.find((k) => localName(k.name) === 'Body');
-    if (body) {
-      const action = body.kids[0];
-      if (!action) return { action: '', serviceType: '', args };
-      collectLeaves(action.kids, args);
-      const colon = action.name.indexOf(':');
-      const key = colon < 0 ? 'xmlns' : `xmlns:${action.name.slice(0, colon)}`;
-      const serviceType = nsValue(action, key) ?? nsValue(body, key) ?? nsValue(root, key) ?? '';
-      return { action: localName(action.name), serviceType, args };
-    }
+  if (!scanned) return undefined;
+  if (found.rootIsEnvelope && found.bodyFound) {
+    const action = found.action;
+    if (action === undefined) return { action: '', serviceType: '', args: found.args };
+    const colon = action.indexOf(':');
+    const key = colon < 0 ? 'xmlns' : `xmlns:${action.slice(0, colon)}`;
+    const serviceType = nsValue(found.actionNs, key) ?? nsValue(found.bodyNs, key) ?? nsValue(found.rootNs, key) ?? '';
+    return { action: localName(action), serviceType, args: found.args };
   }
-  collectLeaves([root], args);
-  return { action: '', serviceType: '', args };
+  return { action: '', serviceType: '', args: found.all };
 }
