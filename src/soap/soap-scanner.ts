@@ -43,8 +43,27 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
 
-/** What the full path refuses as 'doctype' before anything else. */
-const DECLARATION = /<!DOCTYPE|<!ENTITY/i;
+/** Case-insensitive ASCII comparison of text at `i` with upper-case `word`. */
+function startsWithUpper(text: string, i: number, word: string): boolean {
+  if (i + word.length > text.length) return false;
+  for (let k = 0; k < word.length; k++) {
+    let c = text.charCodeAt(i + k);
+    if (c >= 97 && c <= 122) c -= 32;
+    if (c !== word.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
+/**
+ * What the full path refuses as 'doctype' before anything else: `/<!DOCTYPE|<!ENTITY/i` (a native
+ * search for `<!`, then a few characters compared; the case-insensitive regex cost more).
+ */
+function declares(text: string): boolean {
+  for (let at = text.indexOf('<!'); at >= 0; at = text.indexOf('<!', at + 2)) {
+    if (startsWithUpper(text, at + 2, 'DOCTYPE') || startsWithUpper(text, at + 2, 'ENTITY')) return true;
+  }
+  return false;
+}
 
 /** Line ends normalised to LF (XML 1.0 §2.11). */
 const normalisedLines = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw);
@@ -121,15 +140,15 @@ interface Found {
   actionNs: string[] | undefined;
 }
 
-/** Adds a leaf where it counts: to the whole document's leaves (until a Body is found) and to the action's arguments. */
-function addLeaf(found: Found, depth: number, actionOpen: boolean, name: string, value: string): void {
-  if (!found.bodyFound) {
-    const ln = localName(name);
-    if (!found.all.has(ln)) found.all.set(ln, value);
-  } else if (actionOpen && depth >= 3) {
-    const ln = localName(name);
-    if (!found.args.has(ln)) found.args.set(ln, value);
-  }
+/** Whether a leaf at `depth` named `name` adds an argument: in scope, and the first of its local name there. */
+function counts(found: Found, depth: number, actionOpen: boolean, name: string): boolean {
+  if (!found.bodyFound) return !found.all.has(localName(name));
+  return actionOpen && depth >= 3 && !found.args.has(localName(name));
+}
+
+/** Adds a leaf that {@link counts}: to the whole document's leaves until a Body is found, then to the action's arguments. */
+function addLeaf(found: Found, name: string, value: string): void {
+  (found.bodyFound ? found.args : found.all).set(localName(name), value);
 }
 
 /** Scans `text` into `found`; {@link CUT}, undefined when the text is outside the subset, or true. */
@@ -209,12 +228,6 @@ function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | 
       }
       return undefined; // DOCTYPE, CDATA outside the root, …
     }
-    // Any other markup ends the current text node: trimmed, decoded, added to the open leaf.
-    if (raw !== '') {
-      w.steps += 2 * raw.length;
-      if (leaf) leafText += decodeXmlText(normalised(raw));
-      raw = '';
-    }
     if (next === QUESTION) {
       // A processing instruction (not a second XML declaration): skipped.
       const e = nameEnd(text, i + 2, w);
@@ -222,6 +235,12 @@ function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | 
       const end = text.indexOf('?>', e);
       w.steps += (end < 0 ? n : end + 2) - e;
       if (end < 0) return CUT;
+      // It ends the current text node: trimmed, decoded, added to the open leaf.
+      if (raw !== '') {
+        w.steps += 2 * raw.length;
+        if (leaf) leafText += decodeXmlText(normalised(raw));
+        raw = '';
+      }
       i = end + 2;
       continue;
     }
@@ -238,7 +257,12 @@ function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | 
       while (isWs(text.charCodeAt(j))) j++;
       w.steps += j - s - len + 1;
       if (text.charCodeAt(j) !== GT) return CUT;
-      if (leaf) addLeaf(found, depth - 1, actionOpen, name, leafText);
+      // The leaf's last text node is decoded only when the leaf counts (first of its name, in scope).
+      if (leaf && counts(found, depth - 1, actionOpen, name)) {
+        w.steps += 2 * raw.length;
+        addLeaf(found, name, raw === '' ? leafText : leafText + decodeXmlText(normalised(raw)));
+      }
+      raw = '';
       leafText = '';
       names.pop();
       hasKids.pop();
@@ -315,7 +339,9 @@ function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | 
     if (selfClosing && text.charCodeAt(j + 1) !== GT) return undefined;
     if (depth > 0) hasKids[depth - 1] = true;
     else rootSeen = true;
-    leafText = ''; // the parent is no leaf now: its text is ignored
+    // The parent is no leaf now: its text is ignored.
+    raw = '';
+    leafText = '';
     if (role === 1) {
       name = text.slice(s, e);
       found.rootIsEnvelope = localName(name) === 'Envelope';
@@ -329,7 +355,10 @@ function scanTree(text: string, w: ScanWork, found: Found): true | typeof CUT | 
     }
     if (selfClosing) {
       // An empty leaf: nothing to keep unless it counts as an argument.
-      if (!found.bodyFound || (actionOpen && depth >= 3)) addLeaf(found, depth, actionOpen, name ?? text.slice(s, e), '');
+      if (!found.bodyFound || (actionOpen && depth >= 3)) {
+        const qname = name ?? text.slice(s, e);
+        if (counts(found, depth, actionOpen, qname)) addLeaf(found, qname, '');
+      }
       i = j + 2;
       continue;
     }
@@ -364,7 +393,7 @@ export function scanSoapBody(text: string, work: ScanWork = { steps: 0 }): SoapB
   const scanned = scanTree(text, work, found);
   if (scanned === CUT) {
     work.steps += text.length;
-    return DECLARATION.test(text) ? undefined : 'malformed';
+    return declares(text) ? undefined : 'malformed';
   }
   if (!scanned) return undefined;
   if (found.rootIsEnvelope && found.bodyFound) {

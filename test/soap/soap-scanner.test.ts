@@ -94,6 +94,21 @@ describe('soap-scanner', () => {
     ['comments and PIs outside the root', `<!-- a --><?p q?>${E('<A>1</A>')}<!-- b -->`],
     ['an empty comment and empty CDATA', E('<A>x<!---->y</A><B>  <![CDATA[]]>  </B>')],
     ['many attributes', E(`<A${Array.from({ length: 40 }, (_, k) => ` a${k}="&amp;${k}"`).join('')}>v</A>`)],
+    // The scan keeps no element tree: which leaves count, and their text, as the tree gave them.
+    ['text around a child element (no leaf)', E('<A>x<B>1</B>y</A><A>2</A>')],
+    ['nested arguments, first of each name', E('<A><B>1</B><C><B>2</B><D/></C></A><B>3</B><D>4</D>')],
+    ['a leaf split by a PI and a CDATA section', E('<A> x <?p q?> y <![CDATA[ z ]]> w </A><A>no</A>')],
+    ['many leaves of one name, then another', E('<A>1</A>'.repeat(50) + '<B>&amp;</B>' + '<A>2</A>'.repeat(50))],
+    ['leaves beside the action and after the Body', `<s:Envelope ${ENV}><X>1</X><s:Body><u:Act xmlns:u="${IPC1}"><A>2</A></u:Act><Y>3</Y></s:Body><Z>4</Z></s:Envelope>`],
+    ['a second Body', `<s:Envelope ${ENV}><s:Body><u:A xmlns:u="a"><P>1</P></u:A></s:Body><s:Body><u:B xmlns:u="b"><Q>2</Q></u:B></s:Body></s:Envelope>`],
+    ['an empty Body', `<s:Envelope ${ENV}><X>1</X><s:Body/><Y>2</Y></s:Envelope>`],
+    ['an empty action', `<s:Envelope ${ENV}><s:Body><u:Act xmlns:u="${IPC1}"/><A>1</A></s:Body></s:Envelope>`],
+    ['an Envelope without a Body', `<s:Envelope ${ENV}><A>1</A><B><C>2</C></B><A>3</A></s:Envelope>`],
+    ['a root that is not an Envelope', `<r><s:Body xmlns:s="x"><u:Act xmlns:u="y"><A>1</A></u:Act></s:Body><A>2</A></r>`],
+    ['an empty Envelope', `<s:Envelope ${ENV}/>`],
+    ['a leaf root', '<a> &amp; x </a>'],
+    ['the action namespace on the Body and the Envelope', `<s:Envelope xmlns:s="e" xmlns:u=" r&amp; "><s:Body xmlns:u="b"><u:Act><A>1</A></u:Act></s:Body></s:Envelope>`],
+    ['many namespace declarations on the action', `<s:Envelope ${ENV}><s:Body><u:Act${Array.from({ length: 40 }, (_, k) => ` xmlns:p${k}="q"`).join('')} xmlns:u=" n "><A>1</A></u:Act></s:Body></s:Envelope>`],
   ];
   it.each(WIDENED)('reads %s exactly as the validated parser does', (_name, body) => {
     const scanned = scanSoapBody(body);
