@@ -70,6 +70,56 @@ export const NATPMP_ANNOUNCE_DELAYS_MS = [0, 250, 500, 1000, 2000, 4000, 8000, 1
 /** The lifetime RFC 6886 §3.3 recommends clients ask for (the simulation's clients do). */
 export const NATPMP_RECOMMENDED_LIFETIME = 7200;
 
+/** PCP (RFC 6887): the version this server speaks; 1 was the draft some servers still answer. */
+export const PCP_VERSION = 2;
+export const PCP_DRAFT_VERSION = 1;
+/** Opcodes (RFC 6887 §19.2); a response sets the R bit. */
+export const PCP_OPCODE = { Announce: 0, Map: 1, Peer: 2 } as const;
+export const PCP_RESPONSE_BIT = 0x80;
+/** Options (RFC 6887 §19.4); codes below 128 are mandatory to process (§7.3). */
+export const PCP_OPTION = { ThirdParty: 1, PreferFailure: 2, Filter: 3 } as const;
+export const PCP_OPTIONAL_OPTION_MIN = 128;
+/** Result codes (RFC 6887 §7.4). */
+export const PCP_RESULT = {
+  SUCCESS: 0,
+  UNSUPP_VERSION: 1,
+  NOT_AUTHORIZED: 2,
+  MALFORMED_REQUEST: 3,
+  UNSUPP_OPCODE: 4,
+  UNSUPP_OPTION: 5,
+  MALFORMED_OPTION: 6,
+  NETWORK_FAILURE: 7,
+  NO_RESOURCES: 8,
+  UNSUPP_PROTOCOL: 9,
+  USER_EX_QUOTA: 10,
+  CANNOT_PROVIDE_EXTERNAL: 11,
+  ADDRESS_MISMATCH: 12,
+  EXCESSIVE_REMOTE_PEERS: 13,
+} as const;
+export type PcpResultName = keyof typeof PCP_RESULT;
+/** Results RFC 6887 §7.4 calls short-lifetime errors (the client may retry soon); the rest are long-lifetime. */
+export const PCP_SHORT_LIFETIME_RESULTS: ReadonlySet<number> = new Set<number>([
+  PCP_RESULT.NETWORK_FAILURE, PCP_RESULT.NO_RESOURCES, PCP_RESULT.USER_EX_QUOTA, PCP_RESULT.CANNOT_PROVIDE_EXTERNAL,
+]);
+/**
+ * Sizes in bytes: common header (request and response), MAP and PEER opcode data for version 2
+ * and the version-1 draft (no nonce), an option header, the option bodies, the largest message.
+ */
+export const PCP_LENGTH = {
+  header: 24,
+  map: 36,
+  peer: 56,
+  mapV1: 24,
+  peerV1: 44,
+  optionHeader: 4,
+  thirdParty: 16,
+  preferFailure: 0,
+  filter: 20,
+  max: 1100,
+} as const;
+/** IANA protocol numbers a MAP or PEER carries (0 = all protocols). */
+export const IP_PROTOCOL = { all: 0, tcp: 6, udp: 17 } as const;
+
 /** Device types, by IGD version. */
 export const DEVICE_TYPE = {
   InternetGatewayDevice: (v: 1 | 2) => `urn:schemas-upnp-org:device:InternetGatewayDevice:${v}`,

@@ -3,7 +3,7 @@
  * and firewall pinholes all live here, and compete with dynamic mappings for external ports
  * through one arbiter ({@link ForwardTable.check}).
  */
-import { parseIPv4, type IPv4 } from './address.js';
+import { parseIPv4, type IPv4, type Prefix } from './address.js';
 import { ModelEvents, type MappingEventType } from './events.js';
 import { TimerHeap, type Expiring } from './timer-heap.js';
 
@@ -31,6 +31,14 @@ export interface ForwardSpec {
   owner?: string;
   /** PCP's mapping nonce (never shown in UPnP listings). */
   nonce?: string;
+  /** PCP FILTER options: the remote peers allowed to use the mapping (none = any). */
+  filters?: readonly ForwardFilter[];
+}
+
+/** A remote-peer filter of a mapping (PCP FILTER, RFC 6887 §13.3): an IPv4 prefix and a port (0 = any). */
+export interface ForwardFilter {
+  readonly prefix: Prefix;
+  readonly port: number;
 }
 
 /** A live entry of the table. */
@@ -49,6 +57,8 @@ export interface ForwardEntry extends Expiring {
   readonly enabled: boolean;
   readonly owner: string;
   readonly nonce?: string;
+  /** PCP FILTER options recorded with the mapping (absent = any remote peer). */
+  readonly filters?: readonly ForwardFilter[];
   readonly createdAt: number;
   /** The lease asked for, in seconds (0 = permanent). */
   readonly leaseSeconds: number;
@@ -225,6 +235,7 @@ export class ForwardTable {
       enabled: spec.enabled ?? true,
       owner: spec.owner ?? spec.internalClient,
       ...(spec.nonce !== undefined ? { nonce: spec.nonce } : {}),
+      ...(spec.filters !== undefined && spec.filters.length > 0 ? { filters: spec.filters } : {}),
       createdAt: now,
       leaseSeconds: lease,
       expiresAt: lease > 0 ? now + lease * 1000 : Infinity,

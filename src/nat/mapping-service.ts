@@ -9,7 +9,8 @@
 import { IGD2_MAX_LEASE_SECONDS } from '../constants.js';
 import { isIPv4, isReservedAddress, parseIPv4 } from './address.js';
 import type { Rng } from './clock.js';
-import type { ForwardEntry, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
+import type { ForwardEntry, ForwardFilter, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
+import { pcpPolicyOf, type PcpPolicy } from './pcp-policy.js';
 import { isPermitted, parsePermissionRules, type PermissionRule } from './permissions.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from './router-policy.js';
 
@@ -42,7 +43,9 @@ export type Refusal =
   /** No such mapping (delete). */
   | 'no-such-mapping'
   /** A PCP mapping renewed or deleted with another nonce. */
-  | 'nonce-mismatch';
+  | 'nonce-mismatch'
+  /** The internal host already holds as many PCP mappings as the policy allows. */
+  | 'quota-exceeded';
 
 /** How a requested lifetime becomes the granted one. */
 export type LifetimeRule =
@@ -51,7 +54,9 @@ export type LifetimeRule =
   /** 0 and anything above a week become a week (IGDv2 AddPortMapping). */
   | 'week-clamped'
   /** 0 becomes a week, larger values are kept (miniupnpd's AddAnyPortMapping). */
-  | 'zero-is-week';
+  | 'zero-is-week'
+  /** Held within the PCP policy's [minLifetime, maxLifetime] (RFC 6887 §15; miniupnpd's min/max_lifetime). */
+  | 'pcp-clamped';
 
 /** Where to look when the asked external port is not available. */
 export type SearchStrategy =
@@ -80,7 +85,9 @@ interface OriginRules {
 
 const UPNP_RULES: OriginRules = { reuseInternalPort: false, overwriteOnlySameInternalPort: false, companionPorts: false };
 const NATPMP_RULES: OriginRules = { reuseInternalPort: true, overwriteOnlySameInternalPort: true, companionPorts: true };
-const rulesOf = (origin: ForwardOrigin): OriginRules => (origin === 'natpmp' ? NATPMP_RULES : UPNP_RULES);
+/** PCP (RFC 6887 §11.3): a mapping is found by internal address, protocol and port; no companion port. */
+const PCP_RULES: OriginRules = { reuseInternalPort: true, overwriteOnlySameInternalPort: true, companionPorts: false };
+const rulesOf = (origin: ForwardOrigin): OriginRules => (origin === 'natpmp' ? NATPMP_RULES : origin === 'pcp' ? PCP_RULES : UPNP_RULES);
 const other = (p: ForwardProtocol): ForwardProtocol => (p === 'udp' ? 'tcp' : 'udp');
 
 /** A mapping request, from any protocol. */
@@ -102,6 +109,10 @@ export interface MappingRequest {
   readonly description?: string;
   /** PCP's mapping nonce: a mapping made with one can be refreshed only with the same one. */
   readonly nonce?: string;
+  /** PCP THIRD_PARTY: the requester asks for another host; allowed only where the PCP policy says so. */
+  readonly thirdParty?: boolean;
+  /** PCP FILTER: remote peers allowed to use the mapping, recorded on it. */
+  readonly filters?: readonly ForwardFilter[];
 }
 
 export type MappingResult =
@@ -224,8 +235,16 @@ export class MappingService {
     return isPermitted(this.#config.permissions, externalPort, parseIPv4(internalClient), internalPort);
   }
 
-  /** Secure mode's check alone (adapters that check it before parsing the rest call this). */
-  authorize(requester: string, internalClient: string): MappingResult | undefined {
+  /**
+   * Secure mode's check alone (adapters that check it before parsing the rest call this). A PCP
+   * THIRD_PARTY request passes only where the PCP policy allows third parties, and then whatever
+   * secure mode says.
+   */
+  authorize(requester: string, internalClient: string, thirdParty = false): MappingResult | undefined {
+    if (thirdParty) {
+      if (pcpPolicyOf(this.#config.policy).thirdParty === 'allowed') return undefined;
+      return refuse('not-owner', `third-party mappings are not allowed: ${requester} may not map ${internalClient}`);
+    }
     if (this.#config.secureMode && internalClient !== requester) {
       return refuse('not-owner', `secure mode: ${requester} may not map ${internalClient}`);
     }
@@ -245,10 +264,12 @@ export class MappingService {
 
   /** Creates or refreshes a mapping. */
   request(req: MappingRequest, now: number): MappingResult {
-    const denied = this.authorize(req.requester, req.internalClient) ?? this.#leaseCheck(req.lifetime);
+    const denied = this.authorize(req.requester, req.internalClient, req.thirdParty) ?? this.#leaseCheck(req.lifetime) ?? this.#quotaCheck(req, now);
     if (denied) return denied;
-    const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested');
-    const own = rulesOf(req.origin).reuseInternalPort ? this.ownMapping(req, now) : undefined;
+    const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested', pcpPolicyOf(this.#config.policy));
+    const own = rulesOf(req.origin).reuseInternalPort ? this.ownMapping({ ...req, requester: req.internalClient }, now) : undefined;
+    // A PCP renewal must carry the nonce the mapping was made with (RFC 6887 §11.3); no other port is tried.
+    if (own?.nonce !== undefined && own.nonce !== req.nonce) return refuse('nonce-mismatch', `${req.internalClient}:${req.internalPort} was mapped with another nonce`);
     const first = own?.externalPort ?? (req.externalPort === 'any' ? this.#rng.int(1024, 65535) : req.externalPort);
     const attempt = (port: number): MappingResult => this.#redirect(req, port, lifetime, now);
     const r = attempt(first);
@@ -275,9 +296,11 @@ export class MappingService {
   }
 
   /** Removes the mapping on a port (the one for `remoteHost`, else the first). */
-  remove(req: { requester: string; protocol: ForwardProtocol; externalPort: number; remoteHost?: string; nonce?: string }, now: number): RemoveResult {
+  remove(req: { requester: string; protocol: ForwardProtocol; externalPort: number; remoteHost?: string; nonce?: string; thirdParty?: boolean }, now: number): RemoveResult {
     const e = this.find(req.protocol, req.externalPort, req.remoteHost ?? '', now);
-    if (e && this.#config.secureMode && e.internalClient !== req.requester) {
+    const asThirdParty = req.thirdParty === true && pcpPolicyOf(this.#config.policy).thirdParty === 'allowed';
+    if (e && req.thirdParty && !asThirdParty) return refuse('not-owner', `third-party deletes are not allowed: ${req.requester} may not delete the mapping of ${e.internalClient}`);
+    if (e && !asThirdParty && this.#config.secureMode && e.internalClient !== req.requester) {
       return refuse('not-owner', `secure mode: ${req.requester} may not delete the mapping of ${e.internalClient}`);
     }
     if (!e) return refuse('no-such-mapping', `no ${req.protocol.toUpperCase()} mapping on ${req.externalPort}`);
@@ -302,6 +325,19 @@ export class MappingService {
     }
     for (const v of victims) this.#host.forwards.delete(v, now);
     return { ok: true, removed: victims };
+  }
+
+  /** A new PCP mapping for a host that holds the policy's most already (a renewal always passes). */
+  #quotaCheck(req: MappingRequest, now: number): MappingResult | undefined {
+    if (req.origin !== 'pcp') return undefined;
+    const max = pcpPolicyOf(this.#config.policy).maxMappingsPerHost;
+    let held = 0;
+    for (const e of this.managed(now)) {
+      if (e.origin !== 'pcp' || e.internalClient !== req.internalClient) continue;
+      if (e.protocol === req.protocol && e.internalPort === req.internalPort) return undefined;
+      held++;
+    }
+    return held >= max ? refuse('quota-exceeded', `${req.internalClient} already holds ${held} PCP mappings (at most ${max})`) : undefined;
   }
 
   #leaseCheck(lifetime: number): MappingResult | undefined {
@@ -347,6 +383,7 @@ export class MappingService {
       remoteHost, description: (req.description ?? '').slice(0, this.#config.policy.maxDescription),
       leaseSeconds: lifetime, origin: req.origin, owner: req.requester,
       ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+      ...(req.filters !== undefined ? { filters: req.filters } : {}),
     }, now);
     if (res.ok) return { ok: true, mapping: res.entry, refreshed: res.replaced !== undefined };
     switch (res.conflict.reason) {
@@ -390,9 +427,13 @@ export class MappingService {
   }
 }
 
-/** The lifetime granted for a requested one under a rule (0 = permanent). */
-export function grantedLifetime(requested: number, rule: LifetimeRule): number {
+/** The lifetime granted for a requested one under a rule (0 = permanent; `pcp` bounds 'pcp-clamped'). */
+export function grantedLifetime(requested: number, rule: LifetimeRule, pcp?: Pick<PcpPolicy, 'minLifetime' | 'maxLifetime'>): number {
   switch (rule) {
+    case 'pcp-clamped': {
+      const b = pcp ?? pcpPolicyOf({});
+      return Math.min(b.maxLifetime, Math.max(b.minLifetime, requested));
+    }
     case 'as-requested':
       return requested;
     case 'week-clamped':

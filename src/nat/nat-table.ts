@@ -33,6 +33,8 @@ export class Mapping implements Expiring, RemoteTable {
   seen = 0;
   packetsOut = 0;
   packetsIn = 0;
+  /** Kept alive at least until then (ms) whatever the traffic: a PCP PEER request's lifetime. */
+  heldUntil = 0;
   constructor(
     readonly proto: number,
     readonly intIp: IPv4,
@@ -197,6 +199,26 @@ export class NatTable {
   }
 
   /**
+   * Finds or creates the mapping `src` gets towards `dst`, as an outbound packet would, and keeps
+   * it and `dst`'s permission alive until at least `until` (ms): PCP's PEER (RFC 6887 §12). No
+   * packet is counted.
+   */
+  hold(protocol: Protocol, src: Endpoint, dst: Endpoint, until: number, now: number): OutboundResult | NatRefusal {
+    const r = this.outbound(protocol, src, dst, 0, now);
+    if ('code' in r) return r;
+    const m = r.mapping;
+    m.packetsOut--;
+    const remote = findRemote(m, dst.ip, dst.port);
+    if (remote !== undefined && remote.until < until) remote.until = until;
+    if (until > m.heldUntil) m.heldUntil = until;
+    if (until > m.expiresAt) {
+      m.expiresAt = until;
+      this.#heap.schedule(m);
+    }
+    return r;
+  }
+
+  /**
    * Finds the mapping for an inbound packet to `dst` (an external endpoint) from `src`, and
    * applies the filtering policy.
    */
@@ -317,6 +339,7 @@ export class NatTable {
       m.expiresAt = now + (m.proto === 0 ? t.udp : m.proto === 2 ? t.icmp : t.tcpTransitory) * 1000;
       if (r !== undefined) r.until = m.expiresAt;
     }
+    if (m.heldUntil > m.expiresAt) m.expiresAt = m.heldUntil;
     this.#heap.schedule(m);
   }
 

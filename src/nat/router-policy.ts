@@ -3,6 +3,7 @@
  * independent of the wire format that asks. Router profiles (src/soap/profiles.ts) carry one;
  * the mapping service ({@link MappingService}) applies it.
  */
+import type { PcpPolicy } from './pcp-policy.js';
 
 /** Which requested lifetimes a router accepts. */
 export type LeaseRule =
@@ -38,6 +39,8 @@ export interface RouterPolicy {
    * rules follow the interface's new address) or `drop` (routers that flush them). Default keep.
    */
   readonly onWanAddressChange?: 'keep' | 'drop';
+  /** PCP's rules (versions, lifetimes, THIRD_PARTY, PEER); {@link DEFAULT_PCP_POLICY} when absent. */
+  readonly pcp?: PcpPolicy;
 }
 
 /** miniupnpd's description buffer holds 64 bytes including the NUL. */

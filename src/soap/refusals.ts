@@ -28,6 +28,7 @@ export const REFUSAL_CODES: Readonly<Record<Refusal, Codes>> = {
   'held-by-other-mechanism': v2OrConflict(E.ConflictWithOtherMechanisms),
   'reserved-port': v2OrConflict(E.ConflictWithOtherMechanisms),
   'nonce-mismatch': v2OrConflict(E.ActionNotAuthorized),
+  'quota-exceeded': both(E.NoPortMapsAvailable),
   'no-resources': both(E.ActionFailed),
   'ports-exhausted': both(E.NoPortMapsAvailable),
   'forwarding-disabled': both(E.ActionFailed),

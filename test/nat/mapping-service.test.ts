@@ -13,11 +13,13 @@ describe('MappingService.request', () => {
     const { router } = home(natPolicy('full-cone'));
     const r1 = router.mappings.request(req(), 0);
     expect(r1).toMatchObject({ ok: true, refreshed: false, mapping: { externalPort: 5000, owner: A, origin: 'upnp', leaseSeconds: 3600 } });
-    const r2 = router.mappings.request(req({ internalPort: 5001, origin: 'pcp' }), 0);
-    expect(r2).toMatchObject({ ok: true, refreshed: true, mapping: { internalPort: 5001, origin: 'pcp' } });
+    const r2 = router.mappings.request(req({ internalPort: 5001 }), 0);
+    expect(r2).toMatchObject({ ok: true, refreshed: true, mapping: { internalPort: 5001, origin: 'upnp' } });
     expect(router.forwards.size).toBe(1);
-    // NAT-PMP overwrites only a mapping of the same internal port (RFC 6886 §3.3): another one is held.
+    // NAT-PMP and PCP overwrite only a mapping of the same internal port (RFC 6886 §3.3; miniupnpd's
+    // pcpserver.c moves on to another port): another one is held.
     expect(router.mappings.request(req({ internalPort: 5002, origin: 'natpmp' }), 0)).toMatchObject({ ok: false, refusal: 'held-by-other-client' });
+    expect(router.mappings.request(req({ internalPort: 5002, origin: 'pcp', nonce: 'n' }), 0)).toMatchObject({ ok: false, refusal: 'held-by-other-client' });
   });
 
   it('names each refusal', () => {

@@ -1,0 +1,8 @@
+/** PCP (RFC 6887): wire codec, the pure server, refusal → result code. */
+export * from './address.js';
+export * from './codec.js';
+export * from './options.js';
+export * from './refusals.js';
+export * from './request.js';
+export * from './responder.js';
+export * from './response.js';
