@@ -48,8 +48,8 @@ export const mapEventSchema = z.strictObject({
     protocol: z.enum(['udp', 'tcp']),
     port: port.describe('the internal port (and the external port asked for)'),
     externalPort: port.optional().describe('default: the same as port'),
-    via: z.enum(['upnp']).describe('the mapping protocol, through the router\'s in-process IGD'),
-    lease: durationSchema.optional().describe('lease duration (default: permanent)'),
+    via: z.enum(['upnp', 'natpmp']).describe("the mapping protocol: UPnP through the router's in-process IGD, or NAT-PMP through its NAT-PMP server"),
+    lease: durationSchema.optional().describe('lease duration (default: permanent for UPnP, 7200 s for NAT-PMP)'),
   }),
 });
 export const keepaliveEventSchema = z.strictObject({

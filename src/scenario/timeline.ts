@@ -15,6 +15,8 @@ import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.
 import { playCheck, type CallSession, type CheckResult, type Outcome, type Step } from './simulate.js';
 import { TIMELINE_KINDS, parseDuration, type TimelineKind } from './timeline-schema.js';
 import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
+import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
+import { NATPMP_OPCODE, NATPMP_RECOMMENDED_LIFETIME, NATPMP_RESULT } from '../constants.js';
 
 /** What one timeline entry did (JSON contract). */
 export interface TimelineStep {
@@ -65,7 +67,11 @@ class TimelinePlay {
   readonly #sessions = new Map<string, CallSession>();
   readonly #keepalives = new Map<string, Keepalive>();
   /** `${host}|${proto}|${port}` → the external endpoint a `map` entry obtained. */
-  readonly #published = new Map<string, Endpoint>();
+  readonly #published = new Map<string, { endpoint: Endpoint; via: string }>();
+  /** What last happened to each router's state (for the teaching sentence of a failed probe). */
+  readonly #history = new Map<string, string>();
+  /** Old WAN addresses → what became of them. */
+  readonly #oldAddresses = new Map<string, string>();
   #ephemeral = 0;
 
   constructor(readonly config: ScenarioConfig, readonly net: Network, readonly clock: FakeClock) {}
@@ -157,6 +163,7 @@ class TimelinePlay {
     const statics = router.forwards.list().filter((f) => f.origin === 'static').length;
     const events = this.#recording(() => router.reboot(this.clock.now()));
     const ev = events.find((x) => x.type === 'router-rebooted');
+    this.#history.set(rid, `${rid} rebooted at t=${formatTime(this.clock.now())} and lost its NAT sessions and UPnP/NAT-PMP mappings; they must be made again`);
     const lost = ev && ev.type === 'router-rebooted' ? ev : { sessionsLost: 0, mappingsLost: 0 };
     return `${rid} reboots: ${plural(lost.sessionsLost, 'NAT session')} and ${plural(lost.mappingsLost, 'dynamic port mapping')} (UPnP/NAT-PMP) lost; ${plural(statics, 'static forward')} kept`;
   }
@@ -167,12 +174,24 @@ class TimelinePlay {
     const policy = router.mappings.config.policy.onWanAddressChange ?? 'keep';
     const mode = w.mappings ?? policy;
     const events = this.#recording(() => router.setWanAddress(w.address, this.clock.now(), mode));
+    this.#oldAddresses.set(old, `${old} was ${w.router}'s address until t=${formatTime(this.clock.now())}, when it changed to ${router.wanAddress}: whoever uses the old one must learn the new one`);
+    this.#oldAddresses.delete(router.wanAddress);
+    if (mode === 'drop') this.#history.set(w.router, `${w.router} dropped its port mappings when its address changed at t=${formatTime(this.clock.now())}`);
     const ended = events.filter((x) => x.type === 'session-expired').length;
     const removed = events.filter((x) => x.type === 'mapping-removed').length;
     const kept = router.forwards.list().length;
     return `${w.router}'s WAN address changes ${old} → ${router.wanAddress}: ${plural(ended, 'NAT session')} on the old address ended; `
       + (mode === 'drop' ? `${plural(removed, 'dynamic port mapping')} dropped` : `port mappings kept on the new address (${kept})`)
       + ` (${w.mappings ? 'as the timeline says' : `the router's policy: ${policy}`})`;
+  }
+
+  /** Why a packet found no state: the router rebooted, or the address it went to is an old one. */
+  #insight(d: Delivery): string {
+    const drop = d.drop;
+    if (!drop) return '';
+    if (drop.code === 'no-mapping' && this.#history.has(drop.node)) return ` — ${this.#history.get(drop.node)}`;
+    const old = this.#oldAddresses.get(formatEndpoint(d.packet.dst).split(':')[0]!);
+    return drop.node === 'internet' && old ? ` — ${old}` : '';
   }
 
   #link(rid: string, state: 'up' | 'down'): string {
@@ -187,6 +206,7 @@ class TimelinePlay {
     const rid = spec.router!;
     const P = m.protocol.toUpperCase() as 'TCP' | 'UDP';
     const ext = m.externalPort ?? m.port;
+    if (m.via === 'natpmp') return this.#mapNatpmp(m, spec.address, rid, ext);
     if (!this.config.routers[rid]?.services.upnp) return `${m.host} asks ${rid} for a UPnP mapping of ${P} ${ext}, but ${rid} serves no UPnP: nothing is mapped`;
     const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), spec.address);
     const ip = upnp.externalAddress();
@@ -197,8 +217,24 @@ class TimelinePlay {
     });
     if (!r.ok) return `${m.host} asks ${rid} over UPnP: AddPortMapping ${P} ${ext} → ${spec.address}:${m.port} is refused (${faultText(r)})`;
     const address = ip.ok ? ip.address : '';
-    if (address !== '') this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { ip: parseIPv4(address), port: ext });
+    if (address !== '') this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(address), port: ext }, via: 'UPnP' });
     return `${m.host} asks ${rid} over UPnP: GetExternalIPAddress = ${address || (ip.ok ? '(none)' : faultText(ip))}; AddPortMapping ${P} ${ext} → ${spec.address}:${m.port}${lease ? ` for ${formatTime(lease * 1000)}` : ''} succeeds; ${m.host} publishes ${address ? `${address}:${ext}` : 'nothing (no external address)'}`;
+  }
+
+  /** The same request through the router's NAT-PMP server (real RFC 6886 datagrams, in process). */
+  #mapNatpmp(m: NonNullable<TimelineEntry['map']>, address: string, rid: string, ext: number): string {
+    const P = m.protocol.toUpperCase();
+    if (!this.config.routers[rid]?.services.natpmp) return `${m.host} asks ${rid} for a NAT-PMP mapping of ${P} ${ext}, but ${rid} does not offer NAT-PMP: nothing is mapped`;
+    const client = new InProcessNatpmpClient(this.net.router(rid), this.clock, address);
+    const ip = client.externalAddress();
+    const lifetime = m.lease ? Math.ceil(parseDuration(m.lease)! / 1000) : NATPMP_RECOMMENDED_LIFETIME;
+    const r = client.send({ opcode: m.protocol === 'udp' ? NATPMP_OPCODE.MapUdp : NATPMP_OPCODE.MapTcp, internalPort: m.port, externalPort: ext, lifetime });
+    const head = `${m.host} asks ${rid} over NAT-PMP: external address ${ip.ok ? ip.address : `refused (result ${natpmpResultText(ip.result)})`}; `;
+    if (!r) return `${head}the mapping request of ${P} ${m.port} got no answer`;
+    if (r.result !== NATPMP_RESULT.Success) return `${head}${P} ${m.port} → ${address}:${m.port} refused (result ${natpmpResultText(r.result)})`;
+    const got = r.externalPort ?? ext;
+    if (ip.ok && ip.address !== '') this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(ip.address), port: got }, via: 'NAT-PMP' });
+    return `${head}${P} ${got} → ${address}:${m.port} for ${formatTime((r.lifetime ?? lifetime) * 1000)}; ${m.host} publishes ${ip.ok ? `${ip.address}:${got}` : 'nothing (no external address)'}`;
   }
 
   #keepalive(k: NonNullable<TimelineEntry['keepalive']>): string {
@@ -254,8 +290,8 @@ class TimelinePlay {
     };
     const published = this.#published.get(`${c.to}|${protocol}|${port}`);
     const rid = this.config.hosts[c.to]?.router ?? this.config.servers[c.to]?.router;
-    const target = c.address !== undefined ? ep(c.address, port) : published ?? (rid ? ep(this.net.router(rid).wanAddress, port) : ep(this.net.host(c.to).address, port));
-    const how = c.address !== undefined ? 'the address the check names' : published ? `the address ${c.to}'s UPnP mapping published` : rid ? `${rid}'s current WAN address` : `${c.to}'s own address`;
+    const target = c.address !== undefined ? ep(c.address, port) : published?.endpoint ?? (rid ? ep(this.net.router(rid).wanAddress, port) : ep(this.net.host(c.to).address, port));
+    const how = c.address !== undefined ? 'the address the check names' : published ? `the address ${c.to} published from its ${published.via} mapping` : rid ? `${rid}'s current WAN address` : `${c.to}'s own address`;
     steps.push({ actor: c.from, text: `${c.from} connects to ${c.to} at ${formatEndpoint(target)} (${how})` });
     const src = ep(this.net.host(c.from).ip, 61000 + this.#ephemeral++ % 4000);
     const P = protocol.toUpperCase();
@@ -270,7 +306,7 @@ class TimelinePlay {
     const result: Outcome = fail === undefined ? 'works' : 'fails';
     const reason = fail === undefined
       ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back`
-      : `${c.from} → ${formatEndpoint(target)} (${how}): ${fail}`;
+      : `${c.from} → ${formatEndpoint(target)} (${how}): ${fail}${this.#insight(decisive)}`;
     return checkResult(c, name, `reach ${protocol}/${port}`, result, reason, fail === undefined ? deliveries : [decisive], steps, fail === undefined ? undefined : decisive.drop?.node);
   }
 
@@ -293,7 +329,7 @@ class TimelinePlay {
       const why = arrivedAt(d, c.to, listen);
       if (why !== undefined) fail = { reason: `${f.label} from ${c.from} to ${formatEndpoint(dst)}, the address learnt when the call was set up: ${why}`, d };
     });
-    if (fail) return checkResult(c, name, 'resume', 'fails', fail.reason + idleInsight(fail.d), [fail.d], steps, fail.d.drop?.node);
+    if (fail) return checkResult(c, name, 'resume', 'fails', fail.reason + (this.#insight(fail.d) || idleInsight(fail.d)), [fail.d], steps, fail.d.drop?.node);
     return checkResult(c, name, 'resume', 'works', `${c.from}'s media reached ${c.to} at the addresses learnt when the call was set up: the NAT state on the way is still there`, deliveries, steps);
   }
 }

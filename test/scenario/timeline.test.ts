@@ -79,6 +79,7 @@ describe('timeline events', () => {
     ].join(''));
     expect(r.timeline![2]!.text).toBe('home reboots: 0 NAT sessions and 1 dynamic port mapping (UPnP/NAT-PMP) lost; 1 static forward kept');
     expect(byName(r, 'after').hops.at(-1)).toMatchObject({ node: 'home', code: 'no-mapping' });
+    expect(byName(r, 'after').reason).toContain('home rebooted at t=0 s and lost its NAT sessions and UPnP/NAT-PMP mappings');
     expect(r.checks.map((c) => [c.name, c.result, c.pass])).toEqual([
       ['before @ t=0 s', 'works', true], ['after @ t=0 s', 'fails', true], ['ssh @ t=0 s', 'works', true], ['again @ t=0 s', 'works', true],
     ]);
@@ -178,7 +179,7 @@ describe('timeline validation', () => {
       'x.yaml:13:5: timeline.2: expected exactly one of wait, reboot, wan-address, link, map, keepalive, check per timeline entry (this one has wait and reboot), got a mapping',
       'x.yaml:14:34: timeline.3.link.state: expected one of "down", "up", got "sideways"',
       'x.yaml:15:43: timeline.4.wan-address.address: expected an IPv4 address such as 192.168.1.10, got "203.0.113.300"',
-      'x.yaml:16:54: timeline.5.map.via: expected one of "upnp", got "pcp" (did you mean "upnp"?)',
+      'x.yaml:16:54: timeline.5.map.via: expected one of "upnp", "natpmp", got "pcp" (did you mean "upnp"?)',
     ]);
   });
 
@@ -199,5 +200,46 @@ describe('timeline validation', () => {
       'x.yaml:16:12: timeline.5.check: a reach probe (protocol and port) takes no "feature" or "resume"',
       'x.yaml:16:33: timeline.5.check.to: no host or server "pcc" (did you mean "pc"?)',
     ]);
+  });
+});
+
+describe('timeline: NAT-PMP, leases, output', () => {
+  const PMP = HOME.replace('services: { upnp: true }', 'services: { upnp: true, natpmp: true }');
+
+  it('map via natpmp goes through the router\'s NAT-PMP server; its lease runs out on model time', () => {
+    const r = timeline(PMP, [
+      '  - map: { host: pc, protocol: udp, port: 5000, via: natpmp, lease: 60s }\n',
+      '  - check: { name: leased, from: visitor, to: pc, protocol: udp, port: 5000, expect: works }\n',
+      '  - wait: 61s\n',
+      '  - check: { name: expired, from: visitor, to: pc, protocol: udp, port: 5000, expect: fails }\n',
+    ].join(''));
+    expect(r.timeline![0]!.text).toBe('pc asks home over NAT-PMP: external address 203.0.113.10; UDP 5000 → 192.168.1.10:5000 for 1 min; pc publishes 203.0.113.10:5000');
+    expect(r.timeline![2]!.text).toBe('1 min 1 s pass (t=0 s → 1 min 1 s); ran out: home: 1 port mapping');
+    expect(byName(r, 'leased')).toMatchObject({ result: 'works', pass: true });
+    expect(byName(r, 'expired')).toMatchObject({ result: 'fails', pass: true, failedAt: 'home' });
+  });
+
+  it('a router without NAT-PMP maps nothing', () => {
+    const r = timeline(HOME, '  - map: { host: pc, protocol: udp, port: 5000, via: natpmp }\n');
+    expect(r.timeline![0]!.text).toBe('pc asks home for a NAT-PMP mapping of UDP 5000, but home does not offer NAT-PMP: nothing is mapped');
+  });
+
+  it('reboot also loses NAT-PMP mappings and the reason says so', () => {
+    const r = timeline(PMP, '  - map: { host: pc, protocol: tcp, port: 8080, via: natpmp }\n  - reboot: home\n' + reach('after', 8080, 'fails'));
+    expect(byName(r, 'after').reason).toBe('visitor → 203.0.113.10:8080 (the address pc published from its NAT-PMP mapping): dropped at home: no mapping for 203.0.113.10:8080 (TCP, inbound from 198.51.100.20:61000): nothing inside has sent to it and no port forward exists — home rebooted at t=0 s and lost its NAT sessions and UPnP/NAT-PMP mappings; they must be made again');
+  });
+
+  it('JSON output and the explain text carry the timeline steps', async () => {
+    const { toJson, timelineText } = await import('../../src/scenario/explain.js');
+    const r = timeline(HOME, '  - wait: 45s\n  - reboot: home\n');
+    expect((toJson(r) as { timeline: unknown }).timeline).toEqual([
+      { index: 0, at: 0, kind: 'wait', text: '45 s pass (t=0 s → 45 s); no NAT session or mapping ran out' },
+      { index: 1, at: 45_000, kind: 'reboot', text: 'home reboots: 0 NAT sessions and 0 dynamic port mappings (UPnP/NAT-PMP) lost; 1 static forward kept' },
+    ]);
+    expect(timelineText(r)).toBe([
+      'Timeline (model time; each check sees the state the entries before it produced):',
+      '  t=0 s      wait        45 s pass (t=0 s → 45 s); no NAT session or mapping ran out',
+      '  t=45 s     reboot      home reboots: 0 NAT sessions and 0 dynamic port mappings (UPnP/NAT-PMP) lost; 1 static forward kept',
+    ].join('\n'));
   });
 });
