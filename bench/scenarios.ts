@@ -35,6 +35,63 @@ async function shippedScenarios(): Promise<Record<string, unknown>> {
   return { files: files.length, checks, medianMs: round(median(times)), withLoadMs: round(withLoad), runsMs: times.map(round) };
 }
 
+/**
+ * A 50-step timeline: a call set up, kept alive, idled, resumed, the router rebooted, a port
+ * mapped over UPnP and reached, the WAN address changed, the link taken down and up — against a
+ * baseline measured in the same run: the same number of checks played as plain `checks:` (each
+ * in a fresh network), which is what a scenario without a timeline costs.
+ */
+function timelineScenarios(): { timeline: ScenarioConfig; baseline: ScenarioConfig; checks: number } {
+  const base = {
+    name: 'bench timeline',
+    routers: { home: { wan: '203.0.113.10', lan: '192.168.1.0/24', nat: 'port-restricted-cone', services: { upnp: true } } },
+    hosts: {
+      alice: { router: 'home', address: '192.168.1.10', app: 'ichat-av' },
+      bob: { address: '198.51.100.20', app: 'ichat-av' },
+      visitor: { address: '198.51.100.30' },
+    },
+    servers: { aim: { address: '198.51.100.5', role: 'signalling' }, snatmap: { address: '198.51.100.6', role: 'reflector' } },
+    checks: [{ name: 'call', from: 'alice', to: 'bob', feature: 'av', expect: 'works' }],
+  };
+  const round = (k: number): unknown[] => [
+    { check: 'call' },
+    { keepalive: { host: 'alice', to: 'bob', every: '25s' } },
+    { wait: '6min' },
+    { check: { name: `resume ${k}`, from: 'bob', to: 'alice', resume: true, expect: 'works' } },
+    { map: { host: 'alice', protocol: 'tcp', port: 8080, via: 'upnp' } },
+    { check: { name: `reach ${k}`, from: 'visitor', to: 'alice', protocol: 'tcp', port: 8080, expect: 'works' } },
+    { reboot: 'home' },
+    { check: { name: `after reboot ${k}`, from: 'visitor', to: 'alice', protocol: 'tcp', port: 8080, expect: 'fails' } },
+    { 'wan-address': { router: 'home', address: k % 2 ? '203.0.113.10' : '203.0.113.11' } },
+    { link: { router: 'home', state: 'down' } },
+    { link: { router: 'home', state: 'up' } },
+  ];
+  const entries = [...round(0), ...round(1), ...round(2), ...round(3), ...round(4)].slice(0, 50);
+  const checks = entries.filter((e) => 'check' in (e as object)).length;
+  const timeline = scenarioSchema.parse({ ...base, checks: [], timeline: entries.map((e) => ('check' in (e as object) && (e as { check: unknown }).check === 'call'
+    ? { check: { name: 'call', from: 'alice', to: 'bob', feature: 'av', expect: 'works' } } : e)) });
+  const baseline = scenarioSchema.parse({ ...base, checks: Array.from({ length: checks }, (_, i) => ({ ...base.checks[0], name: `call ${i}` })) });
+  return { timeline, baseline, checks };
+}
+
+function timelineBench(): Record<string, unknown> {
+  const { timeline, baseline, checks } = timelineScenarios();
+  const t: number[] = [];
+  const b: number[] = [];
+  let failed = 0;
+  for (let run = 0; run < 7; run++) {
+    let t0 = nowNs();
+    failed = runScenario(timeline).failed;
+    t.push(msSince(t0));
+    t0 = nowNs();
+    runScenario(baseline);
+    b.push(msSince(t0));
+  }
+  const ratio = median(t) / median(b);
+  log(`timeline: 50 steps (${checks} checks), median ${median(t).toFixed(2)} ms; baseline ${checks} plain checks ${median(b).toFixed(2)} ms; ratio ${ratio.toFixed(2)}; ${failed} failed`);
+  return { steps: 50, checks, medianMs: round(median(t)), baselineChecksMs: round(median(b)), ratio: round(ratio), failed, runsMs: t.map(round) };
+}
+
 /** 10 carrier NATs × 100 home NATs × 10 hosts, plus 100 servers on the Internet. */
 function generatedTopology(): ScenarioConfig {
   const routers: Record<string, unknown> = {};
@@ -101,6 +158,7 @@ function round(x: number): number {
 
 async function main(): Promise<void> {
   const shipped = await shippedScenarios();
+  const timeline = timelineBench();
   gc?.();
   const base = process.memoryUsage();
   let peakRss = base.rss;
@@ -130,6 +188,7 @@ async function main(): Promise<void> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     at: new Date().toISOString(),
     shippedScenarios: shipped,
+    timeline,
     generated: {
       carrierNats: 10, homeNats: 1000, hosts: hostIds.length, flows,
       buildMs: round(buildMs), playMs: round(playMs), totalMs: round(buildMs + playMs),
