@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { reportCliError } from './errors.js';
 import { registerDiscoverCommand } from './discover-command.js';
 import { registerInitCommand } from './init-command.js';
+import { registerLeaseCommands } from './lease-commands.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -24,6 +25,7 @@ registerScenarioCommands(program);
 registerInitCommand(program);
 registerServeCommand(program);
 registerDiscoverCommand(program);
+registerLeaseCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import type { ScenarioConfig } from '../scenario/schema.js';
 import { NatsimError } from '../errors.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
-import { usageError } from './errors.js';
+import { CliError, EXIT, environmentError, usageError } from './errors.js';
 import { integerValue, portValue } from './option-values.js';
 import { assertSsdpPortFree } from './port-guard.js';
 import { attachServeLog } from './serve-log.js';
@@ -26,6 +26,13 @@ interface ServeOptions {
   maxConnections?: number;
   json?: boolean;
   verbose?: boolean;
+  leaseFile?: string;
+  leaseSync: 'fsync' | 'write';
+}
+
+function leaseSyncValue(text: string): 'fsync' | 'write' {
+  if (text !== 'fsync' && text !== 'write') throw usageError(`--lease-sync must be fsync or write, not "${text}"`);
+  return text;
 }
 
 async function loadConfig(file: string | undefined): Promise<ScenarioConfig> {
@@ -53,6 +60,8 @@ export function registerServeCommand(program: Command): void {
     .option('--permissions <file>', 'port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario\'s, else miniupnpd\'s shipped rules)')
     .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
     .option('--max-connections <n>', 'HTTP connections open at once, 1–1000000 (default 512; at the cap the oldest idle one is closed, or 503)', integerValue('--max-connections', 1, 1_000_000))
+    .option('--lease-file <file>', 'keep mappings in this journal: each is on disk before its reply, and a restart restores them with their remaining lease')
+    .option('--lease-sync <mode>', 'when a lease record counts as written: fsync (survives a power cut) or write (survives a crash of natsim)', leaseSyncValue, 'fsync')
     .option('--json', 'print the ready line and the log as JSON lines')
     .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
     .action(serve);
@@ -84,9 +93,15 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(permissions !== undefined ? { permissions } : {}),
       ...(opts.closeConnections ? { keepAlive: false } : {}),
       ...(opts.maxConnections !== undefined ? { httpLimits: { maxConnections: opts.maxConnections } } : {}),
+      ...(opts.leaseFile !== undefined ? { leaseFile: opts.leaseFile, leaseSync: opts.leaseSync } : {}),
       logger: { warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`), error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`) },
     });
   } catch (e) {
+    // The lease file: not a natsim journal (exit 1), or one natsim cannot read or write (exit 3).
+    if ((e as Error).name === 'LeaseJournalError') throw new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
+    if (opts.leaseFile !== undefined && (e as NodeJS.ErrnoException).path?.startsWith(opts.leaseFile)) {
+      throw environmentError(`lease file ${opts.leaseFile}: ${(e as Error).message}`);
+    }
     // A port in use (exit 3) or a bad scenario (exit 1) as reportCliError words them; what is
     // left is a bad option value (unknown router, profile or interface): a usage error.
     if (e instanceof NatsimError || !((e as NodeJS.ErrnoException).code !== undefined || e instanceof ScenarioError)) throw asUsageError(e);
@@ -96,10 +111,25 @@ async function serve(opts: ServeOptions): Promise<void> {
     ready: true, descriptionUrl: gw.descriptionUrl, ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,
     router: gw.routerId, profile: gw.profile, igd: gw.igdVersion, externalIp: gw.externalIp, pid: process.pid,
     ...(gw.natpmpAddress ? { natpmp: `${gw.natpmpAddress.address}:${gw.natpmpAddress.port}` } : {}),
+    ...(gw.leases ? {
+      leases: {
+        file: gw.leases.path, restored: gw.leases.restored, expired: gw.leases.expired,
+        refused: gw.leases.refused.length, damaged: gw.leases.problems.length,
+      },
+    } : {}),
   };
+  // What the lease file held that could not be restored goes to stderr, one line each.
+  for (const p of gw.leases?.problems ?? []) console.error(`natsim: lease file ${gw.leases!.path}: ${p.message}`);
+  for (const r of gw.leases?.refused ?? []) {
+    console.error(`natsim: lease file ${gw.leases!.path}: ${r.lease.protocol.toUpperCase()} ${r.lease.externalPort} → ${r.lease.internalClient}:${r.lease.internalPort} not restored: ${r.reason}`);
+  }
   if (opts.json) write(JSON.stringify(ready));
   else {
     write(`natsim: serving router ${gw.routerId} (${gw.profile}, IGD:${gw.igdVersion}) — external address ${gw.externalIp}`);
+    if (gw.leases) {
+      const l = gw.leases;
+      write(`natsim: lease file ${l.path}${l.created ? ' (new)' : ''}: ${l.restored} mapping(s) restored, ${l.expired} expired, ${l.refused.length} refused, ${l.problems.length} damaged record(s) dropped`);
+    }
     write(`natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`);
   }
   if (!config.routers[gw.routerId]?.services.upnp) {

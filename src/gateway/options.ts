@@ -59,6 +59,9 @@ const prefix: Check = (v, option) => {
 const clock: Check = (v, option) => {
   if (!isObject(v) || typeof v['now'] !== 'function') throw invalid(option, `must be an object with now() (a FakeClock, an OffsetClock), not ${describeValue(v)}`);
 };
+const fn: Check = (v, option) => {
+  if (typeof v !== 'function') throw invalid(option, `must be a function, not ${describeValue(v)}`);
+};
 const logger: Check = (v, option) => {
   if (!isObject(v)) throw invalid(option, `must be a logger object (pino fits), not ${describeValue(v)}`);
 };
@@ -123,6 +126,7 @@ const CHECKS: Record<keyof GatewayOptions, Check> = {
   allowReservedWan: boolean, keepAlive: boolean, httpLimits, mxDelay: oneOf(['random', 'none', 'fixed']), notifyIntervalMs: nonNegative,
   ssdpBudget, ssdpMaxPending: nonNegativeInteger,
   logger, nat: oneOf(Object.keys(NAT_PRESETS)), wan: ipv4, lan: prefix, seed: integer, natpmp,
+  leaseFile: string, leaseSync: oneOf(['fsync', 'write']), leaseWriteHook: fn,
 };
 
 /** Throws {@link NatsimError} for the first option that is unknown or of the wrong kind. `undefined` values count as absent. */

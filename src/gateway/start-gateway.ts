@@ -11,6 +11,7 @@
  */
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
+import { UPNP_ERROR } from '../constants.js';
 import { formatIPv4, inPrefix, isIPv4, parseIPv4, type Prefix } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
@@ -38,6 +39,7 @@ import { OffsetClock, isAdvanceable } from './clock.js';
 import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
 import { startHttpServer, type HttpLimits, type HttpServer } from './http-server.js';
 import { startNatpmpServer, type NatpmpServer, type NatpmpServerEvent } from './natpmp-server.js';
+import { LeaseJournal, type LeaseRestoreReport, type LeaseSync } from './lease-journal.js';
 import { checkGatewayOptions } from './options.js';
 
 /** Options of {@link startGateway}. */
@@ -102,6 +104,16 @@ export interface GatewayOptions {
    * router has `services: { natpmp: true }`, off otherwise.
    */
   readonly natpmp?: boolean | { readonly port?: number };
+  /**
+   * Keep runtime mappings (UPnP; NAT-PMP/PCP when served) in this journal file: each is on disk
+   * before its reply is sent, and a restart restores them with their remaining lease (see
+   * lease-journal.ts). Default: no file, mappings live in memory only.
+   */
+  readonly leaseFile?: string;
+  /** When a journal record counts as written: 'fsync' (default, survives a power cut) or 'write' (survives a crash of natsim). */
+  readonly leaseSync?: LeaseSync;
+  /** Runs before each lease-file write (tests: delay it for a slow disk, throw for a failing one). */
+  readonly leaseWriteHook?: () => void | Promise<void>;
 }
 
 /** A mapping as the handle lists it. */
@@ -170,6 +182,8 @@ export interface GatewayHandle extends AsyncDisposable {
   readonly router: Router;
   readonly clock: Clock;
   readonly events: EventEmitter<GatewayEvents>;
+  /** With a lease file: what the start restored from it (mappings, expired, dropped records). */
+  readonly leases: LeaseRestoreReport | undefined;
   /** The forward table (UPnP mappings, static forwards …) with remaining leases. */
   listMappings(): MappingView[];
   /** Injects faults for the next matching SOAP requests, e.g. `{ action: 'AddPortMapping', fault: 718 }`. */
@@ -311,6 +325,64 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     },
   });
   const closeAfterFault = options.keepAlive === false;
+
+  // Durable leases: restored before any socket is open, so no request races the restore. Ports
+  // the gateway will listen on are reserved first (an ephemeral port is reserved once known).
+  let journal: LeaseJournal | undefined;
+  if (options.leaseFile !== undefined) {
+    if (options.httpPort) router.forwards.reservePort('tcp', options.httpPort);
+    if (options.ssdpPort) router.forwards.reservePort('udp', options.ssdpPort);
+    try {
+      journal = await LeaseJournal.open({
+        path: options.leaseFile, forwards: router.forwards, routerId, clock,
+        // Restored through the mapping service: the rules in force now decide, as for a new request.
+        restore: (lease, leaseSeconds, now) => {
+          const r = router.mappings.request({
+            requester: lease.owner, protocol: lease.protocol, internalClient: lease.internalClient, internalPort: lease.internalPort,
+            externalPort: lease.externalPort, remoteHost: lease.remoteHost, lifetime: leaseSeconds, lifetimeRule: 'as-requested',
+            search: 'exact', origin: lease.origin, description: lease.description,
+            ...(lease.nonce !== undefined ? { nonce: lease.nonce } : {}),
+          }, now);
+          return r.ok ? undefined : `${r.refusal}: ${r.message}`;
+        },
+        ...(options.leaseSync !== undefined ? { sync: options.leaseSync } : {}),
+        ...(options.leaseWriteHook ? { beforeWrite: options.leaseWriteHook } : {}),
+      });
+    } catch (e) {
+      unsubscribe();
+      app.close();
+      throw e;
+    }
+  }
+  /** Entries added while the IGD handles one request (to take back if the journal cannot keep them). */
+  let addedNow: ForwardEntry[] | undefined;
+  const unsubscribeAdded = net.events.on('mapping-created', (e) => {
+    if (e.router === routerId) addedNow?.push(e.mapping);
+  });
+  /** The IGD's reply, sent only once every change so far is in the journal. */
+  const durableReply = (req: Parameters<typeof app>[0]): UpnpHttpReply | Promise<UpnpHttpReply> => {
+    if (!journal) return app(req);
+    const added: ForwardEntry[] = [];
+    addedNow = added;
+    let reply: UpnpHttpReply;
+    try {
+      reply = app(req);
+    } finally {
+      addedNow = undefined;
+    }
+    if (journal.durable) return reply;
+    return journal.flush().then(() => reply, (e: Error) => {
+      // Not kept, so not acknowledged: the request fails and what it added is taken back.
+      for (const entry of added) router.forwards.delete(entry, clock.now());
+      const body = soapFaultBody(UPNP_ERROR.ActionFailed, 'ActionFailed');
+      events.emit('upnp', { type: 'fault', action: parseSoapActionHeader(req.headers['soapaction'])?.action ?? '', code: UPNP_ERROR.ActionFailed, description: e.message, client: req.peer });
+      return {
+        status: 500, statusText: 'Internal Server Error',
+        headers: { 'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' },
+        body, close: true,
+      };
+    });
+  };
   /** An injected fault instead of the IGD's answer (after its delay). */
   const injectedReply = (action: string, injected: FaultInjection, client: string): UpnpHttpReply => {
     const f = faultCode(injected.fault);
@@ -350,10 +422,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
             return new Promise((resolve) => setTimeout(() => resolve(injectedReply(action, injected, client)), delay).unref());
           }
         }
-        return app(req);
+        return durableReply(req);
       },
     });
   } catch (e) {
+    unsubscribeAdded();
+    await journal?.close();
     app.close();
     throw e;
   }
@@ -389,6 +463,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     });
   } catch (e) {
     await server.close();
+    unsubscribeAdded();
+    await journal?.close();
     app.close();
     throw e;
   }
@@ -425,6 +501,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       await natpmp?.stop();
       await ssdp.stop();
       await server.close();
+      unsubscribeAdded();
+      await journal?.close();
       app.close();
     })();
     return stopOptions?.strict ? stopping.then(() => assertNoPendingFaults()) : stopping;
@@ -451,6 +529,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     router,
     clock,
     events,
+    leases: journal?.report,
     listMappings: () => {
       router.expire(clock.now());
       return router.forwards.list().map(view);

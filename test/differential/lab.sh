@@ -11,7 +11,8 @@
 # refuses a reserved WAN address without it) and a bind mount over /dev/console in miniupnpd's
 # private mount namespace keeps its log lines off the machine console.
 #
-# Usage: lab.sh NATSIM_LAUNCHER   (run from the repository root, as root)
+# Usage: lab.sh NATSIM_LAUNCHER   (run from the repository root, as root; MINIUPNPD_LEASES=FILE
+# gives miniupnpd a lease file to start from)
 # Prints one line `READY {json}` once both gateways answer, then stays up until stdin closes or
 # it gets SIGTERM/SIGINT; teardown runs on every exit path. Nothing is sent outside the namespaces:
 # the veth pairs are created directly inside them and no address is added in the root namespace.
@@ -85,6 +86,8 @@ ip netns exec "$WAN" turnserver -c "$D/turnserver.conf" > "$D/turnserver.log" 2>
 for i in $(seq 50); do ip netns exec "$WAN" ss -lun | grep -q '100.64.0.3:3479' && break; sleep 0.1; done
 
 # --- miniupnpd ---
+# MINIUPNPD_LEASES=FILE: miniupnpd starts with that lease file (it reloads the mappings in it).
+if [ -n "${MINIUPNPD_LEASES:-}" ]; then cp "$MINIUPNPD_LEASES" "$D/upnp.leases" || fail "cannot copy $MINIUPNPD_LEASES"; fi
 : > "$D/console.log"
 ip netns exec "$ROUTER" sh -c "mount --bind '$D/console.log' /dev/console && exec /usr/sbin/miniupnpd -f '$D/miniupnpd.conf' -P '$D/miniupnpd.pid' -d" > "$D/miniupnpd.log" 2>&1 &
 for i in $(seq 100); do grep -q 'Listening for NAT-PMP' "$D/miniupnpd.log" && break; sleep 0.1; done
