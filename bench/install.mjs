@@ -9,12 +9,15 @@
  *
  *   node bench/install.mjs [--rounds N]
  *
- * Prints one JSON object (progress on stderr). npm fetches natsim's dependencies from the
- * registry with its cache inside the temporary directory, which is removed at the end. The
- * gateway listens on 127.0.0.1 only (ephemeral ports, no multicast).
+ * Prints one JSON object (progress on stderr). No network: natsim's runtime dependencies (the
+ * non-dev packages of package-lock.json) are `npm pack`ed from this repository's node_modules/
+ * and installed with natsim's tarball by one `npm install --offline`, with an empty cache inside
+ * the temporary directory and the registry set to http://127.0.0.1:9/, so any registry fetch
+ * fails. The temporary directory is removed at the end. The gateway listens on 127.0.0.1 only
+ * (ephemeral ports, no multicast). Runs inside `unshare --net` with only loopback.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -86,15 +89,30 @@ function timeTo(what, file, args, cwd) {
 
 const dir = mkdtempSync(join(tmpdir(), 'natsim-bench-install-'));
 try {
-  const env = { ...process.env, npm_config_cache: join(dir, '.npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+  const env = {
+    ...process.env, npm_config_cache: join(dir, '.npm-cache'), npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/',
+    npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+  };
   log('npm pack …');
   const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, env, encoding: 'utf8' }));
   const tarball = join(dir, packed.filename);
+  // natsim's runtime dependency closure from package-lock.json, packed from node_modules/.
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
+  const runtime = Object.entries(lock.packages)
+    .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev && !p.devOptional && !p.link)
+    .map(([path]) => path);
+  const names = runtime.map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
+  if (new Set(names).size !== names.length) throw new Error(`package-lock.json: a runtime package in two versions (${names.join(', ')})`);
+  const deps = join(dir, 'deps');
+  mkdirSync(deps);
+  log(`npm pack ${names.join(' ')} from node_modules/ …`);
+  const depTarballs = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((path) => join(ROOT, path))], { cwd: ROOT, env, encoding: 'utf8' }))
+    .map((t) => join(deps, t.filename));
   const project = join(dir, 'consumer');
-  execFileSync('mkdir', [project]);
+  mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'natsim-consumer', private: true, type: 'module' }));
-  log('npm install natsim-*.tgz into a fresh project …');
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: project, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  log('npm install --offline natsim-*.tgz and its dependencies’ tarballs into a fresh project …');
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...depTarballs], { cwd: project, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const nm = join(project, 'node_modules');
   const all = du(nm);
   const own = du(join(nm, 'natsim'));

@@ -4,14 +4,24 @@
  * --version`, `npx natsim serve`), natsim imported from plain JavaScript, the README's vitest
  * example copied from README.md and run verbatim (vitest and the UPnP client it uses are that
  * project's own dev dependencies), and a TypeScript file type-checked against the published types
- * with `skipLibCheck: false`. Packages come from the npm registry through npm itself; npm's cache
- * is inside the temporary directory, which is removed afterwards.
+ * with `skipLibCheck: false`.
+ *
+ * No network: npm never reaches a registry. natsim's runtime dependencies (the non-dev packages
+ * of this repository's package-lock.json: yaml, zod, fast-xml-parser and theirs) are `npm pack`ed
+ * from this repository's node_modules/ and installed together with natsim's tarball by one
+ * `npm install --offline` with an empty cache inside the temporary directory and the registry
+ * set to http://127.0.0.1:9/ (nothing listens there), so any registry fetch fails loudly. The
+ * consumer's dev tools — vitest, @achingbrain/nat-port-mapper, @types/node, this repository's
+ * TypeScript (7), and for the express test express and @types/express — are symlinks from the
+ * temporary project's node_modules/ (and node_modules/.bin/ for vitest and tsc) into this
+ * repository's node_modules/, made after npm has finished (npm would prune them). The
+ * temporary directory is removed afterwards. Passes inside `unshare --net` with only loopback.
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +73,31 @@ function readmeExample(): string {
   return block[1]!;
 }
 
+/** The runtime dependency closure, from package-lock.json: each non-dev package's path and version. */
+function runtimePackages(): { path: string; name: string; version: string }[] {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; dev?: boolean; devOptional?: boolean; link?: boolean }>;
+  };
+  const out = Object.entries(lock.packages)
+    .filter(([path, p]) => path.startsWith('node_modules/') && !p.dev && !p.devOptional && !p.link)
+    .map(([path, p]) => ({ path, name: path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length), version: p.version! }));
+  const names = out.map((p) => p.name);
+  const twice = names.filter((n, i) => names.indexOf(n) !== i);
+  if (twice.length > 0) throw new Error(`package-lock.json: runtime packages in two versions (${twice.join(', ')}): cannot install them flat from tarballs`);
+  return out;
+}
+
+/** Symlinks this repository's node_modules/NAME into the consumer's node_modules/ (and its bins). */
+function linkDevTool(name: string, bins: readonly string[] = []): void {
+  const to = join(dir, 'node_modules', name);
+  mkdirSync(dirname(to), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules', name), to, 'dir');
+  for (const bin of bins) {
+    mkdirSync(join(dir, 'node_modules', '.bin'), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules', '.bin', bin), join(dir, 'node_modules', '.bin', bin));
+  }
+}
+
 beforeAll(async () => {
   // The tarball is made from dist/ as it is (npm test builds first; packing must not rebuild
   // under the other test files that run the CLI).
@@ -71,12 +106,24 @@ beforeAll(async () => {
     throw new Error('dist/ is older than src/: run `npm run build` first (npm test does)');
   }
   dir = mkdtempSync(join(tmpdir(), 'natsim-install-'));
-  // No npm settings of the npm process running this suite; npm's cache inside the temp dir.
+  // No npm settings of the npm process running this suite; npm's cache inside the temp dir (so
+  // empty), offline, and a registry nothing listens on: any registry fetch fails.
   env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|VITEST|VITE_|NODE_OPTIONS$|TEST$|FORCE_COLOR$)/i.test(k)));
-  Object.assign(env, { NO_COLOR: '1', npm_config_cache: join(dir, '.npm-cache'), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
+  Object.assign(env, {
+    NO_COLOR: '1', npm_config_cache: join(dir, '.npm-cache'), npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/',
+    npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+  });
   const packed = JSON.parse(await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT })) as [{ filename: string }];
+  const deps = join(dir, '.deps');
+  mkdirSync(deps);
+  const runtime = runtimePackages();
+  const depTarballs = JSON.parse(await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((p) => join(ROOT, p.path))], { cwd: ROOT })) as { filename: string }[];
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'natsim-consumer', private: true, type: 'module' }, null, 2));
-  await ok(NPM, ['install', join(dir, packed[0].filename)]);
+  await ok(NPM, ['install', '--offline', '--no-audit', '--no-fund', join(dir, packed[0].filename), ...depTarballs.map((t) => join(deps, t.filename))]);
+  for (const p of runtime) {
+    const got = (JSON.parse(readFileSync(join(dir, 'node_modules', p.name, 'package.json'), 'utf8')) as { version: string }).version;
+    if (got !== p.version) throw new Error(`${p.name}: installed ${got}, package-lock.json has ${p.version}`);
+  }
 }, 180_000);
 
 afterAll(() => {
@@ -155,8 +202,11 @@ console.log(JSON.stringify(out));
 
   describe('with the consumer’s own dev tools (vitest, a UPnP client, TypeScript)', () => {
     beforeAll(async () => {
-      const dev = PKG.devDependencies;
-      await ok(NPM, ['install', '--save-dev', `vitest@${dev['vitest']}`, `@achingbrain/nat-port-mapper@${dev['@achingbrain/nat-port-mapper']}`, `@types/node@${dev['@types/node']}`, 'typescript@^5']);
+      // Linked only now: npm is done with this project (a later npm install would prune them).
+      linkDevTool('vitest', ['vitest']);
+      linkDevTool('@achingbrain/nat-port-mapper');
+      linkDevTool('@types/node');
+      linkDevTool('typescript', ['tsc']);
     }, 180_000);
 
     it("runs the README's vitest example verbatim, and it passes", { timeout: 90_000 }, async () => {
@@ -168,7 +218,7 @@ console.log(JSON.stringify(out));
       expect(r.code).toBe(0);
     });
 
-    it('type-checks against the published types with skipLibCheck: false (TypeScript 5 and the project’s own)', { timeout: 90_000 }, async () => {
+    it('type-checks against the published types with skipLibCheck: false (the project’s own TypeScript, as the consumer’s)', { timeout: 90_000 }, async () => {
       writeFileSync(join(dir, 'typed.ts'), `
 import { NatsimError, scenarioPath, startGateway, type GatewayHandle, type MappingView, type NatsimErrorCode, type ScenarioResult } from 'natsim';
 const gw: GatewayHandle = await startGateway({ scenario: 'default', httpLimits: { headersTimeoutMs: 1000 } });
@@ -188,16 +238,15 @@ void startGateway({ nat: 'bogus' });
       }, null, 2));
       // The README example as a TypeScript file too (the previous test wrote it).
       if (!existsSync(join(dir, 'readme.test.ts'))) writeFileSync(join(dir, 'readme.test.ts'), readmeExample());
-      const ts5 = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
-      expect(ts5.stdout + ts5.stderr).toBe('');
-      expect(ts5.code).toBe(0);
-      const own = await sh(join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', join(dir, 'tsconfig.json')]);
-      expect(own.stdout + own.stderr).toBe('');
-      expect(own.code).toBe(0);
+      const tsc = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.code).toBe(0);
     });
 
     it('natsim/express works once the consumer installs express (an optional peer), types included', { timeout: 120_000 }, async () => {
-      await ok(NPM, ['install', '--save-dev', `express@${PKG.devDependencies['express']}`, `@types/express@${PKG.devDependencies['@types/express']}`]);
+      expect(existsSync(join(dir, 'node_modules', 'express'))).toBe(false);
+      linkDevTool('express');
+      linkDevTool('@types/express');
       const program = `
 import { createUpnpApp } from 'natsim/express';
 import { FakeClock, Network, SeededRng } from 'natsim';
@@ -220,9 +269,9 @@ app.close();
         compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
         files: ['app.mts'],
       }, null, 2));
-      const ts5 = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
-      expect(ts5.stdout + ts5.stderr).toBe('');
-      expect(ts5.code).toBe(0);
+      const tsc = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
+      expect(tsc.stdout + tsc.stderr).toBe('');
+      expect(tsc.code).toBe(0);
     });
   });
 });
