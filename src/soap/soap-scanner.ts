@@ -43,27 +43,8 @@ const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
 
-/** Case-insensitive ASCII comparison of text at `i` with upper-case `word`. */
-function startsWithUpper(text: string, i: number, word: string): boolean {
-  if (i + word.length > text.length) return false;
-  for (let k = 0; k < word.length; k++) {
-    let c = text.charCodeAt(i + k);
-    if (c >= 97 && c <= 122) c -= 32;
-    if (c !== word.charCodeAt(k)) return false;
-  }
-  return true;
-}
-
-/**
- * What the full path refuses as 'doctype' before anything else: `/<!DOCTYPE|<!ENTITY/i` (a native
- * search for `<!`, then a few characters compared; the case-insensitive regex cost more).
- */
-function declares(text: string): boolean {
-  for (let at = text.indexOf('<!'); at >= 0; at = text.indexOf('<!', at + 2)) {
-    if (startsWithUpper(text, at + 2, 'DOCTYPE') || startsWithUpper(text, at + 2, 'ENTITY')) return true;
-  }
-  return false;
-}
+/** What the full path refuses as 'doctype' before anything else. */
+const DECLARATION = /<!DOCTYPE|<!ENTITY/i;
 
 /** Line ends normalised to LF (XML 1.0 §2.11). */
 const normalisedLines = (raw: string): string => (raw.includes('\r') ? raw.replace(/\r\n?/g, '\n') : raw);
@@ -393,7 +374,7 @@ export function scanSoapBody(text: string, work: ScanWork = { steps: 0 }): SoapB
   const scanned = scanTree(text, work, found);
   if (scanned === CUT) {
     work.steps += text.length;
-    return declares(text) ? undefined : 'malformed';
+    return DECLARATION.test(text) ? undefined : 'malformed';
   }
   if (!scanned) return undefined;
   if (found.rootIsEnvelope && found.bodyFound) {
