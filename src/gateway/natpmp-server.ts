@@ -12,6 +12,8 @@ import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
 import { answerNatpmp, natpmpAnnouncement } from '../natpmp/responder.js';
 
+type NatpmpAnswer = ReturnType<typeof answerNatpmp>;
+
 /** What the server reports. */
 export type NatpmpServerEvent =
   | { readonly type: 'natpmp-request'; readonly client: string; readonly port: number; readonly opcode: number; readonly result: number; readonly detail?: string }
@@ -31,6 +33,12 @@ export interface NatpmpServerOptions {
   /** The LAN address a loopback sender stands for (serving on 127.0.0.1). */
   readonly loopbackAs?: string;
   readonly onEvent?: (e: NatpmpServerEvent) => void;
+  /**
+   * Runs the answer and resolves once what it changed is durable (the gateway's lease file);
+   * rejects when it could not be kept — the change is taken back and no reply is sent, so the
+   * client retries as RFC 6886 §3.1 tells it to. Default: the answer is sent at once.
+   */
+  readonly commit?: <T>(answer: () => T) => T | Promise<T>;
 }
 
 export interface NatpmpServer {
@@ -65,13 +73,19 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const client = isLoopback(rinfo.address) && o.loopbackAs ? o.loopbackAs : rinfo.address;
     const datagram = msg.length > NATPMP_MAX_DATAGRAM ? msg.subarray(0, NATPMP_MAX_DATAGRAM) : msg;
-    const out = answerNatpmp(datagram, { address: client, port: rinfo.port }, o.router, o.clock.now());
-    if ('ignored' in out) {
-      emit({ type: 'natpmp-ignored', client: rinfo.address, port: rinfo.port, reason: out.ignored });
-      return;
-    }
-    socket.send(out.reply, rinfo.port, rinfo.address);
-    emit({ type: 'natpmp-request', client, port: rinfo.port, opcode: datagram[1]!, result: out.result, ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}) });
+    const answer = (): NatpmpAnswer => answerNatpmp(datagram, { address: client, port: rinfo.port }, o.router, o.clock.now());
+    const send = (out: NatpmpAnswer): void => {
+      if ('ignored' in out) {
+        emit({ type: 'natpmp-ignored', client: rinfo.address, port: rinfo.port, reason: out.ignored });
+        return;
+      }
+      if (stopped) return;
+      socket.send(out.reply, rinfo.port, rinfo.address);
+      emit({ type: 'natpmp-request', client, port: rinfo.port, opcode: datagram[1]!, result: out.result, ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}) });
+    };
+    const out = o.commit ? o.commit(answer) : answer();
+    if (out instanceof Promise) out.then(send, (error: Error) => emit({ type: 'natpmp-error', error }));
+    else send(out);
   });
   const port = socket.address().port;
   if (o.multicast) {

@@ -359,21 +359,33 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const unsubscribeAdded = net.events.on('mapping-created', (e) => {
     if (e.router === routerId) addedNow?.push(e.mapping);
   });
-  /** The IGD's reply, sent only once every change so far is in the journal. */
-  const durableReply = (req: Parameters<typeof app>[0]): UpnpHttpReply | Promise<UpnpHttpReply> => {
-    if (!journal) return app(req);
+  /**
+   * Runs one request's answer (UPnP or NAT-PMP). With a lease file it resolves only once every
+   * change so far is in the journal; if the journal cannot keep them, what this answer added is
+   * taken back and it rejects, so nothing unrecorded is ever acknowledged.
+   */
+  const commit = <T>(answer: () => T): T | Promise<T> => {
+    if (!journal) return answer();
     const added: ForwardEntry[] = [];
     addedNow = added;
-    let reply: UpnpHttpReply;
+    let out: T;
     try {
-      reply = app(req);
+      out = answer();
     } finally {
       addedNow = undefined;
     }
-    if (journal.durable) return reply;
-    return journal.flush().then(() => reply, (e: Error) => {
-      // Not kept, so not acknowledged: the request fails and what it added is taken back.
+    if (journal.durable) return out;
+    return journal.flush().then(() => out, (e: Error) => {
       for (const entry of added) router.forwards.delete(entry, clock.now());
+      throw e;
+    });
+  };
+  /** The IGD's reply, sent only once every change so far is in the journal. */
+  const durableReply = (req: Parameters<typeof app>[0]): UpnpHttpReply | Promise<UpnpHttpReply> => {
+    const reply = commit(() => app(req));
+    if (!(reply instanceof Promise)) return reply;
+    return reply.catch((e: Error) => {
+      // Not kept, so not acknowledged: the request fails (its additions were taken back).
       const body = soapFaultBody(UPNP_ERROR.ActionFailed, 'ActionFailed');
       events.emit('upnp', { type: 'fault', action: parseSoapActionHeader(req.headers['soapaction'])?.action ?? '', code: UPNP_ERROR.ActionFailed, description: e.message, client: req.peer });
       return {
@@ -479,6 +491,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         router, clock, address: listen.address, port: typeof natpmpOption === 'object' ? (natpmpOption.port ?? 0) : 0,
         multicast: options.multicast ?? !loopback, loopbackAs,
         onEvent: (e) => events.emit('natpmp', e),
+        commit,
       });
     } catch (e) {
       await ssdp.stop();
