@@ -46,9 +46,9 @@
  * Network safety: every target is 127.0.0.1 or an address inside the namespaces this run creates;
  * every load is bounded in time (wrk -d, `timeout`) and every server child has a hard lifetime.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,7 +154,9 @@ async function startServer(name: string, argv: string[], opts: { ns?: string; en
   const ready = JSON.parse(line) as Record<string, unknown>;
   const pid = innerPid(child.pid!);
   return {
-    name, pid, ready,
+    name,
+    pid,
+    ready,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
         const gone = new Promise((r) => child.once('exit', r));
@@ -169,7 +171,10 @@ async function startServer(name: string, argv: string[], opts: { ns?: string; en
 }
 
 /** Runs a command to completion; stdout as text. */
-function run(argv: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  argv: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, env: { ...env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -237,7 +242,11 @@ process.on('SIGTERM', () => void gw.stop().then(() => process.exit(0)));
 `;
 
 const startNatsimServe = (listen: string, httpPort: number, ns?: string): Promise<Server> =>
-  startServer('natsim', ['node', NATSIM_BIN, 'serve', '--json', '--listen', listen, '--http-port', String(httpPort), '--ssdp-port', '0', '--no-multicast'], ns ? { ns } : {});
+  startServer(
+    'natsim',
+    ['node', NATSIM_BIN, 'serve', '--json', '--listen', listen, '--http-port', String(httpPort), '--ssdp-port', '0', '--no-multicast'],
+    ns ? { ns } : {},
+  );
 
 const startBareHttp = (host: string, port: number, bodyBytes: number, ns?: string): Promise<Server> =>
   startServer('bare', ['node', '-e', BASELINE_HTTP, host, String(port)], { ...(ns ? { ns } : {}), env: { BODY_BYTES: String(bodyBytes) } });
@@ -256,7 +265,11 @@ const envelope = (service: string, action: string, inner = ''): string =>
   `<s:Body><u:${action} xmlns:u="${service}">${inner}</u:${action}></s:Body></s:Envelope>\r\n`;
 
 /** One HTTP request, optionally from inside a namespace (a one-shot node child there). */
-async function httpOnce(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}, ns?: string): Promise<{ status: number; body: string }> {
+async function httpOnce(
+  url: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+  ns?: string,
+): Promise<{ status: number; body: string }> {
   if (!ns) {
     const r = await fetch(url, { ...init, signal: AbortSignal.timeout(5000) });
     return { status: r.status, body: await r.text() };
@@ -268,12 +281,23 @@ async function httpOnce(url: string, init: { method?: string; headers?: Record<s
   return JSON.parse(r.out.trim().split('\n').pop() || '{"status":0,"body":""}') as { status: number; body: string };
 }
 
-const soapOnce = (base: string, control: string, service: string, action: string, inner = '', ns?: string): Promise<{ status: number; body: string }> =>
-  httpOnce(base + control, {
-    method: 'POST',
-    headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${service}#${action}"` },
-    body: envelope(service, action, inner),
-  }, ns);
+const soapOnce = (
+  base: string,
+  control: string,
+  service: string,
+  action: string,
+  inner = '',
+  ns?: string,
+): Promise<{ status: number; body: string }> =>
+  httpOnce(
+    base + control,
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${service}#${action}"` },
+      body: envelope(service, action, inner),
+    },
+    ns,
+  );
 
 // ---------------------------------------------------------------- wrk
 interface WrkResult {
@@ -288,8 +312,24 @@ interface WrkResult {
   srvCpuUsPerReq: number;
 }
 
-async function wrk(url: string, server: Server | { pid: number }, o: { threads: number; conns: number; ns?: string; env?: Record<string, string> }): Promise<WrkResult> {
-  const argv = inNs(o.ns, ['timeout', String(DURATION + 30), 'wrk', `-t${o.threads}`, `-c${o.conns}`, `-d${DURATION}s`, '--timeout', '2s', '-s', LUA, url]);
+async function wrk(
+  url: string,
+  server: Server | { pid: number },
+  o: { threads: number; conns: number; ns?: string; env?: Record<string, string> },
+): Promise<WrkResult> {
+  const argv = inNs(o.ns, [
+    'timeout',
+    String(DURATION + 30),
+    'wrk',
+    `-t${o.threads}`,
+    `-c${o.conns}`,
+    `-d${DURATION}s`,
+    '--timeout',
+    '2s',
+    '-s',
+    LUA,
+    url,
+  ]);
   const c0 = cpuMs(server.pid);
   const t0 = nowNs();
   const r = await run(argv, { env: o.env ?? {}, timeoutMs: (DURATION + 40) * 1000 });
@@ -318,20 +358,32 @@ interface Subject {
 }
 
 /** Alternates the subjects ROUNDS times; per subject the median-rps run; ratios per round. */
-async function compare(label: string, subjects: Subject[], ratios: Array<[string, string]>, rounds = ROUNDS): Promise<Record<string, unknown>> {
+async function compare(
+  label: string,
+  subjects: Subject[],
+  ratios: Array<[string, string]>,
+  rounds = ROUNDS,
+): Promise<Record<string, unknown>> {
   const runs: Record<string, WrkResult[]> = Object.fromEntries(subjects.map((s) => [s.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const s of subjects) {
       const res = await s.measure();
       runs[s.name]!.push(res);
-      log(`  ${label} round ${r + 1} ${s.name}: ${res.rps} req/s p50 ${res.p50_us}us p99 ${res.p99_us}us errors ${res.errors} srvCPU ${res.srvCpuPct}% ${res.srvCpuUsPerReq}us/req`);
+      log(
+        `  ${label} round ${r + 1} ${s.name}: ${res.rps} req/s p50 ${res.p50_us}us p99 ${res.p99_us}us errors ${res.errors} srvCPU ${res.srvCpuPct}% ${res.srvCpuUsPerReq}us/req`,
+      );
     }
   }
   const out: Record<string, unknown> = {};
   for (const s of subjects) {
     const rs = runs[s.name]!;
     const med = [...rs].sort((a, b) => a.rps - b.rps)[(rs.length - 1) >> 1]!;
-    out[s.name] = { ...med, rps: round(median(rs.map((x) => x.rps))), srvCpuUsPerReq: round(median(rs.map((x) => x.srvCpuUsPerReq)), 1), runsRps: rs.map((x) => x.rps) };
+    out[s.name] = {
+      ...med,
+      rps: round(median(rs.map((x) => x.rps))),
+      srvCpuUsPerReq: round(median(rs.map((x) => x.srvCpuUsPerReq)), 1),
+      runsRps: rs.map((x) => x.rps),
+    };
   }
   for (const [a, b] of ratios) {
     const per = runs[a]!.map((x, i) => x.rps / runs[b]![i]!.rps);
@@ -368,38 +420,80 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
     bare = await startBareHttp('127.0.0.1', 0, bodyBytes);
     const bareBase = `http://127.0.0.1:${String(bare.ready['port'])}`;
     const svcEnv = { SOAP_SERVICE: service };
-    const pairProbe = await soapOnce(base, control, service, 'AddPortMapping',
-      '<NewRemoteHost></NewRemoteHost><NewExternalPort>19999</NewExternalPort><NewProtocol>UDP</NewProtocol><NewInternalPort>19999</NewInternalPort><NewInternalClient>127.0.0.1</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>probe</NewPortMappingDescription><NewLeaseDuration>3600</NewLeaseDuration>');
-    const delProbe = await soapOnce(base, control, service, 'DeletePortMapping', '<NewRemoteHost></NewRemoteHost><NewExternalPort>19999</NewExternalPort><NewProtocol>UDP</NewProtocol>');
-    log(`natsim ${base}${control} (${service}); GetExternalIPAddress body ${bodyBytes} B; probe Add ${pairProbe.status} Delete ${delProbe.status}; bare on ${bareBase}`);
+    const pairProbe = await soapOnce(
+      base,
+      control,
+      service,
+      'AddPortMapping',
+      '<NewRemoteHost></NewRemoteHost><NewExternalPort>19999</NewExternalPort><NewProtocol>UDP</NewProtocol><NewInternalPort>19999</NewInternalPort><NewInternalClient>127.0.0.1</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>probe</NewPortMappingDescription><NewLeaseDuration>3600</NewLeaseDuration>',
+    );
+    const delProbe = await soapOnce(
+      base,
+      control,
+      service,
+      'DeletePortMapping',
+      '<NewRemoteHost></NewRemoteHost><NewExternalPort>19999</NewExternalPort><NewProtocol>UDP</NewProtocol>',
+    );
+    log(
+      `natsim ${base}${control} (${service}); GetExternalIPAddress body ${bodyBytes} B; probe Add ${pairProbe.status} Delete ${delProbe.status}; bare on ${bareBase}`,
+    );
     const b = bare;
-    const meta = { service, control, responseBodyBytes: bodyBytes, natsimKeepsAlive: true, client: `wrk -t${THREADS} -c${CONNS} -d${DURATION}s`, rounds: ROUNDS };
+    const meta = {
+      service,
+      control,
+      responseBodyBytes: bodyBytes,
+      natsimKeepsAlive: true,
+      client: `wrk -t${THREADS} -c${CONNS} -d${DURATION}s`,
+      rounds: ROUNDS,
+    };
     if (ONLY.has('soap')) {
       log('1 GetExternalIPAddress, client offers keep-alive');
-      const ka = await compare('getext-ka', [
-        { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: THREADS, conns: CONNS, env: svcEnv }) },
-        { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: THREADS, conns: CONNS, env: svcEnv }) },
-      ], [['natsim', 'bare']]);
+      const ka = await compare(
+        'getext-ka',
+        [
+          { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: THREADS, conns: CONNS, env: svcEnv }) },
+          { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: THREADS, conns: CONNS, env: svcEnv }) },
+        ],
+        [['natsim', 'bare']],
+      );
       log('1 GetExternalIPAddress, Connection: close');
-      const close = await compare('getext-close', [
-        { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: THREADS, conns: CONNS, env: { ...svcEnv, CONN_CLOSE: '1' } }) },
-        { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: THREADS, conns: CONNS, env: { ...svcEnv, CONN_CLOSE: '1' } }) },
-      ], [['natsim', 'bare']]);
+      const close = await compare(
+        'getext-close',
+        [
+          {
+            name: 'natsim',
+            measure: () => wrk(base + control, natsim, { threads: THREADS, conns: CONNS, env: { ...svcEnv, CONN_CLOSE: '1' } }),
+          },
+          {
+            name: 'bare',
+            measure: () => wrk(bareBase + control, b, { threads: THREADS, conns: CONNS, env: { ...svcEnv, CONN_CLOSE: '1' } }),
+          },
+        ],
+        [['natsim', 'bare']],
+      );
       result['soapGetExternalIP'] = { ...meta, keepAliveClient: ka, connectionClose: close, target: 'natsim/bare >= 0.5' };
     }
     if (ONLY.has('pairs')) {
       const pairEnv = { ...svcEnv, PAIRS: 'UDP', PAIR_CLIENT: '127.0.0.1', PAIR_SPAN: String(PAIR_SPAN) };
-      const pairRun = (label: string, env: Record<string, string>) => compare(label, [
-        { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
-        { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
-      ], [['natsim', 'bare']]);
+      const pairRun = (label: string, env: Record<string, string>) =>
+        compare(
+          label,
+          [
+            { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
+            { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
+          ],
+          [['natsim', 'bare']],
+        );
       log('2 AddPortMapping+DeletePortMapping pairs (UDP), client offers keep-alive');
       const ka = await pairRun('pairs-ka', pairEnv);
       log('2 AddPortMapping+DeletePortMapping pairs (UDP), Connection: close');
       const close = await pairRun('pairs-close', { ...pairEnv, CONN_CLOSE: '1' });
       result['soapAddDeletePairs'] = {
-        client: `wrk -t${PAIR_CONNS} -c${PAIR_CONNS} -d${DURATION}s, UDP`, probe: { add: pairProbe.status, delete: delProbe.status },
-        keepAliveClient: pairsView(ka), connectionClose: pairsView(close), target: 'natsim/bare >= 0.5',
+        client: `wrk -t${PAIR_CONNS} -c${PAIR_CONNS} -d${DURATION}s, UDP`,
+        probe: { add: pairProbe.status, delete: delProbe.status },
+        keepAliveClient: pairsView(ka),
+        connectionClose: pairsView(close),
+        target: 'natsim/bare >= 0.5',
       };
     }
   } finally {
@@ -451,11 +545,17 @@ async function lab(result: Record<string, unknown>): Promise<void> {
   const cleanup = (): void => {
     try {
       execFileSync('sh', [join(LAB_DIR, 'cleanup.sh')], { stdio: 'ignore' });
-    } catch { /* best effort */ }
+    } catch {
+      /* best effort */
+    }
   };
   process.on('exit', cleanup);
   // Watchdog: cleans up if this process dies without doing it (e.g. SIGKILL); ends with it.
-  spawn('sh', ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -f '${LAB_DIR}/cleanup.sh' ] && sh '${LAB_DIR}/cleanup.sh'`], { detached: true, stdio: 'ignore' }).unref();
+  spawn(
+    'sh',
+    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; [ -f '${LAB_DIR}/cleanup.sh' ] && sh '${LAB_DIR}/cleanup.sh'`],
+    { detached: true, stdio: 'ignore' },
+  ).unref();
   const servers: Server[] = [];
   try {
     log(`3 lab: namespaces ${L} / ${R} / ${W} in ${LAB_DIR}`);
@@ -475,18 +575,26 @@ ip netns exec ${L} sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
 ip netns exec ${L} sysctl -qw net.ipv4.tcp_tw_reuse=1
 ip netns exec ${R} nft -f ${LAB_DIR}/router.nft`);
     // coturn (STUN) in the WAN namespace: miniupnpd 2.3 enables forwarding on a reserved WAN address only after it.
-    const turn = spawn('ip', ['netns', 'exec', W, 'timeout', String(SERVER_MAX_S), 'turnserver', '-c', join(LAB_DIR, 'turnserver.conf')], { stdio: 'ignore' });
+    const turn = spawn('ip', ['netns', 'exec', W, 'timeout', String(SERVER_MAX_S), 'turnserver', '-c', join(LAB_DIR, 'turnserver.conf')], {
+      stdio: 'ignore',
+    });
     children.add(turn);
     await waitFor('coturn', () => sh(`ip netns exec ${W} ss -Hlun`).includes('100.64.0.3:3479'));
-    sh(`ip netns exec ${R} sh -c "mount --bind '${LAB_DIR}/console.log' /dev/console && exec miniupnpd -f '${LAB_DIR}/miniupnpd.conf' -P '${LAB_DIR}/miniupnpd.pid'" > '${LAB_DIR}/miniupnpd.log' 2>&1`);
-    await waitFor('miniupnpd', () => existsSync(join(LAB_DIR, 'miniupnpd.pid')) && / 0\.0\.0\.0:49000 |:49000 /.test(sh(`ip netns exec ${R} ss -Hltn`)));
+    sh(
+      `ip netns exec ${R} sh -c "mount --bind '${LAB_DIR}/console.log' /dev/console && exec miniupnpd -f '${LAB_DIR}/miniupnpd.conf' -P '${LAB_DIR}/miniupnpd.pid'" > '${LAB_DIR}/miniupnpd.log' 2>&1`,
+    );
+    await waitFor(
+      'miniupnpd',
+      () => existsSync(join(LAB_DIR, 'miniupnpd.pid')) && / 0\.0\.0\.0:49000 |:49000 /.test(sh(`ip netns exec ${R} ss -Hltn`)),
+    );
     const muPid = Number(readFileSync(join(LAB_DIR, 'miniupnpd.pid'), 'utf8').trim());
     const mu = { pid: muPid };
     const muBase = 'http://10.77.0.1:49000';
     const { service: muSvc, control: muCtl } = controlOf((await httpOnce(`${muBase}/rootDesc.xml`, {}, L)).body);
     const addArgs = (port: number, proto: string): string =>
       `<NewRemoteHost></NewRemoteHost><NewExternalPort>${port}</NewExternalPort><NewProtocol>${proto}</NewProtocol><NewInternalPort>${port}</NewInternalPort><NewInternalClient>10.77.0.2</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>probe</NewPortMappingDescription><NewLeaseDuration>3600</NewLeaseDuration>`;
-    const delArgs = (port: number, proto: string): string => `<NewRemoteHost></NewRemoteHost><NewExternalPort>${port}</NewExternalPort><NewProtocol>${proto}</NewProtocol>`;
+    const delArgs = (port: number, proto: string): string =>
+      `<NewRemoteHost></NewRemoteHost><NewExternalPort>${port}</NewExternalPort><NewProtocol>${proto}</NewProtocol>`;
     let probe = 0;
     for (let i = 0; i < 30 && probe !== 200; i++) {
       probe = (await soapOnce(muBase, muCtl, muSvc, 'AddPortMapping', addArgs(45001, 'UDP'), L)).status;
@@ -510,9 +618,18 @@ ip netns exec ${R} nft -f ${LAB_DIR}/router.nft`);
     const bareBase = 'http://10.77.0.1:49001';
     const tw = (): number => Number(sh(`ip netns exec ${R} ss -Htan state time-wait | wc -l`).trim());
 
-    const o = (svc: string, extra: Record<string, string> = {}) => ({ threads: THREADS, conns: CONNS, ns: L, env: { SOAP_SERVICE: svc, ...extra } });
-    const pairO = (svc: string, proto: string, extra: Record<string, string> = {}) =>
-      ({ threads: PAIR_CONNS, conns: PAIR_CONNS, ns: L, env: { SOAP_SERVICE: svc, PAIRS: proto, PAIR_CLIENT: '10.77.0.2', PAIR_SPAN: String(PAIR_SPAN), ...extra } });
+    const o = (svc: string, extra: Record<string, string> = {}) => ({
+      threads: THREADS,
+      conns: CONNS,
+      ns: L,
+      env: { SOAP_SERVICE: svc, ...extra },
+    });
+    const pairO = (svc: string, proto: string, extra: Record<string, string> = {}) => ({
+      threads: PAIR_CONNS,
+      conns: PAIR_CONNS,
+      ns: L,
+      env: { SOAP_SERVICE: svc, PAIRS: proto, PAIR_CLIENT: '10.77.0.2', PAIR_SPAN: String(PAIR_SPAN), ...extra },
+    });
     const CLOSE = { CONN_CLOSE: '1' };
     const twBefore: Record<string, number[]> = { miniupnpd: [], natsim: [] };
     const withTw = (name: string, f: () => Promise<WrkResult>) => async (): Promise<WrkResult> => {
@@ -520,48 +637,92 @@ ip netns exec ${R} nft -f ${LAB_DIR}/router.nft`);
       return f();
     };
     log('3 lab: AddPortMapping+DeletePortMapping pairs, TCP (Connection: close, and keep-alive offered)');
-    const pairsTcp = await compare('lab-pairs-tcp', [
-      { name: 'miniupnpd', measure: withTw('miniupnpd', () => wrk(muBase + muCtl, mu, pairO(muSvc, 'TCP', CLOSE))) },
-      { name: 'natsim', measure: withTw('natsim', () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP', CLOSE))) },
-      { name: 'natsimKeepAlive', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP')) },
-    ], [['natsim', 'miniupnpd'], ['natsimKeepAlive', 'miniupnpd']]);
+    const pairsTcp = await compare(
+      'lab-pairs-tcp',
+      [
+        { name: 'miniupnpd', measure: withTw('miniupnpd', () => wrk(muBase + muCtl, mu, pairO(muSvc, 'TCP', CLOSE))) },
+        { name: 'natsim', measure: withTw('natsim', () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP', CLOSE))) },
+        { name: 'natsimKeepAlive', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'TCP')) },
+      ],
+      [
+        ['natsim', 'miniupnpd'],
+        ['natsimKeepAlive', 'miniupnpd'],
+      ],
+    );
     log('3 lab: AddPortMapping+DeletePortMapping pairs, UDP, Connection: close');
-    const pairsUdp = await compare('lab-pairs-udp', [
-      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP', CLOSE)) },
-      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP', CLOSE)) },
-      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP', CLOSE)) },
-    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    const pairsUdp = await compare(
+      'lab-pairs-udp',
+      [
+        { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP', CLOSE)) },
+        { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP', CLOSE)) },
+        { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP', CLOSE)) },
+      ],
+      [
+        ['natsim', 'miniupnpd'],
+        ['natsim', 'bare'],
+      ],
+    );
     log('3 lab: AddPortMapping+DeletePortMapping pairs, UDP, client offers keep-alive (miniupnpd closes anyway)');
-    const pairsUdpKa = await compare('lab-pairs-udp-ka', [
-      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP')) },
-      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP')) },
-      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP')) },
-    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    const pairsUdpKa = await compare(
+      'lab-pairs-udp-ka',
+      [
+        { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, pairO(muSvc, 'UDP')) },
+        { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, pairO(nsSvc, 'UDP')) },
+        { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, pairO(nsSvc, 'UDP')) },
+      ],
+      [
+        ['natsim', 'miniupnpd'],
+        ['natsim', 'bare'],
+      ],
+    );
     log('3 lab: GetExternalIPAddress, client offers keep-alive (miniupnpd closes anyway)');
-    const ge = await compare('lab-getext-ka', [
-      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc)) },
-      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc)) },
-      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc)) },
-    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    const ge = await compare(
+      'lab-getext-ka',
+      [
+        { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc)) },
+        { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc)) },
+        { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc)) },
+      ],
+      [
+        ['natsim', 'miniupnpd'],
+        ['natsim', 'bare'],
+      ],
+    );
     log('3 lab: GetExternalIPAddress, Connection: close');
-    const geClose = await compare('lab-getext-close', [
-      { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc, CLOSE)) },
-      { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc, CLOSE)) },
-      { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc, CLOSE)) },
-    ], [['natsim', 'miniupnpd'], ['natsim', 'bare']]);
+    const geClose = await compare(
+      'lab-getext-close',
+      [
+        { name: 'miniupnpd', measure: () => wrk(muBase + muCtl, mu, o(muSvc, CLOSE)) },
+        { name: 'natsim', measure: () => wrk(nsBase + nsCtl, natsim, o(nsSvc, CLOSE)) },
+        { name: 'bare', measure: () => wrk(bareBase + nsCtl, bare, o(nsSvc, CLOSE)) },
+      ],
+      [
+        ['natsim', 'miniupnpd'],
+        ['natsim', 'bare'],
+      ],
+    );
     result['lab'] = {
-      namespaces: LAB_NS, miniupnpd: muVersion, miniupnpdControl: `${muCtl} ${muSvc}`, natsimControl: `${nsCtl} ${nsSvc}`,
+      namespaces: LAB_NS,
+      miniupnpd: muVersion,
+      miniupnpdControl: `${muCtl} ${muSvc}`,
+      natsimControl: `${nsCtl} ${nsSvc}`,
       client: `wrk in ${L}: getext -t${THREADS} -c${CONNS}; pairs -t${PAIR_CONNS} -c${PAIR_CONNS}`,
       getExternalIP: { keepAliveClient: ge, connectionClose: geClose },
       pairsUdp: { keepAliveClient: pairsView(pairsUdpKa), connectionClose: pairsView(pairsUdp) },
-      pairsTcp: { ...pairsView(pairsTcp), client: 'Connection: close (natsimKeepAlive: keep-alive offered)', routerTimeWaitAtStart: twBefore },
+      pairsTcp: {
+        ...pairsView(pairsTcp),
+        client: 'Connection: close (natsimKeepAlive: keep-alive offered)',
+        routerTimeWaitAtStart: twBefore,
+      },
       target: 'natsim/miniupnpd >= 1.0',
     };
   } finally {
     for (const s of servers) await s.stop();
     cleanup();
     process.off('exit', cleanup);
-    const left = sh('ip netns list').split('\n').filter((l) => l.startsWith(`nsb${process.pid}-`));
+    const left = sh('ip netns list')
+      .split('\n')
+      .filter((l) => l.startsWith(`nsb${process.pid}-`));
     if (left.length) log(`WARNING: namespaces left over: ${left.join(', ')}`);
   }
 }
@@ -581,8 +742,10 @@ interface SsdpResult {
 
 /** Closed loop: `window` sockets, each with one M-SEARCH in flight; bounded by n and maxS. */
 async function ssdpLoad(port: number, pid: number, n: number, window: number, maxS: number): Promise<SsdpResult> {
-  const msg = Buffer.from('M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n' +
-    'ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n');
+  const msg = Buffer.from(
+    'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n' +
+      'ST: urn:schemas-upnp-org:device:InternetGatewayDevice:1\r\n\r\n',
+  );
   const socks: dgram.Socket[] = [];
   const inflight = new Map<dgram.Socket, bigint>();
   const lat: number[] = [];
@@ -599,22 +762,28 @@ async function ssdpLoad(port: number, pid: number, n: number, window: number, ma
     inflight.set(s, nowNs());
     s.send(msg, port, '127.0.0.1');
   };
-  await Promise.all(Array.from({ length: window }, () => new Promise<void>((resolve) => {
-    const s = dgram.createSocket('udp4');
-    s.on('message', (m) => {
-      const ts = inflight.get(s);
-      if (ts === undefined) {
-        extra++;
-        return;
-      }
-      replyBytes = m.length;
-      lat.push(Number(nowNs() - ts) / 1000);
-      inflight.delete(s);
-      send(s);
-    });
-    s.bind(0, '127.0.0.1', () => resolve());
-    socks.push(s);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: window },
+      () =>
+        new Promise<void>((resolve) => {
+          const s = dgram.createSocket('udp4');
+          s.on('message', (m) => {
+            const ts = inflight.get(s);
+            if (ts === undefined) {
+              extra++;
+              return;
+            }
+            replyBytes = m.length;
+            lat.push(Number(nowNs() - ts) / 1000);
+            inflight.delete(s);
+            send(s);
+          });
+          s.bind(0, '127.0.0.1', () => resolve());
+          socks.push(s);
+        }),
+    ),
+  );
   for (const s of socks) send(s);
   await new Promise<void>((resolve) => {
     const iv = setInterval(() => {
@@ -638,9 +807,15 @@ async function ssdpLoad(port: number, pid: number, n: number, window: number, ma
   for (const s of socks) s.close();
   const sorted = lat.sort((a, b) => a - b);
   return {
-    answeredPerSec: round((lat.length / el) * 1000), sent, answered: lat.length, lost, extraReplies: extra,
-    p50_us: round(sorted[sorted.length >> 1] ?? NaN), p99_us: round(sorted[Math.floor(sorted.length * 0.99)] ?? NaN),
-    srvCpuUsPerReply: round((cpu * 1000) / Math.max(1, lat.length), 1), replyBytes,
+    answeredPerSec: round((lat.length / el) * 1000),
+    sent,
+    answered: lat.length,
+    lost,
+    extraReplies: extra,
+    p50_us: round(sorted[sorted.length >> 1] ?? NaN),
+    p99_us: round(sorted[Math.floor(sorted.length * 0.99)] ?? NaN),
+    srvCpuUsPerReply: round((cpu * 1000) / Math.max(1, lat.length), 1),
+    replyBytes,
   };
 }
 
@@ -652,22 +827,31 @@ async function ssdp(result: Record<string, unknown>): Promise<void> {
     const probe = await ssdpLoad(port, natsim.pid, 1, 1, 3);
     bare = await startServer('bare-udp', ['node', '-e', BASELINE_UDP], { env: { REPLY_BYTES: String(probe.replyBytes) } });
     const barePort = Number(bare.ready['port']);
-    log(`4 SSDP: natsim unicast on 127.0.0.1:${port} (reply ${probe.replyBytes} B, ${probe.answered} reply, ${probe.extraReplies} extra); bare dgram on ${barePort}`);
+    log(
+      `4 SSDP: natsim unicast on 127.0.0.1:${port} (reply ${probe.replyBytes} B, ${probe.answered} reply, ${probe.extraReplies} extra); bare dgram on ${barePort}`,
+    );
     const runs: Record<string, SsdpResult[]> = { natsim: [], bare: [] };
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [name, p, pid] of [['natsim', port, natsim.pid], ['bare', barePort, bare.pid]] as const) {
+      for (const [name, p, pid] of [
+        ['natsim', port, natsim.pid],
+        ['bare', barePort, bare.pid],
+      ] as const) {
         const res = await ssdpLoad(p, pid, SSDP_N, SSDP_W, 10);
         runs[name]!.push(res);
-        log(`  ssdp round ${r + 1} ${name}: ${res.answeredPerSec} replies/s p50 ${res.p50_us}us p99 ${res.p99_us}us lost ${res.lost} extra ${res.extraReplies} srv ${res.srvCpuUsPerReply}us/reply`);
+        log(
+          `  ssdp round ${r + 1} ${name}: ${res.answeredPerSec} replies/s p50 ${res.p50_us}us p99 ${res.p99_us}us lost ${res.lost} extra ${res.extraReplies} srv ${res.srvCpuUsPerReply}us/reply`,
+        );
       }
     }
     const pick = (rs: SsdpResult[]): SsdpResult & { runs: number[] } => ({
       ...[...rs].sort((a, b) => a.answeredPerSec - b.answeredPerSec)[(rs.length - 1) >> 1]!,
-      answeredPerSec: round(median(rs.map((x) => x.answeredPerSec))), runs: rs.map((x) => x.answeredPerSec),
+      answeredPerSec: round(median(rs.map((x) => x.answeredPerSec))),
+      runs: rs.map((x) => x.answeredPerSec),
     });
     result['ssdpMSearch'] = {
       client: `node dgram in the bench process, closed loop W=${SSDP_W}, N=${SSDP_N} (≤10 s), ST IGD:1, unicast to 127.0.0.1; natsim via startGateway({ mxDelay: 'none' }) with the reply budget out of the way`,
-      natsim: pick(runs['natsim']!), bare: pick(runs['bare']!),
+      natsim: pick(runs['natsim']!),
+      bare: pick(runs['bare']!),
       ratio_natsim_bare: round(median(runs['natsim']!.map((x, i) => x.answeredPerSec / runs['bare']![i]!.answeredPerSec)), 3),
       note: 'miniupnpd (perf-anchor): every reply after a fixed 50 ms delay, so ≤ W/0.05 s = 1,280/s at W=64',
     };
@@ -693,23 +877,30 @@ interface FloodResult {
  */
 async function ssdpFlood(port: number, sources: number, seconds: number): Promise<FloodResult> {
   const msg = Buffer.from('M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n');
-  const socks = await Promise.all(Array.from({ length: sources }, (_, i) => new Promise<{ s: dgram.Socket; got: number }>((resolve) => {
-    const s = dgram.createSocket('udp4');
-    const me = { s, got: 0 };
-    s.on('message', () => me.got++);
-    s.on('error', () => undefined);
-    s.bind(0, `127.0.${1 + (i >> 8)}.${(i & 255) + 1}`, () => resolve(me));
-  })));
+  const socks = await Promise.all(
+    Array.from(
+      { length: sources },
+      (_, i) =>
+        new Promise<{ s: dgram.Socket; got: number }>((resolve) => {
+          const s = dgram.createSocket('udp4');
+          const me = { s, got: 0 };
+          s.on('message', () => me.got++);
+          s.on('error', () => undefined);
+          s.bind(0, `127.0.${1 + (i >> 8)}.${(i & 255) + 1}`, () => resolve(me));
+        }),
+    ),
+  );
   let sent = 0;
   const t0 = nowNs();
   const end = Date.now() + seconds * 1000;
   await new Promise<void>((resolve) => {
     const burst = (): void => {
       if (Date.now() >= end) return resolve();
-      for (const x of socks) for (let k = 0; k < 8; k++) {
-        x.s.send(msg, port, '127.0.0.1');
-        sent++;
-      }
+      for (const x of socks)
+        for (let k = 0; k < 8; k++) {
+          x.s.send(msg, port, '127.0.0.1');
+          sent++;
+        }
       setImmediate(burst);
     };
     burst();
@@ -720,14 +911,21 @@ async function ssdpFlood(port: number, sources: number, seconds: number): Promis
   for (const x of socks) x.s.close();
   const replies = got.reduce((a, b) => a + b, 0);
   return {
-    searchesSentPerSec: round((sent / floodMs) * 1000), repliesPerSec: round((replies / floodMs) * 1000), replies,
-    maxRepliesOneSource: Math.max(...got), seconds: round(floodMs / 1000, 2),
+    searchesSentPerSec: round((sent / floodMs) * 1000),
+    repliesPerSec: round((replies / floodMs) * 1000),
+    replies,
+    maxRepliesOneSource: Math.max(...got),
+    seconds: round(floodMs / 1000, 2),
   };
 }
 
 async function ssdpFloodPart(result: Record<string, unknown>): Promise<void> {
-  const limited = await startServer('natsim-defaults', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], { env: { NATSIM_SSDP_MODE: 'defaults' } });
-  const unlimited = await startServer('natsim-unlimited', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], { env: { NATSIM_SSDP_MODE: 'unlimited' } });
+  const limited = await startServer('natsim-defaults', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], {
+    env: { NATSIM_SSDP_MODE: 'defaults' },
+  });
+  const unlimited = await startServer('natsim-unlimited', ['node', '--import', 'tsx', '--input-type=module', '-e', NATSIM_API], {
+    env: { NATSIM_SSDP_MODE: 'unlimited' },
+  });
   try {
     const lp = Number((limited.ready['ssdp'] as { port: number }).port);
     const up = Number((unlimited.ready['ssdp'] as { port: number }).port);
@@ -741,10 +939,14 @@ async function ssdpFloodPart(result: Record<string, unknown>): Promise<void> {
       const a = await ssdpFlood(lp, sources, seconds);
       const b = await ssdpFlood(up, sources, seconds);
       const allowed = sources === 1 ? 64 + 16 * a.seconds : Math.min(sources * (64 + 16 * a.seconds), 512 + 256 * a.seconds);
-      log(`  budget: ${a.searchesSentPerSec} searches/s in, ${a.repliesPerSec} replies/s out (${a.replies}, allowed ≤ ${round(allowed)}); no budget: ${b.searchesSentPerSec} in, ${b.repliesPerSec} out`);
+      log(
+        `  budget: ${a.searchesSentPerSec} searches/s in, ${a.repliesPerSec} replies/s out (${a.replies}, allowed ≤ ${round(allowed)}); no budget: ${b.searchesSentPerSec} in, ${b.repliesPerSec} out`,
+      );
       out[`sources${sources}`] = {
-        withBudget: a, withoutBudget: b,
-        allowedReplies: round(allowed), withinBudget: a.replies <= allowed,
+        withBudget: a,
+        withoutBudget: b,
+        allowedReplies: round(allowed),
+        withinBudget: a.replies <= allowed,
         ratio_budget_unlimited: round(a.repliesPerSec / Math.max(1, b.repliesPerSec), 4),
       };
     }
@@ -783,7 +985,10 @@ async function timeToFirstLine(argv: string[], cwd = ROOT): Promise<number> {
   return ms;
 }
 
-async function series(variants: Array<[string, string[], string?]>, runs: number): Promise<Record<string, { medianMs: number; runsMs: number[] }>> {
+async function series(
+  variants: Array<[string, string[], string?]>,
+  runs: number,
+): Promise<Record<string, { medianMs: number; runsMs: number[] }>> {
   const out: Record<string, number[]> = Object.fromEntries(variants.map(([n]) => [n, []]));
   await timeToFirstLine(variants[0]![1], variants[0]![2]); // warm the page cache
   for (let r = 0; r < runs; r++) for (const [n, argv, cwd] of variants) out[n]!.push(await timeToFirstLine(argv, cwd));
@@ -800,7 +1005,9 @@ function tsFiles(dir: string): string[] {
 /** Prebuilt variants of the CLI under a temporary directory (node_modules and scenarios linked). */
 async function buildVariants(dir: string): Promise<Record<string, string>> {
   const esbuild = await import('esbuild');
-  const banner = { js: "import { createRequire as __natsimRequire } from 'node:module'; const require = __natsimRequire(import.meta.url);" };
+  const banner = {
+    js: "import { createRequire as __natsimRequire } from 'node:module'; const require = __natsimRequire(import.meta.url);",
+  };
   const common = { platform: 'node' as const, format: 'esm' as const, target: 'node20', logLevel: 'error' as const };
   const variants: Record<string, string> = {};
   const prep = (name: string): string => {
@@ -815,10 +1022,23 @@ async function buildVariants(dir: string): Promise<Record<string, string>> {
   await esbuild.build({ ...common, entryPoints: tsFiles(join(ROOT, 'src')), outdir: join(d, 'src'), outbase: join(ROOT, 'src') });
   variants['transpiled'] = join(d, 'src/cli/main.js');
   d = prep('bundle');
-  await esbuild.build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(d, 'src/cli/main.js'), bundle: true, banner });
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    outfile: join(d, 'src/cli/main.js'),
+    bundle: true,
+    banner,
+  });
   variants['bundle'] = join(d, 'src/cli/main.js');
   d = prep('bundle-min');
-  await esbuild.build({ ...common, entryPoints: [join(ROOT, 'src/cli/main.ts')], outfile: join(d, 'src/cli/main.js'), bundle: true, minify: true, banner });
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(ROOT, 'src/cli/main.ts')],
+    outfile: join(d, 'src/cli/main.js'),
+    bundle: true,
+    minify: true,
+    banner,
+  });
   variants['bundleMin'] = join(d, 'src/cli/main.js');
   return variants;
 }
@@ -826,17 +1046,22 @@ async function buildVariants(dir: string): Promise<Record<string, string>> {
 async function startup(result: Record<string, unknown>): Promise<void> {
   const serve = ['serve', '--json', '--ssdp-port', '0'];
   log(`5 start-up: ${STARTUP_RUNS} runs each, interleaved`);
-  const main = await series([
-    ['nodeEmpty', ['node', '-e', '']],
-    ['natsimServe', ['node', NATSIM_BIN, ...serve]],
-  ], STARTUP_RUNS);
+  const main = await series(
+    [
+      ['nodeEmpty', ['node', '-e', '']],
+      ['natsimServe', ['node', NATSIM_BIN, ...serve]],
+    ],
+    STARTUP_RUNS,
+  );
   log(`  node -e '': ${main['nodeEmpty']!.medianMs} ms; natsim serve ready: ${main['natsimServe']!.medianMs} ms`);
   const out: Record<string, unknown> = {
     command: `node ${NATSIM_BIN} serve --json --ssdp-port 0 (spawn → first stdout line)`,
-    nodeEmptyMs: main['nodeEmpty']!.medianMs, natsimServeMs: main['natsimServe']!.medianMs,
+    nodeEmptyMs: main['nodeEmpty']!.medianMs,
+    natsimServeMs: main['natsimServe']!.medianMs,
     runs: { nodeEmpty: main['nodeEmpty']!.runsMs, natsimServe: main['natsimServe']!.runsMs },
     overNodeMs: round(main['natsimServe']!.medianMs - main['nodeEmpty']!.medianMs, 1),
-    target: '< 300 ms', pass: main['natsimServe']!.medianMs < 300,
+    target: '< 300 ms',
+    pass: main['natsimServe']!.medianMs < 300,
   };
   // Where the time goes.
   const deps = ['commander', 'express', 'zod', 'yaml', 'fast-xml-parser'];
@@ -844,7 +1069,12 @@ async function startup(result: Record<string, unknown>): Promise<void> {
   for (const dep of deps) {
     const xs: number[] = [];
     for (let r = 0; r < 3; r++) {
-      const res = await run(['node', '--input-type=module', '-e', `const t = performance.now(); await import('${dep}'); console.log(performance.now() - t);`]);
+      const res = await run([
+        'node',
+        '--input-type=module',
+        '-e',
+        `const t = performance.now(); await import('${dep}'); console.log(performance.now() - t);`,
+      ]);
       xs.push(Number(res.out.trim()));
     }
     importMs[dep] = round(median(xs), 1);
@@ -853,16 +1083,19 @@ async function startup(result: Record<string, unknown>): Promise<void> {
   let variantsMs: Record<string, unknown> = {};
   try {
     const v = await buildVariants(tmp);
-    const s = await series([
-      ['nodeEmpty', ['node', '-e', '']],
-      // what bin/natsim.js does before importing src/cli/main.ts
-      ['tsxRegisterOnly', ['node', '--input-type=module', '-e', "import { register } from 'tsx/esm/api'; register();"]],
-      ['natsimVersionTsx', ['node', join(ROOT, 'bin/natsim.js'), '--version']],
-      ['natsimServeTsx', ['node', join(ROOT, 'bin/natsim.js'), ...serve]],
-      ['distTranspiledServe', ['node', v['transpiled']!, ...serve]],
-      ['distBundleServe', ['node', v['bundle']!, ...serve]],
-      ['distBundleMinServe', ['node', v['bundleMin']!, ...serve]],
-    ], STARTUP_RUNS);
+    const s = await series(
+      [
+        ['nodeEmpty', ['node', '-e', '']],
+        // what bin/natsim.js does before importing src/cli/main.ts
+        ['tsxRegisterOnly', ['node', '--input-type=module', '-e', "import { register } from 'tsx/esm/api'; register();"]],
+        ['natsimVersionTsx', ['node', join(ROOT, 'bin/natsim.js'), '--version']],
+        ['natsimServeTsx', ['node', join(ROOT, 'bin/natsim.js'), ...serve]],
+        ['distTranspiledServe', ['node', v['transpiled']!, ...serve]],
+        ['distBundleServe', ['node', v['bundle']!, ...serve]],
+        ['distBundleMinServe', ['node', v['bundleMin']!, ...serve]],
+      ],
+      STARTUP_RUNS,
+    );
     variantsMs = Object.fromEntries(Object.entries(s).map(([k, x]) => [k, x.medianMs]));
     log(`  variants (median ms): ${JSON.stringify(variantsMs)}`);
   } catch (e) {
@@ -873,7 +1106,8 @@ async function startup(result: Record<string, unknown>): Promise<void> {
   out['profile'] = {
     coldImportMsInFreshNode: importMs,
     variantsMedianMs: variantsMs,
-    variantsNote: 'same run, interleaved; dist* = esbuild output of src/ in /tmp (per-file transpile, one-file bundle, minified bundle), no tsx loader',
+    variantsNote:
+      'same run, interleaved; dist* = esbuild output of src/ in /tmp (per-file transpile, one-file bundle, minified bundle), no tsx loader',
   };
   result['serveStartup'] = out;
 }
@@ -886,7 +1120,16 @@ const result: Record<string, unknown> = {
   cpus: os.cpus().length,
   loadavgAtStart: os.loadavg().map((x) => round(x, 2)),
   natsimBin: NATSIM_BIN,
-  config: { durationS: DURATION, rounds: ROUNDS, threads: THREADS, conns: CONNS, pairConns: PAIR_CONNS, ssdpN: SSDP_N, ssdpWindow: SSDP_W, startupRuns: STARTUP_RUNS },
+  config: {
+    durationS: DURATION,
+    rounds: ROUNDS,
+    threads: THREADS,
+    conns: CONNS,
+    pairConns: PAIR_CONNS,
+    ssdpN: SSDP_N,
+    ssdpWindow: SSDP_W,
+    startupRuns: STARTUP_RUNS,
+  },
 };
 const haveWrk = hasCmd('wrk');
 const t0 = nowNs();
@@ -907,5 +1150,5 @@ try {
 }
 result['loadavgAtEnd'] = os.loadavg().map((x) => round(x, 2));
 result['wallS'] = round(msSince(t0) / 1000, 1);
-process.stdout.write(JSON.stringify(result) + '\n');
+process.stdout.write(`${JSON.stringify(result)}\n`);
 process.exit(result['error'] ? 1 : 0);

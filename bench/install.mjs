@@ -90,11 +90,18 @@ function timeTo(what, file, args, cwd) {
 const dir = mkdtempSync(join(tmpdir(), 'natsim-bench-install-'));
 try {
   const env = {
-    ...process.env, npm_config_cache: join(dir, '.npm-cache'), npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/',
-    npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+    ...process.env,
+    npm_config_cache: join(dir, '.npm-cache'),
+    npm_config_offline: 'true',
+    npm_config_registry: 'http://127.0.0.1:9/',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
   };
   log('npm pack …');
-  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, env, encoding: 'utf8' }));
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, env, encoding: 'utf8' }),
+  );
   const tarball = join(dir, packed.filename);
   // natsim's runtime dependency closure from package-lock.json, packed from node_modules/.
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8'));
@@ -106,13 +113,22 @@ try {
   const deps = join(dir, 'deps');
   mkdirSync(deps);
   log(`npm pack ${names.join(' ')} from node_modules/ …`);
-  const depTarballs = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((path) => join(ROOT, path))], { cwd: ROOT, env, encoding: 'utf8' }))
-    .map((t) => join(deps, t.filename));
+  const depTarballs = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((path) => join(ROOT, path))], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+    }),
+  ).map((t) => join(deps, t.filename));
   const project = join(dir, 'consumer');
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'natsim-consumer', private: true, type: 'module' }));
   log('npm install --offline natsim-*.tgz and its dependencies’ tarballs into a fresh project …');
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...depTarballs], { cwd: project, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', tarball, ...depTarballs], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const nm = join(project, 'node_modules');
   const all = du(nm);
   const own = du(join(nm, 'natsim'));
@@ -120,7 +136,8 @@ try {
 
   // In-process: how long `await import('natsim')` takes in a fresh node, vs importing only its
   // dependencies in a fresh node.
-  const importScript = (specs) => `const t = performance.now(); await Promise.all([${specs.map((s) => `import('${s}')`).join(', ')}]); console.log(performance.now() - t);`;
+  const importScript = (specs) =>
+    `const t = performance.now(); await Promise.all([${specs.map((s) => `import('${s}')`).join(', ')}]); console.log(performance.now() - t);`;
   const depNames = Object.keys(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).dependencies);
   writeFileSync(join(project, 'import-natsim.mjs'), importScript(['natsim']));
   writeFileSync(join(project, 'import-deps.mjs'), importScript(depNames));
@@ -137,7 +154,8 @@ try {
     const version = await timeTo('exit', bin, ['--version'], project);
     if (r === 0) {
       const line = JSON.parse(ready.line);
-      if (!line.ready || !/^http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml$/.test(line.descriptionUrl)) throw new Error(`unexpected ready line ${ready.line}`);
+      if (!line.ready || !/^http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml$/.test(line.descriptionUrl))
+        throw new Error(`unexpected ready line ${ready.line}`);
     }
     if (r < 0) continue;
     runs.importNatsim.push(inNatsim);
@@ -149,22 +167,49 @@ try {
     log(`round ${r + 1}/${ROUNDS}: import ${round1(inNatsim)} ms, serve ready ${round1(ready.ms)} ms, node -e '' ${round1(bare.ms)} ms`);
   }
   const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, round1(median(v))]));
-  console.log(JSON.stringify({
-    command: `node bench/install.mjs --rounds ${ROUNDS}`,
-    node: process.version,
-    rounds: ROUNDS,
-    tarball: { file: packed.filename, bytes: packed.size, mib: mib(packed.size), unpackedBytes: packed.unpackedSize, files: packed.entryCount },
-    installed: {
-      nodeModulesBytes: all.bytes, nodeModulesMiB: mib(all.bytes), files: all.files, packages: pkgs.length, names: pkgs,
-      natsimBytes: own.bytes, natsimMiB: mib(own.bytes), dependenciesMiB: mib(all.bytes - own.bytes),
-    },
-    importMs: { natsim: m.importNatsim, dependenciesOnly: m.importDeps, dependencies: depNames, ratio_natsim_dependencies: round1(m.importNatsim / m.importDeps) },
-    processMs: {
-      nodeImportNatsim: m.nodeImportNatsim, nodeBare: m.nodeBare, importCost: round1(m.nodeImportNatsim - m.nodeBare),
-      serveReady: m.serveReady, version: m.version, ratio_serveReady_nodeBare: round1(m.serveReady / m.nodeBare),
-    },
-    runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map(round1)])),
-  }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        command: `node bench/install.mjs --rounds ${ROUNDS}`,
+        node: process.version,
+        rounds: ROUNDS,
+        tarball: {
+          file: packed.filename,
+          bytes: packed.size,
+          mib: mib(packed.size),
+          unpackedBytes: packed.unpackedSize,
+          files: packed.entryCount,
+        },
+        installed: {
+          nodeModulesBytes: all.bytes,
+          nodeModulesMiB: mib(all.bytes),
+          files: all.files,
+          packages: pkgs.length,
+          names: pkgs,
+          natsimBytes: own.bytes,
+          natsimMiB: mib(own.bytes),
+          dependenciesMiB: mib(all.bytes - own.bytes),
+        },
+        importMs: {
+          natsim: m.importNatsim,
+          dependenciesOnly: m.importDeps,
+          dependencies: depNames,
+          ratio_natsim_dependencies: round1(m.importNatsim / m.importDeps),
+        },
+        processMs: {
+          nodeImportNatsim: m.nodeImportNatsim,
+          nodeBare: m.nodeBare,
+          importCost: round1(m.nodeImportNatsim - m.nodeBare),
+          serveReady: m.serveReady,
+          version: m.version,
+          ratio_serveReady_nodeBare: round1(m.serveReady / m.nodeBare),
+        },
+        runs: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map(round1)])),
+      },
+      null,
+      2,
+    ),
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -18,7 +18,7 @@
  * new one). Network safety: natsim serve listens on 127.0.0.1 only, ports ephemeral, multicast
  * off; every run is bounded in time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -43,8 +43,17 @@ interface Server {
 
 async function startServe(mode: Mode, tag: string): Promise<Server> {
   const leaseFile = mode === 'off' ? undefined : join(DIR, `${tag}.journal`);
-  const args = ['bin/natsim.js', 'serve', '--json', '--http-port', '0', '--ssdp-port', '0', '--no-multicast',
-    ...(leaseFile ? ['--lease-file', leaseFile, '--lease-sync', mode] : [])];
+  const args = [
+    'bin/natsim.js',
+    'serve',
+    '--json',
+    '--http-port',
+    '0',
+    '--ssdp-port',
+    '0',
+    '--no-multicast',
+    ...(leaseFile ? ['--lease-file', leaseFile, '--lease-sync', mode] : []),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -69,17 +78,26 @@ function body(port: number): string {
 function post(agent: http.Agent, url: string, port: number): Promise<number> {
   const b = body(port);
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
-      method: 'POST', agent,
-      headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${IPC2}#AddPortMapping"`, 'Content-Length': Buffer.byteLength(b) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        if (res.statusCode !== 200) log(`port ${port}: ${text.slice(0, 300)}`);
-        resolve(res.statusCode ?? 0);
-      });
-    });
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'text/xml; charset="utf-8"',
+          SOAPAction: `"${IPC2}#AddPortMapping"`,
+          'Content-Length': Buffer.byteLength(b),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          if (res.statusCode !== 200) log(`port ${port}: ${text.slice(0, 300)}`);
+          resolve(res.statusCode ?? 0);
+        });
+      },
+    );
     req.on('error', reject);
     req.end(b);
   });
@@ -155,7 +173,9 @@ try {
         const rate = await measure(s.url, conns);
         (results[key(mode, conns)] ??= []).push(rate);
         if (s.leaseFile) fileBytes = Math.max(fileBytes, statSync(s.leaseFile).size);
-        log(`round ${round + 1}/${ROUNDS}  lease file ${mode.padEnd(5)}  ${String(conns).padStart(2)} conn  ${rate.toFixed(0)} AddPortMapping/s`);
+        log(
+          `round ${round + 1}/${ROUNDS}  lease file ${mode.padEnd(5)}  ${String(conns).padStart(2)} conn  ${rate.toFixed(0)} AddPortMapping/s`,
+        );
       }
     }
   }
@@ -165,8 +185,12 @@ try {
 }
 
 const out: Record<string, unknown> = {
-  bench: 'leases', seconds: SECONDS, rounds: ROUNDS, dir: process.env.LB_DIR ?? os.tmpdir(),
-  largestLeaseFileBytes: fileBytes, diskSyncedWritesPerSec: Math.round(median(disk)),
+  bench: 'leases',
+  seconds: SECONDS,
+  rounds: ROUNDS,
+  dir: process.env.LB_DIR ?? os.tmpdir(),
+  largestLeaseFileBytes: fileBytes,
+  diskSyncedWritesPerSec: Math.round(median(disk)),
 };
 for (const conns of CONNS) {
   const row: Record<string, unknown> = {};

@@ -17,7 +17,7 @@ export function median(xs: readonly number[]): number {
 
 /** Writes a human-readable line to stderr (stdout is reserved for the JSON result). */
 export const log = (...parts: unknown[]): void => {
-  process.stderr.write(parts.map(String).join(' ') + '\n');
+  process.stderr.write(`${parts.map(String).join(' ')}\n`);
 };
 
 export interface OpsResult {

@@ -23,11 +23,30 @@
  */
 import os from 'node:os';
 import {
-  FakeClock, NatTable, Network, SeededRng, formatIPv4, natPolicy, parseIPv4, Router,
-  type Endpoint, type Packet, type IPv4,
+  type Endpoint,
+  FakeClock,
+  formatIPv4,
+  type IPv4,
+  NatTable,
+  Network,
+  natPolicy,
+  type Packet,
+  parseIPv4,
+  Router,
+  SeededRng,
 } from '../src/nat/index.js';
 import {
-  gcHeapUsed, log, measureOps, measurePaired, median, msSince, nowNs, permutation, round, type OpsResult, type PairedResult,
+  gcHeapUsed,
+  log,
+  measureOps,
+  measurePaired,
+  median,
+  msSince,
+  nowNs,
+  type OpsResult,
+  type PairedResult,
+  permutation,
+  round,
 } from './lib.js';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -75,7 +94,11 @@ interface Flows {
 
 function makeFlows(n: number, ports: number, wan: number, plan: Plan = LOW): Flows {
   const f: Flows = {
-    n, hostIp: new Float64Array(n), srcPort: new Uint16Array(n), dstIp: new Float64Array(n), dstPort: new Uint16Array(n),
+    n,
+    hostIp: new Float64Array(n),
+    srcPort: new Uint16Array(n),
+    dstIp: new Float64Array(n),
+    dstPort: new Uint16Array(n),
   };
   for (let k = 0; k < n; k++) {
     const h = Math.floor(k / ports);
@@ -93,8 +116,7 @@ function makeFlows(n: number, ports: number, wan: number, plan: Plan = LOW): Flo
 const src = (f: Flows, k: number): Endpoint => ({ ip: f.hostIp[k]!, port: f.srcPort[k]! });
 const dst = (f: Flows, k: number): Endpoint => ({ ip: f.dstIp[k]!, port: f.dstPort[k]! });
 const packet = (f: Flows, k: number): Packet => ({ proto: 'udp', src: src(f, k), dst: dst(f, k), size: 128 });
-const ips = (base: IPv4, from: number, count: number): string[] =>
-  Array.from({ length: count }, (_, i) => formatIPv4(base + from + i));
+const ips = (base: IPv4, from: number, count: number): string[] => Array.from({ length: count }, (_, i) => formatIPv4(base + from + i));
 
 function addHostsAndServers(net: Network, on: string, hosts: number, plan: Plan = LOW): string[] {
   const ids: string[] = [];
@@ -116,11 +138,17 @@ function oneHopNetwork(plan: Plan = LOW): Network {
 function twoHopNetwork(): Network {
   const net = new Network({ clock: new FakeClock(0), rng: new SeededRng(1) });
   net.addRouter({
-    id: 'isp', wan: ips(CGN_EXT_BASE, 1, WAN), lan: '100.64.0.0/10',
+    id: 'isp',
+    wan: ips(CGN_EXT_BASE, 1, WAN),
+    lan: '100.64.0.0/10',
     nat: natPolicy('cgnat', { portQuota: 1_000_000 }),
   });
   net.addRouter({
-    id: 'home', parent: 'isp', wan: ips(CGN_LAN_BASE, 2, WAN), lan: '10.0.0.0/16', nat: natPolicy('port-restricted-cone'),
+    id: 'home',
+    parent: 'isp',
+    wan: ips(CGN_LAN_BASE, 2, WAN),
+    lan: '10.0.0.0/16',
+    nat: natPolicy('port-restricted-cone'),
   });
   return net;
 }
@@ -203,7 +231,9 @@ let oneHopEstablishMs: number;
   oneHopEstablishMs = establish(net, hostIds, flows, ['home']);
   const plan = sendPlan(flows, order, hostIds);
   oneHop = measurePaired(bareBody, sendBody(net, plan.from, plan.packets, net.router('home')));
-  log(`oneHop            ${fmt(oneHop.subject.opsPerSec)} sends/s  ratio ${round(oneHop.ratio, 3)} [${oneHop.ratios.map((r) => r.toFixed(3)).join(' ')}]  (setup ${fmt(oneHopEstablishMs)} ms for ${fmt(N)} new flows)`);
+  log(
+    `oneHop            ${fmt(oneHop.subject.opsPerSec)} sends/s  ratio ${round(oneHop.ratio, 3)} [${oneHop.ratios.map((r) => r.toFixed(3)).join(' ')}]  (setup ${fmt(oneHopEstablishMs)} ms for ${fmt(N)} new flows)`,
+  );
 }
 
 // -- two hops --------------------------------------------------------------------------------
@@ -215,7 +245,9 @@ let twoHopEstablishMs: number;
   twoHopEstablishMs = establish(net, hostIds, flows, ['home', 'isp']);
   const plan = sendPlan(flows, order, hostIds);
   twoHop = measurePaired(bareBody, sendBody(net, plan.from, plan.packets, net.router('isp')));
-  log(`twoHop            ${fmt(twoHop.subject.opsPerSec)} sends/s (${fmt(2 * twoHop.subject.opsPerSec)} NAT translations/s)  ratio ${round(twoHop.ratio, 3)} [${twoHop.ratios.map((r) => r.toFixed(3)).join(' ')}]`);
+  log(
+    `twoHop            ${fmt(twoHop.subject.opsPerSec)} sends/s (${fmt(2 * twoHop.subject.opsPerSec)} NAT translations/s)  ratio ${round(twoHop.ratio, 3)} [${twoHop.ratios.map((r) => r.toFixed(3)).join(' ')}]`,
+  );
 }
 
 // -- one hop, 192.168/16 LAN and servers in 198.18/15 -----------------------------------------
@@ -227,7 +259,9 @@ let oneHopHigh: PairedResult;
   establish(net, hostIds, hf, ['home']);
   const plan = sendPlan(hf, order, hostIds);
   oneHopHigh = measurePaired(bareBody, sendBody(net, plan.from, plan.packets, net.router('home')));
-  log(`oneHopHighAddr    ${fmt(oneHopHigh.subject.opsPerSec)} sends/s  ratio ${round(oneHopHigh.ratio, 3)}  (192.168/16 LAN, servers in 198.18/15)`);
+  log(
+    `oneHopHighAddr    ${fmt(oneHopHigh.subject.opsPerSec)} sends/s  ratio ${round(oneHopHigh.ratio, 3)}  (192.168/16 LAN, servers in 198.18/15)`,
+  );
 }
 
 // -- NatTable.outbound alone -----------------------------------------------------------------
@@ -267,12 +301,15 @@ const newMappingsNetworkRuns: number[] = [];
     srcs.push(src(flows, k));
     dsts.push(dst(flows, k));
   }
-  newMappingsTable = measureOps(() => {
-    const table = new NatTable(policy, extIps, new SeededRng(1));
-    for (let k = 0; k < N; k++) table.outbound('udp', srcs[k]!, dsts[k]!, 0, 0);
-    if (table.size !== N) throw new Error('newMappings');
-    return N;
-  }, { warmup: 1, runs: 5, minMs: 1 });
+  newMappingsTable = measureOps(
+    () => {
+      const table = new NatTable(policy, extIps, new SeededRng(1));
+      for (let k = 0; k < N; k++) table.outbound('udp', srcs[k]!, dsts[k]!, 0, 0);
+      if (table.size !== N) throw new Error('newMappings');
+      return N;
+    },
+    { warmup: 1, runs: 5, minMs: 1 },
+  );
   // Through the whole data plane (network.send), fresh network per run, setup untimed.
   for (let run = 0; run < 4; run++) {
     const net = oneHopNetwork();
@@ -280,7 +317,9 @@ const newMappingsNetworkRuns: number[] = [];
     const ms = establish(net, hostIds, flows, ['home']);
     if (run > 0) newMappingsNetworkRuns.push((N / ms) * 1000); // run 0 is warm-up
   }
-  log(`newMappings       ${fmt(newMappingsTable.opsPerSec)} creations/s (NatTable), ${fmt(median(newMappingsNetworkRuns))}/s (network.send)`);
+  log(
+    `newMappings       ${fmt(newMappingsTable.opsPerSec)} creations/s (NatTable), ${fmt(median(newMappingsNetworkRuns))}/s (network.send)`,
+  );
 }
 
 // -- new mappings when source ports collide (preserve → "next free above") -------------------
@@ -292,11 +331,19 @@ const collision: { hosts: number; mappings: number; ms: number; usPerMapping: nu
   for (const hosts of [10, 20, 40, 80]) {
     const runs: number[] = [];
     for (let rep = 0; rep < (hosts >= 80 ? 1 : 3); rep++) {
-      const router = new Router({ id: 'r', wan: '203.0.113.1', lan: '10.0.0.0/16', nat: natPolicy('port-restricted-cone') }, new SeededRng(1), 0);
+      const router = new Router(
+        { id: 'r', wan: '203.0.113.1', lan: '10.0.0.0/16', nat: natPolicy('port-restricted-cone') },
+        new SeededRng(1),
+        0,
+      );
       const nat = router.nat!;
       const eps: [Endpoint, Endpoint][] = [];
       for (let h = 0; h < hosts; h++) {
-        for (let i = 0; i < PORTS; i++) eps.push([{ ip: LAN_BASE + 2 + h, port: 10000 + i }, { ip: SERVER_BASE + 1, port: 3478 }]);
+        for (let i = 0; i < PORTS; i++)
+          eps.push([
+            { ip: LAN_BASE + 2 + h, port: 10000 + i },
+            { ip: SERVER_BASE + 1, port: 3478 },
+          ]);
       }
       const t0 = nowNs();
       for (const [s, d] of eps) nat.outbound('udp', s, d, 0, 0);
@@ -399,8 +446,12 @@ let exp100kFixed: ExpiryResult;
   expBig = expireCohorts(big.table, 0, PCT_COHORTS, BIG / 100, 1);
   expBigFixed = expireCohorts(big.table, PCT_COHORTS, FIXED_COHORTS, FIXED);
 }
-log(`heapBytesPerMapping  ${round(heapBig)} B at ${fmt(BIG)} mappings, ${round(heap100k)} B at 100,000  (build ${fmt(bigBuildMs)} ms = ${fmt((BIG / bigBuildMs) * 1000)}/s)`);
-log(`expire1pct        ${fmt(BIG)} live: ${expBig.ms} ms for ${fmt(expBig.expired)} (${expBig.perExpiredNs} ns each); 100,000 live: ${exp100k.ms} ms for ${fmt(exp100k.expired)} (${exp100k.perExpiredNs} ns each)`);
+log(
+  `heapBytesPerMapping  ${round(heapBig)} B at ${fmt(BIG)} mappings, ${round(heap100k)} B at 100,000  (build ${fmt(bigBuildMs)} ms = ${fmt((BIG / bigBuildMs) * 1000)}/s)`,
+);
+log(
+  `expire1pct        ${fmt(BIG)} live: ${expBig.ms} ms for ${fmt(expBig.expired)} (${expBig.perExpiredNs} ns each); 100,000 live: ${exp100k.ms} ms for ${fmt(exp100k.expired)} (${exp100k.perExpiredNs} ns each)`,
+);
 log(`expire 1,000      ${fmt(BIG)} live: ${expBigFixed.ms} ms; 100,000 live: ${exp100kFixed.ms} ms`);
 
 // -- result ----------------------------------------------------------------------------------
@@ -431,7 +482,8 @@ const result = {
     quick: QUICK,
     flows: N,
     layout: `${HOSTS} hosts x ${PORTS} ports -> ${SERVERS} servers, UDP, ${WAN} external addresses, pseudo-random send order`,
-    method: 'calibrated batches of >=150 ms, 2 warm-up + 7 timed runs, median (process.hrtime.bigint); ratioToBareMap = median of per-run ratios with the bare Map.get batch re-timed right before each run (robust to load from other processes)',
+    method:
+      'calibrated batches of >=150 ms, 2 warm-up + 7 timed runs, median (process.hrtime.bigint); ratioToBareMap = median of per-run ratios with the bare Map.get batch re-timed right before each run (robust to load from other processes)',
     totalSeconds: 0,
   },
   bareMapGet: { ...opsJson(bareMapGet), keys: N },
@@ -442,7 +494,10 @@ const result = {
     establishMs: round(twoHopEstablishMs),
     note: 'opsPerSec counts sends; each send is translated by the home NAT and by the CGNAT',
   },
-  oneHopHighAddr: { ...pairedJson(oneHopHigh), note: 'as oneHop, with a 192.168.0.0/16 LAN and servers in 198.18.0.0/15 (addresses >= 2^31)' },
+  oneHopHighAddr: {
+    ...pairedJson(oneHopHigh),
+    note: 'as oneHop, with a 192.168.0.0/16 LAN and servers in 198.18.0.0/15 (addresses >= 2^31)',
+  },
   natTableOneHop: pairedJson(natTableOneHop),
   newMappings: {
     opsPerSec: Math.round(newMappingsTable.opsPerSec),
@@ -472,5 +527,9 @@ const result = {
   },
 };
 result.meta.totalSeconds = round(msSince(tStart) / 1000, 1);
-log(`targets: ${Object.entries(result.targets).map(([k, v]) => `${k}=${v.pass ? 'PASS' : 'FAIL'}`).join(' ')}  (${result.meta.totalSeconds} s)`);
-process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+log(
+  `targets: ${Object.entries(result.targets)
+    .map(([k, v]) => `${k}=${v.pass ? 'PASS' : 'FAIL'}`)
+    .join(' ')}  (${result.meta.totalSeconds} s)`,
+);
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -6,13 +6,13 @@
  *   node --expose-gc --import tsx bench/scenarios.ts
  */
 import os from 'node:os';
+import { scenarioFiles } from '../src/cli/default-scenario.js';
 import { ep, formatIPv4 } from '../src/nat/address.js';
 import type { Network } from '../src/nat/network.js';
 import { buildNetwork } from '../src/scenario/build.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
-import { scenarioSchema, type ScenarioConfig } from '../src/scenario/schema.js';
+import { type ScenarioConfig, scenarioSchema } from '../src/scenario/schema.js';
 import { runScenario } from '../src/scenario/simulate.js';
-import { scenarioFiles } from '../src/cli/default-scenario.js';
 import { log, median, msSince, nowNs } from './lib.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -31,7 +31,9 @@ async function shippedScenarios(): Promise<Record<string, unknown>> {
   const t0 = nowNs();
   for (const f of files) runScenario((await loadScenarioFile(f)).config);
   const withLoad = msSince(t0);
-  log(`shipped scenarios: ${files.length} files, ${checks} checks, median ${median(times).toFixed(1)} ms (with YAML load and validation: ${withLoad.toFixed(1)} ms)`);
+  log(
+    `shipped scenarios: ${files.length} files, ${checks} checks, median ${median(times).toFixed(1)} ms (with YAML load and validation: ${withLoad.toFixed(1)} ms)`,
+  );
   return { files: files.length, checks, medianMs: round(median(times)), withLoadMs: round(withLoad), runsMs: times.map(round) };
 }
 
@@ -68,9 +70,19 @@ function timelineScenarios(): { timeline: ScenarioConfig; baseline: ScenarioConf
   ];
   const entries = [...round(0), ...round(1), ...round(2), ...round(3), ...round(4)].slice(0, 50);
   const checks = entries.filter((e) => 'check' in (e as object)).length;
-  const timeline = scenarioSchema.parse({ ...base, checks: [], timeline: entries.map((e) => ('check' in (e as object) && (e as { check: unknown }).check === 'call'
-    ? { check: { name: 'call', from: 'alice', to: 'bob', feature: 'av', expect: 'works' } } : e)) });
-  const baseline = scenarioSchema.parse({ ...base, checks: Array.from({ length: checks }, (_, i) => ({ ...base.checks[0], name: `call ${i}` })) });
+  const timeline = scenarioSchema.parse({
+    ...base,
+    checks: [],
+    timeline: entries.map((e) =>
+      'check' in (e as object) && (e as { check: unknown }).check === 'call'
+        ? { check: { name: 'call', from: 'alice', to: 'bob', feature: 'av', expect: 'works' } }
+        : e,
+    ),
+  });
+  const baseline = scenarioSchema.parse({
+    ...base,
+    checks: Array.from({ length: checks }, (_, i) => ({ ...base.checks[0], name: `call ${i}` })),
+  });
   return { timeline, baseline, checks };
 }
 
@@ -88,8 +100,18 @@ function timelineBench(): Record<string, unknown> {
     b.push(msSince(t0));
   }
   const ratio = median(t) / median(b);
-  log(`timeline: 50 steps (${checks} checks), median ${median(t).toFixed(2)} ms; baseline ${checks} plain checks ${median(b).toFixed(2)} ms; ratio ${ratio.toFixed(2)}; ${failed} failed`);
-  return { steps: 50, checks, medianMs: round(median(t)), baselineChecksMs: round(median(b)), ratio: round(ratio), failed, runsMs: t.map(round) };
+  log(
+    `timeline: 50 steps (${checks} checks), median ${median(t).toFixed(2)} ms; baseline ${checks} plain checks ${median(b).toFixed(2)} ms; ratio ${ratio.toFixed(2)}; ${failed} failed`,
+  );
+  return {
+    steps: 50,
+    checks,
+    medianMs: round(median(t)),
+    baselineChecksMs: round(median(b)),
+    ratio: round(ratio),
+    failed,
+    runsMs: t.map(round),
+  };
 }
 
 /** 10 carrier NATs × 100 home NATs × 10 hosts, plus 100 servers on the Internet. */
@@ -102,7 +124,12 @@ function generatedTopology(): ScenarioConfig {
     for (let h = 0; h < 100; h++) {
       const home = `home-${c}-${h}`;
       const third = h;
-      routers[home] = { parent: `cgn-${c}`, wan: `100.${64 + c}.0.${h + 2}`, lan: `10.${c}.${third}.0/24`, nat: h % 4 === 3 ? 'symmetric' : 'port-restricted-cone' };
+      routers[home] = {
+        parent: `cgn-${c}`,
+        wan: `100.${64 + c}.0.${h + 2}`,
+        lan: `10.${c}.${third}.0/24`,
+        nat: h % 4 === 3 ? 'symmetric' : 'port-restricted-cone',
+      };
       for (let i = 0; i < 10; i++) hosts[`h-${c}-${h}-${i}`] = { router: home, address: `10.${c}.${third}.${i + 10}` };
     }
   }
@@ -182,7 +209,9 @@ async function main(): Promise<void> {
   peakHeap = Math.max(peakHeap, m.heapUsed);
   clearInterval(sampler);
   const mappings = net.routers.reduce((n, r) => n + (r.nat?.size ?? 0), 0);
-  log(`generated: ${net.routers.length} routers, ${hostIds.length} hosts; build ${buildMs.toFixed(0)} ms; ${flows} flows in ${playMs.toFixed(0)} ms; ${mappings} live mappings; peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`);
+  log(
+    `generated: ${net.routers.length} routers, ${hostIds.length} hosts; build ${buildMs.toFixed(0)} ms; ${flows} flows in ${playMs.toFixed(0)} ms; ${mappings} live mappings; peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`,
+  );
   const result = {
     node: process.version,
     cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -190,11 +219,19 @@ async function main(): Promise<void> {
     shippedScenarios: shipped,
     timeline,
     generated: {
-      carrierNats: 10, homeNats: 1000, hosts: hostIds.length, flows,
-      buildMs: round(buildMs), playMs: round(playMs), totalMs: round(buildMs + playMs),
+      carrierNats: 10,
+      homeNats: 1000,
+      hosts: hostIds.length,
+      flows,
+      buildMs: round(buildMs),
+      playMs: round(playMs),
+      totalMs: round(buildMs + playMs),
       flowsPerSec: Math.round(flows / (playMs / 1000)),
-      delivered: outcome.delivered, dropped: outcome.dropped, liveMappings: mappings,
-      peakHeapMiB: round(peakHeap / 2 ** 20), peakRssMiB: round(peakRss / 2 ** 20),
+      delivered: outcome.delivered,
+      dropped: outcome.dropped,
+      liveMappings: mappings,
+      peakHeapMiB: round(peakHeap / 2 ** 20),
+      peakRssMiB: round(peakRss / 2 ** 20),
       baselineHeapMiB: round(base.heapUsed / 2 ** 20),
       example: `h-0-0-0 is ${formatIPv4(net.host('h-0-0-0').ip)} behind home-0-0 and cgn-0`,
     },

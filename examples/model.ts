@@ -1,6 +1,6 @@
 // A home NAT behind a carrier NAT: what a STUN-like server sees, and why an unsolicited packet
 // to the home's UPnP-reported address never arrives. Run: npx tsx examples/model.ts
-import { FakeClock, Network, ep, formatEndpoint, natPolicy } from '../src/nat/index.js';
+import { ep, FakeClock, formatEndpoint, Network, natPolicy } from '../src/nat/index.js';
 
 const clock = new FakeClock();
 const net = new Network({ clock });
@@ -17,7 +17,18 @@ console.log(`the server saw ${reflexive}`);
 
 // A mapping made with UPnP on the home router only opens the home router. (The router's mapping
 // service is what the UPnP front end calls; it answers a mapping or a named refusal.)
-export const upnp = net.router('home').mappings.request({ requester: '192.168.1.10', protocol: 'udp', internalClient: '192.168.1.10', internalPort: 5000, externalPort: 5000, lifetime: 3600, origin: 'upnp' }, clock.now());
+export const upnp = net.router('home').mappings.request(
+  {
+    requester: '192.168.1.10',
+    protocol: 'udp',
+    internalClient: '192.168.1.10',
+    internalPort: 5000,
+    externalPort: 5000,
+    lifetime: 3600,
+    origin: 'upnp',
+  },
+  clock.now(),
+);
 export const dropped: string[] = [];
 net.events.on('packet-dropped', (e) => dropped.push(`${e.router}: ${e.reason}`));
 const probe = net.send('stun', { proto: 'udp', src: ep('198.51.100.7', 9999), dst: ep('100.64.0.2', 5000) });

@@ -24,5 +24,5 @@ const { loadScenarioFile } = await import('../dist/scenario/loader.js');
 const { sha256, PREVALIDATED_NAME } = await import('../dist/cli/default-scenario.js');
 const source = 'scenarios/default.yaml';
 const { config } = await loadScenarioFile(source);
-writeFileSync(`dist/${PREVALIDATED_NAME}`, JSON.stringify({ sha256: sha256(readFileSync(source)), config }) + '\n');
+writeFileSync(`dist/${PREVALIDATED_NAME}`, `${JSON.stringify({ sha256: sha256(readFileSync(source)), config })}\n`);
 writeFileSync('dist/.built', '');

@@ -38,11 +38,15 @@ if (process.argv.includes('--list')) {
   process.exit(0);
 }
 
-const missing = Object.entries(PACKAGES).filter(([, ok]) => !ok()).map(([name]) => name);
+const missing = Object.entries(PACKAGES)
+  .filter(([, ok]) => !ok())
+  .map(([name]) => name);
 if (missing.length === 0) process.exit(0);
 const root = typeof process.getuid === 'function' && process.getuid() === 0;
 if (!root || !has('apt-get')) {
-  console.error(`interop tools missing: ${missing.join(' ')} — install them with: apt-get install -y --no-install-recommends ${missing.join(' ')}`);
+  console.error(
+    `interop tools missing: ${missing.join(' ')} — install them with: apt-get install -y --no-install-recommends ${missing.join(' ')}`,
+  );
   process.exit(0);
 }
 console.error(`installing interop tools: ${missing.join(' ')}`);

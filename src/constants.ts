@@ -99,7 +99,10 @@ export const PCP_RESULT = {
 export type PcpResultName = keyof typeof PCP_RESULT;
 /** Results RFC 6887 §7.4 calls short-lifetime errors (the client may retry soon); the rest are long-lifetime. */
 export const PCP_SHORT_LIFETIME_RESULTS: ReadonlySet<number> = new Set<number>([
-  PCP_RESULT.NETWORK_FAILURE, PCP_RESULT.NO_RESOURCES, PCP_RESULT.USER_EX_QUOTA, PCP_RESULT.CANNOT_PROVIDE_EXTERNAL,
+  PCP_RESULT.NETWORK_FAILURE,
+  PCP_RESULT.NO_RESOURCES,
+  PCP_RESULT.USER_EX_QUOTA,
+  PCP_RESULT.CANNOT_PROVIDE_EXTERNAL,
 ]);
 /**
  * Sizes in bytes: common header (request and response), MAP and PEER opcode data for version 2

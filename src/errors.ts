@@ -37,7 +37,10 @@ export class NatsimError extends Error {
   readonly fn: string | undefined;
   readonly option: string | undefined;
   readonly reason: string;
-  constructor(readonly code: NatsimErrorCode, details: NatsimErrorDetails) {
+  constructor(
+    readonly code: NatsimErrorCode,
+    details: NatsimErrorDetails,
+  ) {
     const where = [details.fn ? `${details.fn}()` : '', details.option ? `option "${details.option}"` : ''].filter(Boolean).join(': ');
     super(where ? `${where}: ${details.reason}` : details.reason, details.cause !== undefined ? { cause: details.cause } : undefined);
     this.fn = details.fn;

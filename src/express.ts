@@ -8,5 +8,6 @@
  * import { createUpnpApp } from 'natsim/express';
  * ```
  */
-export { createUpnpApp, type UpnpApp } from './soap/express-app.js';
+
 export type { UpnpAppOptions } from './soap/app.js';
+export { createUpnpApp, type UpnpApp } from './soap/express-app.js';

@@ -1,7 +1,7 @@
 /** The built-in default scenario and scenario-path expansion (kept light: the CLI loads it at start). */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ScenarioConfig } from '../scenario/schema.js';

@@ -24,7 +24,11 @@ export interface DiscoverOptions {
 
 /** Searches for IGDs and asks each for its external address. */
 export async function discoverGateways(options: DiscoverOptions): Promise<DiscoveredGateway[]> {
-  const answers = await ssdpSearch({ st: DEVICE_TYPE.InternetGatewayDevice(1), windowMs: options.windowMs, ...(options.unicast ? { unicast: options.unicast } : {}) });
+  const answers = await ssdpSearch({
+    st: DEVICE_TYPE.InternetGatewayDevice(1),
+    windowMs: options.windowMs,
+    ...(options.unicast ? { unicast: options.unicast } : {}),
+  });
   const seen = new Map<string, { location: string; st: string; usn: string; server?: string }>();
   for (const { headers } of answers) {
     const location = headers.get('location');
@@ -32,13 +36,15 @@ export async function discoverGateways(options: DiscoverOptions): Promise<Discov
     const server = headers.get('server');
     seen.set(location, { location, st: headers.get('st') ?? '', usn: headers.get('usn') ?? '', ...(server ? { server } : {}) });
   }
-  return Promise.all([...seen.values()].map(async (g) => {
-    try {
-      return { ...g, externalIp: await externalIp(g.location) };
-    } catch (e) {
-      return { ...g, error: (e as Error).message };
-    }
-  }));
+  return Promise.all(
+    [...seen.values()].map(async (g) => {
+      try {
+        return { ...g, externalIp: await externalIp(g.location) };
+      } catch (e) {
+        return { ...g, error: (e as Error).message };
+      }
+    }),
+  );
 }
 
 function unicastTarget(text: string): { address: string; port: number } {
@@ -54,13 +60,20 @@ export function registerDiscoverCommand(program: Command): void {
   program
     .command('discover')
     .description('search the LAN for Internet gateway devices (SSDP) and show their external address')
-    .option('--timeout <seconds>', 'how long to listen for answers, 1–60 seconds (devices are asked to answer within MX = timeout − 1, 1–5 s)', secondsValue('--timeout', 1, 60), 4)
+    .option(
+      '--timeout <seconds>',
+      'how long to listen for answers, 1–60 seconds (devices are asked to answer within MX = timeout − 1, 1–5 s)',
+      secondsValue('--timeout', 1, 60),
+      4,
+    )
     .option('--unicast <addr[:port]>', 'ask one device directly instead of the multicast group (port default 1900)', unicastTarget)
     .option('--json', 'print a JSON array of the gateways found ([] when none answered)')
     .action(async (opts: { timeout: number; unicast?: { address: string; port: number }; json?: boolean }) => {
       const where = searchInterfaces();
       if (where.loopbackOnly && !opts.unicast && !opts.json) {
-        console.error(`natsim: no network interface but loopback (${where.names.join(', ')}) is up; searching there, where only a gateway on this machine can answer`);
+        console.error(
+          `natsim: no network interface but loopback (${where.names.join(', ')}) is up; searching there, where only a gateway on this machine can answer`,
+        );
       }
       let found: DiscoveredGateway[];
       try {
@@ -72,7 +85,9 @@ export function registerDiscoverCommand(program: Command): void {
       if (opts.json) console.log(JSON.stringify(found));
       else if (found.length === 0) console.log('no gateway answered');
       for (const g of opts.json ? [] : found) {
-        console.log(`${g.location}  ${g.server ?? ''}\n  ${g.st}\n  external address: ${g.externalIp ?? `unknown (${g.error ?? 'no answer'})`}`);
+        console.log(
+          `${g.location}  ${g.server ?? ''}\n  ${g.st}\n  external address: ${g.externalIp ?? `unknown (${g.error ?? 'no answer'})`}`,
+        );
       }
     });
 }
@@ -87,7 +102,12 @@ async function externalIp(location: string): Promise<string> {
     if (!ctl) continue;
     const url = new URL(ctl[1]!, location);
     const body = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:GetExternalIPAddress xmlns:u="${type}"></u:GetExternalIPAddress></s:Body></s:Envelope>`;
-    const res = await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${type}#GetExternalIPAddress"` }, signal: AbortSignal.timeout(3000) });
+    const res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${type}#GetExternalIPAddress"` },
+      signal: AbortSignal.timeout(3000),
+    });
     const text = await res.text();
     const ip = /<NewExternalIPAddress>([^<]*)<\/NewExternalIPAddress>/.exec(text);
     if (ip) return ip[1]!;

@@ -22,7 +22,11 @@ export const EXIT = {
 
 /** An error the CLI reports as one sentence with its exit code. */
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number, readonly code: string) {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly code: string,
+  ) {
     super(message);
     this.name = 'CliError';
   }

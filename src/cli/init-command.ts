@@ -1,6 +1,7 @@
 /** `natsim init [FILE]`: write the commented starter scenario (never over an existing file without --force). */
-import type { Command } from 'commander';
+
 import { writeFile } from 'node:fs/promises';
+import type { Command } from 'commander';
 import { CliError, EXIT, usageError } from './errors.js';
 
 /** The file `natsim init` writes when none is named. */

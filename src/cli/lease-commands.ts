@@ -29,28 +29,43 @@ export function registerLeaseCommands(program: Command): void {
 
   leases
     .command('export')
-    .description("write the mappings of a natsim lease file in miniupnpd's lease file format (PROTO:EXTPORT:INTCLIENT:INTPORT:TIMESTAMP:DESC)")
+    .description(
+      "write the mappings of a natsim lease file in miniupnpd's lease file format (PROTO:EXTPORT:INTCLIENT:INTPORT:TIMESTAMP:DESC)",
+    )
     .requiredOption('--lease-file <file>', 'the natsim lease file to read')
     .option('--output <file>', 'write here instead of stdout')
-    .option('--time <mode>', 'TIMESTAMP as miniupnpd writes it: absolute (Unix time; the default build) or remaining (LEASEFILE_USE_REMAINING_TIME)', timeMode, 'absolute')
-    .action((opts: TimeOption & { leaseFile: string; output?: string }) => run(async () => {
-      const time = opts.time;
-      const [{ readLeaseJournal }, { formatMiniupnpdLeases }, { writeFile }] = await Promise.all([
-        import('../gateway/lease-journal.js'), import('../gateway/miniupnpd-leases.js'), import('node:fs/promises'),
-      ]);
-      const journal = await readLeaseJournal(opts.leaseFile);
-      for (const p of journal.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
-      const out = formatMiniupnpdLeases(journal.leases, { time });
-      for (const s of out.skipped) {
-        console.error(`natsim: not exported: ${s.lease.protocol.toUpperCase()} ${s.lease.externalPort} → ${s.lease.internalClient}:${s.lease.internalPort}: ${s.reason}`);
-      }
-      if (opts.output !== undefined) {
-        await writeFile(opts.output, out.text);
-        console.error(`natsim: ${out.written} mapping(s) written to ${opts.output}${out.skipped.length ? `, ${out.skipped.length} not exported` : ''}`);
-      } else {
-        process.stdout.write(out.text);
-      }
-    }));
+    .option(
+      '--time <mode>',
+      'TIMESTAMP as miniupnpd writes it: absolute (Unix time; the default build) or remaining (LEASEFILE_USE_REMAINING_TIME)',
+      timeMode,
+      'absolute',
+    )
+    .action((opts: TimeOption & { leaseFile: string; output?: string }) =>
+      run(async () => {
+        const time = opts.time;
+        const [{ readLeaseJournal }, { formatMiniupnpdLeases }, { writeFile }] = await Promise.all([
+          import('../gateway/lease-journal.js'),
+          import('../gateway/miniupnpd-leases.js'),
+          import('node:fs/promises'),
+        ]);
+        const journal = await readLeaseJournal(opts.leaseFile);
+        for (const p of journal.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
+        const out = formatMiniupnpdLeases(journal.leases, { time });
+        for (const s of out.skipped) {
+          console.error(
+            `natsim: not exported: ${s.lease.protocol.toUpperCase()} ${s.lease.externalPort} → ${s.lease.internalClient}:${s.lease.internalPort}: ${s.reason}`,
+          );
+        }
+        if (opts.output !== undefined) {
+          await writeFile(opts.output, out.text);
+          console.error(
+            `natsim: ${out.written} mapping(s) written to ${opts.output}${out.skipped.length ? `, ${out.skipped.length} not exported` : ''}`,
+          );
+        } else {
+          process.stdout.write(out.text);
+        }
+      }),
+    );
 
   leases
     .command('import')
@@ -58,25 +73,36 @@ export function registerLeaseCommands(program: Command): void {
     .argument('<miniupnpd-lease-file>', 'the miniupnpd lease file to read')
     .requiredOption('--lease-file <file>', 'the natsim lease file to write')
     .option('--replace', 'drop what the natsim lease file held before')
-    .option('--time <mode>', 'how the miniupnpd file stores TIMESTAMP: absolute (Unix time; the default build) or remaining', timeMode, 'absolute')
-    .action((source: string, opts: TimeOption & { leaseFile: string; replace?: boolean }) => run(async () => {
-      const time = opts.time;
-      const [{ readLeaseJournal, writeLeaseJournal }, { parseMiniupnpdLeases }, { readFile }, { leaseKey }] = await Promise.all([
-        import('../gateway/lease-journal.js'), import('../gateway/miniupnpd-leases.js'), import('node:fs/promises'),
-        import('../gateway/lease-records.js'),
-      ]);
-      const parsed = parseMiniupnpdLeases(await readFile(source, 'utf8'), { time });
-      for (const p of parsed.problems) console.error(`natsim: ${source}: ${p.message}`);
-      const table = new Map<string, import('../gateway/lease-records.js').LeaseRecord>();
-      if (!opts.replace) {
-        const existing = await readLeaseJournal(opts.leaseFile, { missingOk: true });
-        for (const p of existing.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
-        for (const l of existing.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
-      }
-      for (const l of parsed.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
-      await writeLeaseJournal(opts.leaseFile, [...table.values()]);
-      console.error(`natsim: ${parsed.leases.length} mapping(s) imported into ${opts.leaseFile} (${table.size} in all)` +
-        `${parsed.expired ? `, ${parsed.expired} expired dropped` : ''}${parsed.problems.length ? `, ${parsed.problems.length} line(s) not readable` : ''}`);
-      if (parsed.problems.length) process.exitCode = EXIT.failed;
-    }));
+    .option(
+      '--time <mode>',
+      'how the miniupnpd file stores TIMESTAMP: absolute (Unix time; the default build) or remaining',
+      timeMode,
+      'absolute',
+    )
+    .action((source: string, opts: TimeOption & { leaseFile: string; replace?: boolean }) =>
+      run(async () => {
+        const time = opts.time;
+        const [{ readLeaseJournal, writeLeaseJournal }, { parseMiniupnpdLeases }, { readFile }, { leaseKey }] = await Promise.all([
+          import('../gateway/lease-journal.js'),
+          import('../gateway/miniupnpd-leases.js'),
+          import('node:fs/promises'),
+          import('../gateway/lease-records.js'),
+        ]);
+        const parsed = parseMiniupnpdLeases(await readFile(source, 'utf8'), { time });
+        for (const p of parsed.problems) console.error(`natsim: ${source}: ${p.message}`);
+        const table = new Map<string, import('../gateway/lease-records.js').LeaseRecord>();
+        if (!opts.replace) {
+          const existing = await readLeaseJournal(opts.leaseFile, { missingOk: true });
+          for (const p of existing.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
+          for (const l of existing.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
+        }
+        for (const l of parsed.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
+        await writeLeaseJournal(opts.leaseFile, [...table.values()]);
+        console.error(
+          `natsim: ${parsed.leases.length} mapping(s) imported into ${opts.leaseFile} (${table.size} in all)` +
+            `${parsed.expired ? `, ${parsed.expired} expired dropped` : ''}${parsed.problems.length ? `, ${parsed.problems.length} line(s) not readable` : ''}`,
+        );
+        if (parsed.problems.length) process.exitCode = EXIT.failed;
+      }),
+    );
 }

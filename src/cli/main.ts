@@ -1,7 +1,7 @@
 /** The natsim command line (commander). Exit codes: src/cli/errors.ts. */
 import { Command } from 'commander';
-import { reportCliError } from './errors.js';
 import { registerDiscoverCommand } from './discover-command.js';
+import { reportCliError } from './errors.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLeaseCommands } from './lease-commands.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';

@@ -25,7 +25,8 @@ export function secondsValue(flag: string, min: number, max: number): (text: str
 export function integerValue(flag: string, min: number, max: number): (text: string) => number {
   return (text) => {
     const n = Number(text);
-    if (!/^\d+$/.test(text.trim()) || !(n >= min && n <= max)) throw usageError(`${flag} must be an integer from ${min} to ${max}, not "${text}"`);
+    if (!/^\d+$/.test(text.trim()) || !(n >= min && n <= max))
+      throw usageError(`${flag} must be an integer from ${min} to ${max}, not "${text}"`);
     return n;
   };
 }

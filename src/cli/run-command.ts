@@ -12,55 +12,61 @@ function reportError(e: unknown): void {
 }
 
 export function registerRunCommand(program: Command): void {
-  maxScenarioBytesOption(program
-    .command('run')
-    .description('play scenario files (or every scenario in a directory); exit 0 only if every expectation holds')
-    .argument('[paths...]', 'scenario files or directories (default: the built-in default scenario)')
-    .option('--check <name>', 'only the check of this name (in every file that has one)')
-    .option('--json', 'one JSON object per scenario per line: { scenario, checks: [...], passed, failed }')
-    .option('--trace', 'print every hop of the decisive packets'))
-    .action(async (paths: string[], opts: { check?: string; json?: boolean; trace?: boolean; maxScenarioBytes: number }) => {
-      const { loadScenarioFile, runScenario, summaryText, toJson } = await engine();
-      let ok = true;
-      let passed = 0;
-      let failed = 0;
-      let broken = 0;
-      const files = await scenarioFiles(paths);
-      const without: string[] = [];
-      for (const file of files) {
-        let result;
-        try {
-          const { config } = await loadScenarioFile(file, { maxBytes: opts.maxScenarioBytes });
-          if (opts.check !== undefined && !checkNames(config).includes(opts.check)) {
-            without.push(`${file} (checks: ${checkNames(config).join(', ') || 'none'})`);
-            continue;
-          }
-          result = runScenario(config, { file, ...(opts.check !== undefined ? { only: opts.check } : {}) });
-        } catch (e) {
-          reportError(e);
-          ok = false;
-          broken++;
+  maxScenarioBytesOption(
+    program
+      .command('run')
+      .description('play scenario files (or every scenario in a directory); exit 0 only if every expectation holds')
+      .argument('[paths...]', 'scenario files or directories (default: the built-in default scenario)')
+      .option('--check <name>', 'only the check of this name (in every file that has one)')
+      .option('--json', 'one JSON object per scenario per line: { scenario, checks: [...], passed, failed }')
+      .option('--trace', 'print every hop of the decisive packets'),
+  ).action(async (paths: string[], opts: { check?: string; json?: boolean; trace?: boolean; maxScenarioBytes: number }) => {
+    const { loadScenarioFile, runScenario, summaryText, toJson } = await engine();
+    let ok = true;
+    let passed = 0;
+    let failed = 0;
+    let broken = 0;
+    const files = await scenarioFiles(paths);
+    const without: string[] = [];
+    for (const file of files) {
+      let result;
+      try {
+        const { config } = await loadScenarioFile(file, { maxBytes: opts.maxScenarioBytes });
+        if (opts.check !== undefined && !checkNames(config).includes(opts.check)) {
+          without.push(`${file} (checks: ${checkNames(config).join(', ') || 'none'})`);
           continue;
         }
-        passed += result.passed;
-        failed += result.failed;
-        if (result.failed > 0) ok = false;
-        if (opts.json) {
-          console.log(JSON.stringify(toJson(result)));
-          continue;
-        }
-        console.log(summaryText(result));
-        if (opts.trace) {
-          for (const c of result.checks) {
-            console.log(`  -- ${c.name}`);
-            for (const h of c.hops) console.log(`     ${h.action === 'drop' ? '✗' : '·'} ${h.message}`);
-          }
+        result = runScenario(config, { file, ...(opts.check !== undefined ? { only: opts.check } : {}) });
+      } catch (e) {
+        reportError(e);
+        ok = false;
+        broken++;
+        continue;
+      }
+      passed += result.passed;
+      failed += result.failed;
+      if (result.failed > 0) ok = false;
+      if (opts.json) {
+        console.log(JSON.stringify(toJson(result)));
+        continue;
+      }
+      console.log(summaryText(result));
+      if (opts.trace) {
+        for (const c of result.checks) {
+          console.log(`  -- ${c.name}`);
+          for (const h of c.hops) console.log(`     ${h.action === 'drop' ? '✗' : '·'} ${h.message}`);
         }
       }
-      if (opts.check !== undefined && broken === 0 && without.length === files.length) {
-        throw usageError(files.length === 1 ? `no check "${opts.check}" in ${without[0]}` : `no check "${opts.check}" in any of the ${files.length} scenario files`);
-      }
-      if (!opts.json) console.log(`\n${passed} checks passed, ${failed} failed${broken ? `, ${broken} scenario file(s) could not be loaded` : ''}`);
-      process.exitCode = ok ? EXIT.ok : EXIT.failed;
-    });
+    }
+    if (opts.check !== undefined && broken === 0 && without.length === files.length) {
+      throw usageError(
+        files.length === 1
+          ? `no check "${opts.check}" in ${without[0]}`
+          : `no check "${opts.check}" in any of the ${files.length} scenario files`,
+      );
+    }
+    if (!opts.json)
+      console.log(`\n${passed} checks passed, ${failed} failed${broken ? `, ${broken} scenario file(s) could not be loaded` : ''}`);
+    process.exitCode = ok ? EXIT.ok : EXIT.failed;
+  });
 }

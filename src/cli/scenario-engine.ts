@@ -3,7 +3,10 @@ import type { ScenarioConfig } from '../scenario/schema.js';
 
 export async function engine() {
   const [{ loadScenarioFile }, { runScenario }, explain, topology] = await Promise.all([
-    import('../scenario/loader.js'), import('../scenario/simulate.js'), import('../scenario/explain.js'), import('../scenario/topology.js'),
+    import('../scenario/loader.js'),
+    import('../scenario/simulate.js'),
+    import('../scenario/explain.js'),
+    import('../scenario/topology.js'),
   ]);
   return { loadScenarioFile, runScenario, ...explain, ...topology };
 }

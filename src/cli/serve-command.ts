@@ -1,9 +1,9 @@
 /** `natsim serve`: one router of a scenario as a UPnP IGD on real sockets, until SIGINT/SIGTERM. */
 import type { Command } from 'commander';
 import { NATPMP_PORT } from '../constants.js';
-import type { ScenarioConfig } from '../scenario/schema.js';
 import { NatsimError } from '../errors.js';
 import { ScenarioError } from '../scenario/errors.js';
+import type { ScenarioConfig } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
 import { CliError, EXIT, environmentError, usageError } from './errors.js';
 import { integerValue, portValue } from './option-values.js';
@@ -52,16 +52,38 @@ export function registerServeCommand(program: Command): void {
     .option('--listen <addr|iface>', 'address or interface to serve on', '127.0.0.1')
     .option('--http-port <n>', 'HTTP port, 0–65535 (0 = any free port)', portValue('--http-port'), 0)
     .option('--ssdp-port <n>', 'SSDP port, 0–65535; refused when another gateway already answers there', portValue('--ssdp-port'), 1900)
-    .option('--natpmp-port <n>', 'serve NAT-PMP (RFC 6886) on this UDP port, 0–65535 (default: 5351 when the router has services: { natpmp: true }, else off)', portValue('--natpmp-port'))
+    .option(
+      '--natpmp-port <n>',
+      'serve NAT-PMP (RFC 6886) on this UDP port, 0–65535 (default: 5351 when the router has services: { natpmp: true }, else off)',
+      portValue('--natpmp-port'),
+    )
     .option('--no-natpmp', 'do not serve NAT-PMP')
     .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
     .option('--no-multicast', 'never use multicast')
     .option('--profile <name>', 'router profile (see the README table)')
-    .option('--permissions <file>', 'port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario\'s, else miniupnpd\'s shipped rules)')
-    .option('--close-connections', 'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)')
-    .option('--max-connections <n>', 'HTTP connections open at once, 1–1000000 (default 512; at the cap the oldest idle one is closed, or 503)', integerValue('--max-connections', 1, 1_000_000))
-    .option('--lease-file <file>', 'keep mappings in this journal: each is on disk before its reply, and a restart restores them with their remaining lease')
-    .option('--lease-sync <mode>', 'when a lease record counts as written: fsync (survives a power cut) or write (survives a crash of natsim)', leaseSyncValue, 'fsync')
+    .option(
+      '--permissions <file>',
+      "port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario's, else miniupnpd's shipped rules)",
+    )
+    .option(
+      '--close-connections',
+      'close the HTTP connection after every reply, as miniupnpd (default: keep-alive unless the client asks to close)',
+    )
+    .option(
+      '--max-connections <n>',
+      'HTTP connections open at once, 1–1000000 (default 512; at the cap the oldest idle one is closed, or 503)',
+      integerValue('--max-connections', 1, 1_000_000),
+    )
+    .option(
+      '--lease-file <file>',
+      'keep mappings in this journal: each is on disk before its reply, and a restart restores them with their remaining lease',
+    )
+    .option(
+      '--lease-sync <mode>',
+      'when a lease record counts as written: fsync (survives a power cut) or write (survives a crash of natsim)',
+      leaseSyncValue,
+      'fsync',
+    )
     .option('--json', 'print the ready line and the log as JSON lines')
     .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
     .action(serve);
@@ -85,7 +107,10 @@ async function serve(opts: ServeOptions): Promise<void> {
   let gw: Awaited<ReturnType<typeof startGateway>>;
   try {
     gw = await startGateway({
-      scenario: config, listen: opts.listen, httpPort: opts.httpPort, ssdpPort: opts.ssdpPort,
+      scenario: config,
+      listen: opts.listen,
+      httpPort: opts.httpPort,
+      ssdpPort: opts.ssdpPort,
       ...(opts.router !== undefined ? { router: opts.router } : {}),
       natpmp,
       ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
@@ -94,11 +119,15 @@ async function serve(opts: ServeOptions): Promise<void> {
       ...(opts.closeConnections ? { keepAlive: false } : {}),
       ...(opts.maxConnections !== undefined ? { httpLimits: { maxConnections: opts.maxConnections } } : {}),
       ...(opts.leaseFile !== undefined ? { leaseFile: opts.leaseFile, leaseSync: opts.leaseSync } : {}),
-      logger: { warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`), error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`) },
+      logger: {
+        warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`),
+        error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`),
+      },
     });
   } catch (e) {
     // The lease file: not a natsim journal (exit 1), or one natsim cannot read or write (exit 3).
-    if ((e as Error).name === 'LeaseJournalError') throw new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
+    if ((e as Error).name === 'LeaseJournalError')
+      throw new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
     if (opts.leaseFile !== undefined && (e as NodeJS.ErrnoException).path?.startsWith(opts.leaseFile)) {
       throw environmentError(`lease file ${opts.leaseFile}: ${(e as Error).message}`);
     }
@@ -108,32 +137,51 @@ async function serve(opts: ServeOptions): Promise<void> {
     throw e;
   }
   const ready = {
-    ready: true, descriptionUrl: gw.descriptionUrl, ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,
-    router: gw.routerId, profile: gw.profile, igd: gw.igdVersion, externalIp: gw.externalIp, pid: process.pid,
+    ready: true,
+    descriptionUrl: gw.descriptionUrl,
+    ssdp: `${gw.ssdpAddress.address}:${gw.ssdpAddress.port}`,
+    router: gw.routerId,
+    profile: gw.profile,
+    igd: gw.igdVersion,
+    externalIp: gw.externalIp,
+    pid: process.pid,
     ...(gw.natpmpAddress ? { natpmp: `${gw.natpmpAddress.address}:${gw.natpmpAddress.port}` } : {}),
-    ...(gw.leases ? {
-      leases: {
-        file: gw.leases.path, restored: gw.leases.restored, expired: gw.leases.expired,
-        refused: gw.leases.refused.length, damaged: gw.leases.problems.length,
-      },
-    } : {}),
+    ...(gw.leases
+      ? {
+          leases: {
+            file: gw.leases.path,
+            restored: gw.leases.restored,
+            expired: gw.leases.expired,
+            refused: gw.leases.refused.length,
+            damaged: gw.leases.problems.length,
+          },
+        }
+      : {}),
   };
   // What the lease file held that could not be restored goes to stderr, one line each.
   for (const p of gw.leases?.problems ?? []) console.error(`natsim: lease file ${gw.leases!.path}: ${p.message}`);
   for (const r of gw.leases?.refused ?? []) {
-    console.error(`natsim: lease file ${gw.leases!.path}: ${r.lease.protocol.toUpperCase()} ${r.lease.externalPort} → ${r.lease.internalClient}:${r.lease.internalPort} not restored: ${r.reason}`);
+    console.error(
+      `natsim: lease file ${gw.leases!.path}: ${r.lease.protocol.toUpperCase()} ${r.lease.externalPort} → ${r.lease.internalClient}:${r.lease.internalPort} not restored: ${r.reason}`,
+    );
   }
   if (opts.json) write(JSON.stringify(ready));
   else {
     write(`natsim: serving router ${gw.routerId} (${gw.profile}, IGD:${gw.igdVersion}) — external address ${gw.externalIp}`);
     if (gw.leases) {
       const l = gw.leases;
-      write(`natsim: lease file ${l.path}${l.created ? ' (new)' : ''}: ${l.restored} mapping(s) restored, ${l.expired} expired, ${l.refused.length} refused, ${l.problems.length} damaged record(s) dropped`);
+      write(
+        `natsim: lease file ${l.path}${l.created ? ' (new)' : ''}: ${l.restored} mapping(s) restored, ${l.expired} expired, ${l.refused.length} refused, ${l.problems.length} damaged record(s) dropped`,
+      );
     }
-    write(`natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`);
+    write(
+      `natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`,
+    );
   }
   if (!config.routers[gw.routerId]?.services.upnp) {
-    console.error(`natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`);
+    console.error(
+      `natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`,
+    );
   }
   attachServeLog(gw, { ...(opts.json ? { json: true } : {}), ...(opts.verbose ? { verbose: true } : {}), write });
   let stopping = false;

@@ -22,8 +22,10 @@ export interface ServeLogOptions {
 function mappingText(e: MappingEvent, now: number): string {
   const m = mappingView(e.mapping, now);
   const lease = e.type === 'mapping-created' || e.type === 'mapping-refreshed';
-  return `${e.type.replace('-', ' ')} ${m.protocol} ${m.remoteHost ? `from ${m.remoteHost} ` : ''}${m.externalPort} → ${m.internalClient}:${m.internalPort}` +
-    ` (${lease ? (m.leaseDuration ? `lease ${m.leaseDuration} s, ` : 'permanent, ') : ''}${m.description ? `"${m.description}", ` : ''}${m.origin})`;
+  return (
+    `${e.type.replace('-', ' ')} ${m.protocol} ${m.remoteHost ? `from ${m.remoteHost} ` : ''}${m.externalPort} → ${m.internalClient}:${m.internalPort}` +
+    ` (${lease ? (m.leaseDuration ? `lease ${m.leaseDuration} s, ` : 'permanent, ') : ''}${m.description ? `"${m.description}", ` : ''}${m.origin})`
+  );
 }
 
 /** The readable line of a UPnP event, or undefined for those the model's events already cover. */
@@ -65,7 +67,8 @@ export function attachServeLog(gw: GatewayHandle, options: ServeLogOptions = {})
     'mapping-removed': onMapping,
     'mapping-expired': onMapping,
     'wan-address-changed': (e: WanAddressEvent) => {
-      if (e.router === gw.routerId) print(e.type, `WAN address changed from ${e.old} to ${e.address}`, { router: e.router, old: e.old, address: e.address });
+      if (e.router === gw.routerId)
+        print(e.type, `WAN address changed from ${e.old} to ${e.address}`, { router: e.router, old: e.old, address: e.address });
     },
     'wan-status-changed': (e: WanStatusEvent) => {
       if (e.router === gw.routerId) print(e.type, `WAN ${e.up ? 'up' : 'down'}`, { router: e.router, up: e.up });
@@ -77,9 +80,16 @@ export function attachServeLog(gw: GatewayHandle, options: ServeLogOptions = {})
     },
     'ssdp-search': (e) => {
       if (!options.verbose) return;
-      const outcome = e.ignored ? `ignored (${e.ignored}${e.detail ? `: ${e.detail}` : ''})` : `${e.answered} ${e.answered === 1 ? 'reply' : 'replies'}`;
-      print('ssdp-search', `M-SEARCH ${e.st ?? '(no ST)'} from ${e.from.address}:${e.from.port} (${e.via}) → ${outcome}`,
-        { st: e.st, from: `${e.from.address}:${e.from.port}`, via: e.via, answered: e.answered, ...(e.ignored ? { ignored: e.ignored } : {}) });
+      const outcome = e.ignored
+        ? `ignored (${e.ignored}${e.detail ? `: ${e.detail}` : ''})`
+        : `${e.answered} ${e.answered === 1 ? 'reply' : 'replies'}`;
+      print('ssdp-search', `M-SEARCH ${e.st ?? '(no ST)'} from ${e.from.address}:${e.from.port} (${e.via}) → ${outcome}`, {
+        st: e.st,
+        from: `${e.from.address}:${e.from.port}`,
+        via: e.via,
+        answered: e.answered,
+        ...(e.ignored ? { ignored: e.ignored } : {}),
+      });
     },
   };
   const entries = Object.entries(handlers) as Array<[keyof GatewayEvents, (...args: never[]) => void]>;

@@ -30,7 +30,8 @@ export class FaultQueue {
     for (const spec of specs) {
       const times = spec.times ?? 1;
       if (!(times > 0)) throw new RangeError('times must be positive');
-      if (typeof spec.fault === 'number' && !(spec.fault >= 100 && spec.fault <= 999)) throw new RangeError(`not a UPnP error code: ${spec.fault}`);
+      if (typeof spec.fault === 'number' && !(spec.fault >= 100 && spec.fault <= 999))
+        throw new RangeError(`not a UPnP error code: ${spec.fault}`);
       this.#pending.push({ spec, remaining: times });
     }
   }

@@ -5,7 +5,7 @@
  * limit. On Linux the limit and the descriptors in use are read from /proc; elsewhere nothing is
  * known and the configured cap alone applies.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Descriptors kept free for everything that is not an HTTP connection (GENA, files, DNS …). */
 export const FD_RESERVE = 64;
@@ -13,7 +13,9 @@ export const FD_RESERVE = 64;
 /** The soft RLIMIT_NOFILE, or undefined when it cannot be read (not Linux, unlimited). */
 export function openFileLimit(): number | undefined {
   try {
-    const line = readFileSync('/proc/self/limits', 'latin1').split('\n').find((l) => l.startsWith('Max open files'));
+    const line = readFileSync('/proc/self/limits', 'latin1')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
     const soft = line?.slice('Max open files'.length).trim().split(/\s+/)[0];
     const n = Number(soft);
     return Number.isSafeInteger(n) && n > 0 ? n : undefined;

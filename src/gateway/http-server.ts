@@ -31,7 +31,7 @@
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import { FD_RESERVE, openFileCount, openFileLimit } from './fd-limit.js';
-import { HeadRefusal as Refusal, parseRequestHead } from './http-head.js';
+import { parseRequestHead, HeadRefusal as Refusal } from './http-head.js';
 
 /** A request as read off the wire. */
 export interface HttpRequest {
@@ -166,7 +166,10 @@ class Connection {
   /** When the connection last became idle (empty lines do not reset it). */
   idleSince: number;
 
-  constructor(readonly socket: net.Socket, now: number) {
+  constructor(
+    readonly socket: net.Socket,
+    now: number,
+  ) {
     this.since = now;
     this.idleSince = now;
   }
@@ -215,12 +218,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     checkIntervalMs: options.checkIntervalMs ?? DEFAULT_HTTP_LIMITS.checkIntervalMs,
     maxConnections: options.maxConnections ?? DEFAULT_HTTP_LIMITS.maxConnections,
   };
-  if (!(Number.isInteger(limits.maxConnections) && limits.maxConnections >= 1)) throw new RangeError('maxConnections must be an integer ≥ 1');
+  if (!(Number.isInteger(limits.maxConnections) && limits.maxConnections >= 1))
+    throw new RangeError('maxConnections must be an integer ≥ 1');
   const conns = new Set<Connection>();
   // The descriptor limit caps the connections too (each is one descriptor).
   const fdLimit = openFileLimit();
   const fdsAtStart = openFileCount() ?? 0;
-  const cap = fdLimit === undefined ? limits.maxConnections : Math.max(1, Math.min(limits.maxConnections, fdLimit - fdsAtStart - FD_RESERVE));
+  const cap =
+    fdLimit === undefined ? limits.maxConnections : Math.max(1, Math.min(limits.maxConnections, fdLimit - fdsAtStart - FD_RESERVE));
   const stats: HttpServerStats = { evicted: 0, refused: 0, acceptErrors: 0, effectiveMaxConnections: cap };
   /** Sockets being answered 503 (bounded: beyond maxConnections they are dropped at once). */
   let refusing = 0;
@@ -279,7 +284,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     c.pending = undefined;
     c.state = 'busy';
     const req: HttpRequest = {
-      method: p.method, url: p.url, minorVersion: p.minorVersion, headers: p.headers, body, peer: c.socket.remoteAddress ?? '',
+      method: p.method,
+      url: p.url,
+      minorVersion: p.minorVersion,
+      headers: p.headers,
+      body,
+      peer: c.socket.remoteAddress ?? '',
     };
     let r: HttpReply | Promise<HttpReply>;
     try {

@@ -22,13 +22,18 @@
  *   instead of acknowledging them) and the next write rewrites the whole journal from the table.
  */
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
-import { open, readFile, rename, stat, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Clock } from '../nat/clock.js';
 import type { MappingEvent } from '../nat/events.js';
 import type { ForwardEntry, ForwardOrigin, ForwardTable } from '../nat/forward-table.js';
 import {
-  LEASE_JOURNAL_FORMAT, LEASE_JOURNAL_VERSION, encodeRecord, replayJournal, type JournalProblem, type LeaseRecord,
+  encodeRecord,
+  type JournalProblem,
+  LEASE_JOURNAL_FORMAT,
+  LEASE_JOURNAL_VERSION,
+  type LeaseRecord,
+  replayJournal,
 } from './lease-records.js';
 
 /** When a record counts as written: after fdatasync (default) or once handed to the kernel. */
@@ -90,7 +95,10 @@ export interface LeaseRestoreReport {
 
 /** An error of the lease journal; `code` is stable. */
 export class LeaseJournalError extends Error {
-  constructor(readonly code: 'LEASE_FILE_FOREIGN' | 'LEASE_FILE_TOO_LARGE' | 'LEASE_FILE_VERSION', message: string) {
+  constructor(
+    readonly code: 'LEASE_FILE_FOREIGN' | 'LEASE_FILE_TOO_LARGE' | 'LEASE_FILE_VERSION',
+    message: string,
+  ) {
     super(message);
     this.name = 'LeaseJournalError';
   }
@@ -167,14 +175,23 @@ export class LeaseJournal {
       else refused.push({ lease, reason: why });
     }
     const journal = new LeaseJournal(options, {
-      path: options.path, created: text === undefined, restored, expired, refused, problems: replay.problems,
+      path: options.path,
+      created: text === undefined,
+      restored,
+      expired,
+      refused,
+      problems: replay.problems,
     });
     await journal.#rewrite();
     const on = (e: MappingEvent): void => {
       if (e.router === (options.routerId ?? '')) journal.#onChange(e);
     };
-    const offs = (['mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired'] as const).map((t) => options.forwards.events.on(t, on));
-    journal.#unsubscribe = () => offs.forEach((off) => off());
+    const offs = (['mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired'] as const).map((t) =>
+      options.forwards.events.on(t, on),
+    );
+    journal.#unsubscribe = () => {
+      for (const off of offs) off();
+    };
     return journal;
   }
 
@@ -206,17 +223,26 @@ export class LeaseJournal {
   #onChange(c: MappingEvent): void {
     if (!DURABLE_ORIGINS.has(c.origin)) return;
     const e = c.mapping;
-    this.#append(c.type === 'mapping-created' || c.type === 'mapping-refreshed'
-      ? encodeRecord({ op: 'put', lease: this.#leaseOf(e, this.#wall(), this.#clock.now()) })
-      : encodeRecord({ op: 'del', protocol: e.protocol, externalPort: e.externalPort, remoteHost: e.remoteHost }));
+    this.#append(
+      c.type === 'mapping-created' || c.type === 'mapping-refreshed'
+        ? encodeRecord({ op: 'put', lease: this.#leaseOf(e, this.#wall(), this.#clock.now()) })
+        : encodeRecord({ op: 'del', protocol: e.protocol, externalPort: e.externalPort, remoteHost: e.remoteHost }),
+    );
   }
 
   #leaseOf(e: ForwardEntry, wall: number, now: number): LeaseRecord {
     return {
-      protocol: e.protocol, externalPort: e.externalPort, internalClient: e.internalClient, internalPort: e.internalPort,
-      remoteHost: e.remoteHost, description: e.description,
+      protocol: e.protocol,
+      externalPort: e.externalPort,
+      internalClient: e.internalClient,
+      internalPort: e.internalPort,
+      remoteHost: e.remoteHost,
+      description: e.description,
       expiresAtMs: e.expiresAt === Infinity ? 0 : Math.max(1, Math.round(wall + (e.expiresAt - now))),
-      leaseSeconds: e.leaseSeconds, origin: e.origin, enabled: e.enabled, owner: e.owner,
+      leaseSeconds: e.leaseSeconds,
+      origin: e.origin,
+      enabled: e.enabled,
+      owner: e.owner,
       ...(e.nonce !== undefined ? { nonce: e.nonce } : {}),
     };
   }
@@ -331,11 +357,16 @@ function checkedReplay(path: string, text: string | undefined): ReturnType<typeo
   const replay = replayJournal(text ?? '');
   if (text !== undefined && text.length > 0) {
     if (!replay.header || replay.header.format !== LEASE_JOURNAL_FORMAT) {
-      throw new LeaseJournalError('LEASE_FILE_FOREIGN',
-        `${path} is not a natsim lease journal (a miniupnpd lease file? convert it with \`natsim leases import\`)`);
+      throw new LeaseJournalError(
+        'LEASE_FILE_FOREIGN',
+        `${path} is not a natsim lease journal (a miniupnpd lease file? convert it with \`natsim leases import\`)`,
+      );
     }
     if (replay.header.version !== LEASE_JOURNAL_VERSION) {
-      throw new LeaseJournalError('LEASE_FILE_VERSION', `${path}: lease journal version ${replay.header.version} (this natsim reads ${LEASE_JOURNAL_VERSION})`);
+      throw new LeaseJournalError(
+        'LEASE_FILE_VERSION',
+        `${path}: lease journal version ${replay.header.version} (this natsim reads ${LEASE_JOURNAL_VERSION})`,
+      );
     }
   }
   return replay;
@@ -345,7 +376,10 @@ function checkedReplay(path: string, text: string | undefined): ReturnType<typeo
  * Reads a lease journal without a table (for `natsim leases export`): its mappings in table order
  * (expired ones included) and the records dropped as damaged.
  */
-export async function readLeaseJournal(path: string, options: { readonly missingOk?: boolean } = {}): Promise<{ leases: LeaseRecord[]; problems: JournalProblem[] }> {
+export async function readLeaseJournal(
+  path: string,
+  options: { readonly missingOk?: boolean } = {},
+): Promise<{ leases: LeaseRecord[]; problems: JournalProblem[] }> {
   const text = await readJournal(path);
   if (text === undefined && !options.missingOk) throw Object.assign(new Error(`${path}: no such lease file`), { code: 'ENOENT', path });
   const r = checkedReplay(path, text);
@@ -366,14 +400,14 @@ const preallocation = (size: number): number => Math.min(MAX_PREALLOCATE, Math.m
 
 /** Writes all of `buf` at `position` (a write may be short). */
 async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < buf.length;) {
+  for (let done = 0; done < buf.length; ) {
     const { bytesWritten } = await fh.write(buf, done, buf.length - done, position + done);
     done += bytesWritten;
   }
 }
 
 function writeAllSync(fh: FileHandle, buf: Buffer, position: number): void {
-  for (let done = 0; done < buf.length;) done += writeSync(fh.fd, buf, done, buf.length - done, position + done);
+  for (let done = 0; done < buf.length; ) done += writeSync(fh.fd, buf, done, buf.length - done, position + done);
 }
 
 /** Replaces `path` with `text`: a temp file, synced, renamed over it, the directory synced. */
@@ -393,12 +427,22 @@ async function replaceFile(path: string, text: string | Buffer, sync: LeaseSync)
 /** The default restore: the mapping goes straight into the table (tests, a bare table). */
 function restoreIntoTable(forwards: ForwardTable): NonNullable<LeaseJournalOptions['restore']> {
   return (lease, leaseSeconds, now) => {
-    const r = forwards.add({
-      protocol: lease.protocol, externalPort: lease.externalPort, internalClient: lease.internalClient,
-      internalPort: lease.internalPort, remoteHost: lease.remoteHost, description: lease.description,
-      leaseSeconds, origin: lease.origin, enabled: lease.enabled, owner: lease.owner,
-      ...(lease.nonce !== undefined ? { nonce: lease.nonce } : {}),
-    }, now);
+    const r = forwards.add(
+      {
+        protocol: lease.protocol,
+        externalPort: lease.externalPort,
+        internalClient: lease.internalClient,
+        internalPort: lease.internalPort,
+        remoteHost: lease.remoteHost,
+        description: lease.description,
+        leaseSeconds,
+        origin: lease.origin,
+        enabled: lease.enabled,
+        owner: lease.owner,
+        ...(lease.nonce !== undefined ? { nonce: lease.nonce } : {}),
+      },
+      now,
+    );
     return r.ok ? undefined : r.conflict.message;
   };
 }
@@ -413,7 +457,10 @@ async function readJournal(path: string): Promise<string | undefined> {
     throw e;
   }
   if (size > MAX_JOURNAL_BYTES) {
-    throw new LeaseJournalError('LEASE_FILE_TOO_LARGE', `${path}: ${size} bytes is larger than a lease journal can be (${MAX_JOURNAL_BYTES})`);
+    throw new LeaseJournalError(
+      'LEASE_FILE_TOO_LARGE',
+      `${path}: ${size} bytes is larger than a lease journal can be (${MAX_JOURNAL_BYTES})`,
+    );
   }
   return readFile(path, 'utf8');
 }

@@ -67,8 +67,18 @@ export function encodeRecord(r: JournalRecord): string {
     case 'put': {
       const l = r.lease;
       json = JSON.stringify({
-        op: 'put', p: l.protocol, e: l.externalPort, c: l.internalClient, i: l.internalPort, r: l.remoteHost,
-        d: l.description, x: l.expiresAtMs, l: l.leaseSeconds, o: l.origin, en: l.enabled, ow: l.owner,
+        op: 'put',
+        p: l.protocol,
+        e: l.externalPort,
+        c: l.internalClient,
+        i: l.internalPort,
+        r: l.remoteHost,
+        d: l.description,
+        x: l.expiresAtMs,
+        l: l.leaseSeconds,
+        o: l.origin,
+        en: l.enabled,
+        ow: l.owner,
         ...(l.nonce !== undefined ? { n: l.nonce } : {}),
       });
       break;
@@ -113,8 +123,17 @@ function decodeJson(json: string): JournalRecord | undefined {
       return {
         op: 'put',
         lease: {
-          protocol: p, externalPort: e, internalClient: c, internalPort: i, remoteHost: r, description: d,
-          expiresAtMs: x, leaseSeconds: l, origin: origin as ForwardOrigin, enabled: en, owner: ow,
+          protocol: p,
+          externalPort: e,
+          internalClient: c,
+          internalPort: i,
+          remoteHost: r,
+          description: d,
+          expiresAtMs: x,
+          leaseSeconds: l,
+          origin: origin as ForwardOrigin,
+          enabled: en,
+          owner: ow,
           ...(n !== undefined ? { nonce: n } : {}),
         },
       };
@@ -153,7 +172,11 @@ export function replayJournal(text: string): ReplayResult {
     line++;
     const nl = text.indexOf('\n', start);
     if (nl < 0 || nl >= end) {
-      problems.push({ line, reason: 'partial-record', message: `line ${line}: a partial record at the end (${end - start} bytes without a line end) was dropped` });
+      problems.push({
+        line,
+        reason: 'partial-record',
+        message: `line ${line}: a partial record at the end (${end - start} bytes without a line end) was dropped`,
+      });
       break;
     }
     const raw = text.slice(start, nl);

@@ -38,7 +38,10 @@ export interface MiniupnpdLeaseOptions {
 export const MINIUPNPD_MAX_LINE = 319;
 
 /** Parses a miniupnpd lease file into lease records (origin `upnp`), dropping expired leases. */
-export function parseMiniupnpdLeases(text: string, options: MiniupnpdLeaseOptions = {}): {
+export function parseMiniupnpdLeases(
+  text: string,
+  options: MiniupnpdLeaseOptions = {},
+): {
   leases: LeaseRecord[];
   expired: number;
   problems: MiniupnpdLeaseProblem[];
@@ -50,41 +53,66 @@ export function parseMiniupnpdLeases(text: string, options: MiniupnpdLeaseOption
   let expired = 0;
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  lines.forEach((raw, i) => {
+  for (const [i, raw] of lines.entries()) {
     const line = i + 1;
     const fields = splitFields(raw.endsWith('\r') ? raw.slice(0, -1) : raw, 5);
-    if (!fields) return void problems.push({ line, message: `line ${line}: not PROTO:EXTPORT:INTCLIENT:INTPORT:TIMESTAMP:DESC` });
+    if (!fields) {
+      problems.push({ line, message: `line ${line}: not PROTO:EXTPORT:INTCLIENT:INTPORT:TIMESTAMP:DESC` });
+      continue;
+    }
     const [protoText, extText, client, intText, stampText, descText] = fields;
     const proto = protoText.toUpperCase();
-    if (proto !== 'TCP' && proto !== 'UDP') return void problems.push({ line, message: `line ${line}: protocol "${protoText}" (natsim maps TCP and UDP)` });
+    if (proto !== 'TCP' && proto !== 'UDP') {
+      problems.push({ line, message: `line ${line}: protocol "${protoText}" (natsim maps TCP and UDP)` });
+      continue;
+    }
     const externalPort = port(extText);
     const internalPort = port(intText);
-    if (externalPort === undefined || internalPort === undefined) return void problems.push({ line, message: `line ${line}: a port is not 1–65535` });
-    if (tryParseIPv4(client) < 0) return void problems.push({ line, message: `line ${line}: internal client "${client}" is not an IPv4 address` });
-    if (!/^\d{1,10}$/.test(stampText) || Number(stampText) > 0xffffffff) return void problems.push({ line, message: `line ${line}: timestamp "${stampText}" is not a number of seconds` });
+    if (externalPort === undefined || internalPort === undefined) {
+      problems.push({ line, message: `line ${line}: a port is not 1–65535` });
+      continue;
+    }
+    if (tryParseIPv4(client) < 0) {
+      problems.push({ line, message: `line ${line}: internal client "${client}" is not an IPv4 address` });
+      continue;
+    }
+    if (!/^\d{1,10}$/.test(stampText) || Number(stampText) > 0xffffffff) {
+      problems.push({ line, message: `line ${line}: timestamp "${stampText}" is not a number of seconds` });
+      continue;
+    }
     const stamp = Number(stampText);
     let expiresAtMs = 0;
     if (stamp > 0) {
       expiresAtMs = time === 'absolute' ? stamp * 1000 : nowMs + stamp * 1000;
       if (expiresAtMs <= nowMs) {
         expired++;
-        return;
+        continue;
       }
     }
     const protocol = proto === 'TCP' ? 'tcp' : 'udp';
     // A later line for the same mapping wins, in the earlier line's place (miniupnpd's update).
     leases.set(`${protocol}/${externalPort}`, {
-      protocol, externalPort, internalClient: client, internalPort, remoteHost: '',
-      description: descText.trim(), expiresAtMs,
+      protocol,
+      externalPort,
+      internalClient: client,
+      internalPort,
+      remoteHost: '',
+      description: descText.trim(),
+      expiresAtMs,
       leaseSeconds: expiresAtMs === 0 ? 0 : Math.ceil((expiresAtMs - nowMs) / 1000),
-      origin: 'upnp', enabled: true, owner: client,
+      origin: 'upnp',
+      enabled: true,
+      owner: client,
     });
-  });
+  }
   return { leases: [...leases.values()], expired, problems };
 }
 
 /** Writes lease records in miniupnpd's format; mappings it cannot hold are listed in `skipped`. */
-export function formatMiniupnpdLeases(leases: readonly LeaseRecord[], options: MiniupnpdLeaseOptions = {}): {
+export function formatMiniupnpdLeases(
+  leases: readonly LeaseRecord[],
+  options: MiniupnpdLeaseOptions = {},
+): {
   text: string;
   written: number;
   skipped: Array<{ readonly lease: LeaseRecord; readonly reason: string }>;
@@ -102,10 +130,15 @@ export function formatMiniupnpdLeases(leases: readonly LeaseRecord[], options: M
       skipped.push({ lease: l, reason: 'the lease has run out' });
       continue;
     }
-    const stamp = l.expiresAtMs === 0 ? 0 : time === 'absolute' ? Math.ceil(l.expiresAtMs / 1000) : Math.ceil((l.expiresAtMs - nowMs) / 1000);
+    const stamp =
+      l.expiresAtMs === 0 ? 0 : time === 'absolute' ? Math.ceil(l.expiresAtMs / 1000) : Math.ceil((l.expiresAtMs - nowMs) / 1000);
     const head = `${l.protocol.toUpperCase()}:${l.externalPort}:${l.internalClient}:${l.internalPort}:${stamp}:`;
     // miniupnpd drops control characters and trims the description when it reads it back.
-    let desc = l.description.slice(0, 4 * MINIUPNPD_MAX_LINE).replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, MINIUPNPD_MAX_LINE);
+    let desc = l.description
+      .slice(0, 4 * MINIUPNPD_MAX_LINE)
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .trim()
+      .slice(0, MINIUPNPD_MAX_LINE);
     while (Buffer.byteLength(head + desc) > MINIUPNPD_MAX_LINE) desc = desc.slice(0, -1);
     out.push(`${head}${desc}\n`);
   }

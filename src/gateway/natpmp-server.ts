@@ -5,8 +5,9 @@
  * announcements go to 224.0.0.1:5350 (RFC 6886 §3.2.1) and :5351 (the 2006 draft, as miniupnpd)
  * at start-up and on every WAN address change of the router, ten times with doubling gaps.
  */
-import dgram from 'node:dgram';
+
 import type { RemoteInfo, Socket } from 'node:dgram';
+import dgram from 'node:dgram';
 import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT, NATPMP_MAX_DATAGRAM, NATPMP_PORT } from '../constants.js';
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
@@ -16,7 +17,14 @@ type NatpmpAnswer = ReturnType<typeof answerNatpmp>;
 
 /** What the server reports. */
 export type NatpmpServerEvent =
-  | { readonly type: 'natpmp-request'; readonly client: string; readonly port: number; readonly opcode: number; readonly result: number; readonly detail?: string }
+  | {
+      readonly type: 'natpmp-request';
+      readonly client: string;
+      readonly port: number;
+      readonly opcode: number;
+      readonly result: number;
+      readonly detail?: string;
+    }
   | { readonly type: 'natpmp-ignored'; readonly client: string; readonly port: number; readonly reason: string }
   | { readonly type: 'natpmp-announce'; readonly ports: readonly number[] }
   | { readonly type: 'natpmp-error'; readonly error: Error };
@@ -81,7 +89,14 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
       }
       if (stopped) return;
       socket.send(out.reply, rinfo.port, rinfo.address);
-      emit({ type: 'natpmp-request', client, port: rinfo.port, opcode: datagram[1]!, result: out.result, ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}) });
+      emit({
+        type: 'natpmp-request',
+        client,
+        port: rinfo.port,
+        opcode: datagram[1]!,
+        result: out.result,
+        ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}),
+      });
     };
     const out = o.commit ? o.commit(answer) : answer();
     if (out instanceof Promise) out.then(send, (error: Error) => emit({ type: 'natpmp-error', error }));
@@ -123,15 +138,16 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
     address: o.address,
     port,
     announce,
-    stop: () => (closing ??= new Promise<void>((resolve) => {
-      stopped = true;
-      unsubscribe();
-      for (const t of timers) clearTimeout(t);
-      try {
-        socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    })),
+    stop: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        stopped = true;
+        unsubscribe();
+        for (const t of timers) clearTimeout(t);
+        try {
+          socket.close(() => resolve());
+        } catch {
+          resolve();
+        }
+      })),
   };
 }

@@ -3,10 +3,11 @@
  * JavaScript is a {@link NatsimError} naming the option (`ERR_NATSIM_INVALID_OPTION`), not a
  * `TypeError` from deep inside.
  */
+
+import { describeValue, NatsimError } from '../errors.js';
 import { AddressError, isIPv4, parsePrefix } from '../nat/address.js';
 import { NAT_PRESETS } from '../nat/policy.js';
 import { didYouMean } from '../scenario/errors.js';
-import { NatsimError, describeValue } from '../errors.js';
 import { ROUTER_PROFILES } from '../soap/profiles.js';
 import { DEFAULT_HTTP_LIMITS } from './http-server.js';
 import type { GatewayOptions } from './start-gateway.js';
@@ -21,12 +22,17 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 type Check = (value: unknown, option: string) => void;
 
-const oneOf = (values: readonly (string | number)[]): Check => (v, option) => {
-  if (!values.includes(v as string | number)) {
-    const hint = typeof v === 'string' ? didYouMean(v, values.map(String)) : undefined;
-    throw invalid(option, `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}, not ${describeValue(v)}${hint ? ` (did you mean "${hint}"?)` : ''}`);
-  }
-};
+const oneOf =
+  (values: readonly (string | number)[]): Check =>
+  (v, option) => {
+    if (!values.includes(v as string | number)) {
+      const hint = typeof v === 'string' ? didYouMean(v, values.map(String)) : undefined;
+      throw invalid(
+        option,
+        `must be one of ${values.map((x) => JSON.stringify(x)).join(', ')}, not ${describeValue(v)}${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      );
+    }
+  };
 const string: Check = (v, option) => {
   if (typeof v !== 'string' || v === '') throw invalid(option, `must be a non-empty string, not ${describeValue(v)}`);
 };
@@ -34,7 +40,8 @@ const boolean: Check = (v, option) => {
   if (typeof v !== 'boolean') throw invalid(option, `must be true or false, not ${describeValue(v)}`);
 };
 const port: Check = (v, option) => {
-  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535) throw invalid(option, `must be a port number 0–65535 (0: any free port), not ${describeValue(v)}`);
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > 65535)
+    throw invalid(option, `must be a port number 0–65535 (0: any free port), not ${describeValue(v)}`);
 };
 const nonNegative: Check = (v, option) => {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw invalid(option, `must be a number ≥ 0, not ${describeValue(v)}`);
@@ -57,7 +64,8 @@ const prefix: Check = (v, option) => {
   throw invalid(option, `must be an IPv4 prefix such as "192.168.1.0/24", not ${describeValue(v)}`);
 };
 const clock: Check = (v, option) => {
-  if (!isObject(v) || typeof v['now'] !== 'function') throw invalid(option, `must be an object with now() (a FakeClock, an OffsetClock), not ${describeValue(v)}`);
+  if (!isObject(v) || typeof v['now'] !== 'function')
+    throw invalid(option, `must be an object with now() (a FakeClock, an OffsetClock), not ${describeValue(v)}`);
 };
 const fn: Check = (v, option) => {
   if (typeof v !== 'function') throw invalid(option, `must be a function, not ${describeValue(v)}`);
@@ -66,14 +74,19 @@ const logger: Check = (v, option) => {
   if (!isObject(v)) throw invalid(option, `must be a logger object (pino fits), not ${describeValue(v)}`);
 };
 const permissions: Check = (v, option) => {
-  if (!Array.isArray(v) || !v.every((r) => typeof r === 'string')) throw invalid(option, `must be an array of miniupnpd.conf rule strings, not ${describeValue(v)}`);
+  if (!Array.isArray(v) || !v.every((r) => typeof r === 'string'))
+    throw invalid(option, `must be an array of miniupnpd.conf rule strings, not ${describeValue(v)}`);
 };
 const httpLimits: Check = (v, option) => {
-  if (!isObject(v)) throw invalid(option, `must be an object of limits (${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')}), not ${describeValue(v)}`);
+  if (!isObject(v))
+    throw invalid(option, `must be an object of limits (${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')}), not ${describeValue(v)}`);
   for (const [k, n] of Object.entries(v)) {
     if (!(k in DEFAULT_HTTP_LIMITS)) {
       const hint = didYouMean(k, Object.keys(DEFAULT_HTTP_LIMITS));
-      throw invalid(`${option}.${k}`, `is not a limit${hint ? ` (did you mean "${hint}"?)` : ''}; limits: ${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')}`);
+      throw invalid(
+        `${option}.${k}`,
+        `is not a limit${hint ? ` (did you mean "${hint}"?)` : ''}; limits: ${Object.keys(DEFAULT_HTTP_LIMITS).join(', ')}`,
+      );
     }
     if (typeof n !== 'number' || !(n > 0)) throw invalid(`${option}.${k}`, `must be a number > 0, not ${describeValue(n)}`);
   }
@@ -90,7 +103,11 @@ const ssdpBudget: Check = (v, option) => {
       if (!Number.isInteger(b) || (b as number) < 1) throw invalid(`${option}.${k}`, `must be an integer ≥ 1, not ${describeValue(b)}`);
       continue;
     }
-    if (!isObject(b) || !(typeof b['burst'] === 'number' && b['burst'] >= 1) || !(typeof b['perSecond'] === 'number' && b['perSecond'] > 0)) {
+    if (
+      !isObject(b) ||
+      !(typeof b['burst'] === 'number' && b['burst'] >= 1) ||
+      !(typeof b['perSecond'] === 'number' && b['perSecond'] > 0)
+    ) {
       throw invalid(`${option}.${k}`, `must be { burst: number ≥ 1, perSecond: number > 0 }, not ${describeValue(b)}`);
     }
   }
@@ -110,29 +127,57 @@ const scenario: Check = (v, option) => {
   if (typeof v === 'string' && v !== '') return;
   const config = isObject(v) && isObject(v['config']) && typeof v['file'] === 'string' ? v['config'] : v;
   if (isObject(config) && isObject(config['routers'])) return;
-  throw invalid(option, `must be a shipped scenario's name ("default"), a scenario file's path, or a scenario from loadScenarioFile()/parseScenario(), not ${describeValue(v)}${isObject(v) ? ' without "routers"' : ''}`);
+  throw invalid(
+    option,
+    `must be a shipped scenario's name ("default"), a scenario file's path, or a scenario from loadScenarioFile()/parseScenario(), not ${describeValue(v)}${isObject(v) ? ' without "routers"' : ''}`,
+  );
 };
 
 const profile: Check = (v, option) => {
   if (typeof v === 'string' && Object.hasOwn(ROUTER_PROFILES, v)) return;
   const hint = typeof v === 'string' ? didYouMean(v, Object.keys(ROUTER_PROFILES)) : undefined;
-  throw invalid(option, `unknown router profile ${describeValue(v)}${hint ? ` (did you mean "${hint}"?)` : ''} (known: ${Object.keys(ROUTER_PROFILES).join(', ')})`);
+  throw invalid(
+    option,
+    `unknown router profile ${describeValue(v)}${hint ? ` (did you mean "${hint}"?)` : ''} (known: ${Object.keys(ROUTER_PROFILES).join(', ')})`,
+  );
 };
 
 /** Every option and its check (the type makes sure a new option gets one). */
 const CHECKS: Record<keyof GatewayOptions, Check> = {
-  scenario, router: string, listen: string, httpPort: port, ssdpPort: port, multicast: boolean, clock,
-  profile, igdVersion: oneOf([1, 2]), secureMode: boolean, permissions,
-  allowReservedWan: boolean, keepAlive: boolean, httpLimits, mxDelay: oneOf(['random', 'none', 'fixed']), notifyIntervalMs: nonNegative,
-  ssdpBudget, ssdpMaxPending: nonNegativeInteger,
-  logger, nat: oneOf(Object.keys(NAT_PRESETS)), wan: ipv4, lan: prefix, seed: integer, natpmp,
-  leaseFile: string, leaseSync: oneOf(['fsync', 'write']), leaseWriteHook: fn,
+  scenario,
+  router: string,
+  listen: string,
+  httpPort: port,
+  ssdpPort: port,
+  multicast: boolean,
+  clock,
+  profile,
+  igdVersion: oneOf([1, 2]),
+  secureMode: boolean,
+  permissions,
+  allowReservedWan: boolean,
+  keepAlive: boolean,
+  httpLimits,
+  mxDelay: oneOf(['random', 'none', 'fixed']),
+  notifyIntervalMs: nonNegative,
+  ssdpBudget,
+  ssdpMaxPending: nonNegativeInteger,
+  logger,
+  nat: oneOf(Object.keys(NAT_PRESETS)),
+  wan: ipv4,
+  lan: prefix,
+  seed: integer,
+  natpmp,
+  leaseFile: string,
+  leaseSync: oneOf(['fsync', 'write']),
+  leaseWriteHook: fn,
 };
 
 /** Throws {@link NatsimError} for the first option that is unknown or of the wrong kind. `undefined` values count as absent. */
 export function checkGatewayOptions(options: unknown): asserts options is GatewayOptions {
   if (options === undefined) return;
-  if (!isObject(options)) throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: FN, reason: `expected an options object, not ${describeValue(options)}` });
+  if (!isObject(options))
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: FN, reason: `expected an options object, not ${describeValue(options)}` });
   for (const [key, value] of Object.entries(options)) {
     if (!Object.hasOwn(CHECKS, key)) {
       const hint = didYouMean(key, Object.keys(CHECKS));

@@ -12,19 +12,19 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { UPNP_ERROR } from '../constants.js';
-import { formatIPv4, inPrefix, isIPv4, parseIPv4, type Prefix } from '../nat/address.js';
+import { NatsimError } from '../errors.js';
+import { formatIPv4, inPrefix, isIPv4, type Prefix, parseIPv4 } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
 import type { ModelEventMap } from '../nat/events.js';
-import { ForwardTable, type ForwardEntry } from '../nat/forward-table.js';
+import { type ForwardEntry, ForwardTable } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
-import { natPolicy, type NatPresetName } from '../nat/policy.js';
+import { type NatPresetName, natPolicy } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
 import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { isScenarioName, shippedScenarioPath } from '../scenario/shipped.js';
-import { NatsimError } from '../errors.js';
 import { createUpnpResponder, type UpnpHttpReply } from '../soap/app.js';
 import { isLoopbackIPv4 } from '../soap/control-context.js';
 import { soapFaultBody } from '../soap/errors.js';
@@ -34,12 +34,12 @@ import type { UpnpEvent } from '../soap/types.js';
 import { parseSoapActionHeader } from '../soap/xml.js';
 import type { SsdpBudgetLimits } from '../ssdp/budget.js';
 import { SsdpResponder } from '../ssdp/responder.js';
-import { startSsdpServer, type SsdpEvent, type SsdpLog, type SsdpServer } from '../ssdp/server.js';
-import { OffsetClock, isAdvanceable } from './clock.js';
-import { FaultQueue, faultCode, type FaultInjection } from './faults.js';
-import { startHttpServer, type HttpLimits, type HttpServer } from './http-server.js';
-import { startNatpmpServer, type NatpmpServer, type NatpmpServerEvent } from './natpmp-server.js';
+import { type SsdpEvent, type SsdpLog, type SsdpServer, startSsdpServer } from '../ssdp/server.js';
+import { isAdvanceable, OffsetClock } from './clock.js';
+import { type FaultInjection, FaultQueue, faultCode } from './faults.js';
+import { type HttpLimits, type HttpServer, startHttpServer } from './http-server.js';
 import { LeaseJournal, type LeaseRestoreReport, type LeaseSync } from './lease-journal.js';
+import { type NatpmpServer, type NatpmpServerEvent, startNatpmpServer } from './natpmp-server.js';
 import { checkGatewayOptions } from './options.js';
 
 /** Options of {@link startGateway}. */
@@ -141,7 +141,10 @@ export type ModelGatewayEvents = { [K in keyof ModelEventMap]: [ModelEventMap[K]
 export interface GatewayEvents extends ModelGatewayEvents {
   'ssdp-search': [Extract<SsdpEvent, { type: 'search' }>];
   'soap-request': [Extract<UpnpEvent, { type: 'soap-request' }>];
-  fault: [Extract<UpnpEvent, { type: 'fault' }> | { type: 'fault'; action: string; code: number; description: string; injected: true; client: string }];
+  fault: [
+    | Extract<UpnpEvent, { type: 'fault' }>
+    | { type: 'fault'; action: string; code: number; description: string; injected: true; client: string },
+  ];
   upnp: [UpnpEvent];
   /** NAT-PMP requests answered and ignored, announcements sent. */
   natpmp: [NatpmpServerEvent];
@@ -211,9 +214,12 @@ export function resolveListen(listen: string): { address: string; prefix: Prefix
   if (!isIPv4(listen)) {
     const v4 = ifaces[listen]?.find((a) => a.family === 'IPv4');
     if (!v4) {
-      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', { option: 'listen', reason: `no interface "${listen}" with an IPv4 address (have: ${Object.keys(ifaces).join(', ')})` });
+      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', {
+        option: 'listen',
+        reason: `no interface "${listen}" with an IPv4 address (have: ${Object.keys(ifaces).join(', ')})`,
+      });
     }
-    return { address: v4.address, prefix: { addr: parseIPv4(v4.address) & parseIPv4(v4.netmask) >>> 0, len: maskLen(v4.netmask) } };
+    return { address: v4.address, prefix: { addr: parseIPv4(v4.address) & (parseIPv4(v4.netmask) >>> 0), len: maskLen(v4.netmask) } };
   }
   for (const list of Object.values(ifaces)) {
     const v4 = list?.find((a) => a.family === 'IPv4' && a.address === listen);
@@ -233,7 +239,10 @@ export async function resolveListenWhenUp(listen: string, waitMs = 3000): Promis
     const r = resolveListen(listen);
     if (r.prefix !== undefined || isLoopback(r.address)) return r;
     if (Date.now() >= deadline) {
-      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', { option: 'listen', reason: `no running network interface has the address ${listen}` });
+      throw new NatsimError('ERR_NATSIM_NO_INTERFACE', {
+        option: 'listen',
+        reason: `no running network interface has the address ${listen}`,
+      });
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -270,14 +279,28 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     const ids = routerOrder(config);
     routerId = options.router ?? ids.find((id) => config.routers[id]!.services.upnp) ?? ids[0] ?? '';
     if (!config.routers[routerId]) {
-      throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', { reason: `no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})` });
+      throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', {
+        reason: `no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})`,
+      });
     }
     profileName ??= config.routers[routerId]!.profile;
     for (const id of ids) {
       const spec = config.routers[id]!;
       // Serving on a real LAN: the served router's LAN is the interface's network.
-      const real = id === routerId && !loopback && listen.prefix && !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
-      net.addRouter(routerConfigFromSpec(id, spec, real && listen.prefix ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] } : {}));
+      const real =
+        id === routerId &&
+        !loopback &&
+        listen.prefix &&
+        !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
+      net.addRouter(
+        routerConfigFromSpec(
+          id,
+          spec,
+          real && listen.prefix
+            ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] }
+            : {},
+        ),
+      );
       if (real) realLan = id;
     }
     // The scenario's servers and hosts, so packets sent through `network` reach them (not on a
@@ -290,7 +313,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     routerId = options.router ?? 'gateway';
     const lan = !loopback && listen.prefix ? `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}` : (options.lan ?? '192.168.1.0/24');
     net.addRouter({
-      id: routerId, wan: options.wan ?? '203.0.113.1', lan,
+      id: routerId,
+      wan: options.wan ?? '203.0.113.1',
+      lan,
       ...(!loopback && listen.prefix ? { lanAddress: listen.address } : {}),
       nat: natPolicy(options.nat ?? 'port-restricted-cone'),
     });
@@ -310,7 +335,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // A loopback requester stands for this LAN address, as in the app (src/soap/app.ts).
   const loopbackAs = defaultLoopbackClient(router);
   const app = createUpnpResponder({
-    router, clock,
+    router,
+    clock,
     ...(profileName !== undefined ? { profile: profileName } : {}),
     ...(options.igdVersion !== undefined ? { igdVersion: options.igdVersion } : {}),
     ...(options.secureMode !== undefined ? { secureMode: options.secureMode } : {}),
@@ -334,15 +360,29 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     if (options.ssdpPort) router.forwards.reservePort('udp', options.ssdpPort);
     try {
       journal = await LeaseJournal.open({
-        path: options.leaseFile, forwards: router.forwards, routerId, clock,
+        path: options.leaseFile,
+        forwards: router.forwards,
+        routerId,
+        clock,
         // Restored through the mapping service: the rules in force now decide, as for a new request.
         restore: (lease, leaseSeconds, now) => {
-          const r = router.mappings.request({
-            requester: lease.owner, protocol: lease.protocol, internalClient: lease.internalClient, internalPort: lease.internalPort,
-            externalPort: lease.externalPort, remoteHost: lease.remoteHost, lifetime: leaseSeconds, lifetimeRule: 'as-requested',
-            search: 'exact', origin: lease.origin, description: lease.description,
-            ...(lease.nonce !== undefined ? { nonce: lease.nonce } : {}),
-          }, now);
+          const r = router.mappings.request(
+            {
+              requester: lease.owner,
+              protocol: lease.protocol,
+              internalClient: lease.internalClient,
+              internalPort: lease.internalPort,
+              externalPort: lease.externalPort,
+              remoteHost: lease.remoteHost,
+              lifetime: leaseSeconds,
+              lifetimeRule: 'as-requested',
+              search: 'exact',
+              origin: lease.origin,
+              description: lease.description,
+              ...(lease.nonce !== undefined ? { nonce: lease.nonce } : {}),
+            },
+            now,
+          );
           return r.ok ? undefined : `${r.refusal}: ${r.message}`;
         },
         ...(options.leaseSync !== undefined ? { sync: options.leaseSync } : {}),
@@ -375,10 +415,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       addedNow = undefined;
     }
     if (journal.durable) return out;
-    return journal.flush().then(() => out, (e: Error) => {
-      for (const entry of added) router.forwards.delete(entry, clock.now());
-      throw e;
-    });
+    return journal.flush().then(
+      () => out,
+      (e: Error) => {
+        for (const entry of added) router.forwards.delete(entry, clock.now());
+        throw e;
+      },
+    );
   };
   /** The IGD's reply, sent only once every change so far is in the journal. */
   const durableReply = (req: Parameters<typeof app>[0]): UpnpHttpReply | Promise<UpnpHttpReply> => {
@@ -387,11 +430,19 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     return reply.catch((e: Error) => {
       // Not kept, so not acknowledged: the request fails (its additions were taken back).
       const body = soapFaultBody(UPNP_ERROR.ActionFailed, 'ActionFailed');
-      events.emit('upnp', { type: 'fault', action: parseSoapActionHeader(req.headers['soapaction'])?.action ?? '', code: UPNP_ERROR.ActionFailed, description: e.message, client: req.peer });
+      events.emit('upnp', {
+        type: 'fault',
+        action: parseSoapActionHeader(req.headers['soapaction'])?.action ?? '',
+        code: UPNP_ERROR.ActionFailed,
+        description: e.message,
+        client: req.peer,
+      });
       return {
-        status: 500, statusText: 'Internal Server Error',
+        status: 500,
+        statusText: 'Internal Server Error',
         headers: { 'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' },
-        body, close: true,
+        body,
+        close: true,
       };
     });
   };
@@ -404,9 +455,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     events.emit('upnp', fault);
     events.emit('fault', fault);
     return {
-      status: 500, statusText: 'Internal Server Error',
+      status: 500,
+      statusText: 'Internal Server Error',
       headers: { 'Content-Type': 'text/xml; charset="utf-8"', 'Content-Length': String(Buffer.byteLength(body)), Ext: '' },
-      body, close: closeAfterFault,
+      body,
+      close: closeAfterFault,
     };
   };
   let server: HttpServer;
@@ -451,9 +504,15 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // SSDP.
   const responder = new SsdpResponder(
     {
-      rootUdn: identity.rootUdn, wanDeviceUdn: identity.wanDeviceUdn, wanConnectionDeviceUdn: identity.wanConnectionDeviceUdn,
-      igdVersion: identity.igdVersion, location: descriptionUrl, server: identity.server,
-      bootId: Math.floor(clock.now() / 1000) >>> 0, configId: identity.configId, maxAge: 1800,
+      rootUdn: identity.rootUdn,
+      wanDeviceUdn: identity.wanDeviceUdn,
+      wanConnectionDeviceUdn: identity.wanConnectionDeviceUdn,
+      igdVersion: identity.igdVersion,
+      location: descriptionUrl,
+      server: identity.server,
+      bootId: Math.floor(clock.now() / 1000) >>> 0,
+      configId: identity.configId,
+      maxAge: 1800,
     },
     {
       mxDelay: options.mxDelay ?? (identity.ssdp.replyTiming === 'fixed' ? 'fixed' : 'random'),
@@ -464,7 +523,10 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   let ssdp: SsdpServer;
   try {
     ssdp = await startSsdpServer({
-      responder, address: listen.address, port: options.ssdpPort ?? 0, multicast: options.multicast ?? !loopback,
+      responder,
+      address: listen.address,
+      port: options.ssdpPort ?? 0,
+      multicast: options.multicast ?? !loopback,
       ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
       ...(options.ssdpBudget ? { budget: options.ssdpBudget } : {}),
       ...(options.ssdpMaxPending !== undefined ? { maxPending: options.ssdpMaxPending } : {}),
@@ -483,13 +545,17 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   router.forwards.reservePort('udp', ssdp.port);
 
   // NAT-PMP: the pure server behind a UDP socket on the same address.
-  const natpmpOption = options.natpmp ?? (config?.routers[routerId]?.services.natpmp === true);
+  const natpmpOption = options.natpmp ?? config?.routers[routerId]?.services.natpmp === true;
   let natpmp: NatpmpServer | undefined;
   if (natpmpOption !== false) {
     try {
       natpmp = await startNatpmpServer({
-        router, clock, address: listen.address, port: typeof natpmpOption === 'object' ? (natpmpOption.port ?? 0) : 0,
-        multicast: options.multicast ?? !loopback, loopbackAs,
+        router,
+        clock,
+        address: listen.address,
+        port: typeof natpmpOption === 'object' ? (natpmpOption.port ?? 0) : 0,
+        multicast: options.multicast ?? !loopback,
+        loopbackAs,
         onEvent: (e) => events.emit('natpmp', e),
         commit,
       });
@@ -523,7 +589,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const assertNoPendingFaults = (): void => {
     const left = faults.pending();
     if (left.length) {
-      throw new Error(`${left.length} injected fault(s) were never used: ${left.map((f) => `${f.action ?? 'any action'} → ${JSON.stringify(f.fault)}`).join('; ')}`);
+      throw new Error(
+        `${left.length} injected fault(s) were never used: ${left.map((f) => `${f.action ?? 'any action'} → ${JSON.stringify(f.fault)}`).join('; ')}`,
+      );
     }
   };
 
@@ -586,4 +654,3 @@ function prefixOf(text: string): Prefix {
   const len = Number(l ?? 32);
   return { addr: len === 0 ? 0 : (parseIPv4(a!) & (0xffffffff << (32 - len))) >>> 0, len };
 }
-

@@ -134,14 +134,35 @@ export function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 
 /** Special-purpose ranges that are not globally reachable (RFC 6890 and RFC 6598). */
 export const RESERVED_PREFIXES: readonly Prefix[] = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
-  '192.0.0.0/24', '192.0.2.0/24', '192.31.196.0/24', '192.52.193.0/24', '192.88.99.0/24',
-  '192.168.0.0/16', '192.175.48.0/24', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24',
-  '224.0.0.0/4', '240.0.0.0/4',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '192.31.196.0/24',
+  '192.52.193.0/24',
+  '192.88.99.0/24',
+  '192.168.0.0/16',
+  '192.175.48.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
 ].map(parsePrefix);
 
 /** Private-use (RFC 1918), carrier shared (RFC 6598), loopback and link-local ranges. */
-export const PRIVATE_PREFIXES: readonly Prefix[] = ['10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'].map(parsePrefix);
+export const PRIVATE_PREFIXES: readonly Prefix[] = [
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+].map(parsePrefix);
 
 /** True for addresses that are never routed on the Internet: RFC 1918, 100.64/10, loopback, link-local. */
 export function isPrivateAddress(ip: IPv4): boolean {

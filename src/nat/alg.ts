@@ -5,7 +5,7 @@
  * Payloads are text (the protocol's own wire text); an ALG sees the outbound packet before and
  * after source translation and may return a rewritten copy.
  */
-import { formatIPv4, type Endpoint, type IPv4, type Protocol } from './address.js';
+import { type Endpoint, formatIPv4, type IPv4, type Protocol } from './address.js';
 import type { Packet } from './packet.js';
 
 /** What an ALG may do at the router. */
@@ -30,7 +30,8 @@ export interface Alg {
 }
 
 const SIP_PORT = 5060;
-const SIP_START = /^(?:(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|UPDATE|INFO|MESSAGE|NOTIFY|SUBSCRIBE|REFER|PRACK) \S+ SIP\/2\.0|SIP\/2\.0 \d{3})/;
+const SIP_START =
+  /^(?:(?:INVITE|ACK|BYE|CANCEL|OPTIONS|REGISTER|UPDATE|INFO|MESSAGE|NOTIFY|SUBSCRIBE|REFER|PRACK) \S+ SIP\/2\.0|SIP\/2\.0 \d{3})/;
 
 /**
  * SIP ALG: rewrites the private address in SIP headers (Via, Contact, From …) and SDP bodies
@@ -71,9 +72,7 @@ export const sipAlg: Alg = {
     });
     const sigFrom = `${inIp}:${original.src.port}`;
     const sigTo = `${exIp}:${translated.src.port}`;
-    const rewritten = lines
-      .map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp))
-      .join('\r\n');
+    const rewritten = lines.map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp)).join('\r\n');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in the SIP message`);
     return { packet: { ...translated, payload: rewritten }, notes };
@@ -114,15 +113,18 @@ export const h323Alg: Alg = {
     if (!rewrite) return undefined;
     const { payload, inIp, exIp } = rewrite;
     const notes: string[] = [];
-    const rewritten = payload.split(/\r?\n/).map((line) => {
-      const m = /^(\w+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
-      if (!m || m[2] !== inIp) return line;
-      const port = Number(m[3]);
-      const ext = ctx.expect('udp', { ip: original.src.ip, port }, `H.323 ALG ${m[1]}`);
-      if (!ext) return line;
-      notes.push(`opened ${exIp}:${ext.port} → ${inIp}:${port}`);
-      return `${m[1]}=${exIp}:${ext.port}`;
-    }).join('\r\n');
+    const rewritten = payload
+      .split(/\r?\n/)
+      .map((line) => {
+        const m = /^(\w+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
+        if (!m || m[2] !== inIp) return line;
+        const port = Number(m[3]);
+        const ext = ctx.expect('udp', { ip: original.src.ip, port }, `H.323 ALG ${m[1]}`);
+        if (!ext) return line;
+        notes.push(`opened ${exIp}:${ext.port} → ${inIp}:${port}`);
+        return `${m[1]}=${exIp}:${ext.port}`;
+      })
+      .join('\r\n');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in H.245`);
     return { packet: { ...translated, payload: rewritten }, notes };

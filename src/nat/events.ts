@@ -93,9 +93,17 @@ export type ModelEvent = ModelEventMap[ModelEventName];
 
 /** Every event name, in documentation order. */
 export const MODEL_EVENT_NAMES: readonly ModelEventName[] = [
-  'mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired',
-  'session-created', 'session-expired', 'packet-delivered', 'packet-dropped',
-  'wan-address-changed', 'wan-status-changed', 'router-rebooted',
+  'mapping-created',
+  'mapping-refreshed',
+  'mapping-removed',
+  'mapping-expired',
+  'session-created',
+  'session-expired',
+  'packet-delivered',
+  'packet-dropped',
+  'wan-address-changed',
+  'wan-status-changed',
+  'router-rebooted',
 ];
 
 type Listener<K extends ModelEventName> = (e: ModelEventMap[K]) => void;

@@ -6,7 +6,7 @@
  * As data: `"198.51.100.0/24"` (any port), `"198.51.100.53:53"` (one port of a /32),
  * `"192.0.2.0/24:8000-8099"` (a port range of a prefix).
  */
-import { AddressError, inPrefix, parsePrefix, type Endpoint, type Prefix } from './address.js';
+import { AddressError, type Endpoint, inPrefix, type Prefix, parsePrefix } from './address.js';
 
 /** One parsed exclusion. */
 export interface Exclusion {
@@ -37,7 +37,9 @@ export function parseExclusion(text: string): Exclusion {
 }
 
 function bad(text: string): AddressError {
-  return new AddressError(`not an excluded destination: "${text}" (expected a prefix such as 198.51.100.0/24, optionally with :port or :low-high)`);
+  return new AddressError(
+    `not an excluded destination: "${text}" (expected a prefix such as 198.51.100.0/24, optionally with :port or :low-high)`,
+  );
 }
 
 /** Parses a list of exclusions (empty list: nothing excluded). */

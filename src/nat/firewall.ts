@@ -5,9 +5,9 @@
  * Rules see packets from the inside: inbound packets after destination translation, outbound
  * packets before source translation.
  */
-import { formatPrefix, inPrefix, type IPv4, type Prefix, type Protocol } from './address.js';
+import { formatPrefix, type IPv4, inPrefix, type Prefix, type Protocol } from './address.js';
 import type { Packet } from './packet.js';
-import { TimerHeap, type Expiring } from './timer-heap.js';
+import { type Expiring, TimerHeap } from './timer-heap.js';
 
 export type Direction = 'in' | 'out';
 export type Verdict = 'allow' | 'deny';

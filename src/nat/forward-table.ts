@@ -3,9 +3,9 @@
  * and firewall pinholes all live here, and compete with dynamic mappings for external ports
  * through one arbiter ({@link ForwardTable.check}).
  */
-import { parseIPv4, type IPv4, type Prefix } from './address.js';
-import { ModelEvents, type MappingEventType } from './events.js';
-import { TimerHeap, type Expiring } from './timer-heap.js';
+import { type IPv4, type Prefix, parseIPv4 } from './address.js';
+import { type MappingEventType, ModelEvents } from './events.js';
+import { type Expiring, TimerHeap } from './timer-heap.js';
 
 /** Which mechanism created a forward. */
 export type ForwardOrigin = 'static' | 'upnp' | 'natpmp' | 'pcp' | 'pinhole' | 'alg';
@@ -70,11 +70,7 @@ export interface ForwardEntry extends Expiring {
 }
 
 /** Why an external port cannot be had. Adapters map these to protocol error codes. */
-export type ConflictReason =
-  | 'held-by-other-client'
-  | 'held-by-dynamic-mapping'
-  | 'reserved-port'
-  | 'table-full';
+export type ConflictReason = 'held-by-other-client' | 'held-by-dynamic-mapping' | 'reserved-port' | 'table-full';
 
 export interface Conflict {
   readonly reason: ConflictReason;
@@ -107,8 +103,7 @@ export interface ForwardTableOptions {
   routerId?: string;
 }
 
-const internalKey = (protocol: ForwardProtocol, ip: IPv4, port: number): number =>
-  (ip * 65536 + port) * 2 + (protocol === 'tcp' ? 1 : 0);
+const internalKey = (protocol: ForwardProtocol, ip: IPv4, port: number): number => (ip * 65536 + port) * 2 + (protocol === 'tcp' ? 1 : 0);
 const key = (protocol: ForwardProtocol, port: number): number => (protocol === 'tcp' ? 65536 : 0) + port;
 
 /** The forward table of one router. */
@@ -395,4 +390,3 @@ export class ForwardTable {
     this.events.emit({ type, router: this.#routerId, at: now, mapping: entry, origin: entry.origin });
   }
 }
-

@@ -16,5 +16,5 @@ export * from './port-blocks.js';
 export * from './remote-state.js';
 export * from './router.js';
 export * from './router-policy.js';
+export { type Expiring, TimerHeap } from './timer-heap.js';
 export * from './trace.js';
-export { TimerHeap, type Expiring } from './timer-heap.js';

@@ -10,8 +10,8 @@ import { IGD2_MAX_LEASE_SECONDS } from '../constants.js';
 import { isIPv4, isReservedAddress, parseIPv4 } from './address.js';
 import type { Rng } from './clock.js';
 import type { ForwardEntry, ForwardFilter, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
-import { pcpPolicyOf, type PcpPolicy } from './pcp-policy.js';
-import { isPermitted, parsePermissionRules, type PermissionRule } from './permissions.js';
+import { type PcpPolicy, pcpPolicyOf } from './pcp-policy.js';
+import { isPermitted, type PermissionRule, parsePermissionRules } from './permissions.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from './router-policy.js';
 
 /** Why a request was refused. Stable strings: adapters key their error codes on them. */
@@ -264,12 +264,14 @@ export class MappingService {
 
   /** Creates or refreshes a mapping. */
   request(req: MappingRequest, now: number): MappingResult {
-    const denied = this.authorize(req.requester, req.internalClient, req.thirdParty) ?? this.#leaseCheck(req.lifetime) ?? this.#quotaCheck(req, now);
+    const denied =
+      this.authorize(req.requester, req.internalClient, req.thirdParty) ?? this.#leaseCheck(req.lifetime) ?? this.#quotaCheck(req, now);
     if (denied) return denied;
     const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested', pcpPolicyOf(this.#config.policy));
     const own = rulesOf(req.origin).reuseInternalPort ? this.ownMapping({ ...req, requester: req.internalClient }, now) : undefined;
     // A PCP renewal must carry the nonce the mapping was made with (RFC 6887 §11.3); no other port is tried.
-    if (own?.nonce !== undefined && own.nonce !== req.nonce) return refuse('nonce-mismatch', `${req.internalClient}:${req.internalPort} was mapped with another nonce`);
+    if (own?.nonce !== undefined && own.nonce !== req.nonce)
+      return refuse('nonce-mismatch', `${req.internalClient}:${req.internalPort} was mapped with another nonce`);
     const first = own?.externalPort ?? (req.externalPort === 'any' ? this.#rng.int(1024, 65535) : req.externalPort);
     const attempt = (port: number): MappingResult => this.#redirect(req, port, lifetime, now);
     const r = attempt(first);
@@ -280,26 +282,40 @@ export class MappingService {
 
   /** The requester's live mapping of the same origin, protocol and internal port, if any. */
   ownMapping(req: Pick<MappingRequest, 'requester' | 'protocol' | 'internalPort' | 'origin'>, now: number): ForwardEntry | undefined {
-    return this.managed(now).find((e) => e.origin === req.origin && e.protocol === req.protocol
-      && e.internalClient === req.requester && e.internalPort === req.internalPort);
+    return this.managed(now).find(
+      (e) =>
+        e.origin === req.origin && e.protocol === req.protocol && e.internalClient === req.requester && e.internalPort === req.internalPort,
+    );
   }
 
   /**
    * Removes the requester's own mappings of one origin and protocol: those of `internalPort`, or
    * every one when it is 0 (NAT-PMP's delete, RFC 6886 §3.4). Removing none is not an error.
    */
-  removeOwn(req: { requester: string; protocol: ForwardProtocol; internalPort: number; origin: ForwardOrigin }, now: number): ForwardEntry[] {
-    const victims = this.managed(now).filter((e) => e.origin === req.origin && e.protocol === req.protocol
-      && e.internalClient === req.requester && (req.internalPort === 0 || e.internalPort === req.internalPort));
+  removeOwn(
+    req: { requester: string; protocol: ForwardProtocol; internalPort: number; origin: ForwardOrigin },
+    now: number,
+  ): ForwardEntry[] {
+    const victims = this.managed(now).filter(
+      (e) =>
+        e.origin === req.origin &&
+        e.protocol === req.protocol &&
+        e.internalClient === req.requester &&
+        (req.internalPort === 0 || e.internalPort === req.internalPort),
+    );
     for (const v of victims) this.#host.forwards.delete(v, now);
     return victims;
   }
 
   /** Removes the mapping on a port (the one for `remoteHost`, else the first). */
-  remove(req: { requester: string; protocol: ForwardProtocol; externalPort: number; remoteHost?: string; nonce?: string; thirdParty?: boolean }, now: number): RemoveResult {
+  remove(
+    req: { requester: string; protocol: ForwardProtocol; externalPort: number; remoteHost?: string; nonce?: string; thirdParty?: boolean },
+    now: number,
+  ): RemoveResult {
     const e = this.find(req.protocol, req.externalPort, req.remoteHost ?? '', now);
     const asThirdParty = req.thirdParty === true && pcpPolicyOf(this.#config.policy).thirdParty === 'allowed';
-    if (e && req.thirdParty && !asThirdParty) return refuse('not-owner', `third-party deletes are not allowed: ${req.requester} may not delete the mapping of ${e.internalClient}`);
+    if (e && req.thirdParty && !asThirdParty)
+      return refuse('not-owner', `third-party deletes are not allowed: ${req.requester} may not delete the mapping of ${e.internalClient}`);
     if (e && !asThirdParty && this.#config.secureMode && e.internalClient !== req.requester) {
       return refuse('not-owner', `secure mode: ${req.requester} may not delete the mapping of ${e.internalClient}`);
     }
@@ -316,12 +332,23 @@ export class MappingService {
    * only the requester's own (those whose internal client is the requester); `ignore-manage`
    * removes every one, as miniupnpd 2.3.x.
    */
-  removeRange(req: { requester: string; protocol: ForwardProtocol; start: number; end: number; manage: boolean }, now: number): RemoveResult {
+  removeRange(
+    req: { requester: string; protocol: ForwardProtocol; start: number; end: number; manage: boolean },
+    now: number,
+  ): RemoveResult {
     const all = this.#config.policy.rangeDelete === 'ignore-manage' || req.manage;
-    const victims = this.managed(now).filter((e) =>
-      e.protocol === req.protocol && e.externalPort >= req.start && e.externalPort <= req.end && (all || e.internalClient === req.requester));
+    const victims = this.managed(now).filter(
+      (e) =>
+        e.protocol === req.protocol &&
+        e.externalPort >= req.start &&
+        e.externalPort <= req.end &&
+        (all || e.internalClient === req.requester),
+    );
     if (victims.length === 0) {
-      return refuse('no-such-mapping', `no ${req.protocol.toUpperCase()} mapping${all ? '' : ` of ${req.requester}`} in ${req.start}-${req.end}`);
+      return refuse(
+        'no-such-mapping',
+        `no ${req.protocol.toUpperCase()} mapping${all ? '' : ` of ${req.requester}`} in ${req.start}-${req.end}`,
+      );
     }
     for (const v of victims) this.#host.forwards.delete(v, now);
     return { ok: true, removed: victims };
@@ -363,28 +390,48 @@ export class MappingService {
       if (!MANAGED_ORIGINS.has(first.origin)) return refuse('held-by-other-mechanism', `${p} ${port} is used by a ${first.origin} forward`);
       const same = onPort.find((e) => MANAGED_ORIGINS.has(e.origin) && e.remoteHost === remoteHost);
       const rules = rulesOf(req.origin);
-      if (!same || same.internalClient !== req.internalClient || (rules.overwriteOnlySameInternalPort && same.internalPort !== req.internalPort)) {
+      if (
+        !same ||
+        same.internalClient !== req.internalClient ||
+        (rules.overwriteOnlySameInternalPort && same.internalPort !== req.internalPort)
+      ) {
         const holder = same ?? first;
         return refuse('held-by-other-client', `${p} ${port} is mapped to ${holder.internalClient}:${holder.internalPort}`);
       }
-      if (same.nonce !== undefined && same.nonce !== req.nonce) return refuse('nonce-mismatch', `${p} ${port} was mapped with another nonce`);
+      if (same.nonce !== undefined && same.nonce !== req.nonce)
+        return refuse('nonce-mismatch', `${p} ${port} was mapped with another nonce`);
       // Overwrite: same port, protocol, remote host and client refresh the entry (even while forwarding is disabled, as miniupnpd).
     } else if (this.forwardingDisabled()) {
-      return refuse('forwarding-disabled', this.wanConnected() ? 'forwarding is disabled: the WAN address is reserved' : 'the WAN is disconnected');
+      return refuse(
+        'forwarding-disabled',
+        this.wanConnected() ? 'forwarding is disabled: the WAN address is reserved' : 'the WAN is disconnected',
+      );
     } else {
       // A NAT-PMP mapping keeps the same port of the other protocol for its owner (RFC 6886 §3.3).
       const companion = this.find(other(req.protocol), port, remoteHost, now);
       if (companion && rulesOf(companion.origin).companionPorts && companion.internalClient !== req.internalClient) {
-        return refuse('held-by-other-client', `${other(req.protocol).toUpperCase()} ${port} (the companion port) is mapped to ${companion.internalClient}`);
+        return refuse(
+          'held-by-other-client',
+          `${other(req.protocol).toUpperCase()} ${port} (the companion port) is mapped to ${companion.internalClient}`,
+        );
       }
     }
-    const res = forwards.add({
-      protocol: req.protocol, externalPort: port, internalClient: req.internalClient, internalPort: req.internalPort,
-      remoteHost, description: (req.description ?? '').slice(0, this.#config.policy.maxDescription),
-      leaseSeconds: lifetime, origin: req.origin, owner: req.requester,
-      ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
-      ...(req.filters !== undefined ? { filters: req.filters } : {}),
-    }, now);
+    const res = forwards.add(
+      {
+        protocol: req.protocol,
+        externalPort: port,
+        internalClient: req.internalClient,
+        internalPort: req.internalPort,
+        remoteHost,
+        description: (req.description ?? '').slice(0, this.#config.policy.maxDescription),
+        leaseSeconds: lifetime,
+        origin: req.origin,
+        owner: req.requester,
+        ...(req.nonce !== undefined ? { nonce: req.nonce } : {}),
+        ...(req.filters !== undefined ? { filters: req.filters } : {}),
+      },
+      now,
+    );
     if (res.ok) return { ok: true, mapping: res.entry, refreshed: res.replaced !== undefined };
     switch (res.conflict.reason) {
       case 'reserved-port':

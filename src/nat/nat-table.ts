@@ -4,16 +4,27 @@
  *
  * Pure data plane: every method takes `now` (ms); randomness comes from an injected {@link Rng}.
  */
-import { formatEndpoint, formatIPv4, type Endpoint, type IPv4, type Protocol } from './address.js';
+import { type Endpoint, formatEndpoint, formatIPv4, type IPv4, type Protocol } from './address.js';
 import type { Rng } from './clock.js';
 import type { NatPolicy } from './policy.js';
-import {
-  TcpState, admitsAddress, admitsEndpoint, findRemote, lapsedUntil, latestUntil, liveRemotes, remoteFor, tcpStep, tcpSummary, tcpTimeout,
-  type PeerState, type RemoteState, type RemoteTable,
-} from './remote-state.js';
-import { TimerHeap, type Expiring } from './timer-heap.js';
 import { PortBlocks } from './port-blocks.js';
-
+import {
+  admitsAddress,
+  admitsEndpoint,
+  findRemote,
+  lapsedUntil,
+  latestUntil,
+  liveRemotes,
+  type PeerState,
+  type RemoteState,
+  type RemoteTable,
+  remoteFor,
+  TcpState,
+  tcpStep,
+  tcpSummary,
+  tcpTimeout,
+} from './remote-state.js';
+import { type Expiring, TimerHeap } from './timer-heap.js';
 
 const PROTO_CODE: Record<Protocol, number> = { udp: 0, tcp: 1, icmp: 2 };
 const CODE_PROTO: readonly Protocol[] = ['udp', 'tcp', 'icmp'];
@@ -115,7 +126,7 @@ class EndpointIndex<T> {
   delete(ip: IPv4, pp: number): void {
     const k = ip | 0;
     const inner = this.#byIp.get(k);
-    if (inner !== undefined && inner.delete(pp) && inner.size === 0) this.#byIp.delete(k);
+    if (inner?.delete(pp) && inner.size === 0) this.#byIp.delete(k);
   }
 }
 
@@ -155,13 +166,7 @@ export class NatTable {
    * Finds or creates the mapping for an outbound packet and refreshes it.
    * Returns a refusal when a new mapping is needed but cannot be had.
    */
-  outbound(
-    protocol: Protocol,
-    src: Endpoint,
-    dst: Endpoint,
-    flags: number,
-    now: number,
-  ): OutboundResult | NatRefusal {
+  outbound(protocol: Protocol, src: Endpoint, dst: Endpoint, flags: number, now: number): OutboundResult | NatRefusal {
     const proto = PROTO_CODE[protocol];
     const mb = this.policy.mapping;
     let m: Mapping | undefined;
@@ -351,7 +356,9 @@ export class NatTable {
     const extIp = this.#pickAddress(src.ip);
     const blocks = this.portBlocks;
     const extPort = blocks
-      ? blocks.pick(src.ip, extIp, p.portAssignment === 'preserve' ? src.port : -1, (port) => this.#portFree(proto, extIp, port, src.ip, now))
+      ? blocks.pick(src.ip, extIp, p.portAssignment === 'preserve' ? src.port : -1, (port) =>
+          this.#portFree(proto, extIp, port, src.ip, now),
+        )
       : this.#pickPort(proto, src, extIp, now);
     if (extPort < 0) {
       return blocks ? { code: 'port-blocks-full', blocks: blocks.policy.perSubscriber, size: blocks.policy.size } : PORTS_EXHAUSTED;

@@ -2,12 +2,12 @@
  * The router tree: the Internet at the root, routers with LANs, hosts on LANs or on the Internet.
  * {@link Network.send} delivers a packet between any two endpoints and traces every hop.
  */
-import { formatEndpoint, formatIPv4, inPrefix, parseIPv4, type IPv4 } from './address.js';
-import { FakeClock, SeededRng, type Clock, type Rng } from './clock.js';
+import { formatEndpoint, formatIPv4, type IPv4, inPrefix, parseIPv4 } from './address.js';
+import { type Clock, FakeClock, type Rng, SeededRng } from './clock.js';
 import { ModelEvents } from './events.js';
 import { checkPacket, describePacket, type Packet } from './packet.js';
 import { Router, type RouterConfig, type StepResult } from './router.js';
-import { REASONS, type Hop, type HopAction, type ReasonCode } from './trace.js';
+import { type Hop, type HopAction, REASONS, type ReasonCode } from './trace.js';
 
 /** The id of the root network. */
 export const INTERNET = 'internet';
@@ -132,7 +132,9 @@ export class Network {
     const seg = this.#segment(on, `host ${config.id}`);
     const ip = parseIPv4(config.address);
     if (seg.owner && !seg.owner.onLan(ip)) {
-      throw new Error(`host ${config.id}: ${config.address} is not in ${on}'s LAN ${formatIPv4(seg.owner.lanPrefix.addr)}/${seg.owner.lanPrefix.len}`);
+      throw new Error(
+        `host ${config.id}: ${config.address} is not in ${on}'s LAN ${formatIPv4(seg.owner.lanPrefix.addr)}/${seg.owner.lanPrefix.len}`,
+      );
     }
     this.#claim(seg, ip, `host ${config.id}`);
     const host: Host = { id: config.id, ip, address: config.address, on };
@@ -191,7 +193,13 @@ export class Network {
     if (this.events.has(type)) {
       const hop = d.hops[d.hops.length - 1]!;
       this.events.emit({
-        type, router: hop.node, at: this.clock.now(), from, packet: d.packet, hop, reason: hop.code,
+        type,
+        router: hop.node,
+        at: this.clock.now(),
+        from,
+        packet: d.packet,
+        hop,
+        reason: hop.code,
         ...(d.to !== undefined ? { to: d.to } : {}),
       });
     }
@@ -206,8 +214,18 @@ export class Network {
     const now = this.clock.now();
     const hops: Hop[] = [];
     if (packet.src.ip !== host.ip) {
-      hops.push(this.#hop(trace, from, 'drop', 'spoofed-source', packet, undefined, () =>
-        `dropped at ${from}: its address is ${host.address}, not the source ${formatIPv4(packet.src.ip)} (a spoofed source is not sent)`));
+      hops.push(
+        this.#hop(
+          trace,
+          from,
+          'drop',
+          'spoofed-source',
+          packet,
+          undefined,
+          () =>
+            `dropped at ${from}: its address is ${host.address}, not the source ${formatIPv4(packet.src.ip)} (a spoofed source is not sent)`,
+        ),
+      );
       return this.#dropped(packet, hops);
     }
     let seg = this.#hostSeg.get(from)!;
@@ -220,18 +238,34 @@ export class Network {
       if (target) {
         const code: ReasonCode = crossed ? 'delivered' : 'same-lan';
         const hop = this.#hop(trace, target.id, 'deliver', code, p, undefined, () =>
-          crossed ? `delivered to ${target.id} (${formatEndpoint(p.dst)})`
-            : seg.owner ? `delivered to ${target.id} on the same LAN, no router involved` : `delivered to ${target.id} across the Internet, no NAT involved`);
+          crossed
+            ? `delivered to ${target.id} (${formatEndpoint(p.dst)})`
+            : seg.owner
+              ? `delivered to ${target.id} on the same LAN, no router involved`
+              : `delivered to ${target.id} across the Internet, no NAT involved`,
+        );
         hops.push(hop);
         return { delivered: true, to: target.id, packet: p, hops };
       }
       const owner = seg.owner;
       if (owner && dip === owner.lanAddress) {
-        hops.push(this.#hop(trace, owner.id, 'deliver', 'to-router', p, undefined, () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`));
+        hops.push(
+          this.#hop(
+            trace,
+            owner.id,
+            'deliver',
+            'to-router',
+            p,
+            undefined,
+            () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`,
+          ),
+        );
         return { delivered: true, to: `router:${owner.id}`, packet: p, hops };
       }
-      const child = seg.children.get(dip | 0) ?? (seg.routed.length ? seg.routedChild(dip) : undefined)
-        ?? (seg.excluding.length ? seg.excludingChild(p) : undefined);
+      const child =
+        seg.children.get(dip | 0) ??
+        (seg.routed.length ? seg.routedChild(dip) : undefined) ??
+        (seg.excluding.length ? seg.excludingChild(p) : undefined);
       if (child) {
         const r = child.inbound(p, now, trace);
         const step = this.#step(trace, child.id, r, p, hops);
@@ -261,11 +295,29 @@ export class Network {
       }
       const where = owner ? owner.id : INTERNET;
       if (owner) {
-        hops.push(this.#hop(trace, where, 'drop', 'no-host', p, undefined, () =>
-          `dropped at ${where}: no host has address ${formatIPv4(dip)} on its LAN`));
+        hops.push(
+          this.#hop(
+            trace,
+            where,
+            'drop',
+            'no-host',
+            p,
+            undefined,
+            () => `dropped at ${where}: no host has address ${formatIPv4(dip)} on its LAN`,
+          ),
+        );
       } else {
-        hops.push(this.#hop(trace, where, 'drop', 'no-route', p, undefined, () =>
-          `dropped on the Internet: no route to ${formatIPv4(dip)}${isPrivateText(dip)}`));
+        hops.push(
+          this.#hop(
+            trace,
+            where,
+            'drop',
+            'no-route',
+            p,
+            undefined,
+            () => `dropped on the Internet: no route to ${formatIPv4(dip)}${isPrivateText(dip)}`,
+          ),
+        );
       }
       return this.#dropped(p, hops);
     }
@@ -279,17 +331,28 @@ export class Network {
       return undefined;
     }
     if (trace) {
-      const action: HopAction = r.code === 'routed' || r.code === 'not-translated' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
-      hops.push(this.#hop(trace, node, action, r.code, before, r.packet, () => {
-        const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
-        const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;
-        return `${what}: ${change}${r.note ? ` (${r.note})` : ''}`;
-      }));
+      const action: HopAction =
+        r.code === 'routed' || r.code === 'not-translated' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
+      hops.push(
+        this.#hop(trace, node, action, r.code, before, r.packet, () => {
+          const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
+          const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;
+          return `${what}: ${change}${r.note ? ` (${r.note})` : ''}`;
+        }),
+      );
     }
     return r.packet;
   }
 
-  #hop(trace: boolean, node: string, action: HopAction, code: ReasonCode, before: Packet, after: Packet | undefined, message: () => string): Hop {
+  #hop(
+    trace: boolean,
+    node: string,
+    action: HopAction,
+    code: ReasonCode,
+    before: Packet,
+    after: Packet | undefined,
+    message: () => string,
+  ): Hop {
     const hop: Hop = { node, action, code, before, message: trace ? message() : REASONS[code] };
     return after ? { ...hop, after } : hop;
   }
@@ -309,7 +372,9 @@ export class Network {
     const h = seg.hosts.get(ip | 0);
     const r = seg.children.get(ip | 0);
     if (h || r || seg.owner?.lanAddress === ip) {
-      throw new Error(`${who}: address ${formatIPv4(ip)} is already used by ${h ? `host ${h.id}` : r ? `router ${r.id}` : `router ${seg.owner!.id}`}`);
+      throw new Error(
+        `${who}: address ${formatIPv4(ip)} is already used by ${h ? `host ${h.id}` : r ? `router ${r.id}` : `router ${seg.owner!.id}`}`,
+      );
     }
   }
 }
@@ -317,7 +382,9 @@ export class Network {
 function isPrivateText(ip: IPv4): string {
   const a = ip >>> 24;
   const b = (ip >>> 16) & 255;
-  if (a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168)) return ` (${formatIPv4(ip)} is a private RFC 1918 address: it is not routed on the Internet)`;
-  if (a === 100 && b >= 64 && b < 128) return ` (${formatIPv4(ip)} is in the carrier-NAT shared space 100.64.0.0/10: it is not routed on the Internet)`;
+  if (a === 10 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168))
+    return ` (${formatIPv4(ip)} is a private RFC 1918 address: it is not routed on the Internet)`;
+  if (a === 100 && b >= 64 && b < 128)
+    return ` (${formatIPv4(ip)} is in the carrier-NAT shared space 100.64.0.0/10: it is not routed on the Internet)`;
   return '';
 }

@@ -2,7 +2,7 @@
  * Packets as the model sees them: protocol, endpoints, TCP flags, an optional text payload
  * (what ALGs read and rewrite) and a size for traffic counters.
  */
-import { formatEndpoint, type Endpoint, type Protocol } from './address.js';
+import { type Endpoint, formatEndpoint, type Protocol } from './address.js';
 
 /** TCP flag bits. */
 export const TCP = { SYN: 1, ACK: 2, FIN: 4, RST: 8 } as const;
@@ -58,14 +58,16 @@ export function checkPacket(p: Packet): void {
   checkEndpoint(p, 'src');
   checkEndpoint(p, 'dst');
   const f = p.flags;
-  if (f !== undefined && !(Number.isInteger(f) && f >= 0 && f <= 15)) throw new PacketError(`packet flags ${f} are not a combination of TCP flag bits (an integer 0–15)`);
+  if (f !== undefined && !(Number.isInteger(f) && f >= 0 && f <= 15))
+    throw new PacketError(`packet flags ${f} are not a combination of TCP flag bits (an integer 0–15)`);
 }
 
 function checkEndpoint(p: Packet, which: 'src' | 'dst'): void {
   const e = p[which];
   if (e === null || typeof e !== 'object') throw new PacketError(`packet ${which} is not an endpoint`);
   const ip = e.ip;
-  if (!(Number.isInteger(ip) && ip >= 0 && ip <= 0xffffffff)) throw new PacketError(`packet ${which} address ${ip} is not an IPv4 address (an integer 0–4294967295)`);
+  if (!(Number.isInteger(ip) && ip >= 0 && ip <= 0xffffffff))
+    throw new PacketError(`packet ${which} address ${ip} is not an IPv4 address (an integer 0–4294967295)`);
   const port = e.port;
   const lo = p.proto === 'icmp' ? 0 : 1;
   if (!(Number.isInteger(port) && port >= lo && port <= 65535)) {

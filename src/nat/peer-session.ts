@@ -3,9 +3,9 @@
  * has towards one remote peer and keep it alive for a lifetime, as if it had sent a packet there.
  * The session then behaves like any other (filtering, expiry, events).
  */
-import { formatIPv4, type Endpoint } from './address.js';
+import { type Endpoint, formatIPv4 } from './address.js';
 import { grantedLifetime } from './mapping-service.js';
-import { NatTable, type MappingInfo } from './nat-table.js';
+import { type MappingInfo, NatTable } from './nat-table.js';
 import { pcpPolicyOf } from './pcp-policy.js';
 import type { Router } from './router.js';
 
@@ -18,7 +18,14 @@ export type PeerRefusal =
   | 'no-resources';
 
 export type PeerResult =
-  | { readonly ok: true; readonly session: MappingInfo; readonly created: boolean; readonly externalAddress: string; readonly externalPort: number; readonly lifetime: number }
+  | {
+      readonly ok: true;
+      readonly session: MappingInfo;
+      readonly created: boolean;
+      readonly externalAddress: string;
+      readonly externalPort: number;
+      readonly lifetime: number;
+    }
   | { readonly ok: false; readonly refusal: PeerRefusal; readonly message: string };
 
 export interface PeerRequest {
@@ -33,15 +40,22 @@ export interface PeerRequest {
 export function holdPeerSession(router: Router, req: PeerRequest, now: number): PeerResult {
   const nat = router.nat;
   if (!nat) return { ok: false, refusal: 'no-nat', message: `${router.id} has no NAT sessions` };
-  if (router.mappings.forwardingDisabled()) return { ok: false, refusal: 'forwarding-disabled', message: `${router.id} cannot forward now` };
+  if (router.mappings.forwardingDisabled())
+    return { ok: false, refusal: 'forwarding-disabled', message: `${router.id} cannot forward now` };
   const granted = req.lifetime === 0 ? 0 : grantedLifetime(req.lifetime, 'pcp-clamped', pcpPolicyOf(router.mappings.config.policy));
   const r = nat.hold(req.protocol, req.internal, req.remote, now + granted * 1000, now);
-  if ('code' in r) return { ok: false, refusal: 'no-resources', message: `no session for ${formatIPv4(req.internal.ip)}:${req.internal.port}: ${r.code}` };
+  if ('code' in r)
+    return { ok: false, refusal: 'no-resources', message: `no session for ${formatIPv4(req.internal.ip)}:${req.internal.port}: ${r.code}` };
   const m = r.mapping;
   const session = NatTable.info(m);
-  if (r.created && router.events.has('session-created')) router.events.emit({ type: 'session-created', router: router.id, at: now, session });
+  if (r.created && router.events.has('session-created'))
+    router.events.emit({ type: 'session-created', router: router.id, at: now, session });
   return {
-    ok: true, session, created: r.created, externalAddress: formatIPv4(m.extIp), externalPort: m.extPort,
+    ok: true,
+    session,
+    created: r.created,
+    externalAddress: formatIPv4(m.extIp),
+    externalPort: m.extPort,
     lifetime: Math.max(0, Math.ceil((m.expiresAt - now) / 1000)),
   };
 }

@@ -59,14 +59,21 @@ export function parsePermissionRules(rules: readonly string[]): PermissionRule[]
 /** True when the rule covers this mapping. */
 export function ruleMatches(r: PermissionRule, externalPort: number, internalIp: number, internalPort: number): boolean {
   return (
-    externalPort >= r.extMin && externalPort <= r.extMax &&
-    internalPort >= r.intMin && internalPort <= r.intMax &&
-    ((internalIp & r.mask) >>> 0) === r.addr
+    externalPort >= r.extMin &&
+    externalPort <= r.extMax &&
+    internalPort >= r.intMin &&
+    internalPort <= r.intMax &&
+    (internalIp & r.mask) >>> 0 === r.addr
   );
 }
 
 /** The first matching rule, or undefined (then the mapping is allowed). */
-export function matchingRule(rules: readonly PermissionRule[], externalPort: number, internalIp: number, internalPort: number): PermissionRule | undefined {
+export function matchingRule(
+  rules: readonly PermissionRule[],
+  externalPort: number,
+  internalIp: number,
+  internalPort: number,
+): PermissionRule | undefined {
   return rules.find((r) => ruleMatches(r, externalPort, internalIp, internalPort));
 }
 
@@ -81,7 +88,10 @@ export function defaultPermissionRules(lan: string): string[] {
 /** A rule file could not be read: the line and what is wrong with it. */
 export class PermissionFileError extends AddressError {
   readonly code = 'bad-permission-file';
-  constructor(readonly line: number, message: string) {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
     super(`line ${line}: ${message}`);
   }
 }

@@ -85,14 +85,7 @@ const base: NatPolicy = {
 };
 
 /** Names of the built-in presets. */
-export type NatPresetName =
-  | 'full-cone'
-  | 'restricted-cone'
-  | 'port-restricted-cone'
-  | 'symmetric'
-  | 'cgnat'
-  | 'one-to-one'
-  | 'open';
+export type NatPresetName = 'full-cone' | 'restricted-cone' | 'port-restricted-cone' | 'symmetric' | 'cgnat' | 'one-to-one' | 'open';
 
 /** A preset: a name, a one-line description and the policy it stands for. */
 export interface NatPreset {
@@ -131,7 +124,8 @@ export const NAT_PRESETS: Readonly<Record<NatPresetName, NatPreset>> = {
   },
   cgnat: {
     name: 'cgnat',
-    description: 'carrier-grade NAT per RFC 6888: EIM, EIF, paired pooling, port quota, 120 s reuse delay (add excludedDestinations, portBlocks)',
+    description:
+      'carrier-grade NAT per RFC 6888: EIM, EIF, paired pooling, port quota, 120 s reuse delay (add excludedDestinations, portBlocks)',
     policy: {
       ...base,
       portAssignment: 'random',

@@ -10,8 +10,9 @@
  * preserves ports and that port is in one of them, else a random or the lowest free port. A block
  * returns to the pool when its last mapping is gone.
  */
-import type { Rng } from './clock.js';
+
 import type { IPv4 } from './address.js';
+import type { Rng } from './clock.js';
 
 /** Port-block policy: `size` ports per block, at most `perSubscriber` blocks per internal address. */
 export interface PortBlockPolicy {

@@ -3,20 +3,28 @@
  * (NAPT, 1:1 or none), an optional stateful firewall, a port-forward table and ALGs.
  */
 import {
-  formatEndpoint, formatIPv4, inPrefix, nthAddress, parseIPv4, parsePrefix, type Endpoint, type IPv4, type Prefix,
+  type Endpoint,
+  formatEndpoint,
+  formatIPv4,
+  type IPv4,
+  inPrefix,
+  nthAddress,
+  type Prefix,
+  parseIPv4,
+  parsePrefix,
 } from './address.js';
 import { ALGS, type Alg, type AlgContext } from './alg.js';
-import { excludedBy, parseExclusions, type Exclusion } from './excluded-destinations.js';
-import { checkPortBlockPolicy } from './port-blocks.js';
 import type { Rng } from './clock.js';
 import { ModelEvents } from './events.js';
-import { Firewall, describeRule, type FirewallConfig } from './firewall.js';
-import { ForwardTable, type ForwardEntry, type ForwardSpec } from './forward-table.js';
+import { type Exclusion, excludedBy, parseExclusions } from './excluded-destinations.js';
+import { describeRule, Firewall, type FirewallConfig } from './firewall.js';
+import { type ForwardEntry, type ForwardSpec, ForwardTable } from './forward-table.js';
 import { MappingService, type MappingSettings } from './mapping-service.js';
-import { NatTable, type Mapping, type MappingInfo } from './nat-table.js';
+import { type Mapping, type MappingInfo, NatTable } from './nat-table.js';
+import { type Packet, packetSize } from './packet.js';
 import { defaultPermissionRules } from './permissions.js';
-import { packetSize, type Packet } from './packet.js';
-import { natPolicy, type NatPolicy } from './policy.js';
+import { type NatPolicy, natPolicy } from './policy.js';
+import { checkPortBlockPolicy } from './port-blocks.js';
 import type { ReasonCode } from './trace.js';
 
 /** How a router is described (config types are plain data; see {@link Router} for runtime). */
@@ -111,7 +119,8 @@ export class Router {
     this.forwards = new ForwardTable({
       ...(config.reservedPorts ? { reservedPorts: config.reservedPorts } : {}),
       ...(config.maxForwards ? { maxEntries: config.maxForwards } : {}),
-      events, routerId: config.id,
+      events,
+      routerId: config.id,
     });
     // miniupnpd's shipped permission rules unless the config gives its own.
     this.mappings = new MappingService(this, rng, { permissions: defaultPermissionRules(config.lan), ...config.mapping });
@@ -130,7 +139,13 @@ export class Router {
       const nat = this.nat;
       nat.onRemove = (m, reason, now) => {
         if (!events.has('session-expired')) return;
-        events.emit({ type: 'session-expired', router: this.id, at: reason === 'expired' ? Math.min(now, m.expiresAt) : now, session: NatTable.info(m), reason });
+        events.emit({
+          type: 'session-expired',
+          router: this.id,
+          at: reason === 'expired' ? Math.min(now, m.expiresAt) : now,
+          session: NatTable.info(m),
+          reason,
+        });
       };
       this.forwards.attachDynamicProbe({
         dynamicHolder: (protocol, port, t) => {
@@ -297,11 +312,19 @@ export class Router {
         const r = nat.outbound(proto, p.src, p.dst, p.flags ?? 0, now);
         if ('code' in r) {
           if (r.code === 'port-quota') {
-            return this.#drop('port-quota', explain, () => `${formatIPv4(p.src.ip)} has used its quota of ${r.quota} mappings at ${this.id}`);
+            return this.#drop(
+              'port-quota',
+              explain,
+              () => `${formatIPv4(p.src.ip)} has used its quota of ${r.quota} mappings at ${this.id}`,
+            );
           }
           if (r.code === 'port-blocks-full') {
-            return this.#drop('port-blocks-full', explain, () =>
-              `${formatIPv4(p.src.ip)} has used every port of its ${r.blocks} port block${r.blocks === 1 ? '' : 's'} of ${r.size} at ${this.id}`);
+            return this.#drop(
+              'port-blocks-full',
+              explain,
+              () =>
+                `${formatIPv4(p.src.ip)} has used every port of its ${r.blocks} port block${r.blocks === 1 ? '' : 's'} of ${r.size} at ${this.id}`,
+            );
           }
           return this.#drop('ports-exhausted', explain, () => `no free external ${proto.toUpperCase()} port at ${this.id}`);
         }
@@ -346,8 +369,12 @@ export class Router {
    */
   hairpin(p: Packet, now: number, explain: boolean): StepResult {
     if (!this.natEnabled || !this.policy!.hairpinning) {
-      return this.#drop('hairpin-disabled', explain, () =>
-        `${this.id} does not hairpin: ${formatEndpoint(p.dst)} is its own external address and it will not loop packets back into the LAN`);
+      return this.#drop(
+        'hairpin-disabled',
+        explain,
+        () =>
+          `${this.id} does not hairpin: ${formatEndpoint(p.dst)} is its own external address and it will not loop packets back into the LAN`,
+      );
     }
     if (this.policy!.mode === 'one-to-one') {
       const ext = this.#oneToOneOut.get(p.src.ip);
@@ -363,14 +390,24 @@ export class Router {
     if (fwdOut) src = { ip: this.#external[0]!, port: fwdOut.externalPort };
     else {
       const o = nat.outbound(p.proto, p.src, p.dst, p.flags ?? 0, now);
-      if ('code' in o) return this.#drop(o.code === 'filtered' || o.code === 'no-mapping' ? 'ports-exhausted' : o.code, explain, () => `no mapping could be made at ${this.id}`);
+      if ('code' in o)
+        return this.#drop(
+          o.code === 'filtered' || o.code === 'no-mapping' ? 'ports-exhausted' : o.code,
+          explain,
+          () => `no mapping could be made at ${this.id}`,
+        );
       src = o.mapping.external;
     }
     const r = this.#translateIn({ ...p, src }, now, explain);
     if (!r.ok) return r;
     const fw = this.#firewallIn(r, now, explain, 'hairpinned');
     if (!fw.ok) return fw;
-    return { ok: true, packet: fw.packet, code: 'hairpin', note: `source ${formatEndpoint(p.src)} → ${formatEndpoint(src)}, destination ${formatEndpoint(p.dst)} → ${formatEndpoint(fw.packet.dst)}` };
+    return {
+      ok: true,
+      packet: fw.packet,
+      code: 'hairpin',
+      note: `source ${formatEndpoint(p.src)} → ${formatEndpoint(src)}, destination ${formatEndpoint(p.dst)} → ${formatEndpoint(fw.packet.dst)}`,
+    };
   }
 
   /** A reply from an excluded destination to an untranslated LAN address (RFC 6888 REQ-6): routed to this router. */
@@ -382,11 +419,17 @@ export class Router {
     const policy = this.policy;
     if (policy === null || policy.mode === 'none') return { ok: true, packet: p, code: 'routed' };
     if (this.acceptsUntranslated(p)) {
-      return { ok: true, packet: p, code: 'not-translated', ...(explain ? { note: `from ${excludedBy(this.excluded, p.src)!.text}, excluded from translation` } : {}) };
+      return {
+        ok: true,
+        packet: p,
+        code: 'not-translated',
+        ...(explain ? { note: `from ${excludedBy(this.excluded, p.src)!.text}, excluded from translation` } : {}),
+      };
     }
     if (policy.mode === 'one-to-one') {
       const int = this.#oneToOneIn.get(p.dst.ip);
-      if (int === undefined) return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.dst.ip)} has no 1:1 NAT entry at ${this.id}`);
+      if (int === undefined)
+        return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.dst.ip)} has no 1:1 NAT entry at ${this.id}`);
       return { ok: true, packet: { ...p, dst: { ip: int, port: p.dst.port } }, code: 'one-to-one' };
     }
     const nat = this.nat!;
@@ -402,20 +445,32 @@ export class Router {
           ok: true,
           packet: { ...p, dst: { ip: fwd.internalClientIp, port: fwd.internalPort } },
           code: 'port-forward',
-          ...(explain ? { note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}` } : {}),
+          ...(explain
+            ? {
+                note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}`,
+              }
+            : {}),
         };
       }
       const others = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.enabled && e.expiresAt > now && e.remoteHost !== '');
       if (others.length > 0) {
-        return this.#drop('forward-remote-mismatch', explain, () =>
-          `${this.id} forwards ${p.proto.toUpperCase()} ${p.dst.port} only for ${others.map((e) => e.remoteHost || 'any').join(', ')}, not ${formatIPv4(p.src.ip)}`);
+        return this.#drop(
+          'forward-remote-mismatch',
+          explain,
+          () =>
+            `${this.id} forwards ${p.proto.toUpperCase()} ${p.dst.port} only for ${others.map((e) => e.remoteHost || 'any').join(', ')}, not ${formatIPv4(p.src.ip)}`,
+        );
       }
     }
     if (m.code === 'filtered') {
       return this.#drop('filtered', explain, () => this.#filteredMessage(m.mapping, p, now));
     }
-    return this.#drop('no-mapping', explain, () =>
-      `no mapping for ${formatEndpoint(p.dst)} (${p.proto.toUpperCase()}, inbound from ${formatEndpoint(p.src)}): nothing inside has sent to it and no port forward exists`);
+    return this.#drop(
+      'no-mapping',
+      explain,
+      () =>
+        `no mapping for ${formatEndpoint(p.dst)} (${p.proto.toUpperCase()}, inbound from ${formatEndpoint(p.src)}): nothing inside has sent to it and no port forward exists`,
+    );
   }
 
   #firewallIn(r: Extract<StepResult, { ok: true }>, now: number, explain: boolean, what: string): StepResult {
@@ -432,12 +487,27 @@ export class Router {
     return this.#fwDrop(d.by, d.rule, what, p, explain);
   }
 
-  #fwDrop(by: 'rule' | 'default' | 'established', rule: import('./firewall.js').FirewallRule | undefined, what: string, p: Packet, explain: boolean): StepResult {
+  #fwDrop(
+    by: 'rule' | 'default' | 'established',
+    rule: import('./firewall.js').FirewallRule | undefined,
+    what: string,
+    p: Packet,
+    explain: boolean,
+  ): StepResult {
     if (by === 'rule' && rule) {
-      return this.#drop('firewall-rule', explain, () => `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)} (rule: ${describeRule(rule)})`);
+      return this.#drop(
+        'firewall-rule',
+        explain,
+        () =>
+          `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)} (rule: ${describeRule(rule)})`,
+      );
     }
-    return this.#drop('firewall-default', explain, () =>
-      `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)}: no rule allows it and the default ${what === 'outbound' ? 'outbound' : 'inbound'} policy is deny`);
+    return this.#drop(
+      'firewall-default',
+      explain,
+      () =>
+        `the firewall of ${this.id} denied ${what} ${p.proto.toUpperCase()} to ${formatEndpoint(p.dst)}: no rule allows it and the default ${what === 'outbound' ? 'outbound' : 'inbound'} policy is deny`,
+    );
   }
 
   #filteredMessage(m: Mapping, p: Packet, now: number): string {
@@ -459,10 +529,18 @@ export class Router {
         if (existing) return { ip: this.#external[0]!, port: existing.externalPort };
         const port = this.forwards.findFreePort(protocol, internal.port, client, now);
         if (port === undefined) return undefined;
-        const r = this.forwards.add({
-          protocol, externalPort: port, internalClient: client, internalPort: internal.port,
-          description, origin: 'alg', leaseSeconds: this.policy?.timers.udp ?? 300,
-        }, now);
+        const r = this.forwards.add(
+          {
+            protocol,
+            externalPort: port,
+            internalClient: client,
+            internalPort: internal.port,
+            description,
+            origin: 'alg',
+            leaseSeconds: this.policy?.timers.udp ?? 300,
+          },
+          now,
+        );
         return r.ok ? { ip: this.#external[0]!, port } : undefined;
       },
     };

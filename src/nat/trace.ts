@@ -10,20 +10,20 @@ export type HopAction = 'forward' | 'translate' | 'hairpin' | 'deliver' | 'drop'
 /** Stable reason codes. */
 export const REASONS = {
   // passing
-  'routed': 'forwarded without translation',
+  routed: 'forwarded without translation',
   'not-translated': 'forwarded untranslated: the destination is excluded from translation (RFC 6888 REQ-6)',
   'same-lan': 'delivered on the same LAN without crossing a router',
   'new-mapping': 'outbound packet created a new mapping',
-  'mapped': 'translated by an existing mapping',
+  mapped: 'translated by an existing mapping',
   'port-forward': 'translated by a port forward',
   'one-to-one': 'translated by a 1:1 NAT entry',
-  'hairpin': 'hairpinned back into the LAN',
-  'delivered': 'delivered to the destination host',
+  hairpin: 'hairpinned back into the LAN',
+  delivered: 'delivered to the destination host',
   'to-router': 'delivered to the router itself',
   'alg-rewrite': 'an ALG rewrote the payload',
   // dropping
   'no-mapping': 'no mapping or forward for the destination port',
-  'filtered': 'a mapping exists but its filtering does not admit this sender',
+  filtered: 'a mapping exists but its filtering does not admit this sender',
   'forward-remote-mismatch': 'a port forward exists but only for another remote host',
   'hairpin-disabled': 'the NAT does not hairpin',
   'firewall-rule': 'a firewall rule denied the packet',

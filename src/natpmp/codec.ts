@@ -8,9 +8,14 @@ import { NATPMP_LENGTH, NATPMP_OPCODE, NATPMP_RESPONSE_BIT, NATPMP_VERSION } fro
 export type NatpmpRequest =
   | { readonly kind: 'address'; readonly version: number; readonly opcode: 0 }
   | {
-    readonly kind: 'map'; readonly version: number; readonly opcode: 1 | 2;
-    readonly protocol: 'udp' | 'tcp'; readonly internalPort: number; readonly externalPort: number; readonly lifetime: number;
-  }
+      readonly kind: 'map';
+      readonly version: number;
+      readonly opcode: 1 | 2;
+      readonly protocol: 'udp' | 'tcp';
+      readonly internalPort: number;
+      readonly externalPort: number;
+      readonly lifetime: number;
+    }
   /** A version other than 0: answered "unsupported version" with the opcode echoed. */
   | { readonly kind: 'bad-version'; readonly version: number; readonly opcode: number }
   /** Version 0, an opcode NAT-PMP lacks: answered "unsupported opcode". */
@@ -32,9 +37,13 @@ export function parseNatpmpRequest(d: Uint8Array): NatpmpRequest | { readonly ig
   if (!isMap) return { kind: 'bad-opcode', version, opcode };
   const view = new DataView(d.buffer, d.byteOffset, d.byteLength);
   return {
-    kind: 'map', version, opcode: opcode as 1 | 2,
+    kind: 'map',
+    version,
+    opcode: opcode as 1 | 2,
     protocol: opcode === NATPMP_OPCODE.MapUdp ? 'udp' : 'tcp',
-    internalPort: view.getUint16(4), externalPort: view.getUint16(6), lifetime: view.getUint32(8),
+    internalPort: view.getUint16(4),
+    externalPort: view.getUint16(6),
+    lifetime: view.getUint32(8),
   };
 }
 
@@ -62,7 +71,14 @@ export function encodeAddressResponse(result: number, epoch: number, address: st
 }
 
 /** A map response (opcode 129 or 130). */
-export function encodeMapResponse(opcode: 1 | 2, result: number, epoch: number, internalPort: number, externalPort: number, lifetime: number): Uint8Array {
+export function encodeMapResponse(
+  opcode: 1 | 2,
+  result: number,
+  epoch: number,
+  internalPort: number,
+  externalPort: number,
+  lifetime: number,
+): Uint8Array {
   const { bytes, view } = header(NATPMP_LENGTH.mapResponse, opcode, result, epoch);
   view.setUint16(8, internalPort);
   view.setUint16(10, externalPort);
@@ -97,7 +113,13 @@ export function parseNatpmpResponse(d: Uint8Array): NatpmpResponse {
 }
 
 /** A request's bytes (for tests and the in-process client). */
-export function encodeNatpmpRequest(r: { opcode: number; version?: number; internalPort?: number; externalPort?: number; lifetime?: number }): Uint8Array {
+export function encodeNatpmpRequest(r: {
+  opcode: number;
+  version?: number;
+  internalPort?: number;
+  externalPort?: number;
+  lifetime?: number;
+}): Uint8Array {
   if (r.opcode === NATPMP_OPCODE.ExternalAddress) return Uint8Array.of(r.version ?? NATPMP_VERSION, r.opcode);
   const bytes = new Uint8Array(NATPMP_LENGTH.mapRequest);
   const view = new DataView(bytes.buffer);

@@ -11,7 +11,12 @@ import type { ForwardEntry } from '../nat/forward-table.js';
 import type { Refusal } from '../nat/mapping-service.js';
 import type { Router } from '../nat/router.js';
 import {
-  encodeAddressResponse, encodeErrorResponse, encodeMapResponse, parseNatpmpRequest, type IgnoreReason, type NatpmpRequest,
+  encodeAddressResponse,
+  encodeErrorResponse,
+  encodeMapResponse,
+  type IgnoreReason,
+  type NatpmpRequest,
+  parseNatpmpRequest,
 } from './codec.js';
 import { natpmpResultOf } from './refusals.js';
 
@@ -24,17 +29,17 @@ export interface NatpmpSource {
 /** What became of a datagram. */
 export type NatpmpOutcome =
   | {
-    readonly reply: Uint8Array;
-    readonly request: NatpmpRequest;
-    readonly result: number;
-    /** The mapping made or refreshed (map requests that succeeded). */
-    readonly mapping?: ForwardEntry;
-    readonly refreshed?: boolean;
-    /** Mappings a delete removed. */
-    readonly removed?: readonly ForwardEntry[];
-    /** The service's refusal behind a non-zero result. */
-    readonly refusal?: { readonly refusal: Refusal; readonly message: string };
-  }
+      readonly reply: Uint8Array;
+      readonly request: NatpmpRequest;
+      readonly result: number;
+      /** The mapping made or refreshed (map requests that succeeded). */
+      readonly mapping?: ForwardEntry;
+      readonly refreshed?: boolean;
+      /** Mappings a delete removed. */
+      readonly removed?: readonly ForwardEntry[];
+      /** The service's refusal behind a non-zero result. */
+      readonly refusal?: { readonly refusal: Refusal; readonly message: string };
+    }
   /** No answer: malformed, a response, or a sender outside the router's LAN. */
   | { readonly ignored: IgnoreReason | 'not-from-lan' };
 
@@ -47,9 +52,17 @@ export function answerNatpmp(datagram: Uint8Array, source: NatpmpSource, router:
   const epoch = router.mappings.epochSeconds(now);
   switch (request.kind) {
     case 'bad-version':
-      return { reply: encodeErrorResponse(request.opcode, NATPMP_RESULT.UnsupportedVersion, epoch), request, result: NATPMP_RESULT.UnsupportedVersion };
+      return {
+        reply: encodeErrorResponse(request.opcode, NATPMP_RESULT.UnsupportedVersion, epoch),
+        request,
+        result: NATPMP_RESULT.UnsupportedVersion,
+      };
     case 'bad-opcode':
-      return { reply: encodeErrorResponse(request.opcode, NATPMP_RESULT.UnsupportedOpcode, epoch), request, result: NATPMP_RESULT.UnsupportedOpcode };
+      return {
+        reply: encodeErrorResponse(request.opcode, NATPMP_RESULT.UnsupportedOpcode, epoch),
+        request,
+        result: NATPMP_RESULT.UnsupportedOpcode,
+      };
     case 'address': {
       const address = router.mappings.externalAddress();
       const result = address === '' ? NATPMP_RESULT.NetworkFailure : NATPMP_RESULT.Success;
@@ -60,28 +73,47 @@ export function answerNatpmp(datagram: Uint8Array, source: NatpmpSource, router:
   }
 }
 
-function answerMap(request: Extract<NatpmpRequest, { kind: 'map' }>, client: string, router: Router, now: number, epoch: number): NatpmpOutcome {
+function answerMap(
+  request: Extract<NatpmpRequest, { kind: 'map' }>,
+  client: string,
+  router: Router,
+  now: number,
+  epoch: number,
+): NatpmpOutcome {
   const { opcode, protocol, internalPort, lifetime } = request;
-  const reply = (result: number, externalPort = 0, granted = 0): Uint8Array => encodeMapResponse(opcode, result, epoch, internalPort, externalPort, granted);
+  const reply = (result: number, externalPort = 0, granted = 0): Uint8Array =>
+    encodeMapResponse(opcode, result, epoch, internalPort, externalPort, granted);
   if (lifetime === 0) {
     // Delete (RFC 6886 §3.4): the suggested external port is ignored; internal port 0 = all of the client's.
     const removed = router.mappings.removeOwn({ requester: client, protocol, internalPort, origin: 'natpmp' }, now);
     return { reply: reply(NATPMP_RESULT.Success), request, result: NATPMP_RESULT.Success, removed };
   }
-  const r = router.mappings.request({
-    requester: client, protocol, internalClient: client, internalPort,
-    // A suggested port of 0 means "no preference": try the internal port first, as miniupnpd.
-    externalPort: request.externalPort === 0 ? internalPort : request.externalPort,
-    lifetime, lifetimeRule: 'as-requested', search: 'ascending', origin: 'natpmp',
-    description: `NAT-PMP ${protocol} ${internalPort}`,
-  }, now);
+  const r = router.mappings.request(
+    {
+      requester: client,
+      protocol,
+      internalClient: client,
+      internalPort,
+      // A suggested port of 0 means "no preference": try the internal port first, as miniupnpd.
+      externalPort: request.externalPort === 0 ? internalPort : request.externalPort,
+      lifetime,
+      lifetimeRule: 'as-requested',
+      search: 'ascending',
+      origin: 'natpmp',
+      description: `NAT-PMP ${protocol} ${internalPort}`,
+    },
+    now,
+  );
   if (!r.ok) {
     const result = natpmpResultOf(r.refusal);
     return { reply: reply(result), request, result, refusal: { refusal: r.refusal, message: r.message } };
   }
   return {
     reply: reply(NATPMP_RESULT.Success, r.mapping.externalPort, r.mapping.leaseSeconds),
-    request, result: NATPMP_RESULT.Success, mapping: r.mapping, refreshed: r.refreshed,
+    request,
+    result: NATPMP_RESULT.Success,
+    mapping: r.mapping,
+    refreshed: r.refreshed,
   };
 }
 

@@ -4,9 +4,9 @@
  * walks the options once (linear, bounded by the 1100-byte maximum).
  */
 import { PCP_LENGTH, PCP_OPCODE, PCP_RESPONSE_BIT, PCP_RESULT } from '../constants.js';
-import { readPcpAddress, type PcpAddress } from './address.js';
+import { type PcpAddress, readPcpAddress } from './address.js';
 import { opcodeDataLength, pcpLayout } from './layout.js';
-import { parsePcpOptions, type PcpOptions } from './options.js';
+import { type PcpOptions, parsePcpOptions } from './options.js';
 
 /** The common header of a request. */
 export interface PcpHeader {
@@ -67,9 +67,16 @@ export function parsePcpRequest(d: Uint8Array, versions: readonly number[]): Pcp
   const version = d[0]!;
   const opcode = d[1]!;
   const lifetime = d.length >= 8 ? u32(d, 4) : 0;
-  const fail = (error: number, message: string, extra: Partial<PcpRequestError> = {}): PcpRequestError =>
-    ({ error, version, opcode, lifetime, message, ...extra });
-  if (!versions.includes(version)) return fail(PCP_RESULT.UNSUPP_VERSION, `PCP version ${version} is not spoken (${versions.join(', ') || 'none'})`);
+  const fail = (error: number, message: string, extra: Partial<PcpRequestError> = {}): PcpRequestError => ({
+    error,
+    version,
+    opcode,
+    lifetime,
+    message,
+    ...extra,
+  });
+  if (!versions.includes(version))
+    return fail(PCP_RESULT.UNSUPP_VERSION, `PCP version ${version} is not spoken (${versions.join(', ') || 'none'})`);
   if (d.length < PCP_LENGTH.header || d.length > PCP_LENGTH.max || d.length % 4 !== 0) {
     return fail(PCP_RESULT.MALFORMED_REQUEST, `a request of ${d.length} bytes (24–1100, a multiple of 4)`);
   }
@@ -92,7 +99,10 @@ function mappingFields(header: PcpHeader, options: PcpOptions, body: Uint8Array)
   const l = pcpLayout(header.version);
   const nonce = l.nonce === undefined ? '' : hex(body.subarray(l.nonce, l.nonce + 12));
   return {
-    header, options, nonce, body,
+    header,
+    options,
+    nonce,
+    body,
     protocol: body[l.protocol]!,
     internalPort: u16(body, l.internalPort),
     suggestedPort: u16(body, l.externalPort),
@@ -102,5 +112,10 @@ function mappingFields(header: PcpHeader, options: PcpOptions, body: Uint8Array)
 
 function peerRequest(header: PcpHeader, options: PcpOptions, body: Uint8Array): PcpRequest {
   const l = pcpLayout(header.version);
-  return { kind: 'peer', ...mappingFields(header, options, body), remotePort: u16(body, l.remotePort), remoteAddress: readPcpAddress(body, l.remoteAddress) };
+  return {
+    kind: 'peer',
+    ...mappingFields(header, options, body),
+    remotePort: u16(body, l.remotePort),
+    remoteAddress: readPcpAddress(body, l.remoteAddress),
+  };
 }

@@ -29,7 +29,10 @@ function layout(base: number, v2: boolean): PcpLayout {
     externalAddress: base + 8,
     remotePort: base + 24,
     remoteAddress: base + 28,
-    reserved: [[base + 1, base + 4], [base + 26, base + 28]],
+    reserved: [
+      [base + 1, base + 4],
+      [base + 26, base + 28],
+    ],
     mapLength: v2 ? PCP_LENGTH.map : PCP_LENGTH.mapV1,
     peerLength: v2 ? PCP_LENGTH.peer : PCP_LENGTH.peerV1,
   };

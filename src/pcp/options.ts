@@ -5,7 +5,7 @@
  * the message (at most 1100 bytes).
  */
 import { PCP_LENGTH, PCP_OPCODE, PCP_OPTION, PCP_OPTIONAL_OPTION_MIN, PCP_RESULT } from '../constants.js';
-import { readPcpAddress, type PcpAddress } from './address.js';
+import { type PcpAddress, readPcpAddress } from './address.js';
 
 /** A FILTER option: remote peers allowed to use the mapping (prefix length over the 128-bit address). */
 export interface PcpFilter {
@@ -49,7 +49,11 @@ const BODY: Readonly<Record<number, number>> = {
 
 const NAMES: Readonly<Record<number, string>> = { 1: 'THIRD_PARTY', 2: 'PREFER_FAILURE', 3: 'FILTER' };
 
-const malformed = (message: string, option?: Uint8Array): PcpOptionError => ({ result: PCP_RESULT.MALFORMED_OPTION, message, ...(option ? { option } : {}) });
+const malformed = (message: string, option?: Uint8Array): PcpOptionError => ({
+  result: PCP_RESULT.MALFORMED_OPTION,
+  message,
+  ...(option ? { option } : {}),
+});
 
 /** Reads the options from `offset` to the end of `d` (whose length is a multiple of 4) for `opcode`. */
 export function parsePcpOptions(d: Uint8Array, offset: number, opcode: number): PcpOptions | PcpOptionError {
@@ -58,7 +62,7 @@ export function parsePcpOptions(d: Uint8Array, offset: number, opcode: number): 
   let preferFailure = false;
   const filters: PcpFilter[] = [];
   const echo: Uint8Array[] = [];
-  for (let at = offset; at < d.length;) {
+  for (let at = offset; at < d.length; ) {
     if (d.length - at < PCP_LENGTH.optionHeader) return malformed(`an option header at byte ${at} is cut short`);
     const code = d[at]!;
     const length = (d[at + 2]! << 8) | d[at + 3]!;

@@ -31,21 +31,21 @@ export interface PcpContext {
 /** What became of a datagram. */
 export type PcpOutcome =
   | {
-    readonly reply: Uint8Array;
-    readonly result: number;
-    /** Why, for a log line (errors). */
-    readonly message?: string;
-    readonly request?: PcpRequest;
-    /** The mapping a MAP made or refreshed. */
-    readonly mapping?: ForwardEntry;
-    readonly refreshed?: boolean;
-    /** Mappings a MAP with lifetime 0 removed. */
-    readonly removed?: readonly ForwardEntry[];
-    /** The session a PEER created or extended. */
-    readonly session?: MappingInfo;
-    /** The model's refusal behind a non-zero result. */
-    readonly refusal?: Refusal | PeerRefusal;
-  }
+      readonly reply: Uint8Array;
+      readonly result: number;
+      /** Why, for a log line (errors). */
+      readonly message?: string;
+      readonly request?: PcpRequest;
+      /** The mapping a MAP made or refreshed. */
+      readonly mapping?: ForwardEntry;
+      readonly refreshed?: boolean;
+      /** Mappings a MAP with lifetime 0 removed. */
+      readonly removed?: readonly ForwardEntry[];
+      /** The session a PEER created or extended. */
+      readonly session?: MappingInfo;
+      /** The model's refusal behind a non-zero result. */
+      readonly refusal?: Refusal | PeerRefusal;
+    }
   /** No answer: too short, a response, a sender outside the LAN, or PCP not served (NAT-PMP answers). */
   | { readonly ignored: PcpIgnoreReason | 'not-from-lan' | 'not-served' };
 
@@ -64,8 +64,12 @@ export function pcpAnswer(
   extra: PcpAnswerExtra = {},
 ): PcpAnswer {
   const reply = encodePcpResponse({
-    version: head.version, opcode: head.opcode, result, epoch: ctx.epoch,
-    lifetime: responseLifetime(result, granted, ctx.policy), ...parts,
+    version: head.version,
+    opcode: head.opcode,
+    result,
+    epoch: ctx.epoch,
+    lifetime: responseLifetime(result, granted, ctx.policy),
+    ...parts,
   });
   return { reply, result, ...extra };
 }
@@ -78,7 +82,13 @@ export function answerVersion(requested: number, spoken: readonly number[]): num
 }
 
 /** An error for a request read whole: its opcode data echoed (suggested port and address kept). */
-export function refuseRequest(ctx: PcpContext, request: PcpRequest, result: number, message: string, options?: readonly Uint8Array[]): PcpAnswer {
+export function refuseRequest(
+  ctx: PcpContext,
+  request: PcpRequest,
+  result: number,
+  message: string,
+  options?: readonly Uint8Array[],
+): PcpAnswer {
   const body = request.kind === 'announce' ? undefined : mappingResponseBody(request.header.version, request.body);
   return pcpAnswer(ctx, request.header, result, 0, { ...(body ? { body } : {}), ...(options ? { options } : {}) }, { message, request });
 }

@@ -10,10 +10,10 @@ import { isIPv4, parseIPv4 } from '../nat/address.js';
 import { pcpPolicyOf } from '../nat/pcp-policy.js';
 import type { Router } from '../nat/router.js';
 import { describePcpAddress } from './address.js';
-import { parsePcpRequest, type PcpRequestError } from './codec.js';
+import { type PcpRequestError, parsePcpRequest } from './codec.js';
 import { answerMap } from './map.js';
 import { answerPeer } from './peer.js';
-import { answerVersion, pcpAnswer, refuseRequest, type PcpAnswer, type PcpContext, type PcpOutcome, type PcpSource } from './reply.js';
+import { answerVersion, type PcpAnswer, type PcpContext, type PcpOutcome, type PcpSource, pcpAnswer, refuseRequest } from './reply.js';
 import { mappingResponseBody } from './response.js';
 
 export type { PcpOutcome, PcpSource } from './reply.js';
@@ -30,7 +30,12 @@ export function answerPcp(datagram: Uint8Array, source: PcpSource, router: Route
   if ('error' in parsed) return answerRequestError(ctx, parsed);
   const client = parsed.header.client;
   if (client.kind !== 'ipv4' || client.address !== source.address) {
-    return refuseRequest(ctx, parsed, PCP_RESULT.ADDRESS_MISMATCH, `the client address field says ${describePcpAddress(client)}, the packet came from ${source.address}: a NAT sits between`);
+    return refuseRequest(
+      ctx,
+      parsed,
+      PCP_RESULT.ADDRESS_MISMATCH,
+      `the client address field says ${describePcpAddress(client)}, the packet came from ${source.address}: a NAT sits between`,
+    );
   }
   switch (parsed.kind) {
     case 'announce':
@@ -46,7 +51,15 @@ export function answerPcp(datagram: Uint8Array, source: PcpSource, router: Route
 function answerRequestError(ctx: PcpContext, e: PcpRequestError): PcpAnswer {
   const version = e.error === PCP_RESULT.UNSUPP_VERSION ? answerVersion(e.version, ctx.policy.versions) : e.version;
   const body = e.body ? mappingResponseBody(e.version, e.body) : undefined;
-  return pcpAnswer(ctx, { version, opcode: e.opcode & 0x7f }, e.error, 0, {
-    ...(body ? { body } : {}), ...(e.option ? { options: [e.option] } : {}),
-  }, { message: e.message });
+  return pcpAnswer(
+    ctx,
+    { version, opcode: e.opcode & 0x7f },
+    e.error,
+    0,
+    {
+      ...(body ? { body } : {}),
+      ...(e.option ? { options: [e.option] } : {}),
+    },
+    { message: e.message },
+  );
 }

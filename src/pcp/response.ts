@@ -4,7 +4,7 @@
  * for tests and in-process clients.
  */
 import { PCP_LENGTH, PCP_OPCODE, PCP_RESPONSE_BIT } from '../constants.js';
-import { readPcpAddress, writePcpAddress, type PcpAddress } from './address.js';
+import { type PcpAddress, readPcpAddress, writePcpAddress } from './address.js';
 import { opcodeDataLength, pcpLayout } from './layout.js';
 
 /** What a response says. */
@@ -99,15 +99,22 @@ export function parsePcpResponse(d: Uint8Array): PcpResponse {
   const b = d.subarray(PCP_LENGTH.header, end);
   const nonce = l.nonce === undefined ? '' : Array.from(b.subarray(0, 12), (x) => x.toString(16).padStart(2, '0')).join('');
   const fields = {
-    ...base, optionCodes, nonce, protocol: b[l.protocol]!, internalPort: u16(b, l.internalPort),
-    externalPort: u16(b, l.externalPort), externalAddress: readPcpAddress(b, l.externalAddress),
+    ...base,
+    optionCodes,
+    nonce,
+    protocol: b[l.protocol]!,
+    internalPort: u16(b, l.internalPort),
+    externalPort: u16(b, l.externalPort),
+    externalAddress: readPcpAddress(b, l.externalAddress),
   };
-  return opcode === PCP_OPCODE.Peer ? { ...fields, remotePort: u16(b, l.remotePort), remoteAddress: readPcpAddress(b, l.remoteAddress) } : fields;
+  return opcode === PCP_OPCODE.Peer
+    ? { ...fields, remotePort: u16(b, l.remotePort), remoteAddress: readPcpAddress(b, l.remoteAddress) }
+    : fields;
 }
 
 function readOptionCodes(d: Uint8Array, from: number): number[] {
   const codes: number[] = [];
-  for (let at = from; at + PCP_LENGTH.optionHeader <= d.length;) {
+  for (let at = from; at + PCP_LENGTH.optionHeader <= d.length; ) {
     codes.push(d[at]!);
     at += PCP_LENGTH.optionHeader + ((u16(d, at + 2) + 3) & ~3);
   }

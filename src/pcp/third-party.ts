@@ -5,7 +5,7 @@
  */
 import { IP_PROTOCOL, PCP_RESULT } from '../constants.js';
 import type { PcpRequest } from './codec.js';
-import { refuseRequest, type PcpAnswer, type PcpContext } from './reply.js';
+import { type PcpAnswer, type PcpContext, refuseRequest } from './reply.js';
 
 /** The internal host, or the answer refusing the option. */
 export type InternalHost = { readonly host: string; readonly thirdParty: boolean } | PcpAnswer;
@@ -16,7 +16,8 @@ export function internalHost(ctx: PcpContext, req: Extract<PcpRequest, { kind: '
   if (ctx.policy.thirdParty === 'unsupported') {
     return refuseRequest(ctx, req, PCP_RESULT.UNSUPP_OPTION, 'THIRD_PARTY is not supported here', [thirdPartyOption]);
   }
-  if (thirdParty.kind !== 'ipv4') return refuseRequest(ctx, req, PCP_RESULT.MALFORMED_OPTION, 'THIRD_PARTY must name an IPv4 host', [thirdPartyOption]);
+  if (thirdParty.kind !== 'ipv4')
+    return refuseRequest(ctx, req, PCP_RESULT.MALFORMED_OPTION, 'THIRD_PARTY must name an IPv4 host', [thirdPartyOption]);
   if (thirdParty.address === ctx.source.address) {
     return refuseRequest(ctx, req, PCP_RESULT.MALFORMED_REQUEST, 'THIRD_PARTY names the sender itself');
   }

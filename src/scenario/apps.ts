@@ -99,7 +99,13 @@ export interface AppProfile {
 
 const DYNAMIC_RTP = { dynamic: [5004, 65535] as const };
 
-const wmSip: FlowSpec = { label: 'SIP session (invitee → inviter, dynamic UDP port)', proto: 'udp', port: DYNAMIC_RTP, opener: 'callee', carries: 'sdp' };
+const wmSip: FlowSpec = {
+  label: 'SIP session (invitee → inviter, dynamic UDP port)',
+  proto: 'udp',
+  port: DYNAMIC_RTP,
+  opener: 'callee',
+  carries: 'sdp',
+};
 
 /** Windows Messenger 5.0 (seed 004). */
 const windowsMessenger: AppProfile = {
@@ -146,7 +152,8 @@ const netMeeting: AppProfile = {
   id: 'netmeeting',
   name: 'NetMeeting',
   source: '001 (NetMeeting and firewalls)',
-  description: 'ILS directory on TCP 389, H.323 call setup TCP 1720, audio call control TCP 1731, RTP on dynamic UDP; no traversal technique',
+  description:
+    'ILS directory on TCP 389, H.323 call setup TCP 1720, audio call control TCP 1731, RTP on dynamic UDP; no traversal technique',
   login: { proto: 'tcp', port: 389, label: 'ILS directory registration (TCP 389)' },
   discovery: ['local'],
   sameGatewayDetection: false,
@@ -275,9 +282,16 @@ const probeApp = (id: string, description: string, discovery: Discovery[], iceLi
   id,
   description,
   app: {
-    id, name: id, source: 'natsim probe', description,
+    id,
+    name: id,
+    source: 'natsim probe',
+    description,
     login: { proto: 'tcp', port: 443, label: 'rendezvous connection (TCP 443)' },
-    discovery, sameGatewayDetection: false, iceLike, rejectsReservedUpnpAddress: true, defaultFeature: id,
+    discovery,
+    sameGatewayDetection: false,
+    iceLike,
+    rejectsReservedUpnpAddress: true,
+    defaultFeature: id,
     ...(iceLike ? { keepalive: ICE_KEEPALIVE } : {}),
     features: { [id]: { label: id, description, flows } },
   },
@@ -286,14 +300,40 @@ const probeApp = (id: string, description: string, discovery: Discovery[], iceLi
 /** Generic probes users run between any two hosts. */
 export const PROBES: Readonly<Record<string, ProbeSpec>> = Object.fromEntries(
   [
-    probeApp('hole-punch', 'UDP hole punching: both learn reflexive addresses from a reflector (or UPnP) and send at once; ICE-like (answers the observed source)',
-      ['upnp', 'stun'], true, [{ label: 'UDP hole punch', proto: 'udp', port: 40000, opener: 'both', symmetric: true }]),
-    probeApp('tcp-connect', 'direct TCP connect to the address the rendezvous server saw the peer at, on the peer\'s listening port',
-      ['server-observed'], false, [{ label: 'direct TCP connect', proto: 'tcp', port: 8000, opener: 'caller' }]),
-    probeApp('upnp-map-connect', 'the peer maps its listening port with UPnP on its gateway, then the caller connects to the mapped address',
-      ['upnp', 'server-observed'], false, [{ label: 'TCP connect to UPnP mapping', proto: 'tcp', port: 8000, opener: 'caller' }]),
-    probeApp('natpmp-map-connect', 'the peer maps its listening port with NAT-PMP on its gateway, then the caller connects to the mapped address',
-      ['natpmp', 'server-observed'], false, [{ label: 'TCP connect to NAT-PMP mapping', proto: 'tcp', port: 8000, opener: 'caller' }]),
-    probeApp('classify', 'RFC 5780-style behaviour discovery against the reflector: mapping tests I–III and filtering tests', ['stun'], false, []),
+    probeApp(
+      'hole-punch',
+      'UDP hole punching: both learn reflexive addresses from a reflector (or UPnP) and send at once; ICE-like (answers the observed source)',
+      ['upnp', 'stun'],
+      true,
+      [{ label: 'UDP hole punch', proto: 'udp', port: 40000, opener: 'both', symmetric: true }],
+    ),
+    probeApp(
+      'tcp-connect',
+      "direct TCP connect to the address the rendezvous server saw the peer at, on the peer's listening port",
+      ['server-observed'],
+      false,
+      [{ label: 'direct TCP connect', proto: 'tcp', port: 8000, opener: 'caller' }],
+    ),
+    probeApp(
+      'upnp-map-connect',
+      'the peer maps its listening port with UPnP on its gateway, then the caller connects to the mapped address',
+      ['upnp', 'server-observed'],
+      false,
+      [{ label: 'TCP connect to UPnP mapping', proto: 'tcp', port: 8000, opener: 'caller' }],
+    ),
+    probeApp(
+      'natpmp-map-connect',
+      'the peer maps its listening port with NAT-PMP on its gateway, then the caller connects to the mapped address',
+      ['natpmp', 'server-observed'],
+      false,
+      [{ label: 'TCP connect to NAT-PMP mapping', proto: 'tcp', port: 8000, opener: 'caller' }],
+    ),
+    probeApp(
+      'classify',
+      'RFC 5780-style behaviour discovery against the reflector: mapping tests I–III and filtering tests',
+      ['stun'],
+      false,
+      [],
+    ),
   ].map((p) => [p.id, p]),
 );

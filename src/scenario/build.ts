@@ -22,16 +22,18 @@ export function firewallFromSpec(spec: FirewallSpec): FirewallConfig {
     defaultInbound: spec.inbound,
     defaultOutbound: spec.outbound,
     stateful: spec.stateful,
-    rules: spec.rules.map((r): FirewallRule => ({
-      action: r.action,
-      direction: r.direction,
-      ...(r.protocol ? { protocol: r.protocol } : {}),
-      ...(r.from ? { src: parsePrefix(r.from) } : {}),
-      ...(r.to ? { dst: parsePrefix(r.to) } : {}),
-      ...(r.ports !== undefined ? { dstPorts: portRange(r.ports) } : {}),
-      ...(r.sourcePorts !== undefined ? { srcPorts: portRange(r.sourcePorts) } : {}),
-      ...(r.name ? { name: r.name } : {}),
-    })),
+    rules: spec.rules.map(
+      (r): FirewallRule => ({
+        action: r.action,
+        direction: r.direction,
+        ...(r.protocol ? { protocol: r.protocol } : {}),
+        ...(r.from ? { src: parsePrefix(r.from) } : {}),
+        ...(r.to ? { dst: parsePrefix(r.to) } : {}),
+        ...(r.ports !== undefined ? { dstPorts: portRange(r.ports) } : {}),
+        ...(r.sourcePorts !== undefined ? { srcPorts: portRange(r.sourcePorts) } : {}),
+        ...(r.name ? { name: r.name } : {}),
+      }),
+    ),
   };
 }
 
@@ -42,7 +44,9 @@ export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<R
     const { from, to } = portRange(f.external);
     for (let p = from; p <= to; p++) {
       forwards.push({
-        protocol: f.protocol, externalPort: p, internalClient: f.internal,
+        protocol: f.protocol,
+        externalPort: p,
+        internalClient: f.internal,
         internalPort: (f.internalPort ?? from) + (p - from),
         ...(f.remoteHost ? { remoteHost: f.remoteHost } : {}),
         description: f.description ?? 'static forward',
@@ -50,14 +54,21 @@ export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<R
     }
   }
   return {
-    id, wan: r.wan, lan: r.lan,
+    id,
+    wan: r.wan,
+    lan: r.lan,
     ...(r.parent ? { parent: r.parent } : {}),
     ...(r.lanAddress ? { lanAddress: r.lanAddress } : {}),
     nat: natFromSpec(r.nat),
     ...(r.firewall ? { firewall: firewallFromSpec(r.firewall) } : {}),
-    forwards, algs: r.algs, wanUp: r.wanUp,
+    forwards,
+    algs: r.algs,
+    wanUp: r.wanUp,
     // The router half of the profile is the router's own policy, whichever protocol asks.
-    mapping: { ...(r.permissions ? { permissions: r.permissions } : {}), ...(ROUTER_PROFILES[r.profile] ? { policy: ROUTER_PROFILES[r.profile]!.router } : {}) },
+    mapping: {
+      ...(r.permissions ? { permissions: r.permissions } : {}),
+      ...(ROUTER_PROFILES[r.profile] ? { policy: ROUTER_PROFILES[r.profile]!.router } : {}),
+    },
     ...extra,
   };
 }

@@ -31,7 +31,9 @@ export function explainText(check: CheckResult): string {
   }
   if (check.result === 'fails' && check.failedAt) {
     lines.push('');
-    lines.push(check.failedAt === 'internet' ? 'The decisive drop happened on the Internet.' : `The decisive drop happened at ${check.failedAt}.`);
+    lines.push(
+      check.failedAt === 'internet' ? 'The decisive drop happened on the Internet.' : `The decisive drop happened at ${check.failedAt}.`,
+    );
   }
   return lines.join('\n');
 }
@@ -57,7 +59,10 @@ function timelineLines(result: ScenarioResult): string[] {
 /** The timeline of a run, as `explain` prints it before the checks (empty without a timeline). */
 export function timelineText(result: ScenarioResult): string {
   if (!result.timeline) return '';
-  return ['Timeline (model time; each check sees the state the entries before it produced):', ...timelineLines(result).map((l) => `  ${l}`)].join('\n');
+  return [
+    'Timeline (model time; each check sees the state the entries before it produced):',
+    ...timelineLines(result).map((l) => `  ${l}`),
+  ].join('\n');
 }
 
 /** The stable `--json` view of a scenario run. */
@@ -67,8 +72,15 @@ export function toJson(result: ScenarioResult): object {
     scenario: result.scenario,
     ...(result.file ? { file: result.file } : {}),
     checks: result.checks.map((c) => ({
-      name: c.name, from: c.from, to: c.to, feature: c.feature, expect: c.expect, result: c.result, pass: c.pass,
-      reason: c.reason, hops: c.hops,
+      name: c.name,
+      from: c.from,
+      to: c.to,
+      feature: c.feature,
+      expect: c.expect,
+      result: c.result,
+      pass: c.pass,
+      reason: c.reason,
+      hops: c.hops,
       ...(c.classification ? { classification: c.classification } : {}),
     })),
     ...(result.timeline ? { timeline: result.timeline } : {}),
@@ -87,8 +99,15 @@ export function explainJson(result: ScenarioResult): object {
       ...base.checks[i],
       ...(c.failedAt ? { failedAt: c.failedAt } : {}),
       steps: c.steps.map((s) => ({
-        actor: s.actor, text: s.text, ...(s.from ? { from: s.from } : {}),
-        ...(s.delivery ? { delivered: s.delivery.delivered, hops: s.delivery.hops.map((h) => ({ node: h.node, action: h.action, code: h.code, message: h.message })) } : {}),
+        actor: s.actor,
+        text: s.text,
+        ...(s.from ? { from: s.from } : {}),
+        ...(s.delivery
+          ? {
+              delivered: s.delivery.delivered,
+              hops: s.delivery.hops.map((h) => ({ node: h.node, action: h.action, code: h.code, message: h.message })),
+            }
+          : {}),
       })),
     })),
   };

@@ -3,12 +3,21 @@
  * semantic checks and lints, every problem of a file reported at once, each located at
  * file:line:col with the path in the document.
  */
-import { NatsimError, describeValue } from '../errors.js';
-import { ScenarioError, isError, type ScenarioIssue } from './errors.js';
-import { scenarioSchema, checkSchema, timelineEntrySchema, hostSchema, routerSchema, serverSchema, type CheckSpec, type ScenarioConfig } from './schema.js';
+import { describeValue, NatsimError } from '../errors.js';
+import { isError, ScenarioError, type ScenarioIssue } from './errors.js';
+import {
+  type CheckSpec,
+  checkSchema,
+  hostSchema,
+  routerSchema,
+  type ScenarioConfig,
+  scenarioSchema,
+  serverSchema,
+  timelineEntrySchema,
+} from './schema.js';
 import { schemaProblems } from './schema-messages.js';
-import { semanticIssues, type SemanticInput } from './semantics.js';
-import { ScenarioSource, locatedIssue, readScenarioFile, type ScenarioLimits } from './source.js';
+import { type SemanticInput, semanticIssues } from './semantics.js';
+import { locatedIssue, readScenarioFile, type ScenarioLimits, ScenarioSource } from './source.js';
 
 export type { ScenarioLimits } from './source.js';
 export { DEFAULT_MAX_SCENARIO_BYTES } from './source.js';
@@ -65,7 +74,10 @@ export function checkScenarioText(text: string, file = '<scenario>'): ScenarioCh
 /** Reads and validates a scenario file. Throws {@link ScenarioError} with every error found. */
 export async function loadScenarioFile(file: string, limits: ScenarioLimits = {}): Promise<LoadedScenario> {
   if (typeof file !== 'string' || file === '') {
-    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: 'loadScenarioFile', reason: `expected a scenario file's path (scenarioPath(name) for a shipped one), not ${describeValue(file)}` });
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+      fn: 'loadScenarioFile',
+      reason: `expected a scenario file's path (scenarioPath(name) for a shipped one), not ${describeValue(file)}`,
+    });
   }
   const checked = await checkScenarioFile(file, limits);
   if (!checked.config) throw new ScenarioError(checked.issues.filter(isError));
@@ -125,14 +137,18 @@ function partialConfig(raw: unknown): SemanticInput {
     const r = lenientParse(checkSchema, v);
     return r.success ? r.data : undefined;
   });
-  const timeline = Array.isArray(doc.timeline) ? (doc.timeline as unknown[]).map((v) => {
-    const r = timelineEntrySchema.safeParse(v);
-    return r.success ? r.data : undefined;
-  }) : undefined;
+  const timeline = Array.isArray(doc.timeline)
+    ? (doc.timeline as unknown[]).map((v) => {
+        const r = timelineEntrySchema.safeParse(v);
+        return r.success ? r.data : undefined;
+      })
+    : undefined;
   return { routers, hosts, servers, checks, ...(timeline ? { timeline } : {}), written: { ids, routers: routerIds, checkNames } };
 }
 
-type Parsed<T> = { success: true; data: T } | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; keys?: string[] }> } };
+type Parsed<T> =
+  | { success: true; data: T }
+  | { success: false; error: { issues: ReadonlyArray<{ code: string; path: PropertyKey[]; keys?: string[] }> } };
 
 /** The entry, or the entry without its bad optional keys (already reported) when that passes. */
 function lenientParse<T>(schema: { safeParse(v: unknown): Parsed<T> }, v: unknown): Parsed<T> {

@@ -12,8 +12,36 @@ const VERDICT: Record<string, string> = { works: 'WORKS', fails: 'FAILS', relaye
 
 /** Words the sequence-diagram grammar reserves; an id equal to one gets a prefix. */
 const RESERVED = new Set([
-  'participant', 'actor', 'as', 'note', 'over', 'left', 'right', 'of', 'loop', 'alt', 'else', 'opt', 'par', 'and', 'rect',
-  'critical', 'option', 'break', 'end', 'box', 'activate', 'deactivate', 'autonumber', 'title', 'create', 'destroy', 'links', 'link', 'properties', 'details',
+  'participant',
+  'actor',
+  'as',
+  'note',
+  'over',
+  'left',
+  'right',
+  'of',
+  'loop',
+  'alt',
+  'else',
+  'opt',
+  'par',
+  'and',
+  'rect',
+  'critical',
+  'option',
+  'break',
+  'end',
+  'box',
+  'activate',
+  'deactivate',
+  'autonumber',
+  'title',
+  'create',
+  'destroy',
+  'links',
+  'link',
+  'properties',
+  'details',
 ]);
 
 /** A Mermaid-safe participant id for a node name. */
@@ -24,7 +52,10 @@ export function mermaidId(name: string): string {
 
 /** Message and note text: no statement separators, entity starts, comments or line breaks. */
 export function mermaidText(text: string): string {
-  return text.replace(/[;#]/g, ',').replace(/%%/g, '%').replace(/[\r\n]+/g, ' ');
+  return text
+    .replace(/[;#]/g, ',')
+    .replace(/%%/g, '%')
+    .replace(/[\r\n]+/g, ' ');
 }
 
 /** Participants in order of appearance, shared by every check of a document. */
@@ -105,7 +136,12 @@ export function explainMarkdown(result: ScenarioResult): string {
   scenarioResultArgument(result, 'explainMarkdown');
   const out = [`# ${result.scenario}`, ''];
   for (const c of result.checks) {
-    out.push(`## ${c.name}`, '', `${c.from} → ${c.to}, ${c.feature}: **${VERDICT[c.result]}** (expected ${c.expect}${c.pass ? ', as expected' : ' — MISMATCH'}). ${c.reason}`, '');
+    out.push(
+      `## ${c.name}`,
+      '',
+      `${c.from} → ${c.to}, ${c.feature}: **${VERDICT[c.result]}** (expected ${c.expect}${c.pass ? ', as expected' : ' — MISMATCH'}). ${c.reason}`,
+      '',
+    );
     out.push('```mermaid', explainMermaid(c), '```', '');
   }
   return out.join('\n').trimEnd();

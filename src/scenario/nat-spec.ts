@@ -1,5 +1,5 @@
 /** The NAT policy a scenario's `nat:` field stands for. */
-import { natPolicy, type NatPolicy } from '../nat/policy.js';
+import { type NatPolicy, natPolicy } from '../nat/policy.js';
 import type { NatSpec } from './schema.js';
 
 /** The NAT policy a scenario's `nat:` field stands for (null = no NAT). */
@@ -8,5 +8,8 @@ export function natFromSpec(spec: NatSpec): NatPolicy | null {
   if (typeof spec === 'string') return natPolicy(spec);
   const { preset, timers, ...rest } = spec;
   const overrides = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-  return natPolicy(preset ?? 'port-restricted-cone', { ...overrides, ...(timers ? { timers: Object.fromEntries(Object.entries(timers).filter(([, v]) => v !== undefined)) } : {}) });
+  return natPolicy(preset ?? 'port-restricted-cone', {
+    ...overrides,
+    ...(timers ? { timers: Object.fromEntries(Object.entries(timers).filter(([, v]) => v !== undefined)) } : {}),
+  });
 }

@@ -6,7 +6,7 @@
 import { NATPMP_OPCODE, NATPMP_RECOMMENDED_LIFETIME, NATPMP_RESULT } from '../constants.js';
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
-import { encodeNatpmpRequest, parseNatpmpResponse, type NatpmpResponse } from '../natpmp/codec.js';
+import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '../natpmp/codec.js';
 import { answerNatpmp } from '../natpmp/responder.js';
 
 /** Client source port (any ephemeral port does; libnatpmp binds one). */
@@ -20,7 +20,11 @@ export function natpmpResultText(result: number): string {
 
 /** A NAT-PMP client on one LAN host, talking to one router. */
 export class InProcessNatpmpClient {
-  constructor(readonly router: Router, readonly clock: Clock, readonly address: string) {}
+  constructor(
+    readonly router: Router,
+    readonly clock: Clock,
+    readonly address: string,
+  ) {}
 
   /** Sends one request; undefined when the server ignored it (no answer, as a timeout). */
   send(request: Parameters<typeof encodeNatpmpRequest>[0]): NatpmpResponse | undefined {
@@ -36,9 +40,20 @@ export class InProcessNatpmpClient {
   }
 
   /** Opcode 1/2: maps `internalPort`, suggesting the same external port, for the RFC's recommended 7200 s. */
-  map(protocol: 'udp' | 'tcp', internalPort: number, lifetime = NATPMP_RECOMMENDED_LIFETIME): { ok: true; externalPort: number; lifetime: number } | { ok: false; result: number } {
-    const r = this.send({ opcode: protocol === 'udp' ? NATPMP_OPCODE.MapUdp : NATPMP_OPCODE.MapTcp, internalPort, externalPort: internalPort, lifetime });
+  map(
+    protocol: 'udp' | 'tcp',
+    internalPort: number,
+    lifetime = NATPMP_RECOMMENDED_LIFETIME,
+  ): { ok: true; externalPort: number; lifetime: number } | { ok: false; result: number } {
+    const r = this.send({
+      opcode: protocol === 'udp' ? NATPMP_OPCODE.MapUdp : NATPMP_OPCODE.MapTcp,
+      internalPort,
+      externalPort: internalPort,
+      lifetime,
+    });
     if (!r) return { ok: false, result: -1 };
-    return r.result === NATPMP_RESULT.Success ? { ok: true, externalPort: r.externalPort ?? 0, lifetime: r.lifetime ?? 0 } : { ok: false, result: r.result };
+    return r.result === NATPMP_RESULT.Success
+      ? { ok: true, externalPort: r.externalPort ?? 0, lifetime: r.lifetime ?? 0 }
+      : { ok: false, result: r.result };
   }
 }

@@ -34,7 +34,9 @@ function problemsOf(issue: z.core.$ZodIssue, raw: unknown, prefix: readonly Prop
       const what = i.issues.find((s) => s.code === 'invalid_format' || s.code === 'custom')?.message ?? 'an id';
       const own: SchemaProblem = { path: i.path.slice(0, -1), key, message: `expected ${what}, got ${JSON.stringify(key)}` };
       // zod skips the value of a bad key: check it too, so one round shows every problem.
-      const value = schemasAt(i.path.slice(0, -1)).flatMap(unwrap).find((s): s is z.ZodRecord => s instanceof z.ZodRecord)?.valueType as z.ZodType | undefined;
+      const value = schemasAt(i.path.slice(0, -1))
+        .flatMap(unwrap)
+        .find((s): s is z.ZodRecord => s instanceof z.ZodRecord)?.valueType as z.ZodType | undefined;
       const r = value?.safeParse(got);
       return [own, ...(r && !r.success ? r.error.issues.flatMap((e) => problemsOf(e, raw, i.path)) : [])];
     }
@@ -49,7 +51,8 @@ function unknownKey(path: readonly PropertyKey[], key: string): SchemaProblem {
   const known = knownKeys(path);
   const hint = didYouMean(key, known);
   return {
-    path, key,
+    path,
+    key,
     message: `unknown key "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}${known.length ? `; expected one of: ${known.join(', ')}` : ''}`,
   };
 }
@@ -61,13 +64,24 @@ function unionProblems(i: z.core.$ZodIssue & { code: 'invalid_union' }, got: unk
     const branch = i.errors.find((b) => b.some((e) => e.path.length > 0 || e.code === 'unrecognized_keys'));
     if (branch) return branch.flatMap((e) => problemsOf(e, raw, i.path));
   }
-  const enums = i.errors.flat().filter((e) => e.code === 'invalid_value').flatMap((e) => (e as { values: unknown[] }).values.map(String));
+  const enums = i.errors
+    .flat()
+    .filter((e) => e.code === 'invalid_value')
+    .flatMap((e) => (e as { values: unknown[] }).values.map(String));
   if (enums.length && typeof got === 'string') {
     const hint = didYouMean(got, enums);
-    return [{ path: i.path, message: `expected one of ${enums.map((v) => `"${v}"`).join(', ')} or a mapping, got "${got}"${hint ? ` (did you mean "${hint}"?)` : ''}` }];
+    return [
+      {
+        path: i.path,
+        message: `expected one of ${enums.map((v) => `"${v}"`).join(', ')} or a mapping, got "${got}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+      },
+    ];
   }
   // A port or a range, an address or a list of addresses: say what each accepted form is.
-  const forms = i.errors.map((b) => b[0]).filter((e): e is z.core.$ZodIssue => e !== undefined).map((e) => formOf(e, i.path));
+  const forms = i.errors
+    .map((b) => b[0])
+    .filter((e): e is z.core.$ZodIssue => e !== undefined)
+    .map((e) => formOf(e, i.path));
   const relevant = i.errors.map((b) => b[0]).find((e) => e && e.code !== 'invalid_type');
   if (relevant) return [{ path: i.path, message: messageOf({ ...relevant, path: i.path } as z.core.$ZodIssue, got) }];
   return [{ path: i.path, message: `expected ${[...new Set(forms)].join(' or ')}, got ${describe(got)}` }];
@@ -109,7 +123,9 @@ function sizeMessage(i: z.core.$ZodIssue & { code: 'too_big' | 'too_small' }, go
   if (PORT_KEYS.has(String(path.at(-1))) && typeof got === 'number') return `expected a port from 1 to 65535, got ${got}`;
   const limit = Number(i.code === 'too_big' ? i.maximum : i.minimum);
   if (i.origin === 'array') {
-    return i.code === 'too_small' ? `expected at least ${limit} item${limit === 1 ? '' : 's'}, got ${describe(got)}` : `expected at most ${limit} items, got ${(got as unknown[]).length}`;
+    return i.code === 'too_small'
+      ? `expected at least ${limit} item${limit === 1 ? '' : 's'}, got ${describe(got)}`
+      : `expected at most ${limit} items, got ${(got as unknown[]).length}`;
   }
   const inclusive = i.inclusive !== false;
   if (i.code === 'too_big') return `expected a number ${inclusive ? 'no greater than' : 'less than'} ${limit}, got ${describe(got)}`;
@@ -118,16 +134,24 @@ function sizeMessage(i: z.core.$ZodIssue & { code: 'too_big' | 'too_small' }, go
 }
 
 function typeName(expected: string, path: readonly PropertyKey[]): string {
-  if (PORT_KEYS.has(String(path.at(-1))) && (expected === 'number' || expected === 'string')) return 'a port or a range such as "6891-6900"';
+  if (PORT_KEYS.has(String(path.at(-1))) && (expected === 'number' || expected === 'string'))
+    return 'a port or a range such as "6891-6900"';
   switch (expected) {
-    case 'string': return 'text';
-    case 'number': return 'a number';
-    case 'int': return 'a whole number';
-    case 'boolean': return 'true or false';
-    case 'array': return 'a list';
+    case 'string':
+      return 'text';
+    case 'number':
+      return 'a number';
+    case 'int':
+      return 'a whole number';
+    case 'boolean':
+      return 'true or false';
+    case 'array':
+      return 'a list';
     case 'object':
-    case 'record': return 'a mapping';
-    default: return expected;
+    case 'record':
+      return 'a mapping';
+    default:
+      return expected;
   }
 }
 

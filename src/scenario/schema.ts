@@ -3,29 +3,41 @@
  * loader validates with it and `schema/scenario.schema.json` is generated from it.
  */
 import { z } from 'zod';
-import { portRange } from './port-range.js';
 import { isIPv4, parsePrefix } from '../nat/address.js';
+import { parseExclusion } from '../nat/excluded-destinations.js';
 import { parsePermissionRule } from '../nat/permissions.js';
 import { NAT_PRESETS, type NatPresetName } from '../nat/policy.js';
-import { parseExclusion } from '../nat/excluded-destinations.js';
+import { portRange } from './port-range.js';
 import { MAX_TIMELINE_ENTRIES, timelineSchemas } from './timeline-schema.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id of letters, digits, ".", "_" or "-"');
-const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
-const prefix = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 prefix such as 192.168.1.0/24').refine((s) => {
-  try {
-    parsePrefix(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'an IPv4 prefix such as 192.168.1.0/24');
+const ipv4 = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10')
+  .refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
+const prefix = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?$/, 'an IPv4 prefix such as 192.168.1.0/24')
+  .refine((s) => {
+    try {
+      parsePrefix(s);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'an IPv4 prefix such as 192.168.1.0/24');
 const port = z.number().int().min(1).max(65535);
 /** A port or an inclusive range: 1503, "6891-6900". */
-const portSpec = z.union([port, z.string().regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or a range such as "6891-6900"').refine((s) => {
-  const { from, to } = portRange(s);
-  return from >= 1 && to <= 65535 && from <= to;
-}, 'a port 1–65535 or a rising range such as "6891-6900"')]);
+const portSpec = z.union([
+  port,
+  z
+    .string()
+    .regex(/^\d{1,5}(-\d{1,5})?$/, 'a port or a range such as "6891-6900"')
+    .refine((s) => {
+      const { from, to } = portRange(s);
+      return from >= 1 && to <= 65535 && from <= to;
+    }, 'a port 1–65535 or a rising range such as "6891-6900"'),
+]);
 const behavior = z.enum(['endpoint-independent', 'address-dependent', 'address-and-port-dependent']);
 const presetNames = Object.keys(NAT_PRESETS) as [NatPresetName, ...NatPresetName[]];
 
@@ -44,26 +56,36 @@ export const natSchema = z.union([
     refreshOnInbound: z.boolean().optional(),
     portQuota: z.number().int().min(0).optional(),
     portReuseDelay: z.number().min(0).optional(),
-    timers: z.strictObject({
-      udp: z.number().positive().optional(),
-      tcpTransitory: z.number().positive().optional(),
-      tcpEstablished: z.number().positive().optional(),
-      icmp: z.number().positive().optional(),
-    }).optional(),
+    timers: z
+      .strictObject({
+        udp: z.number().positive().optional(),
+        tcpTransitory: z.number().positive().optional(),
+        tcpEstablished: z.number().positive().optional(),
+        icmp: z.number().positive().optional(),
+      })
+      .optional(),
     oneToOne: z.array(z.strictObject({ internal: ipv4, external: ipv4 })).optional(),
-    excludedDestinations: z.array(z.string().refine((s) => {
-      try {
-        parseExclusion(s);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'a prefix such as 198.51.100.0/24, optionally with :port or :low-high')).optional()
+    excludedDestinations: z
+      .array(
+        z.string().refine((s) => {
+          try {
+            parseExclusion(s);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'a prefix such as 198.51.100.0/24, optionally with :port or :low-high'),
+      )
+      .optional()
       .describe('destinations not translated (RFC 6888 REQ-6), e.g. ["198.51.100.53:53"]'),
-    portBlocks: z.strictObject({
-      size: z.number().int().min(1).max(64512).describe('consecutive external ports per block'),
-      perSubscriber: z.number().int().min(1).describe('most blocks one internal address may hold'),
-    }).nullable().optional().describe('bulk port allocation per subscriber (RFC 6888 §5); null: per mapping'),
+    portBlocks: z
+      .strictObject({
+        size: z.number().int().min(1).max(64512).describe('consecutive external ports per block'),
+        perSubscriber: z.number().int().min(1).describe('most blocks one internal address may hold'),
+      })
+      .nullable()
+      .optional()
+      .describe('bulk port allocation per subscriber (RFC 6888 §5); null: per mapping'),
   }),
 ]);
 
@@ -96,9 +118,17 @@ export const forwardSchema = z.strictObject({
 
 export const servicesSchema = z.strictObject({
   upnp: z.boolean().default(false),
-  natpmp: z.boolean().default(false).describe('NAT-PMP (RFC 6886): served on UDP 5351 by natsim serve, used by apps and probes that discover with natpmp'),
+  natpmp: z
+    .boolean()
+    .default(false)
+    .describe('NAT-PMP (RFC 6886): served on UDP 5351 by natsim serve, used by apps and probes that discover with natpmp'),
   pcp: z.boolean().default(false).describe('named for later: not yet served'),
-  proxy: z.boolean().default(false).describe('a Winsock-style proxy (ISA Server firewall client): clients behind it connect and listen through the router\'s external address'),
+  proxy: z
+    .boolean()
+    .default(false)
+    .describe(
+      "a Winsock-style proxy (ISA Server firewall client): clients behind it connect and listen through the router's external address",
+    ),
 });
 
 /** One miniupnpd.conf permission rule, e.g. "allow 1024-65535 192.168.1.0/24 1024-65535". */
@@ -108,7 +138,10 @@ const permissionRule = z.string().superRefine((text, ctx) => {
   } catch (e) {
     const prefix = `permission rule "${text}": `;
     const m = (e as Error).message;
-    ctx.addIssue({ code: 'custom', message: `a rule "allow|deny ext-ports ip[/mask] int-ports" (${m.startsWith(prefix) ? m.slice(prefix.length) : m})` });
+    ctx.addIssue({
+      code: 'custom',
+      message: `a rule "allow|deny ext-ports ip[/mask] int-ports" (${m.startsWith(prefix) ? m.slice(prefix.length) : m})`,
+    });
   }
 });
 
@@ -123,17 +156,26 @@ export const routerSchema = z.strictObject({
   algs: z.array(z.enum(['sip', 'h323'])).default([]),
   services: servicesSchema.default({ upnp: false, natpmp: false, pcp: false, proxy: false }),
   profile: z.string().default('miniupnpd').describe('router profile used by `natsim serve`'),
-  permissions: z.array(permissionRule).optional()
-    .describe('port-mapping permission rules in miniupnpd.conf syntax ("allow|deny ext-ports ip/mask int-ports"), first match decides, none matching allows; default: miniupnpd\'s shipped rules, "allow 1024-65535 <lan> 1024-65535" then "deny 0-65535 0.0.0.0/0 0-65535"'),
+  permissions: z
+    .array(permissionRule)
+    .optional()
+    .describe(
+      'port-mapping permission rules in miniupnpd.conf syntax ("allow|deny ext-ports ip/mask int-ports"), first match decides, none matching allows; default: miniupnpd\'s shipped rules, "allow 1024-65535 <lan> 1024-65535" then "deny 0-65535 0.0.0.0/0 0-65535"',
+    ),
   wanUp: z.boolean().default(true),
   description: z.string().optional(),
 });
 
 export const hostSchema = z.strictObject({
-  router: id.optional().describe("router whose LAN the host is on; absent = the Internet"),
+  router: id.optional().describe('router whose LAN the host is on; absent = the Internet'),
   address: ipv4,
   app: z.string().optional().describe('application profile the host runs (see `natsim presets`)'),
-  admin: z.boolean().default(true).describe('the user has administrative rights (without them, UPnP cannot open a firewall on a router without NAT, as with Windows XP ICF)'),
+  admin: z
+    .boolean()
+    .default(true)
+    .describe(
+      'the user has administrative rights (without them, UPnP cannot open a firewall on a router without NAT, as with Windows XP ICF)',
+    ),
   description: z.string().optional(),
 });
 
@@ -151,7 +193,9 @@ export const checkSchema = z.strictObject({
   feature: z.string().optional().describe("an app feature (e.g. 'av') or a probe (e.g. 'hole-punch')"),
   initiator: z.enum(['from', 'to']).default('from'),
   expect: z.enum(['works', 'fails', 'relayed']),
-  classification: z.strictObject({ mapping: behavior, filtering: behavior }).optional()
+  classification: z
+    .strictObject({ mapping: behavior, filtering: behavior })
+    .optional()
     .describe("for the 'classify' probe: the expected RFC 5780 result"),
   after: z.array(z.string()).default([]).describe('checks played first, in the same network, whose state this one sees'),
   description: z.string().optional(),
@@ -173,7 +217,10 @@ export const scenarioSchema = z.strictObject({
   hosts: z.record(id, hostSchema),
   servers: z.record(id, serverSchema).default({}),
   checks: z.array(checkSchema).default([]),
-  timeline: z.array(timelineEntrySchema).max(MAX_TIMELINE_ENTRIES).optional()
+  timeline: z
+    .array(timelineEntrySchema)
+    .max(MAX_TIMELINE_ENTRIES)
+    .optional()
     .describe('events and checks played in order in one network, on model time: each check sees the state the timeline produced so far'),
 });
 

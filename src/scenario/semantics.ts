@@ -4,7 +4,7 @@
  * and are used once per network segment (the model's own rule), static forwards do not collide,
  * plus lints (warnings) for things that load but cannot be what the author meant.
  */
-import { formatIPv4, inPrefix, isPrivateAddress, nthAddress, parseIPv4, parsePrefix, type IPv4, type Prefix } from '../nat/address.js';
+import { formatIPv4, type IPv4, inPrefix, isPrivateAddress, nthAddress, type Prefix, parseIPv4, parsePrefix } from '../nat/address.js';
 import { MAX_FORWARDS } from '../nat/forward-table.js';
 import { APPS, PROBES } from './apps.js';
 import { didYouMean } from './errors.js';
@@ -53,7 +53,17 @@ export function semanticIssues(c: SemanticInput): SemanticIssue[] {
   checkChecks(c, err, warn);
   if (c.timeline) {
     const checkNames = new Set([...c.checks.flatMap((k, i) => (k ? [k.name ?? `check ${i + 1}`] : [])), ...(c.written?.checkNames ?? [])]);
-    timelineIssues({ routers: c.routers, hosts: c.hosts, servers: c.servers, timeline: c.timeline, checkNames, ...(c.written ? { written: c.written.ids } : {}) }, err);
+    timelineIssues(
+      {
+        routers: c.routers,
+        hosts: c.hosts,
+        servers: c.servers,
+        timeline: c.timeline,
+        checkNames,
+        ...(c.written ? { written: c.written.ids } : {}),
+      },
+      err,
+    );
   }
   checkAddresses(c, err);
   lintAddresses(c, warn);
@@ -72,7 +82,8 @@ function checkIds(c: SemanticInput, err: Err): void {
   const seen = new Set<string>();
   for (const kind of ['routers', 'hosts', 'servers'] as const) {
     for (const id of Object.keys(c[kind])) {
-      if (id === INTERNET) err([kind], `"${INTERNET}" is reserved (it names the Internet, e.g. in parent: ${INTERNET}); choose another id`, id);
+      if (id === INTERNET)
+        err([kind], `"${INTERNET}" is reserved (it names the Internet, e.g. in parent: ${INTERNET}); choose another id`, id);
       else if (seen.has(id)) err([kind], `id "${id}" is used twice (routers, hosts and servers share one namespace)`, id);
       seen.add(id);
     }
@@ -99,7 +110,8 @@ function checkRouters(c: SemanticInput, err: Err): void {
       if (cycle) err([...at, 'parent'], `routers form a cycle: ${cycle.join(' → ')}`);
     }
     const lan = parsePrefix(r.lan);
-    if (r.lanAddress !== undefined && !inPrefix(parseIPv4(r.lanAddress), lan)) err([...at, 'lanAddress'], `${r.lanAddress} is not in ${rid}'s LAN ${r.lan}`);
+    if (r.lanAddress !== undefined && !inPrefix(parseIPv4(r.lanAddress), lan))
+      err([...at, 'lanAddress'], `${r.lanAddress} is not in ${rid}'s LAN ${r.lan}`);
     for (const [i, f] of r.forwards.entries()) {
       if (!inPrefix(parseIPv4(f.internal), lan)) err([...at, 'forwards', i, 'internal'], `${f.internal} is not in ${rid}'s LAN ${r.lan}`);
     }
@@ -141,7 +153,10 @@ function checkForwards(rid: string, r: RouterSpec, err: Err): void {
     const { from, to } = portRange(f.external);
     total += to - from + 1;
     if (f.internalPort !== undefined && f.internalPort + (to - from) > 65535) {
-      err([...at, i, 'internalPort'], `external ports ${from}-${to} from internal port ${f.internalPort} run past 65535 (the last would be ${f.internalPort + (to - from)})`);
+      err(
+        [...at, i, 'internalPort'],
+        `external ports ${from}-${to} from internal port ${f.internalPort} run past 65535 (the last would be ${f.internalPort + (to - from)})`,
+      );
     }
     return { i, from, to, key: `${f.protocol}|${f.remoteHost ?? ''}`, client: f.internal, protocol: f.protocol };
   });
@@ -159,7 +174,10 @@ function checkForwards(rid: string, r: RouterSpec, err: Err): void {
       if (held && s.from <= held.to && s.client !== held.client) {
         const [first, later] = held.i < s.i ? [held, s] : [s, held];
         const port = Math.max(s.from, held.from);
-        err([...at, later.i, 'external'], `${s.protocol.toUpperCase()} port ${port} is already forwarded to ${first.client} by forwards.${first.i}`);
+        err(
+          [...at, later.i, 'external'],
+          `${s.protocol.toUpperCase()} port ${port} is already forwarded to ${first.client} by forwards.${first.i}`,
+        );
       }
       if (!held || s.to > held.to) held = s;
     }
@@ -170,8 +188,12 @@ function checkPlacement(c: SemanticInput, err: Err): void {
   const placed = (kind: 'hosts' | 'servers', id: string, h: { router?: string | undefined; address: string }): void => {
     if (h.router === undefined) return;
     const r = c.routers[h.router];
-    if (!r) return unknownRouter(c, err, [kind, id, 'router'], h.router);
-    if (!inPrefix(parseIPv4(h.address), parsePrefix(r.lan))) err([kind, id, 'address'], `${h.address} is not in ${h.router}'s LAN ${r.lan}`);
+    if (!r) {
+      unknownRouter(c, err, [kind, id, 'router'], h.router);
+      return;
+    }
+    if (!inPrefix(parseIPv4(h.address), parsePrefix(r.lan)))
+      err([kind, id, 'address'], `${h.address} is not in ${h.router}'s LAN ${r.lan}`);
   };
   for (const [id, h] of Object.entries(c.hosts)) placed('hosts', id, h);
   for (const [id, s] of Object.entries(c.servers)) placed('servers', id, s);
@@ -188,38 +210,56 @@ function checkApps(c: SemanticInput, err: Err): void {
 function checkChecks(c: SemanticInput, err: Err, warn: Warn): void {
   const nodes = new Set([...Object.keys(c.routers), ...Object.keys(c.hosts), ...Object.keys(c.servers)]);
   const firstByName = new Map<string, number>();
-  const reflectors = Object.entries(c.servers).filter(([, s]) => s.role === 'reflector').map(([id]) => id);
+  const reflectors = Object.entries(c.servers)
+    .filter(([, s]) => s.role === 'reflector')
+    .map(([id]) => id);
   c.checks.forEach((k, i) => {
     if (!k) return;
     const name = k.name ?? `check ${i + 1}`;
     const first = firstByName.get(name);
     if (first !== undefined) {
-      warn(['checks', i, ...(k.name !== undefined ? ['name'] : [])], `another check (checks.${first}) is already named "${name}": "after: [${name}]" means the first one and explain --check runs both`);
+      warn(
+        ['checks', i, ...(k.name !== undefined ? ['name'] : [])],
+        `another check (checks.${first}) is already named "${name}": "after: [${name}]" means the first one and explain --check runs both`,
+      );
     }
     for (const side of ['from', 'to'] as const) {
       const v = k[side];
       // classify: "to" may name the primary reflector server
       if (side === 'to' && k.feature === 'classify' && c.servers[v]?.role === 'reflector') continue;
       if (!c.hosts[v] && missing(c, v)) {
-        err(['checks', i, side], `no host "${v}"${hintFor(v, Object.keys(c.hosts))}${nodes.has(v) ? ' (checks run between hosts, not routers or servers)' : ''}`);
+        err(
+          ['checks', i, side],
+          `no host "${v}"${hintFor(v, Object.keys(c.hosts))}${nodes.has(v) ? ' (checks run between hosts, not routers or servers)' : ''}`,
+        );
       }
     }
     if (k.from === k.to && c.hosts[k.from]) {
-      warn(['checks', i, 'to'], `"from" and "to" are the same host (${k.from}): a host calling itself crosses no router, so the check tests nothing`);
+      warn(
+        ['checks', i, 'to'],
+        `"from" and "to" are the same host (${k.from}): a host calling itself crosses no router, so the check tests nothing`,
+      );
     }
     const host = c.hosts[k.from];
     const app = host?.app ? APPS[host.app] : undefined;
     const feature = k.feature ?? (app ? app.defaultFeature : 'hole-punch');
-    if (host && (host.app === undefined || app) && !PROBES[feature] && !(app && app.features[feature])) {
+    if (host && (host.app === undefined || app) && !PROBES[feature] && !app?.features[feature]) {
       const known = [...(app ? Object.keys(app.features) : []), ...Object.keys(PROBES)];
-      err(['checks', i, 'feature'], `unknown feature "${feature}"${app ? ` for ${app.id}` : ''}${hintFor(feature, known)}; known: ${known.join(', ')}`);
+      err(
+        ['checks', i, 'feature'],
+        `unknown feature "${feature}"${app ? ` for ${app.id}` : ''}${hintFor(feature, known)}; known: ${known.join(', ')}`,
+      );
     }
     if (feature === 'classify' && reflectors.length < 2) {
-      warn(['checks', i, 'feature'], `classify needs two reflector servers (a primary and an alternate address); this scenario has ${reflectors.length ? `only ${reflectors.join(', ')}` : 'none'}, so the check can only fail`);
+      warn(
+        ['checks', i, 'feature'],
+        `classify needs two reflector servers (a primary and an alternate address); this scenario has ${reflectors.length ? `only ${reflectors.join(', ')}` : 'none'}, so the check can only fail`,
+      );
     }
     for (const a of k.after) {
       const j = firstByName.get(a);
-      if (j === undefined && !(c.written?.checkNames.has(a) ?? false)) err(['checks', i, 'after'], `"after" must name an earlier check; no earlier check "${a}"`);
+      if (j === undefined && !(c.written?.checkNames.has(a) ?? false))
+        err(['checks', i, 'after'], `"after" must name an earlier check; no earlier check "${a}"`);
     }
     if (first === undefined) firstByName.set(name, i);
   });
@@ -246,7 +286,9 @@ function checkAddresses(c: SemanticInput, err: Err): void {
   for (const rid of routersParentsFirst(c)) {
     const r = c.routers[rid]!;
     const seg = r.parent ?? INTERNET;
-    wans(r).forEach((w, k) => claim(seg, parseIPv4(w), `router ${rid} (its WAN address)`, wanPath(rid, r, k)));
+    wans(r).forEach((w, k) => {
+      claim(seg, parseIPv4(w), `router ${rid} (its WAN address)`, wanPath(rid, r, k));
+    });
     const policy = natFromSpec(r.nat);
     if (policy?.mode === 'one-to-one') {
       const own = new Set(wans(r).map(parseIPv4));
@@ -258,9 +300,20 @@ function checkAddresses(c: SemanticInput, err: Err): void {
     }
     const lan = parsePrefix(r.lan);
     const lanAddress = r.lanAddress !== undefined ? parseIPv4(r.lanAddress) : nthAddress(lan, 1);
-    segments.set(rid, new Map([[lanAddress, `router ${rid} (its LAN address${r.lanAddress === undefined ? `, by default the first address of ${r.lan}; set lanAddress to move it` : ''})`]]));
+    segments.set(
+      rid,
+      new Map([
+        [
+          lanAddress,
+          `router ${rid} (its LAN address${r.lanAddress === undefined ? `, by default the first address of ${r.lan}; set lanAddress to move it` : ''})`,
+        ],
+      ]),
+    );
   }
-  for (const [kind, noun] of [['servers', 'server'], ['hosts', 'host']] as const) {
+  for (const [kind, noun] of [
+    ['servers', 'server'],
+    ['hosts', 'host'],
+  ] as const) {
     for (const [id, h] of Object.entries(c[kind])) {
       if (h.router !== undefined && !c.routers[h.router]) continue;
       claim(h.router ?? INTERNET, parseIPv4(h.address), `${noun} ${id}`, [kind, id, 'address']);
@@ -311,13 +364,18 @@ function lintAddresses(c: SemanticInput, warn: Warn): void {
   const onInternet = (path: readonly PropertyKey[], who: string, address: string): void => {
     const why = notPublic(parseIPv4(address));
     const remedy = who.startsWith('router') ? `give ${who} a parent router` : `put ${who} behind a router`;
-    if (why) warn(path, `${address} is ${why}, but ${who} is on the Internet, where such an address is not routed; use a public address (e.g. from 198.51.100.0/24) or ${remedy}`);
+    if (why)
+      warn(
+        path,
+        `${address} is ${why}, but ${who} is on the Internet, where such an address is not routed; use a public address (e.g. from 198.51.100.0/24) or ${remedy}`,
+      );
   };
   const onLan = (path: readonly PropertyKey[], who: string, address: string, rid: string): void => {
     const r = c.routers[rid];
     if (!r) return;
     const what = special(parseIPv4(address), parsePrefix(r.lan));
-    if (what) warn(path, `${address} is the ${what} address of ${rid}'s LAN ${r.lan}, which ${who} cannot use; choose an address between them`);
+    if (what)
+      warn(path, `${address} is the ${what} address of ${rid}'s LAN ${r.lan}, which ${who} cannot use; choose an address between them`);
   };
   for (const [rid, r] of Object.entries(c.routers)) {
     wans(r).forEach((w, k) => {
@@ -326,7 +384,10 @@ function lintAddresses(c: SemanticInput, warn: Warn): void {
     });
     if (r.lanAddress !== undefined) onLan(['routers', rid, 'lanAddress'], `router ${rid}`, r.lanAddress, rid);
   }
-  for (const [kind, noun] of [['hosts', 'host'], ['servers', 'server']] as const) {
+  for (const [kind, noun] of [
+    ['hosts', 'host'],
+    ['servers', 'server'],
+  ] as const) {
     for (const [id, h] of Object.entries(c[kind])) {
       if (h.router === undefined) onInternet([kind, id, 'address'], `${noun} ${id}`, h.address);
       else onLan([kind, id, 'address'], `${noun} ${id}`, h.address, h.router);

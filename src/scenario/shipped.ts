@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NatsimError, describeValue } from '../errors.js';
+import { describeValue, NatsimError } from '../errors.js';
 import { didYouMean } from './errors.js';
 
 /** The package's scenarios folder, found upwards from this module (src/scenario, dist/scenario or a bundle chunk). */
@@ -29,7 +29,10 @@ export function isScenarioName(text: string): boolean {
 
 /** Names of the shipped scenarios, sorted (`default`, `ichat-01-household-routers`, …). */
 export function scenarioNames(): string[] {
-  return readdirSync(SCENARIOS_DIR).filter((n) => n.endsWith('.yaml')).map((n) => n.slice(0, -'.yaml'.length)).sort();
+  return readdirSync(SCENARIOS_DIR)
+    .filter((n) => n.endsWith('.yaml'))
+    .map((n) => n.slice(0, -'.yaml'.length))
+    .sort();
 }
 
 /**
@@ -43,7 +46,10 @@ export function scenarioPath(name: string): string {
 /** {@link scenarioPath} for another function's option (its errors name that function and option). */
 export function shippedScenarioPath(name: string, where: { readonly fn: string; readonly option?: string }): string {
   if (typeof name !== 'string') {
-    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { ...where, reason: `expected a scenario name such as "default", got ${describeValue(name)}` });
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+      ...where,
+      reason: `expected a scenario name such as "default", got ${describeValue(name)}`,
+    });
   }
   const base = name.endsWith('.yaml') ? name.slice(0, -'.yaml'.length) : name;
   const path = join(SCENARIOS_DIR, `${base}.yaml`);

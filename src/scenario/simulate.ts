@@ -4,20 +4,21 @@
  * advertised addresses (rewritten by ALGs where present), then every flow — and reports whether
  * each flow got through both ways, and if not, which hop dropped it and why.
  */
-import { ep, formatEndpoint, formatIPv4, isPrivateAddress, parseIPv4, type Endpoint } from '../nat/address.js';
-import { SeededRng, type FakeClock } from '../nat/clock.js';
+
+import { describeValue, NatsimError } from '../errors.js';
+import { type Endpoint, ep, formatEndpoint, formatIPv4, isPrivateAddress, parseIPv4 } from '../nat/address.js';
+import { type FakeClock, SeededRng } from '../nat/clock.js';
 import type { Delivery, Host, Network } from '../nat/network.js';
-import { TCP, type Packet } from '../nat/packet.js';
+import { type Packet, TCP } from '../nat/packet.js';
 import type { Hop } from '../nat/trace.js';
-import { APPS, PROBES, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec } from './apps.js';
-import { NatsimError, describeValue } from '../errors.js';
+import { APPS, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec, PROBES } from './apps.js';
 import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
 import type { LoadedScenario } from './loader.js';
-import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
-import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
+import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
+import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
 
 /** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
 export interface CallSession {
@@ -35,7 +36,14 @@ export interface CallSession {
  * Plays one check in an existing network (a timeline's): its result, and the call it set up
  * (for flows that were reached). `seedIndex` picks the check's random stream.
  */
-export function playCheck(config: ScenarioConfig, net: Network, clock: FakeClock, check: CheckSpec, name: string, seedIndex: number): { result: CheckResult; session?: CallSession } {
+export function playCheck(
+  config: ScenarioConfig,
+  net: Network,
+  clock: FakeClock,
+  check: CheckSpec,
+  name: string,
+  seedIndex: number,
+): { result: CheckResult; session?: CallSession } {
   const play = new Play(config, net, clock, check, name, seedIndex);
   const result = play.run();
   return { result, ...(play.session ? { session: play.session } : {}) };
@@ -108,7 +116,7 @@ export function runScenario(scenario: ScenarioConfig | LoadedScenario, options: 
   options = arg.file !== undefined && options.file === undefined ? { ...options, file: arg.file } : options;
   const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
   const checks: CheckResult[] = [];
-  config.checks.forEach((check, i) => {
+  config.checks.forEach((_check, i) => {
     if (options.only !== undefined && names[i] !== options.only) return;
     checks.push(runCheck(config, i));
   });
@@ -120,8 +128,12 @@ export function runScenario(scenario: ScenarioConfig | LoadedScenario, options: 
   }
   const passed = checks.filter((c) => c.pass).length;
   return {
-    scenario: config.name, ...(options.file ? { file: options.file } : {}), checks,
-    ...(timeline ? { timeline } : {}), passed, failed: checks.length - passed,
+    scenario: config.name,
+    ...(options.file ? { file: options.file } : {}),
+    checks,
+    ...(timeline ? { timeline } : {}),
+    passed,
+    failed: checks.length - passed,
   };
 }
 
@@ -129,7 +141,10 @@ export function runScenario(scenario: ScenarioConfig | LoadedScenario, options: 
 export function runCheck(scenario: ScenarioConfig | LoadedScenario, index: number): CheckResult {
   const { config } = scenarioArgument(scenario, 'runCheck');
   if (!Number.isInteger(index) || index < 0 || index >= config.checks.length) {
-    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn: 'runCheck', reason: `check index must be an integer 0–${config.checks.length - 1}, not ${describeValue(index)}` });
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+      fn: 'runCheck',
+      reason: `check index must be an integer 0–${config.checks.length - 1}, not ${describeValue(index)}`,
+    });
   }
   const { net, clock } = buildNetwork(config);
   const names = config.checks.map((c, i) => c.name ?? `check ${i + 1}`);
@@ -238,7 +253,14 @@ class Play {
       pass = pass && classification.mapping === c.classification.mapping && classification.filtering === c.classification.filtering;
     }
     return {
-      name: this.name, from: c.from, to: c.to, feature: this.#featureId, expect: c.expect, result, pass, reason,
+      name: this.name,
+      from: c.from,
+      to: c.to,
+      feature: this.#featureId,
+      expect: c.expect,
+      result,
+      pass,
+      reason,
       hops: decisive.flatMap((d) => d.hops.map(hopView)),
       steps: this.steps,
       ...(failedAt ? { failedAt } : {}),
@@ -261,19 +283,32 @@ class Play {
         const address = this.#serverAddressFor(h, signalling.id);
         if (address !== signalling.address) this.#note(h, `${h} reaches ${signalling.id} at its published address ${address}`);
         const login = this.#tcpConnect(h, ep(address, app.login.port), signalling.id, app.login.label);
-        if (!login.ok) return { ok: false, reason: `${h} cannot reach the server: ${login.reason}`, ...(login.delivery ? { delivery: login.delivery } : {}) };
+        if (!login.ok)
+          return {
+            ok: false,
+            reason: `${h} cannot reach the server: ${login.reason}`,
+            ...(login.delivery ? { delivery: login.delivery } : {}),
+          };
         this.#observed.set(h, login.observed!);
         this.#note(signalling.id, `${signalling.id} sees ${h} connecting from ${formatEndpoint(login.observed!)}`);
         for (const port of feature.serverPorts ?? []) {
           const r = this.#tcpConnect(h, ep(this.#serverAddressFor(h, signalling.id), port), signalling.id, `TCP ${port} to the server`);
-          if (!r.ok) return { ok: false, reason: `${h} cannot reach the server on TCP ${port}: ${r.reason}`, ...(r.delivery ? { delivery: r.delivery } : {}) };
+          if (!r.ok)
+            return {
+              ok: false,
+              reason: `${h} cannot reach the server on TCP ${port}: ${r.reason}`,
+              ...(r.delivery ? { delivery: r.delivery } : {}),
+            };
         }
       }
     } else if (this.#app.discovery.includes('server-observed') || !PROBES[this.#featureId]) {
       this.#note(caller, 'the scenario has no signalling server: peers exchange addresses out of band');
     }
     if (feature.flows.length === 0) {
-      return { ok: true, reason: `both ${caller} and ${callee} keep their outbound connection to the server, which carries ${feature.label}` };
+      return {
+        ok: true,
+        reason: `both ${caller} and ${callee} keep their outbound connection to the server, which carries ${feature.label}`,
+      };
     }
     // 2. Each side decides the addresses it advertises for the flows it receives on.
     const ports = new Map<string, number>(); // `${host}|${flowIndex}` → listening port
@@ -288,15 +323,18 @@ class Play {
         else {
           p = spec.firstFree[0];
           while (inUse.has(`${feature.flows[i]!.proto}/${p}`) && p < spec.firstFree[1]) p++;
-          if (p !== spec.firstFree[0]) this.#note(h, `${h} already has a session on ${feature.flows[i]!.proto.toUpperCase()} ${spec.firstFree[0]}${p - 1 > spec.firstFree[0] ? `–${p - 1}` : ''}, so it listens on ${p}`);
+          if (p !== spec.firstFree[0])
+            this.#note(
+              h,
+              `${h} already has a session on ${feature.flows[i]!.proto.toUpperCase()} ${spec.firstFree[0]}${p - 1 > spec.firstFree[0] ? `–${p - 1}` : ''}, so it listens on ${p}`,
+            );
         }
         inUse.add(`${feature.flows[i]!.proto}/${p}`);
         ports.set(k, p);
       }
       return p;
     };
-    const receivers = (f: FlowSpec): string[] =>
-      f.opener === 'caller' ? [callee] : f.opener === 'callee' ? [caller] : [caller, callee];
+    const receivers = (f: FlowSpec): string[] => (f.opener === 'caller' ? [callee] : f.opener === 'callee' ? [caller] : [caller, callee]);
     // view.get(`${viewer}|${i}`): where `viewer` sends flow i (the peer's endpoint as the viewer knows it).
     const view = new Map<string, Endpoint>();
     for (const [i, f] of feature.flows.entries()) {
@@ -307,14 +345,22 @@ class Play {
       }
     }
     this.session = {
-      caller, callee, app, flows: feature.flows,
+      caller,
+      callee,
+      app,
+      flows: feature.flows,
       port: (h, i) => ports.get(`${h}|${i}`),
       target: (viewer, i) => view.get(`${viewer}|${i}`),
     };
-    this.#note(caller, `addresses are exchanged through ${signalling ? signalling.id : 'the rendezvous'}: ${[...view.entries()].map(([k, e]) => {
-      const [viewer, i] = k.split('|');
-      return `${viewer} will use ${formatEndpoint(e)} for ${feature.flows[Number(i)]!.label}`;
-    }).join('; ')}`);
+    this.#note(
+      caller,
+      `addresses are exchanged through ${signalling ? signalling.id : 'the rendezvous'}: ${[...view.entries()]
+        .map(([k, e]) => {
+          const [viewer, i] = k.split('|');
+          return `${viewer} will use ${formatEndpoint(e)} for ${feature.flows[Number(i)]!.label}`;
+        })
+        .join('; ')}`,
+    );
     // 3. The flows, in order.
     for (const [i, f] of feature.flows.entries()) {
       const r = this.#flow(f, i, portOf, view);
@@ -350,7 +396,11 @@ class Play {
         this.#note(callee, `${f.label}: the connection from ${caller} failed, so ${callee} tries the other way`);
         const b = one(callee, caller);
         if (b.ok) return b;
-        return { ok: false, reason: `${f.label} failed both ways: ${a.reason}; and ${b.reason}`, ...(b.delivery ? { delivery: b.delivery } : {}) };
+        return {
+          ok: false,
+          reason: `${f.label} failed both ways: ${a.reason}; and ${b.reason}`,
+          ...(b.delivery ? { delivery: b.delivery } : {}),
+        };
       }
       case 'both': {
         if (f.proto === 'tcp') {
@@ -364,7 +414,16 @@ class Play {
   }
 
   /** UDP request/response (e.g. a SIP INVITE and its 200 OK). */
-  #udpExchange(f: FlowSpec, i: number, from: string, to: string, target: Endpoint, listen: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+  #udpExchange(
+    f: FlowSpec,
+    i: number,
+    from: string,
+    to: string,
+    target: Endpoint,
+    listen: number,
+    portOf: (h: string, i: number) => number,
+    view: Map<string, Endpoint>,
+  ): FlowOutcome {
     const src = f.symmetric ? portOf(from, i) : this.#nextPort(from);
     const payload = f.carries ? this.#describeMedia(from, i, portOf, f.carries) : undefined;
     const d = this.#send(from, { proto: 'udp', src: ep(this.#host(from).ip, src), dst: target, ...(payload ? { payload } : {}) }, f.label);
@@ -372,9 +431,14 @@ class Play {
     if (!arrived.ok) return { ok: false, reason: `${f.label} from ${from} to ${formatEndpoint(target)}: ${arrived.reason}`, delivery: d };
     if (f.carries && d.packet.payload) this.#learnMedia(to, from, i, d.packet.payload, f.carries, view);
     const replyPayload = f.carries ? this.#describeMedia(to, i, portOf, f.carries) : undefined;
-    const back = this.#send(to, { proto: 'udp', src: ep(this.#host(to).ip, listen), dst: d.packet.src, ...(replyPayload ? { payload: replyPayload } : {}) }, `${f.label} (reply)`);
+    const back = this.#send(
+      to,
+      { proto: 'udp', src: ep(this.#host(to).ip, listen), dst: d.packet.src, ...(replyPayload ? { payload: replyPayload } : {}) },
+      `${f.label} (reply)`,
+    );
     const ok = this.#arrived(back, from, src);
-    if (!ok.ok) return { ok: false, reason: `${f.label} reply from ${to} to ${formatEndpoint(d.packet.src)}: ${ok.reason}`, delivery: back };
+    if (!ok.ok)
+      return { ok: false, reason: `${f.label} reply from ${to} to ${formatEndpoint(d.packet.src)}: ${ok.reason}`, delivery: back };
     if (f.carries && back.packet.payload) this.#learnMedia(from, to, i, back.packet.payload, f.carries, view);
     return { ok: true, reason: '' };
   }
@@ -394,24 +458,37 @@ class Play {
         const dst = target.get(from)!;
         const d = this.#send(from, { proto: 'udp', src: ep(this.#host(from).ip, srcPort.get(from)!), dst }, `${f.label} round ${round}`);
         const arrived = this.#arrived(d, to, portOf(to, i));
-        last[from] = arrived.ok ? { ok: true, reason: '', delivery: d } : { ok: false, reason: `${f.label} from ${from} to ${formatEndpoint(dst)}: ${arrived.reason}`, delivery: d };
+        last[from] = arrived.ok
+          ? { ok: true, reason: '', delivery: d }
+          : { ok: false, reason: `${f.label} from ${from} to ${formatEndpoint(dst)}: ${arrived.reason}`, delivery: d };
         if (arrived.ok && this.#app.iceLike && f.symmetric) {
           const seen = d.packet.src;
           const known = target.get(to)!;
           if (seen.ip !== known.ip || seen.port !== known.port) {
-            this.#note(to, `${to} received from ${formatEndpoint(seen)}, not the advertised ${formatEndpoint(known)}: it answers the observed address (peer-reflexive)`);
+            this.#note(
+              to,
+              `${to} received from ${formatEndpoint(seen)}, not the advertised ${formatEndpoint(known)}: it answers the observed address (peer-reflexive)`,
+            );
             target.set(to, seen);
           }
         }
       }
       if (sides.every((h) => last[h]!.ok)) {
         for (const h of sides) view.set(`${h}|${i}`, target.get(h)!);
-        if (round > 1) this.#note(this.#caller, `${f.label}: both directions got through in round ${round} (the first packets opened the NATs on the way out)`);
+        if (round > 1)
+          this.#note(
+            this.#caller,
+            `${f.label}: both directions got through in round ${round} (the first packets opened the NATs on the way out)`,
+          );
         return { ok: true, reason: '' };
       }
     }
     const failed = sides.map((h) => last[h]!).find((r) => !r.ok)!;
-    return { ok: false, reason: `${failed.reason} (still failing after ${rounds} rounds)`, ...(failed.delivery ? { delivery: failed.delivery } : {}) };
+    return {
+      ok: false,
+      reason: `${failed.reason} (still failing after ${rounds} rounds)`,
+      ...(failed.delivery ? { delivery: failed.delivery } : {}),
+    };
   }
 
   /** Why an advertised address did not lead back: the teaching sentence appended to a failure. */
@@ -426,7 +503,9 @@ class Play {
       const host = this.#host(owner);
       if (adv.endpoint.ip === host.ip && rid && this.net.router(rid).natEnabled) {
         const ways = this.#app.discovery.filter((m) => m !== 'local').map((m) => DISCOVERY_NAMES[m]);
-        const how = ways.length ? `${this.#app.name} learns a translated address only from ${ways.join(' or ')}, and none was available` : `${this.#app.name} has no way to learn a translated address`;
+        const how = ways.length
+          ? `${this.#app.name} learns a translated address only from ${ways.join(' or ')}, and none was available`
+          : `${this.#app.name} has no way to learn a translated address`;
         return `. ${owner} advertised its private address ${formatIPv4(host.ip)}, which means nothing outside ${rid}'s LAN: ${rid} is a NAT, and ${how}`;
       }
       if (rid && adv.how.startsWith('external address and mapping from UPnP')) {
@@ -450,7 +529,13 @@ class Play {
    */
   #upnpAddPortMapping(h: string, rid: string, upnp: InProcessUpnpClient, f: FlowSpec, port: number): number | undefined {
     const P = f.proto.toUpperCase() as 'TCP' | 'UDP';
-    const args = { protocol: P, internalPort: port, internalClient: upnp.address, description: `${this.#app.name} ${f.label}`, leaseDuration: 0 };
+    const args = {
+      protocol: P,
+      internalPort: port,
+      internalClient: upnp.address,
+      description: `${this.#app.name} ${f.label}`,
+      leaseDuration: 0,
+    };
     let ext = port;
     let r = upnp.addPortMapping({ ...args, externalPort: ext });
     for (let tries = 0; !r.ok && (r.code === 718 || r.code === 729) && tries < UPNP_PORT_TRIES && ext < 65535; tries++) {
@@ -490,17 +575,26 @@ class Play {
         }
         const router = this.net.router(rid);
         if (!router.natEnabled && this.config.hosts[h]?.admin === false) {
-          this.#note(h, `${h}: UPnP AddPortMapping on ${rid} is refused (606 Action not authorized): opening the firewall needs administrative rights, which ${h}'s user lacks`);
+          this.#note(
+            h,
+            `${h}: UPnP AddPortMapping on ${rid} is refused (606 Action not authorized): opening the firewall needs administrative rights, which ${h}'s user lacks`,
+          );
           continue;
         }
         if (this.#app.sameGatewayDetection && this.#routerOf(peer) === rid) {
-          return { endpoint: ep(host.ip, port), how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address` };
+          return {
+            endpoint: ep(host.ip, port),
+            how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address`,
+          };
         }
         const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), host.address);
         const ip = upnp.externalAddress();
         const external = ip.ok ? ip.address : '';
         if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && external !== '' && isPrivateAddress(parseIPv4(external))) {
-          this.#note(h, `${h}: its UPnP gateway ${rid} reports ${external}, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP`);
+          this.#note(
+            h,
+            `${h}: its UPnP gateway ${rid} reports ${external}, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP`,
+          );
           continue;
         }
         const mapped = this.#upnpAddPortMapping(h, rid, upnp, f, port);
@@ -509,10 +603,16 @@ class Play {
           return { endpoint: ep(host.ip, port), how: `its own address; UPnP opened ${f.proto.toUpperCase()} ${port} in ${rid}'s firewall` };
         }
         if (external === '') {
-          this.#note(h, `${h}: its UPnP gateway ${rid} reports no external address (GetExternalIPAddress ${ip.ok ? '= ""' : `failed: ${faultText(ip)}`}), so the mapping cannot be advertised`);
+          this.#note(
+            h,
+            `${h}: its UPnP gateway ${rid} reports no external address (GetExternalIPAddress ${ip.ok ? '= ""' : `failed: ${faultText(ip)}`}), so the mapping cannot be advertised`,
+          );
           continue;
         }
-        this.#note(h, `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`);
+        this.#note(
+          h,
+          `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`,
+        );
         return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}` };
       }
       if (method === 'natpmp') {
@@ -530,22 +630,49 @@ class Play {
         const towards = h === this.#caller ? signalling?.id : peer;
         const towardsAddress = towards ? this.#host(towards).ip : undefined;
         if (towardsAddress !== undefined && router.onLan(towardsAddress)) {
-          return { endpoint: ep(host.ip, port), how: `the local address its socket towards ${towards} reports: ${towards} is inside ${rid}'s LAN, so the proxy is not used and the address is internal` };
+          return {
+            endpoint: ep(host.ip, port),
+            how: `the local address its socket towards ${towards} reports: ${towards} is inside ${rid}'s LAN, so the proxy is not used and the address is internal`,
+          };
         }
         const now = this.clock.now();
         const extPort = router.forwards.findFreePort(f.proto, port, host.address, now) ?? port;
-        const r = router.forwards.add({ protocol: f.proto, externalPort: extPort, internalClient: host.address, internalPort: port, origin: 'static', description: `proxy listener for ${h}` }, now);
+        const r = router.forwards.add(
+          {
+            protocol: f.proto,
+            externalPort: extPort,
+            internalClient: host.address,
+            internalPort: port,
+            origin: 'static',
+            description: `proxy listener for ${h}`,
+          },
+          now,
+        );
         if (!r.ok) continue;
-        this.#note(h, `${h}'s firewall client opens its listening ${f.proto.toUpperCase()} ${port} on the proxy ${rid} as ${router.wanAddress}:${extPort}`);
-        return { endpoint: ep(router.wanAddress, extPort), how: `the local address its socket towards ${towards ?? 'the peer'} reports through the proxy ${rid}` };
+        this.#note(
+          h,
+          `${h}'s firewall client opens its listening ${f.proto.toUpperCase()} ${port} on the proxy ${rid} as ${router.wanAddress}:${extPort}`,
+        );
+        return {
+          endpoint: ep(router.wanAddress, extPort),
+          how: `the local address its socket towards ${towards ?? 'the peer'} reports through the proxy ${rid}`,
+        };
       }
       if (method === 'stun') {
         const reflector = this.#server('reflector');
         if (!reflector) continue;
-        const d = this.#send(h, { proto: f.proto === 'tcp' ? 'udp' : 'udp', src: ep(host.ip, port), dst: ep(reflector.address, 3478) }, `reflexive-address query from port ${port}`);
+        const d = this.#send(
+          h,
+          { proto: f.proto === 'tcp' ? 'udp' : 'udp', src: ep(host.ip, port), dst: ep(reflector.address, 3478) },
+          `reflexive-address query from port ${port}`,
+        );
         if (!d.delivered || d.to !== reflector.id) continue;
         const seen = d.packet.src;
-        const back = this.#send(reflector.id, { proto: 'udp', src: ep(reflector.address, 3478), dst: seen }, `reflector answer: you are ${formatEndpoint(seen)}`);
+        const back = this.#send(
+          reflector.id,
+          { proto: 'udp', src: ep(reflector.address, 3478), dst: seen },
+          `reflector answer: you are ${formatEndpoint(seen)}`,
+        );
         if (!back.delivered || back.to !== h) continue;
         return { endpoint: seen, how: `the address ${reflector.id} saw its query come from` };
       }
@@ -573,7 +700,10 @@ class Play {
       return undefined;
     }
     if (this.#app.rejectsReservedUpnpAddress && isPrivateAddress(parseIPv4(ip.address))) {
-      this.#note(h, `${h}: its NAT-PMP gateway ${rid} reports ${ip.address}, a reserved address — another NAT sits upstream; it does not use NAT-PMP`);
+      this.#note(
+        h,
+        `${h}: its NAT-PMP gateway ${rid} reports ${ip.address}, a reserved address — another NAT sits upstream; it does not use NAT-PMP`,
+      );
       return undefined;
     }
     const P = f.proto.toUpperCase();
@@ -582,7 +712,10 @@ class Play {
       this.#note(h, `${h}: NAT-PMP ${P} mapping of ${port} on ${rid} answered result ${natpmpResultText(m.result)}`);
       return undefined;
     }
-    this.#note(h, `${h} asks its gateway ${rid} over NAT-PMP: external address ${ip.address}; ${P} ${m.externalPort} → ${host.address}:${port} for ${m.lifetime} s`);
+    this.#note(
+      h,
+      `${h} asks its gateway ${rid} over NAT-PMP: external address ${ip.address}; ${P} ${m.externalPort} → ${host.address}:${port} for ${m.lifetime} s`,
+    );
     return { endpoint: { ip: parseIPv4(ip.address), port: m.externalPort }, how: `external address and mapping from NAT-PMP on ${rid}` };
   }
 
@@ -629,7 +762,10 @@ class Play {
       const before = view.get(`${viewer}|${j}`);
       const now = eps[k++]!;
       if (!before || before.ip !== now.ip || before.port !== now.port) {
-        this.#note(viewer, `${viewer} reads ${sender}'s ${flows[j]!.label} address from the ${kind === 'sdp' ? 'SDP' : 'H.245'} it received: ${formatEndpoint(now)}`);
+        this.#note(
+          viewer,
+          `${viewer} reads ${sender}'s ${flows[j]!.label} address from the ${kind === 'sdp' ? 'SDP' : 'H.245'} it received: ${formatEndpoint(now)}`,
+        );
       }
       view.set(`${viewer}|${j}`, now);
     }
@@ -637,8 +773,15 @@ class Play {
 
   // ---- primitives --------------------------------------------------------------------------
 
-  #tcpConnect(from: string, target: Endpoint, to: string, label: string, listen = target.port, payload?: string, reply?: string):
-    FlowOutcome & { observed?: Endpoint; payloadArrived?: string; replyPayload?: string } {
+  #tcpConnect(
+    from: string,
+    target: Endpoint,
+    to: string,
+    label: string,
+    listen = target.port,
+    payload?: string,
+    reply?: string,
+  ): FlowOutcome & { observed?: Endpoint; payloadArrived?: string; replyPayload?: string } {
     const host = this.#host(from);
     const src = ep(host.ip, this.#nextPort(from));
     const syn = this.#send(from, { proto: 'tcp', src, dst: target, flags: TCP.SYN }, `${label}: SYN`);
@@ -646,19 +789,33 @@ class Play {
     if (!a.ok) return { ok: false, reason: `${label}: ${from} → ${formatEndpoint(target)}: ${a.reason}`, delivery: syn };
     const observed = syn.packet.src;
     const toHost = this.#host(to);
-    const synAck = this.#send(to, { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.SYN | TCP.ACK }, `${label}: SYN-ACK`);
+    const synAck = this.#send(
+      to,
+      { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.SYN | TCP.ACK },
+      `${label}: SYN-ACK`,
+    );
     const b = this.#arrived(synAck, from, src.port);
     if (!b.ok) return { ok: false, reason: `${label}: SYN-ACK from ${to} to ${formatEndpoint(observed)}: ${b.reason}`, delivery: synAck };
-    const ack = this.#send(from, { proto: 'tcp', src, dst: target, flags: TCP.ACK, ...(payload ? { payload } : {}) }, payload ? `${label}: data` : `${label}: ACK`);
+    const ack = this.#send(
+      from,
+      { proto: 'tcp', src, dst: target, flags: TCP.ACK, ...(payload ? { payload } : {}) },
+      payload ? `${label}: data` : `${label}: ACK`,
+    );
     const c = this.#arrived(ack, to, listen);
     if (!c.ok) return { ok: false, reason: `${label}: ${from} → ${formatEndpoint(target)} (ACK): ${c.reason}`, delivery: ack };
     let replyPayload: string | undefined;
     if (reply !== undefined) {
-      const r = this.#send(to, { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.ACK, payload: reply }, `${label}: reply data`);
+      const r = this.#send(
+        to,
+        { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.ACK, payload: reply },
+        `${label}: reply data`,
+      );
       if (r.delivered && r.to === from) replyPayload = r.packet.payload;
     }
     return {
-      ok: true, reason: '', observed,
+      ok: true,
+      reason: '',
+      observed,
       ...(ack.packet.payload !== undefined ? { payloadArrived: ack.packet.payload } : {}),
       ...(replyPayload !== undefined ? { replyPayload } : {}),
     };
@@ -678,7 +835,8 @@ class Play {
       const target = d.hops[0]?.before.dst ?? d.packet.dst;
       return { ok: false, reason: `${formatEndpoint(target)} leads to ${d.to} (${formatEndpoint(d.packet.dst)}), not to ${to}` };
     }
-    if (d.packet.dst.port !== port) return { ok: false, reason: `arrived at ${to} on port ${d.packet.dst.port}, where nothing listens (expected ${port})` };
+    if (d.packet.dst.port !== port)
+      return { ok: false, reason: `arrived at ${to} on port ${d.packet.dst.port}, where nothing listens (expected ${port})` };
     return { ok: true, reason: '' };
   }
 
@@ -721,7 +879,11 @@ class Play {
       if (!r.ok) return { ok: false, reason: r.reason, deliveries: [] };
     }
     this.#note(relay.id, `${relay.id} relays the media between ${this.#caller} and ${this.#callee} (both connected out to it)`);
-    return { ok: true, reason: `media relayed through ${relay.id} (${relay.address}), which both reached outbound`, deliveries: this.#deliveries.slice(start) };
+    return {
+      ok: true,
+      reason: `media relayed through ${relay.id} (${relay.address}), which both reached outbound`,
+      deliveries: this.#deliveries.slice(start),
+    };
   }
 
   // ---- RFC 5780-style behaviour discovery --------------------------------------------------
@@ -740,26 +902,56 @@ class Play {
     const query = (port: number, rid: string, addr: string, rport: number, label: string): Endpoint | undefined => {
       const d = this.#send(h, { proto: 'udp', src: ep(host.ip, port), dst: ep(addr, rport) }, label);
       if (!d.delivered || d.to !== rid) return undefined;
-      const back = this.#send(rid, { proto: 'udp', src: ep(addr, rport), dst: d.packet.src }, `${rid} answers: mapped address ${formatEndpoint(d.packet.src)}`);
+      const back = this.#send(
+        rid,
+        { proto: 'udp', src: ep(addr, rport), dst: d.packet.src },
+        `${rid} answers: mapped address ${formatEndpoint(d.packet.src)}`,
+      );
       return back.delivered && back.to === h ? d.packet.src : undefined;
     };
     const p = 50000;
     const x1 = query(p, r1, s1.address, 3478, 'mapping test I (primary address, primary port)');
-    if (!x1) return this.#result('fails', `UDP to ${r1} is blocked: no answer to test I`, this.#deliveries.slice(-2), this.#deliveries.at(-1)?.drop?.node);
+    if (!x1)
+      return this.#result(
+        'fails',
+        `UDP to ${r1} is blocked: no answer to test I`,
+        this.#deliveries.slice(-2),
+        this.#deliveries.at(-1)?.drop?.node,
+      );
     const x2 = query(p, r2, s2.address, 3478, 'mapping test II (alternate address, primary port)');
     const x3 = query(p, r2, s2.address, 3479, 'mapping test III (alternate address, alternate port)');
     if (!x2 || !x3) return this.#result('fails', 'no answer to mapping tests II/III', this.#deliveries.slice(-2));
     const same = (a: Endpoint, b: Endpoint): boolean => a.ip === b.ip && a.port === b.port;
-    const mapping: Classification['mapping'] = same(x1, x2) ? 'endpoint-independent' : same(x2, x3) ? 'address-dependent' : 'address-and-port-dependent';
+    const mapping: Classification['mapping'] = same(x1, x2)
+      ? 'endpoint-independent'
+      : same(x2, x3)
+        ? 'address-dependent'
+        : 'address-and-port-dependent';
     this.#note(h, `mapping: test I ${formatEndpoint(x1)}, test II ${formatEndpoint(x2)}, test III ${formatEndpoint(x3)} ⇒ ${mapping}`);
     // Filtering tests on a fresh mapping.
     const q = 50100;
     const y = query(q, r1, s1.address, 3478, 'filtering test I (binding)');
     if (!y) return this.#result('fails', 'no answer to filtering test I', this.#deliveries.slice(-2));
-    const t2 = this.#send(r2, { proto: 'udp', src: ep(s2.address, 3479), dst: y }, 'filtering test II: answer from the alternate address and port');
-    const t3 = this.#send(r1, { proto: 'udp', src: ep(s1.address, 3479), dst: y }, 'filtering test III: answer from the primary address, alternate port');
-    const filtering: Classification['filtering'] = t2.delivered && t2.to === h ? 'endpoint-independent' : t3.delivered && t3.to === h ? 'address-dependent' : 'address-and-port-dependent';
-    this.#note(h, `filtering: test II ${t2.delivered ? 'answered' : 'no answer'}, test III ${t3.delivered ? 'answered' : 'no answer'} ⇒ ${filtering}`);
+    const t2 = this.#send(
+      r2,
+      { proto: 'udp', src: ep(s2.address, 3479), dst: y },
+      'filtering test II: answer from the alternate address and port',
+    );
+    const t3 = this.#send(
+      r1,
+      { proto: 'udp', src: ep(s1.address, 3479), dst: y },
+      'filtering test III: answer from the primary address, alternate port',
+    );
+    const filtering: Classification['filtering'] =
+      t2.delivered && t2.to === h
+        ? 'endpoint-independent'
+        : t3.delivered && t3.to === h
+          ? 'address-dependent'
+          : 'address-and-port-dependent';
+    this.#note(
+      h,
+      `filtering: test II ${t2.delivered ? 'answered' : 'no answer'}, test III ${t3.delivered ? 'answered' : 'no answer'} ⇒ ${filtering}`,
+    );
     const classification: Classification = { mapping, filtering };
     const expected = this.check.classification;
     const reason = `classified as ${mapping} mapping, ${filtering} filtering${expected && (expected.mapping !== mapping || expected.filtering !== filtering) ? ` (expected ${expected.mapping} mapping, ${expected.filtering} filtering)` : ''}`;
@@ -770,4 +962,3 @@ class Play {
 function hopView(h: Hop): HopView {
   return { node: h.node, action: h.action, code: h.code, message: h.message };
 }
-

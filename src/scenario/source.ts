@@ -4,8 +4,8 @@
  * so each problem can be reported at file:line:col.
  */
 import { open } from 'node:fs/promises';
-import { Composer, Lexer, LineCounter, Parser, isMap, isPair, isScalar, visit, type Document, type Pair, type YAMLMap } from 'yaml';
 import type { CST } from 'yaml';
+import { Composer, type Document, isMap, isPair, isScalar, Lexer, LineCounter, type Pair, Parser, visit, type YAMLMap } from 'yaml';
 import type { ScenarioIssue } from './errors.js';
 
 import { DEFAULT_MAX_SCENARIO_BYTES, MAX_SCENARIO_ALIASES, MAX_SCENARIO_DEPTH } from './limits.js';
@@ -72,8 +72,11 @@ export async function readScenarioFile(file: string, limits: ScenarioLimits = {}
 }
 
 function tooBig(file: string, size: number, max: number): ScenarioIssue {
-  return issueAt(file, { line: 1, col: 1 },
-    `the file is ${size} bytes, larger than the ${max}-byte limit for scenario files (raise it with --max-scenario-bytes)`);
+  return issueAt(
+    file,
+    { line: 1, col: 1 },
+    `the file is ${size} bytes, larger than the ${max}-byte limit for scenario files (raise it with --max-scenario-bytes)`,
+  );
 }
 
 /** Decodes UTF-8 bytes, refusing invalid UTF-8 and control characters at their line:col. */
@@ -82,7 +85,11 @@ export function decodeScenario(bytes: Uint8Array, file: string): ReadResult {
   if (bad >= 0) {
     const before = new TextDecoder('utf-8').decode(bytes.subarray(0, bad));
     const b = bytes[bad]!.toString(16).toUpperCase().padStart(2, '0');
-    return { issues: [issueAt(file, positionIn(before, before.length), `invalid UTF-8 (byte 0x${b} at offset ${bad}): scenario files must be UTF-8 text`)] };
+    return {
+      issues: [
+        issueAt(file, positionIn(before, before.length), `invalid UTF-8 (byte 0x${b} at offset ${bad}): scenario files must be UTF-8 text`),
+      ],
+    };
   }
   const text = new TextDecoder('utf-8').decode(bytes);
   const issue = controlCharacter(text, file);
@@ -145,7 +152,10 @@ export function locatedIssue(p: Problem, source?: ScenarioSource): ScenarioIssue
   const path = [...p.path, ...(p.key !== undefined ? [p.key] : [])].map(String).join('.');
   const hint = source && p.severity !== 'warning' ? source.commaHint(p.path, p.key) : undefined;
   return {
-    file: source?.file ?? '<scenario>', line: pos.line, col: pos.col, path,
+    file: source?.file ?? '<scenario>',
+    line: pos.line,
+    col: pos.col,
+    path,
     message: hint ? `${p.message} (${hint})` : p.message,
     ...(p.severity === 'warning' ? { severity: 'warning' as const } : {}),
   };
@@ -156,7 +166,12 @@ export class ScenarioSource {
   readonly #lc: LineCounter;
   readonly #pairs = new WeakMap<YAMLMap, Map<string, Pair>>();
 
-  private constructor(readonly file: string, readonly text: string, readonly doc: Document, lc: LineCounter) {
+  private constructor(
+    readonly file: string,
+    readonly text: string,
+    readonly doc: Document,
+    lc: LineCounter,
+  ) {
     this.#lc = lc;
   }
 
@@ -164,7 +179,10 @@ export class ScenarioSource {
    * Parses YAML text. Returns the source and the plain data, or the YAML-level issues (syntax,
    * nesting deeper than {@link MAX_SCENARIO_DEPTH}, excessive aliases), each located.
    */
-  static parse(text: string, file: string): { source: ScenarioSource; data: unknown; warnings: ScenarioIssue[] } | { issues: ScenarioIssue[] } {
+  static parse(
+    text: string,
+    file: string,
+  ): { source: ScenarioSource; data: unknown; warnings: ScenarioIssue[] } | { issues: ScenarioIssue[] } {
     const control = controlCharacter(text, file);
     if (control) return { issues: [control] };
     const flow = flowNestingIssue(text, file);
@@ -175,7 +193,14 @@ export class ScenarioSource {
     const doc = docs[0]!;
     const source = new ScenarioSource(file, text, doc, lc);
     const errors = doc.errors.map((e) => issueAt(file, source.position(e.pos[0]), `YAML: ${e.message.split('\n')[0]}`));
-    if (docs.length > 1) errors.push(issueAt(file, source.position(docs[1]!.range?.[0] ?? 0), 'YAML: a scenario file holds one document; this is a second one (after ---)'));
+    if (docs.length > 1)
+      errors.push(
+        issueAt(
+          file,
+          source.position(docs[1]!.range?.[0] ?? 0),
+          'YAML: a scenario file holds one document; this is a second one (after ---)',
+        ),
+      );
     if (errors.length === 0) errors.push(...source.#duplicateKeys());
     if (errors.length > 0) return { issues: errors };
     let data: unknown;
@@ -185,7 +210,9 @@ export class ScenarioSource {
       if (!(e instanceof ReferenceError)) throw e;
       return { issues: [issueAt(file, source.position(firstAliasOffset(doc)), aliasMessage(e.message))] };
     }
-    const warnings = doc.warnings.map((w): ScenarioIssue => ({ ...issueAt(file, source.position(w.pos[0]), `YAML: ${w.message.split('\n')[0]}`), severity: 'warning' }));
+    const warnings = doc.warnings.map(
+      (w): ScenarioIssue => ({ ...issueAt(file, source.position(w.pos[0]), `YAML: ${w.message.split('\n')[0]}`), severity: 'warning' }),
+    );
     return { source, data, warnings };
   }
 
@@ -204,7 +231,13 @@ export class ScenarioSource {
             continue;
           }
           const f = this.position(first);
-          out.push(issueAt(this.file, this.position(p.key.range[0]), `YAML: key "${k}" is written twice in this mapping (first at line ${f.line}, column ${f.col})`));
+          out.push(
+            issueAt(
+              this.file,
+              this.position(p.key.range[0]),
+              `YAML: key "${k}" is written twice in this mapping (first at line ${f.line}, column ${f.col})`,
+            ),
+          );
         }
       },
     });
@@ -268,7 +301,8 @@ export class ScenarioSource {
     let index = this.#pairs.get(map);
     if (!index) {
       index = new Map();
-      for (const p of map.items) if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p as Pair);
+      for (const p of map.items)
+        if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p as Pair);
       this.#pairs.set(map, index);
     }
     return index;

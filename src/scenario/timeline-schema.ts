@@ -7,7 +7,10 @@ import { isIPv4 } from '../nat/address.js';
 import type { checkSchema as CheckSchema } from './schema.js';
 
 const id = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'an id of letters, digits, ".", "_" or "-"');
-const ipv4 = z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10').refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
+const ipv4 = z
+  .string()
+  .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'an IPv4 address such as 192.168.1.10')
+  .refine(isIPv4, 'an IPv4 address such as 192.168.1.10');
 const port = z.number().int().min(1).max(65535);
 
 /** Most entries a timeline may have. */
@@ -28,15 +31,25 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** A duration with a unit: "90s", "2min", "1h", "500ms" (more than 0, at most 30 days). */
-export const durationSchema = z.string().refine((s) => parseDuration(s) !== undefined, 'a duration with a unit such as "90s", "2min", "1h" or "500ms" (more than 0, at most 30 days)');
+export const durationSchema = z
+  .string()
+  .refine(
+    (s) => parseDuration(s) !== undefined,
+    'a duration with a unit such as "90s", "2min", "1h" or "500ms" (more than 0, at most 30 days)',
+  );
 
 export const waitEventSchema = z.strictObject({ wait: durationSchema.describe('let model time pass (keepalives run meanwhile)') });
-export const rebootEventSchema = z.strictObject({ reboot: id.describe('router that restarts: NAT sessions and dynamic (UPnP/NAT-PMP) mappings are lost, static forwards stay') });
+export const rebootEventSchema = z.strictObject({
+  reboot: id.describe('router that restarts: NAT sessions and dynamic (UPnP/NAT-PMP) mappings are lost, static forwards stay'),
+});
 export const wanAddressEventSchema = z.strictObject({
   'wan-address': z.strictObject({
     router: id,
     address: ipv4.describe('the new primary WAN address'),
-    mappings: z.enum(['keep', 'drop']).optional().describe("dynamic port mappings: kept on the new address or dropped (default: the router's policy, keep)"),
+    mappings: z
+      .enum(['keep', 'drop'])
+      .optional()
+      .describe("dynamic port mappings: kept on the new address or dropped (default: the router's policy, keep)"),
   }),
 });
 export const linkEventSchema = z.strictObject({
@@ -48,7 +61,9 @@ export const mapEventSchema = z.strictObject({
     protocol: z.enum(['udp', 'tcp']),
     port: port.describe('the internal port (and the external port asked for)'),
     externalPort: port.optional().describe('default: the same as port'),
-    via: z.enum(['upnp', 'natpmp']).describe("the mapping protocol: UPnP through the router's in-process IGD, or NAT-PMP through its NAT-PMP server"),
+    via: z
+      .enum(['upnp', 'natpmp'])
+      .describe("the mapping protocol: UPnP through the router's in-process IGD, or NAT-PMP through its NAT-PMP server"),
     lease: durationSchema.optional().describe('lease duration (default: permanent for UPnP, 7200 s for NAT-PMP)'),
   }),
 });
@@ -70,25 +85,38 @@ export type TimelineKind = (typeof TIMELINE_KINDS)[number];
  */
 export function timelineSchemas(checkSchema: typeof CheckSchema) {
   const check = checkSchema.extend({
-    resume: z.boolean().optional().describe('no new set-up: `from` sends the media of the call played earlier between from and to, to the addresses it learnt then'),
-    protocol: z.enum(['udp', 'tcp']).optional().describe('with port: a reach probe: `from` connects to the address `to` published for this port'),
+    resume: z
+      .boolean()
+      .optional()
+      .describe('no new set-up: `from` sends the media of the call played earlier between from and to, to the addresses it learnt then'),
+    protocol: z
+      .enum(['udp', 'tcp'])
+      .optional()
+      .describe('with port: a reach probe: `from` connects to the address `to` published for this port'),
     port: port.optional().describe("with protocol: the reach probe's port on `to`"),
     address: ipv4.optional().describe('reach probe: connect to this address instead of the one `to` published'),
   });
-  const entry = z.strictObject({
-    wait: waitEventSchema.shape.wait.optional(),
-    reboot: rebootEventSchema.shape.reboot.optional(),
-    'wan-address': wanAddressEventSchema.shape['wan-address'].optional(),
-    link: linkEventSchema.shape.link.optional(),
-    map: mapEventSchema.shape.map.optional(),
-    keepalive: keepaliveEventSchema.shape.keepalive.optional(),
-    check: z.union([z.string().describe('the name of a check in checks:'), check]).optional()
-      .describe('a check that sees the state the timeline produced so far'),
-  }).superRefine((e, ctx) => {
-    const kinds = TIMELINE_KINDS.filter((k) => e[k] !== undefined);
-    if (kinds.length !== 1) {
-      ctx.addIssue({ code: 'custom', message: `exactly one of ${TIMELINE_KINDS.join(', ')} per timeline entry${kinds.length ? ` (this one has ${kinds.join(' and ')})` : ''}` });
-    }
-  });
+  const entry = z
+    .strictObject({
+      wait: waitEventSchema.shape.wait.optional(),
+      reboot: rebootEventSchema.shape.reboot.optional(),
+      'wan-address': wanAddressEventSchema.shape['wan-address'].optional(),
+      link: linkEventSchema.shape.link.optional(),
+      map: mapEventSchema.shape.map.optional(),
+      keepalive: keepaliveEventSchema.shape.keepalive.optional(),
+      check: z
+        .union([z.string().describe('the name of a check in checks:'), check])
+        .optional()
+        .describe('a check that sees the state the timeline produced so far'),
+    })
+    .superRefine((e, ctx) => {
+      const kinds = TIMELINE_KINDS.filter((k) => e[k] !== undefined);
+      if (kinds.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `exactly one of ${TIMELINE_KINDS.join(', ')} per timeline entry${kinds.length ? ` (this one has ${kinds.join(' and ')})` : ''}`,
+        });
+      }
+    });
   return { check, entry };
 }

@@ -46,7 +46,8 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
     if (e.map) {
       host([...at, 'map', 'host'], e.map.host);
       const h = c.hosts[e.map.host];
-      if (h && !h.router) err([...at, 'map', 'host'], `${e.map.host} is on the Internet, not behind a router: there is no gateway to map a port on`);
+      if (h && !h.router)
+        err([...at, 'map', 'host'], `${e.map.host} is on the Internet, not behind a router: there is no gateway to map a port on`);
     }
     if (e.keepalive) {
       const k = e.keepalive;
@@ -54,7 +55,10 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
       host([...at, 'keepalive', 'to'], k.to, true);
       const app = c.hosts[k.host]?.app;
       if (k.every === undefined && c.hosts[k.host] && !(app && APPS[app]?.keepalive)) {
-        err([...at, 'keepalive'], `no interval: give "every" (e.g. every: 25s); ${app ? `the app profile ${app} sends no keepalives of its own` : `${k.host} runs no app profile`}`);
+        err(
+          [...at, 'keepalive'],
+          `no interval: give "every" (e.g. every: 25s); ${app ? `the app profile ${app} sends no keepalives of its own` : `${k.host} runs no app profile`}`,
+        );
       }
     }
     if (typeof e.check === 'string') {
@@ -64,9 +68,12 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
       host([...at, 'check', 'from'], k.from);
       host([...at, 'check', 'to'], k.to, k.port !== undefined);
       if ((k.protocol === undefined) !== (k.port === undefined)) err([...at, 'check'], 'a reach probe needs both "protocol" and "port"');
-      if (k.address !== undefined && k.port === undefined) err([...at, 'check', 'address'], '"address" is for a reach probe (with "protocol" and "port")');
-      if (k.port !== undefined && (k.resume || k.feature !== undefined)) err([...at, 'check'], 'a reach probe (protocol and port) takes no "feature" or "resume"');
-      if (k.after.length > 0) err([...at, 'check', 'after'], '"after" is for checks: in a timeline, the entries before a check are what it sees');
+      if (k.address !== undefined && k.port === undefined)
+        err([...at, 'check', 'address'], '"address" is for a reach probe (with "protocol" and "port")');
+      if (k.port !== undefined && (k.resume || k.feature !== undefined))
+        err([...at, 'check'], 'a reach probe (protocol and port) takes no "feature" or "resume"');
+      if (k.after.length > 0)
+        err([...at, 'check', 'after'], '"after" is for checks: in a timeline, the entries before a check are what it sees');
     }
   });
 }

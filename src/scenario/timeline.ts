@@ -4,19 +4,20 @@
  * the router's in-process IGD, and checks that see the state produced so far. Every verdict comes
  * from packets pushed through the model; every entry leaves a step saying what happened at t=….
  */
-import { ep, formatEndpoint, parseIPv4, type Endpoint } from '../nat/address.js';
+
+import { NATPMP_OPCODE, NATPMP_RECOMMENDED_LIFETIME, NATPMP_RESULT } from '../constants.js';
+import { type Endpoint, ep, formatEndpoint, parseIPv4 } from '../nat/address.js';
 import type { FakeClock } from '../nat/clock.js';
 import type { ModelEvent } from '../nat/events.js';
 import type { Delivery, Network } from '../nat/network.js';
-import { TCP, type Packet } from '../nat/packet.js';
+import { type Packet, TCP } from '../nat/packet.js';
 import { APPS } from './apps.js';
 import { buildNetwork } from './build.js';
-import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.js';
-import { playCheck, type CallSession, type CheckResult, type Outcome, type Step } from './simulate.js';
-import { TIMELINE_KINDS, parseDuration, type TimelineKind } from './timeline-schema.js';
-import { InProcessUpnpClient, faultText, igdOf } from './upnp-client.js';
 import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
-import { NATPMP_OPCODE, NATPMP_RECOMMENDED_LIFETIME, NATPMP_RESULT } from '../constants.js';
+import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.js';
+import { type CallSession, type CheckResult, type Outcome, playCheck, type Step } from './simulate.js';
+import { parseDuration, TIMELINE_KINDS, type TimelineKind } from './timeline-schema.js';
+import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
 
 /** What one timeline entry did (JSON contract). */
 export interface TimelineStep {
@@ -74,10 +75,14 @@ class TimelinePlay {
   readonly #oldAddresses = new Map<string, string>();
   #ephemeral = 0;
 
-  constructor(readonly config: ScenarioConfig, readonly net: Network, readonly clock: FakeClock) {}
+  constructor(
+    readonly config: ScenarioConfig,
+    readonly net: Network,
+    readonly clock: FakeClock,
+  ) {}
 
   run(): { steps: TimelineStep[]; checks: CheckResult[] } {
-    (this.config.timeline ?? []).forEach((e, i) => this.#entry(e, i));
+    for (const [i, e] of (this.config.timeline ?? []).entries()) this.#entry(e, i);
     return { steps: this.steps, checks: this.checks };
   }
 
@@ -132,13 +137,17 @@ class TimelinePlay {
           else firstDrop ??= `${d.drop!.node}: ${d.drop!.message}`;
         }
         due.next += due.every;
-        if (sent > MAX_KEEPALIVES_PER_WAIT) throw new RangeError(`a wait of ${formatTime(ms)} would send more than ${MAX_KEEPALIVES_PER_WAIT} keepalives`);
+        if (sent > MAX_KEEPALIVES_PER_WAIT)
+          throw new RangeError(`a wait of ${formatTime(ms)} would send more than ${MAX_KEEPALIVES_PER_WAIT} keepalives`);
       }
       this.clock.set(end);
       this.net.expire();
     });
     const parts = [`${formatTime(ms)} pass (t=${formatTime(start)} → ${formatTime(end)})`];
-    if (sent > 0) parts.push(`${sent} keepalive${sent === 1 ? '' : 's'} sent, ${delivered} delivered${firstDrop ? ` (first drop at ${firstDrop})` : ''}`);
+    if (sent > 0)
+      parts.push(
+        `${sent} keepalive${sent === 1 ? '' : 's'} sent, ${delivered} delivered${firstDrop ? ` (first drop at ${firstDrop})` : ''}`,
+      );
     const expired = events.filter((ev) => ev.type === 'session-expired' || ev.type === 'mapping-expired');
     parts.push(expired.length === 0 ? 'no NAT session or mapping ran out' : `ran out: ${summary(expired)}`);
     return parts.join('; ');
@@ -163,7 +172,10 @@ class TimelinePlay {
     const statics = router.forwards.list().filter((f) => f.origin === 'static').length;
     const events = this.#recording(() => router.reboot(this.clock.now()));
     const ev = events.find((x) => x.type === 'router-rebooted');
-    this.#history.set(rid, `${rid} rebooted at t=${formatTime(this.clock.now())} and lost its NAT sessions and UPnP/NAT-PMP mappings; they must be made again`);
+    this.#history.set(
+      rid,
+      `${rid} rebooted at t=${formatTime(this.clock.now())} and lost its NAT sessions and UPnP/NAT-PMP mappings; they must be made again`,
+    );
     const lost = ev && ev.type === 'router-rebooted' ? ev : { sessionsLost: 0, mappingsLost: 0 };
     return `${rid} reboots: ${plural(lost.sessionsLost, 'NAT session')} and ${plural(lost.mappingsLost, 'dynamic port mapping')} (UPnP/NAT-PMP) lost; ${plural(statics, 'static forward')} kept`;
   }
@@ -174,15 +186,21 @@ class TimelinePlay {
     const policy = router.mappings.config.policy.onWanAddressChange ?? 'keep';
     const mode = w.mappings ?? policy;
     const events = this.#recording(() => router.setWanAddress(w.address, this.clock.now(), mode));
-    this.#oldAddresses.set(old, `${old} was ${w.router}'s address until t=${formatTime(this.clock.now())}, when it changed to ${router.wanAddress}: whoever uses the old one must learn the new one`);
+    this.#oldAddresses.set(
+      old,
+      `${old} was ${w.router}'s address until t=${formatTime(this.clock.now())}, when it changed to ${router.wanAddress}: whoever uses the old one must learn the new one`,
+    );
     this.#oldAddresses.delete(router.wanAddress);
-    if (mode === 'drop') this.#history.set(w.router, `${w.router} dropped its port mappings when its address changed at t=${formatTime(this.clock.now())}`);
+    if (mode === 'drop')
+      this.#history.set(w.router, `${w.router} dropped its port mappings when its address changed at t=${formatTime(this.clock.now())}`);
     const ended = events.filter((x) => x.type === 'session-expired').length;
     const removed = events.filter((x) => x.type === 'mapping-removed').length;
     const kept = router.forwards.list().length;
-    return `${w.router}'s WAN address changes ${old} → ${router.wanAddress}: ${plural(ended, 'NAT session')} on the old address ended; `
-      + (mode === 'drop' ? `${plural(removed, 'dynamic port mapping')} dropped` : `port mappings kept on the new address (${kept})`)
-      + ` (${w.mappings ? 'as the timeline says' : `the router's policy: ${policy}`})`;
+    return (
+      `${w.router}'s WAN address changes ${old} → ${router.wanAddress}: ${plural(ended, 'NAT session')} on the old address ended; ` +
+      (mode === 'drop' ? `${plural(removed, 'dynamic port mapping')} dropped` : `port mappings kept on the new address (${kept})`) +
+      ` (${w.mappings ? 'as the timeline says' : `the router's policy: ${policy}`})`
+    );
   }
 
   /** Why a packet found no state: the router rebooted, or the address it went to is an old one. */
@@ -207,33 +225,48 @@ class TimelinePlay {
     const P = m.protocol.toUpperCase() as 'TCP' | 'UDP';
     const ext = m.externalPort ?? m.port;
     if (m.via === 'natpmp') return this.#mapNatpmp(m, spec.address, rid, ext);
-    if (!this.config.routers[rid]?.services.upnp) return `${m.host} asks ${rid} for a UPnP mapping of ${P} ${ext}, but ${rid} serves no UPnP: nothing is mapped`;
+    if (!this.config.routers[rid]?.services.upnp)
+      return `${m.host} asks ${rid} for a UPnP mapping of ${P} ${ext}, but ${rid} serves no UPnP: nothing is mapped`;
     const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), spec.address);
     const ip = upnp.externalAddress();
     const lease = m.lease ? Math.ceil(parseDuration(m.lease)! / 1000) : 0;
     const r = upnp.addPortMapping({
-      protocol: P, externalPort: ext, internalPort: m.port, internalClient: spec.address,
-      description: `natsim timeline: ${m.host} ${P} ${m.port}`, leaseDuration: lease,
+      protocol: P,
+      externalPort: ext,
+      internalPort: m.port,
+      internalClient: spec.address,
+      description: `natsim timeline: ${m.host} ${P} ${m.port}`,
+      leaseDuration: lease,
     });
-    if (!r.ok) return `${m.host} asks ${rid} over UPnP: AddPortMapping ${P} ${ext} → ${spec.address}:${m.port} is refused (${faultText(r)})`;
+    if (!r.ok)
+      return `${m.host} asks ${rid} over UPnP: AddPortMapping ${P} ${ext} → ${spec.address}:${m.port} is refused (${faultText(r)})`;
     const address = ip.ok ? ip.address : '';
-    if (address !== '') this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(address), port: ext }, via: 'UPnP' });
+    if (address !== '')
+      this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(address), port: ext }, via: 'UPnP' });
     return `${m.host} asks ${rid} over UPnP: GetExternalIPAddress = ${address || (ip.ok ? '(none)' : faultText(ip))}; AddPortMapping ${P} ${ext} → ${spec.address}:${m.port}${lease ? ` for ${formatTime(lease * 1000)}` : ''} succeeds; ${m.host} publishes ${address ? `${address}:${ext}` : 'nothing (no external address)'}`;
   }
 
   /** The same request through the router's NAT-PMP server (real RFC 6886 datagrams, in process). */
   #mapNatpmp(m: NonNullable<TimelineEntry['map']>, address: string, rid: string, ext: number): string {
     const P = m.protocol.toUpperCase();
-    if (!this.config.routers[rid]?.services.natpmp) return `${m.host} asks ${rid} for a NAT-PMP mapping of ${P} ${ext}, but ${rid} does not offer NAT-PMP: nothing is mapped`;
+    if (!this.config.routers[rid]?.services.natpmp)
+      return `${m.host} asks ${rid} for a NAT-PMP mapping of ${P} ${ext}, but ${rid} does not offer NAT-PMP: nothing is mapped`;
     const client = new InProcessNatpmpClient(this.net.router(rid), this.clock, address);
     const ip = client.externalAddress();
     const lifetime = m.lease ? Math.ceil(parseDuration(m.lease)! / 1000) : NATPMP_RECOMMENDED_LIFETIME;
-    const r = client.send({ opcode: m.protocol === 'udp' ? NATPMP_OPCODE.MapUdp : NATPMP_OPCODE.MapTcp, internalPort: m.port, externalPort: ext, lifetime });
+    const r = client.send({
+      opcode: m.protocol === 'udp' ? NATPMP_OPCODE.MapUdp : NATPMP_OPCODE.MapTcp,
+      internalPort: m.port,
+      externalPort: ext,
+      lifetime,
+    });
     const head = `${m.host} asks ${rid} over NAT-PMP: external address ${ip.ok ? ip.address : `refused (result ${natpmpResultText(ip.result)})`}; `;
     if (!r) return `${head}the mapping request of ${P} ${m.port} got no answer`;
-    if (r.result !== NATPMP_RESULT.Success) return `${head}${P} ${m.port} → ${address}:${m.port} refused (result ${natpmpResultText(r.result)})`;
+    if (r.result !== NATPMP_RESULT.Success)
+      return `${head}${P} ${m.port} → ${address}:${m.port} refused (result ${natpmpResultText(r.result)})`;
     const got = r.externalPort ?? ext;
-    if (ip.ok && ip.address !== '') this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(ip.address), port: got }, via: 'NAT-PMP' });
+    if (ip.ok && ip.address !== '')
+      this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(ip.address), port: got }, via: 'NAT-PMP' });
     return `${head}${P} ${got} → ${address}:${m.port} for ${formatTime((r.lifetime ?? lifetime) * 1000)}; ${m.host} publishes ${ip.ok ? `${ip.address}:${got}` : 'nothing (no external address)'}`;
   }
 
@@ -271,9 +304,13 @@ class TimelinePlay {
     if (session && result.result === 'works') {
       this.#sessions.set(pairKey(session.caller, session.callee), session);
       const k = session.app.keepalive;
-      if (k) for (const [h, p] of [[session.caller, session.callee], [session.callee, session.caller]] as const) {
-        if (!this.#keepalives.has(`${h}>${p}`)) this.#startKeepalive(h, p, k.every * 1000, k.label);
-      }
+      if (k)
+        for (const [h, p] of [
+          [session.caller, session.callee],
+          [session.callee, session.caller],
+        ] as const) {
+          if (!this.#keepalives.has(`${h}>${p}`)) this.#startKeepalive(h, p, k.every * 1000, k.label);
+        }
     }
     return result;
   }
@@ -285,35 +322,74 @@ class TimelinePlay {
     const send = (from: string, p: Packet, label: string): Delivery => {
       const d = this.net.send(from, p);
       deliveries.push(d);
-      steps.push({ actor: from, from, text: `${label}: ${formatEndpoint(p.src)} → ${formatEndpoint(p.dst)} — ${d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`}`, delivery: d });
+      steps.push({
+        actor: from,
+        from,
+        text: `${label}: ${formatEndpoint(p.src)} → ${formatEndpoint(p.dst)} — ${d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`}`,
+        delivery: d,
+      });
       return d;
     };
     const published = this.#published.get(`${c.to}|${protocol}|${port}`);
     const rid = this.config.hosts[c.to]?.router ?? this.config.servers[c.to]?.router;
-    const target = c.address !== undefined ? ep(c.address, port) : published?.endpoint ?? (rid ? ep(this.net.router(rid).wanAddress, port) : ep(this.net.host(c.to).address, port));
-    const how = c.address !== undefined ? 'the address the check names' : published ? `the address ${c.to} published from its ${published.via} mapping` : rid ? `${rid}'s current WAN address` : `${c.to}'s own address`;
+    const target =
+      c.address !== undefined
+        ? ep(c.address, port)
+        : (published?.endpoint ?? (rid ? ep(this.net.router(rid).wanAddress, port) : ep(this.net.host(c.to).address, port)));
+    const how =
+      c.address !== undefined
+        ? 'the address the check names'
+        : published
+          ? `the address ${c.to} published from its ${published.via} mapping`
+          : rid
+            ? `${rid}'s current WAN address`
+            : `${c.to}'s own address`;
     steps.push({ actor: c.from, text: `${c.from} connects to ${c.to} at ${formatEndpoint(target)} (${how})` });
-    const src = ep(this.net.host(c.from).ip, 61000 + this.#ephemeral++ % 4000);
+    const src = ep(this.net.host(c.from).ip, 61000 + (this.#ephemeral++ % 4000));
     const P = protocol.toUpperCase();
-    const first = send(c.from, { proto: protocol, src, dst: target, ...(protocol === 'tcp' ? { flags: TCP.SYN } : {}) }, `${P} ${protocol === 'tcp' ? 'SYN' : 'datagram'}`);
+    const first = send(
+      c.from,
+      { proto: protocol, src, dst: target, ...(protocol === 'tcp' ? { flags: TCP.SYN } : {}) },
+      `${P} ${protocol === 'tcp' ? 'SYN' : 'datagram'}`,
+    );
     let fail = arrivedAt(first, c.to, port);
     let decisive = first;
     if (fail === undefined) {
-      const back = send(c.to, { proto: protocol, src: ep(this.net.host(c.to).ip, port), dst: first.packet.src, ...(protocol === 'tcp' ? { flags: TCP.SYN | TCP.ACK } : {}) }, `${P} ${protocol === 'tcp' ? 'SYN-ACK' : 'reply'}`);
+      const back = send(
+        c.to,
+        {
+          proto: protocol,
+          src: ep(this.net.host(c.to).ip, port),
+          dst: first.packet.src,
+          ...(protocol === 'tcp' ? { flags: TCP.SYN | TCP.ACK } : {}),
+        },
+        `${P} ${protocol === 'tcp' ? 'SYN-ACK' : 'reply'}`,
+      );
       fail = arrivedAt(back, c.from, src.port);
       decisive = back;
     }
     const result: Outcome = fail === undefined ? 'works' : 'fails';
-    const reason = fail === undefined
-      ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back`
-      : `${c.from} → ${formatEndpoint(target)} (${how}): ${fail}${this.#insight(decisive)}`;
-    return checkResult(c, name, `reach ${protocol}/${port}`, result, reason, fail === undefined ? deliveries : [decisive], steps, fail === undefined ? undefined : decisive.drop?.node);
+    const reason =
+      fail === undefined
+        ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back`
+        : `${c.from} → ${formatEndpoint(target)} (${how}): ${fail}${this.#insight(decisive)}`;
+    return checkResult(
+      c,
+      name,
+      `reach ${protocol}/${port}`,
+      result,
+      reason,
+      fail === undefined ? deliveries : [decisive],
+      steps,
+      fail === undefined ? undefined : decisive.drop?.node,
+    );
   }
 
   /** The media of a call set up earlier, sent by `from` to the address it learnt for `to` then: no new signalling. */
   #resume(c: TimelineCheckSpec, name: string): CheckResult {
     const s = this.#sessions.get(pairKey(c.from, c.to));
-    if (!s) return checkResult(c, name, 'resume', 'fails', `no call between ${c.from} and ${c.to} was set up earlier in the timeline`, [], []);
+    if (!s)
+      return checkResult(c, name, 'resume', 'fails', `no call between ${c.from} and ${c.to} was set up earlier in the timeline`, [], []);
     const steps: Step[] = [];
     const deliveries: Delivery[] = [];
     let fail: { reason: string; d: Delivery } | undefined;
@@ -325,12 +401,36 @@ class TimelinePlay {
       const p: Packet = { proto: 'udp', src: ep(this.net.host(c.from).ip, port), dst };
       const d = this.net.send(c.from, p);
       deliveries.push(d);
-      steps.push({ actor: c.from, from: c.from, text: `${f.label} resumes: ${formatEndpoint(p.src)} → ${formatEndpoint(dst)} — ${d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`}`, delivery: d });
+      steps.push({
+        actor: c.from,
+        from: c.from,
+        text: `${f.label} resumes: ${formatEndpoint(p.src)} → ${formatEndpoint(dst)} — ${d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`}`,
+        delivery: d,
+      });
       const why = arrivedAt(d, c.to, listen);
-      if (why !== undefined) fail = { reason: `${f.label} from ${c.from} to ${formatEndpoint(dst)}, the address learnt when the call was set up: ${why}`, d };
+      if (why !== undefined)
+        fail = { reason: `${f.label} from ${c.from} to ${formatEndpoint(dst)}, the address learnt when the call was set up: ${why}`, d };
     });
-    if (fail) return checkResult(c, name, 'resume', 'fails', fail.reason + (this.#insight(fail.d) || idleInsight(fail.d)), [fail.d], steps, fail.d.drop?.node);
-    return checkResult(c, name, 'resume', 'works', `${c.from}'s media reached ${c.to} at the addresses learnt when the call was set up: the NAT state on the way is still there`, deliveries, steps);
+    if (fail)
+      return checkResult(
+        c,
+        name,
+        'resume',
+        'fails',
+        fail.reason + (this.#insight(fail.d) || idleInsight(fail.d)),
+        [fail.d],
+        steps,
+        fail.d.drop?.node,
+      );
+    return checkResult(
+      c,
+      name,
+      'resume',
+      'works',
+      `${c.from}'s media reached ${c.to} at the addresses learnt when the call was set up: the NAT state on the way is still there`,
+      deliveries,
+      steps,
+    );
   }
 }
 
@@ -344,12 +444,28 @@ function arrivedAt(d: Delivery, to: string, port: number): string | undefined {
 /** The teaching sentence for an idle call whose NAT state is gone. */
 function idleInsight(d: Delivery): string {
   if (d.drop?.code !== 'no-mapping') return '';
-  return ' — the NAT session for this flow ran out (or was lost) while the call was idle; keepalives more often than the router\'s UDP timer would have kept it';
+  return " — the NAT session for this flow ran out (or was lost) while the call was idle; keepalives more often than the router's UDP timer would have kept it";
 }
 
-function checkResult(c: TimelineCheckSpec, name: string, feature: string, result: Outcome, reason: string, decisive: readonly Delivery[], steps: readonly Step[], failedAt?: string): CheckResult {
+function checkResult(
+  c: TimelineCheckSpec,
+  name: string,
+  feature: string,
+  result: Outcome,
+  reason: string,
+  decisive: readonly Delivery[],
+  steps: readonly Step[],
+  failedAt?: string,
+): CheckResult {
   return {
-    name, from: c.from, to: c.to, feature, expect: c.expect, result, pass: result === c.expect, reason,
+    name,
+    from: c.from,
+    to: c.to,
+    feature,
+    expect: c.expect,
+    result,
+    pass: result === c.expect,
+    reason,
     hops: decisive.flatMap((d) => d.hops.map((h) => ({ node: h.node, action: h.action, code: h.code, message: h.message }))),
     steps,
     ...(failedAt ? { failedAt } : {}),
@@ -369,5 +485,10 @@ function summary(events: readonly ModelEvent[]): string {
     else v.mappings++;
     by.set(e.router, v);
   }
-  return [...by].map(([r, v]) => `${r}: ${[v.sessions ? plural(v.sessions, 'NAT session') : '', v.mappings ? plural(v.mappings, 'port mapping') : ''].filter(Boolean).join(', ')}`).join('; ');
+  return [...by]
+    .map(
+      ([r, v]) =>
+        `${r}: ${[v.sessions ? plural(v.sessions, 'NAT session') : '', v.mappings ? plural(v.mappings, 'port mapping') : ''].filter(Boolean).join(', ')}`,
+    )
+    .join('; ');
 }

@@ -26,23 +26,37 @@ function natName(r: RouterSpec): string {
 
 function routerLabel(r: RouterSpec): string {
   const wan = Array.isArray(r.wan) ? r.wan.join(', ') : r.wan;
-  const services = Object.entries(r.services).filter(([, on]) => on).map(([s]) => (s === 'upnp' ? 'UPnP' : s));
-  return [`WAN ${wan}`, `LAN ${r.lan}`, natName(r), ...(r.firewall ? [`firewall inbound ${r.firewall.inbound}`] : []), ...services].join(' · ');
+  const services = Object.entries(r.services)
+    .filter(([, on]) => on)
+    .map(([s]) => (s === 'upnp' ? 'UPnP' : s));
+  return [`WAN ${wan}`, `LAN ${r.lan}`, natName(r), ...(r.firewall ? [`firewall inbound ${r.firewall.inbound}`] : []), ...services].join(
+    ' · ',
+  );
 }
 
 /** Every router, host and server with where it is attached, routers first (in file order). */
 export function topologyNodes(scenario: ScenarioConfig | LoadedScenario): TopologyNode[] {
   const { config } = scenarioArgument(scenario, 'topologyNodes');
   return [
-    ...Object.entries(config.routers).map(([id, r]): TopologyNode => ({ id, kind: 'router', on: r.parent ?? INTERNET, label: routerLabel(r) })),
-    ...Object.entries(config.hosts).map(([id, h]): TopologyNode => ({ id, kind: 'host', on: h.router ?? INTERNET, label: `${h.address}${h.app ? ` · ${h.app}` : ''}` })),
-    ...Object.entries(config.servers).map(([id, s]): TopologyNode => ({ id, kind: 'server', on: s.router ?? INTERNET, label: `${s.address} · ${s.role}` })),
+    ...Object.entries(config.routers).map(
+      ([id, r]): TopologyNode => ({ id, kind: 'router', on: r.parent ?? INTERNET, label: routerLabel(r) }),
+    ),
+    ...Object.entries(config.hosts).map(
+      ([id, h]): TopologyNode => ({ id, kind: 'host', on: h.router ?? INTERNET, label: `${h.address}${h.app ? ` · ${h.app}` : ''}` }),
+    ),
+    ...Object.entries(config.servers).map(
+      ([id, s]): TopologyNode => ({ id, kind: 'server', on: s.router ?? INTERNET, label: `${s.address} · ${s.role}` }),
+    ),
   ];
 }
 
 const flowId = (n: { kind: string; id: string }): string => `${n.kind}_${n.id.replace(/[^A-Za-z0-9_]/g, '_')}`;
 /** Flowchart label text inside double quotes: quotes and entity starts as Mermaid entities. */
-const flowText = (t: string): string => t.replace(/#/g, '#35;').replace(/"/g, '#quot;').replace(/[\r\n]+/g, ' ');
+const flowText = (t: string): string =>
+  t
+    .replace(/#/g, '#35;')
+    .replace(/"/g, '#quot;')
+    .replace(/[\r\n]+/g, ' ');
 
 /** A Mermaid flowchart of the scenario's network (one document). */
 export function topologyMermaid(scenario: ScenarioConfig | LoadedScenario): string {
@@ -51,7 +65,13 @@ export function topologyMermaid(scenario: ScenarioConfig | LoadedScenario): stri
   const lines = ['flowchart TB', `  ${INTERNET}(("Internet"))`];
   for (const n of nodes) {
     const text = `${flowText(n.id)}<br/><small>${flowText(n.label)}</small>`;
-    lines.push(n.kind === 'router' ? `  ${flowId(n)}{{"${text}"}}` : n.kind === 'server' ? `  ${flowId(n)}[("${text}")]` : `  ${flowId(n)}["${text}"]`);
+    lines.push(
+      n.kind === 'router'
+        ? `  ${flowId(n)}{{"${text}"}}`
+        : n.kind === 'server'
+          ? `  ${flowId(n)}[("${text}")]`
+          : `  ${flowId(n)}["${text}"]`,
+    );
   }
   for (const n of nodes) lines.push(`  ${idOf(n.on)} --- ${flowId(n)}`);
   return lines.join('\n');

@@ -5,10 +5,15 @@
  */
 import type { Network } from '../nat/network.js';
 import {
-  addPortMappingRequest, getExternalIPAddressRequest, readSoapReply, type PortMappingArgs, type SoapReply, type SoapRequest,
+  addPortMappingRequest,
+  getExternalIPAddressRequest,
+  type PortMappingArgs,
+  readSoapReply,
+  type SoapReply,
+  type SoapRequest,
 } from '../soap/client-requests.js';
-import { UPNP_PATHS } from '../soap/soap-constants.js';
 import { UpnpService } from '../soap/service.js';
+import { UPNP_PATHS } from '../soap/soap-constants.js';
 import type { ScenarioConfig } from './schema.js';
 
 /** One IGD per router and network (checks played with `after` share a network, and so its IGDs). */
@@ -30,7 +35,10 @@ export function igdOf(net: Network, config: ScenarioConfig, rid: string): UpnpSe
 export class InProcessUpnpClient {
   readonly serviceType: string;
 
-  constructor(readonly igd: UpnpService, readonly address: string) {
+  constructor(
+    readonly igd: UpnpService,
+    readonly address: string,
+  ) {
     this.serviceType = `urn:schemas-upnp-org:service:WANIPConnection:${igd.igdVersion}`;
   }
 

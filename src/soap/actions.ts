@@ -6,10 +6,10 @@
  * GetPortMappingNumberOfEntries, get 401.
  */
 import { SERVICE_ID, UPNP_ERROR } from '../constants.js';
+import { type ActionCall, type ActionHandler, type ControlConfig, respond, wanConnected } from './control-context.js';
 import { UpnpError, xmlEscape } from './errors.js';
-import { respond, wanConnected, type ActionCall, type ActionHandler, type ControlConfig } from './control-context.js';
 import { EXTRA_UPNP_ERROR, UPNP_PATHS } from './soap-constants.js';
-import { WAN_IP_CONNECTION_V1, WAN_IP_CONNECTION_V2_ONLY, queryStateVariable } from './wan-ip-connection.js';
+import { queryStateVariable, WAN_IP_CONNECTION_V1, WAN_IP_CONNECTION_V2_ONLY } from './wan-ip-connection.js';
 import { soapEnvelope } from './xml.js';
 
 /** Reads a counter, wrapped to 32 bits in strict builds (ui4 rolls over at 2^32). */
@@ -17,8 +17,10 @@ function counter(cfg: ControlConfig, value: number): number {
   return cfg.profile.strict ? value % 4294967296 : value;
 }
 
-const counterAction = (arg: string, read: (c: ControlConfig['router']['counters']) => number): ActionHandler =>
-  (cfg, call) => respond(call, [[arg, counter(cfg, read(cfg.router.counters))]]);
+const counterAction =
+  (arg: string, read: (c: ControlConfig['router']['counters']) => number): ActionHandler =>
+  (cfg, call) =>
+    respond(call, [[arg, counter(cfg, read(cfg.router.counters))]]);
 
 /** WANCommonInterfaceConfig:1 handlers. */
 export const WAN_COMMON_INTERFACE_CONFIG: Readonly<Record<string, ActionHandler>> = {
@@ -95,7 +97,13 @@ export interface ControlResult {
  */
 export function executeAction(cfg: ControlConfig, call: ActionCall): ControlResult {
   const now = cfg.clock.now();
-  cfg.emit({ type: 'soap-request', action: call.action, serviceType: call.serviceType, client: call.client.address, peer: call.client.peer });
+  cfg.emit({
+    type: 'soap-request',
+    action: call.action,
+    serviceType: call.serviceType,
+    client: call.client.address,
+    peer: call.client.peer,
+  });
   try {
     cfg.router.expire(now);
     const table = cfg.profile.serviceActionCheck ? serviceActions(cfg, call.path) : ALL_ACTIONS;
@@ -113,7 +121,11 @@ export function fault(cfg: ControlConfig, call: Pick<ActionCall, 'action' | 'cli
   const own = cfg.profile.faultDescriptions?.[err.code];
   if (own !== undefined && own !== err.description) err = new UpnpError(err.code, err.detail, own);
   cfg.emit({
-    type: 'fault', action: call.action, code: err.code, description: err.description, client: call.client.address,
+    type: 'fault',
+    action: call.action,
+    code: err.code,
+    description: err.description,
+    client: call.client.address,
     ...(err.detail !== undefined ? { detail: err.detail } : {}),
   });
   return { status: 500, body: err.toSoapFault(), error: err };

@@ -33,8 +33,8 @@ import { inPrefix, tryParseIPv4 } from '../nat/address.js';
 import { isLoopbackIPv4 } from './control-context.js';
 import { normalizePeer } from './gena.js';
 import { classifyHostHeader } from './host-header.js';
+import { defaultLoopbackClient, httpErrorPage, UpnpService, type UpnpServiceOptions } from './service.js';
 import { DEFAULT_BODY_LIMIT } from './soap-constants.js';
-import { UpnpService, defaultLoopbackClient, httpErrorPage, type UpnpServiceOptions } from './service.js';
 import type { ClientInfo } from './types.js';
 
 /** An HTTP request as the IGD sees it, whatever carried it (node:http, natsim's gateway server, a test). */
@@ -115,7 +115,9 @@ const ERROR_TITLES: Readonly<Record<number, [string, string]>> = {
   503: ['Service Unavailable', 'Too many connections; try again later.'],
   505: ['HTTP Version Not Supported', 'Only HTTP/1.0 and HTTP/1.1 are supported.'],
 };
-const PAGES = new Map(Object.entries(ERROR_TITLES).map(([status, [title, text]]) => [Number(status), httpErrorPage(Number(status), title, text)]));
+const PAGES = new Map(
+  Object.entries(ERROR_TITLES).map(([status, [title, text]]) => [Number(status), httpErrorPage(Number(status), title, text)]),
+);
 const page = (status: number): string => PAGES.get(status) ?? httpErrorPage(status, 'Error', 'Error');
 
 /** Path of a request target without the query (origin-form or absolute-form), as express's `req.path`. */
@@ -133,7 +135,13 @@ function pathOf(url = '/'): string {
 
 /** Buffer encodings for the charsets a SOAP body may declare (others: 415). */
 const CHARSETS: Readonly<Record<string, BufferEncoding>> = {
-  'utf-8': 'utf8', utf8: 'utf8', 'us-ascii': 'latin1', ascii: 'latin1', 'iso-8859-1': 'latin1', latin1: 'latin1', 'utf-16le': 'utf16le',
+  'utf-8': 'utf8',
+  utf8: 'utf8',
+  'us-ascii': 'latin1',
+  ascii: 'latin1',
+  'iso-8859-1': 'latin1',
+  latin1: 'latin1',
+  'utf-16le': 'utf16le',
 };
 
 function charsetOf(contentType: string | undefined): string {
@@ -158,8 +166,12 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
   const loopbackIp = tryParseIPv4(loopbackAs);
 
   const reply = (
-    req: Pick<UpnpHttpRequest, 'headers'> | undefined, status: number, contentType: string, body: string,
-    extra?: Readonly<Record<string, string>>, statusText?: string,
+    req: Pick<UpnpHttpRequest, 'headers'> | undefined,
+    status: number,
+    contentType: string,
+    body: string,
+    extra?: Readonly<Record<string, string>>,
+    statusText?: string,
   ): UpnpHttpReply => {
     // Refused or unread bodies (400, 408, 413, 415, 431) always close the connection.
     const close = !keepAlive || status === 400 || status === 408 || status === 413 || status === 415 || status === 431;
@@ -194,14 +206,23 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
     const client = resolveClient(req);
     if (!client) {
       service.config.emit({
-        type: 'refused', peer: normalizePeer(req.peer), method: req.method, path,
+        type: 'refused',
+        peer: normalizePeer(req.peer),
+        method: req.method,
+        path,
         reason: `requester is not on the LAN of ${router.id}`,
       });
       return reply(req, 403, 'text/html', page(403));
     }
     const host = checkHost ? classifyHostHeader(req.headers['host']) : 'ok';
     if (host === 'name') {
-      service.config.emit({ type: 'refused', peer: client.peer, method: req.method, path, reason: 'DNS rebinding suspected (Host header)' });
+      service.config.emit({
+        type: 'refused',
+        peer: client.peer,
+        method: req.method,
+        path,
+        reason: 'DNS rebinding suspected (Host header)',
+      });
       return reply(req, 404, 'text/html', page(404));
     }
     if (host === 'malformed') {
@@ -230,7 +251,15 @@ export function createUpnpResponder(options: UpnpAppOptions): UpnpResponder {
       case 'SUBSCRIBE':
       case 'UNSUBSCRIBE': {
         const h = req.headers;
-        const r = service.gena.handle({ method: req.method, path, peer: client.peer, nt: h['nt'], callback: h['callback'], sid: h['sid'], timeout: h['timeout'] });
+        const r = service.gena.handle({
+          method: req.method,
+          path,
+          peer: client.peer,
+          nt: h['nt'],
+          callback: h['callback'],
+          sid: h['sid'],
+          timeout: h['timeout'],
+        });
         const out = reply(req, r.status, XML, '', r.headers, r.statusText);
         return r.afterResponse ? { ...out, afterResponse: r.afterResponse } : out;
       }
@@ -272,7 +301,11 @@ export function createUpnpHandler(options: UpnpAppOptions): UpnpHandler {
   };
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const request = (body: Buffer): UpnpHttpRequest => ({
-      method: req.method ?? '', url: req.url ?? '/', headers: flatHeaders(req), body, peer: req.socket.remoteAddress ?? '',
+      method: req.method ?? '',
+      url: req.url ?? '/',
+      headers: flatHeaders(req),
+      body,
+      peer: req.socket.remoteAddress ?? '',
     });
     if (req.method !== 'POST') {
       req.resume();

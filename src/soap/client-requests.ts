@@ -18,7 +18,11 @@ export type SoapReply =
   | { readonly ok: false; readonly code: number; readonly description: string };
 
 /** Builds `action` of `serviceType` with its arguments in order (values XML-escaped). */
-export function soapRequest(serviceType: string, action: string, args: ReadonlyArray<readonly [string, string | number]> = []): SoapRequest {
+export function soapRequest(
+  serviceType: string,
+  action: string,
+  args: ReadonlyArray<readonly [string, string | number]> = [],
+): SoapRequest {
   const inner = args.map(([k, v]) => `<${k}>${xmlEscape(String(v))}</${k}>`).join('');
   const body =
     '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" ' +
@@ -68,8 +72,15 @@ export function getExternalIPAddressRequest(serviceType: string): SoapRequest {
 }
 
 /** `DeletePortMapping`. */
-export function deletePortMappingRequest(serviceType: string, m: { remoteHost?: string; externalPort: number; protocol: 'TCP' | 'UDP' }): SoapRequest {
-  return soapRequest(serviceType, 'DeletePortMapping', [['NewRemoteHost', m.remoteHost ?? ''], ['NewExternalPort', m.externalPort], ['NewProtocol', m.protocol]]);
+export function deletePortMappingRequest(
+  serviceType: string,
+  m: { remoteHost?: string; externalPort: number; protocol: 'TCP' | 'UDP' },
+): SoapRequest {
+  return soapRequest(serviceType, 'DeletePortMapping', [
+    ['NewRemoteHost', m.remoteHost ?? ''],
+    ['NewExternalPort', m.externalPort],
+    ['NewProtocol', m.protocol],
+  ]);
 }
 
 /** Reads a reply: the output arguments of a 200, or the UPnP error of a fault (code 0 when none). */

@@ -125,7 +125,7 @@ const LOOPBACK = 0x7f000000;
 /** True for 127.0.0.0/8. */
 export function isLoopbackIPv4(text: string): boolean {
   const ip = tryParseIPv4(text);
-  return ip >= 0 && ((ip & 0xff000000) >>> 0) === LOOPBACK;
+  return ip >= 0 && (ip & 0xff000000) >>> 0 === LOOPBACK;
 }
 
 /**
@@ -161,7 +161,13 @@ export function visibleEntries(cfg: ControlConfig, now: number): ForwardEntry[] 
 }
 
 /** The visible entry for a port: the one for `remoteHost` if any, else the first on the port. */
-export function findVisible(cfg: ControlConfig, protocol: ForwardProtocol, port: number, remoteHost: string, now: number): ForwardEntry | undefined {
+export function findVisible(
+  cfg: ControlConfig,
+  protocol: ForwardProtocol,
+  port: number,
+  remoteHost: string,
+  now: number,
+): ForwardEntry | undefined {
   return cfg.router.mappings.find(protocol, port, remoteHost, now);
 }
 

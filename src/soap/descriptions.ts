@@ -112,33 +112,70 @@ export function rootDescription(cfg: DescriptionConfig, forceIgd1 = false): stri
   const v: 1 | 2 = forceIgd1 ? 1 : cfg.igdVersion;
   const i = cfg.info;
   const common = (fn: string, manu: string, manuUrl: string, desc: string, model: string, num: string, url: string): string =>
-    leaf('friendlyName', fn) + leaf('manufacturer', manu) + leaf('manufacturerURL', manuUrl) +
-    leaf('modelDescription', desc) + leaf('modelName', model) + leaf('modelNumber', num) + leaf('modelURL', url);
+    leaf('friendlyName', fn) +
+    leaf('manufacturer', manu) +
+    leaf('manufacturerURL', manuUrl) +
+    leaf('modelDescription', desc) +
+    leaf('modelName', model) +
+    leaf('modelNumber', num) +
+    leaf('modelURL', url);
   const wanConnectionDevice =
-    '<device>' + leaf('deviceType', DEVICE_TYPE.WANConnectionDevice(v)) +
-    common('WANConnectionDevice', 'MiniUPnP', 'http://miniupnp.free.fr/', 'MiniUPnP daemon', 'MiniUPnPd', i.buildDate, 'http://miniupnp.free.fr/') +
-    leaf('serialNumber', i.serialNumber) + leaf('UDN', cfg.udns.wanConnectionDevice) + leaf('UPC', 'MINIUPNPD') +
+    '<device>' +
+    leaf('deviceType', DEVICE_TYPE.WANConnectionDevice(v)) +
+    common(
+      'WANConnectionDevice',
+      'MiniUPnP',
+      'http://miniupnp.free.fr/',
+      'MiniUPnP daemon',
+      'MiniUPnPd',
+      i.buildDate,
+      'http://miniupnp.free.fr/',
+    ) +
+    leaf('serialNumber', i.serialNumber) +
+    leaf('UDN', cfg.udns.wanConnectionDevice) +
+    leaf('UPC', 'MINIUPNPD') +
     '<serviceList>' +
-    service(SERVICE_TYPE.WANIPConnection(v), SERVICE_ID.WANIPConnection, UPNP_PATHS.wanIpcScpd, UPNP_PATHS.wanIpcControl, UPNP_PATHS.wanIpcEvent) +
+    service(
+      SERVICE_TYPE.WANIPConnection(v),
+      SERVICE_ID.WANIPConnection,
+      UPNP_PATHS.wanIpcScpd,
+      UPNP_PATHS.wanIpcControl,
+      UPNP_PATHS.wanIpcEvent,
+    ) +
     '</serviceList></device>';
   const wanDevice =
-    '<device>' + leaf('deviceType', DEVICE_TYPE.WANDevice(v)) +
+    '<device>' +
+    leaf('deviceType', DEVICE_TYPE.WANDevice(v)) +
     common('WANDevice', 'MiniUPnP', 'http://miniupnp.free.fr/', 'WAN Device', 'WAN Device', i.buildDate, 'http://miniupnp.free.fr/') +
-    leaf('serialNumber', i.serialNumber) + leaf('UDN', cfg.udns.wanDevice) + leaf('UPC', 'MINIUPNPD') +
+    leaf('serialNumber', i.serialNumber) +
+    leaf('UDN', cfg.udns.wanDevice) +
+    leaf('UPC', 'MINIUPNPD') +
     '<serviceList>' +
-    service(SERVICE_TYPE.WANCommonInterfaceConfig, SERVICE_ID.WANCommonInterfaceConfig, UPNP_PATHS.wanCfgScpd, UPNP_PATHS.wanCfgControl, UPNP_PATHS.wanCfgEvent) +
-    '</serviceList><deviceList>' + wanConnectionDevice + '</deviceList></device>';
+    service(
+      SERVICE_TYPE.WANCommonInterfaceConfig,
+      SERVICE_ID.WANCommonInterfaceConfig,
+      UPNP_PATHS.wanCfgScpd,
+      UPNP_PATHS.wanCfgControl,
+      UPNP_PATHS.wanCfgEvent,
+    ) +
+    '</serviceList><deviceList>' +
+    wanConnectionDevice +
+    '</deviceList></device>';
   return (
     '<?xml version="1.0"?>\r\n' +
     `<root xmlns="${UPNP_DEVICE_NS}" configId="${cfg.configId ?? DEFAULT_CONFIG_ID}">` +
     `<specVersion><major>${UDA_VERSION.major}</major><minor>${UDA_VERSION.minor}</minor></specVersion>` +
     (cfg.urlBase ? leaf('URLBase', cfg.urlBase) : '') +
-    '<device>' + leaf('deviceType', DEVICE_TYPE.InternetGatewayDevice(v)) +
+    '<device>' +
+    leaf('deviceType', DEVICE_TYPE.InternetGatewayDevice(v)) +
     common(i.friendlyName, i.manufacturer, i.manufacturerURL, i.modelDescription, i.modelName, i.modelNumber, i.modelURL) +
-    leaf('serialNumber', i.serialNumber) + leaf('UDN', cfg.udns.root) +
+    leaf('serialNumber', i.serialNumber) +
+    leaf('UDN', cfg.udns.root) +
     '<serviceList>' +
     service(SERVICE_TYPE.Layer3Forwarding, SERVICE_ID.Layer3Forwarding, UPNP_PATHS.l3fScpd, UPNP_PATHS.l3fControl, UPNP_PATHS.l3fEvent) +
-    '</serviceList><deviceList>' + wanDevice + '</deviceList>' +
+    '</serviceList><deviceList>' +
+    wanDevice +
+    '</deviceList>' +
     leaf('presentationURL', i.presentationURL) +
     '</device></root>'
   );
@@ -163,8 +200,12 @@ export interface ActionDescription {
   readonly args?: readonly Argument[];
 }
 
-const sv = (name: string, dataType: StateVariable['dataType'], sendEvents: boolean, extra: Partial<StateVariable> = {}): StateVariable =>
-  ({ name, dataType, sendEvents, ...extra });
+const sv = (name: string, dataType: StateVariable['dataType'], sendEvents: boolean, extra: Partial<StateVariable> = {}): StateVariable => ({
+  name,
+  dataType,
+  sendEvents,
+  ...extra,
+});
 
 const WANIPC_VARS_V1: readonly StateVariable[] = [
   sv('ConnectionType', 'string', false, { defaultValue: 'IP_Routed' }),
@@ -209,20 +250,33 @@ const MAPPING_IN: readonly Argument[] = [
 
 const WANIPC_ACTIONS_V1: readonly ActionDescription[] = [
   { name: 'SetConnectionType', args: [['NewConnectionType', 'in', 'ConnectionType']] },
-  { name: 'GetConnectionTypeInfo', args: [['NewConnectionType', 'out', 'ConnectionType'], ['NewPossibleConnectionTypes', 'out', 'PossibleConnectionTypes']] },
+  {
+    name: 'GetConnectionTypeInfo',
+    args: [
+      ['NewConnectionType', 'out', 'ConnectionType'],
+      ['NewPossibleConnectionTypes', 'out', 'PossibleConnectionTypes'],
+    ],
+  },
   { name: 'RequestConnection' },
   { name: 'ForceTermination' },
   {
     name: 'GetStatusInfo',
-    args: [['NewConnectionStatus', 'out', 'ConnectionStatus'], ['NewLastConnectionError', 'out', 'LastConnectionError'], ['NewUptime', 'out', 'Uptime']],
+    args: [
+      ['NewConnectionStatus', 'out', 'ConnectionStatus'],
+      ['NewLastConnectionError', 'out', 'LastConnectionError'],
+      ['NewUptime', 'out', 'Uptime'],
+    ],
   },
-  { name: 'GetNATRSIPStatus', args: [['NewRSIPAvailable', 'out', 'RSIPAvailable'], ['NewNATEnabled', 'out', 'NATEnabled']] },
+  {
+    name: 'GetNATRSIPStatus',
+    args: [
+      ['NewRSIPAvailable', 'out', 'RSIPAvailable'],
+      ['NewNATEnabled', 'out', 'NATEnabled'],
+    ],
+  },
   {
     name: 'GetGenericPortMappingEntry',
-    args: [
-      ['NewPortMappingIndex', 'in', 'PortMappingNumberOfEntries'],
-      ...MAPPING_IN.map(([n, , r]): Argument => [n, 'out', r]),
-    ],
+    args: [['NewPortMappingIndex', 'in', 'PortMappingNumberOfEntries'], ...MAPPING_IN.map(([n, , r]): Argument => [n, 'out', r])],
   },
   {
     name: 'GetSpecificPortMappingEntry',
@@ -305,11 +359,12 @@ export function serviceDescription(actions: readonly ActionDescription[], vars: 
   for (const v of vars) {
     out += `<stateVariable sendEvents="${v.sendEvents ? 'yes' : 'no'}"><name>${v.name}</name><dataType>${v.dataType}</dataType>`;
     if (v.defaultValue !== undefined) out += `<defaultValue>${v.defaultValue}</defaultValue>`;
-    if (v.allowedValues) out += `<allowedValueList>${v.allowedValues.map((x) => `<allowedValue>${x}</allowedValue>`).join('')}</allowedValueList>`;
+    if (v.allowedValues)
+      out += `<allowedValueList>${v.allowedValues.map((x) => `<allowedValue>${x}</allowedValue>`).join('')}</allowedValueList>`;
     if (v.range) out += `<allowedValueRange><minimum>${v.range[0]}</minimum><maximum>${v.range[1]}</maximum></allowedValueRange>`;
     out += '</stateVariable>';
   }
-  return out + '</serviceStateTable></scpd>';
+  return `${out}</serviceStateTable></scpd>`;
 }
 
 /** The actions a WANIPConnection of this version describes. */

@@ -41,8 +41,7 @@ const NEEDS_ESCAPE = /[&<>"']/;
 /** Escapes text for XML element content and attribute values. */
 export function xmlEscape(text: string): string {
   if (!NEEDS_ESCAPE.test(text)) return text;
-  return text.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;');
+  return text.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;'));
 }
 
 /** Renders the fault envelope for `code` / `description`, byte-compatible with miniupnpd. */

@@ -35,7 +35,8 @@ export function checkCallbackUrl(raw: string, peer: string): CallbackCheck {
   if (url.username !== '' || url.password !== '') return { ok: false, reason: 'userinfo is refused' };
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   if (isIP(host) === 0) return { ok: false, reason: `host ${url.hostname} is not an address` };
-  if (normalizePeer(host) !== normalizePeer(peer)) return { ok: false, reason: `host ${url.hostname} is not the subscriber's address ${peer}` };
+  if (normalizePeer(host) !== normalizePeer(peer))
+    return { ok: false, reason: `host ${url.hostname} is not the subscriber's address ${peer}` };
   return { ok: true, url };
 }
 

@@ -23,15 +23,19 @@ export function httpDeliver(timeoutMs: number = GENA_LIMITS.notifyTimeoutMs): De
   return (url, headers, body, signal) =>
     new Promise<void>((resolve, reject) => {
       const target = new URL(url);
-      const req = http.request(target, { method: 'NOTIFY', headers, timeout: timeoutMs, agent: false, ...(signal ? { signal } : {}) }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code >= 200 && code < 300) resolve();
-          else reject(new Error(`NOTIFY ${url}: HTTP ${code}`));
-        });
-        res.on('error', reject);
-      });
+      const req = http.request(
+        target,
+        { method: 'NOTIFY', headers, timeout: timeoutMs, agent: false, ...(signal ? { signal } : {}) },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const code = res.statusCode ?? 0;
+            if (code >= 200 && code < 300) resolve();
+            else reject(new Error(`NOTIFY ${url}: HTTP ${code}`));
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('timeout', () => req.destroy(new Error(`NOTIFY ${url}: no answer in ${timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);

@@ -33,7 +33,7 @@ import { GENA_LIMITS, GENA_MIN_TIMEOUT_SECONDS, GENA_SID_LENGTH, UPNP_PATHS } fr
 import type { UpnpEvent } from './types.js';
 
 export { checkCallbackUrl, normalizePeer, selectCallback, selectCallbackUrl } from './gena-callback.js';
-export { httpDeliver, type DeliverFn } from './gena-delivery.js';
+export { type DeliverFn, httpDeliver } from './gena-delivery.js';
 
 /** The services that send events. */
 export type GenaService = 'WANIPConnection' | 'WANCommonInterfaceConfig' | 'Layer3Forwarding';
@@ -170,7 +170,13 @@ export class GenaPublisher {
   subscriptions(): SubscriptionInfo[] {
     this.expire();
     return [...this.#subs.values()].map((s) => ({
-      sid: s.sid, service: s.service, path: s.path, callback: s.callback, peer: s.peer, expiresAt: s.expiresAt, seq: s.seq,
+      sid: s.sid,
+      service: s.service,
+      path: s.path,
+      callback: s.callback,
+      peer: s.peer,
+      expiresAt: s.expiresAt,
+      seq: s.seq,
     }));
   }
 
@@ -224,15 +230,26 @@ export class GenaPublisher {
       if (this.#subs.size >= this.limits.total) return this.#refuse(req, 503, `${this.limits.total} subscriptions already (the limit)`);
       let mine = 0;
       for (const s of this.#subs.values()) if (s.peer === peer) mine++;
-      if (mine >= this.limits.perClient) return this.#refuse(req, 503, `${peer} holds ${this.limits.perClient} subscriptions already (the limit per client)`);
+      if (mine >= this.limits.perClient)
+        return this.#refuse(req, 503, `${peer} holds ${this.limits.perClient} subscriptions already (the limit per client)`);
       const sub: Subscription = {
-        sid: this.#uniqueSid(), service, path: req.path, callback, peer,
-        expiresAt: now + timeout * 1000, seq: 0, inFlight: false, queue: [], removed: false, abort: undefined,
+        sid: this.#uniqueSid(),
+        service,
+        path: req.path,
+        callback,
+        peer,
+        expiresAt: now + timeout * 1000,
+        seq: 0,
+        inFlight: false,
+        queue: [],
+        removed: false,
+        abort: undefined,
       };
       this.#subs.set(sub.sid, sub);
       this.#opts.emit?.({ type: 'subscribe', sid: sub.sid, path: req.path, peer: req.peer, callback });
       return {
-        status: 200, statusText: 'OK',
+        status: 200,
+        statusText: 'OK',
         headers: { Timeout: `Second-${timeout}`, SID: sub.sid },
         afterResponse: () => this.#send(sub, this.#body(service)),
       };

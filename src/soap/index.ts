@@ -4,19 +4,54 @@
  * in `natsim/express`, so this layer loads no web framework).
  */
 export {
-  createUpnpHandler, createUpnpResponder,
-  type UpnpAppOptions, type UpnpHandler, type UpnpHttpReply, type UpnpHttpRequest, type UpnpResponder,
+  createUpnpHandler,
+  createUpnpResponder,
+  type UpnpAppOptions,
+  type UpnpHandler,
+  type UpnpHttpReply,
+  type UpnpHttpRequest,
+  type UpnpResponder,
 } from './app.js';
-export { UpnpService, defaultLoopbackClient, type ControlRequest, type ControlResponse, type UpnpIdentity, type UpnpServiceOptions } from './service.js';
-export { UpnpError, UPNP_ERROR_DESCRIPTIONS, soapFaultBody, xmlEscape } from './errors.js';
-export { parseSoapActionHeader, parseSoapBody, soapEnvelope, decodeXmlText, type SoapBody, type SoapActionHeader } from './xml.js';
 export {
-  rootDescription, wanIpConnectionScpd, wanCommonInterfaceConfigScpd, layer3ForwardingScpd, deriveUdns, uuidFromSeed,
-  defaultDeviceInfo, type DeviceInfo, type DeviceUdns, type DescriptionConfig,
+  type DescriptionConfig,
+  type DeviceInfo,
+  type DeviceUdns,
+  defaultDeviceInfo,
+  deriveUdns,
+  layer3ForwardingScpd,
+  rootDescription,
+  uuidFromSeed,
+  wanCommonInterfaceConfigScpd,
+  wanIpConnectionScpd,
 } from './descriptions.js';
-export { classifyHostHeader, hostHeaderAcceptable, type HostHeaderVerdict } from './host-header.js';
-export { GenaPublisher, httpDeliver, selectCallback, propertySet, type DeliverFn, type GenaService, type SubscriptionInfo } from './gena.js';
-export { ROUTER_PROFILES, DEFAULT_PROFILE, routerProfile, profilesMarkdownTable, type RouterProfile, type ProtocolCheck } from './profiles.js';
-export { refusalCode, REFUSAL_CODES } from './refusals.js';
-export { UPNP_PATHS, DEFAULT_CONFIG_ID, DEFAULT_SERVER_STRING, EXTRA_UPNP_ERROR } from './soap-constants.js';
-export type { UpnpRouter, ClientInfo, UpnpEvent } from './types.js';
+export { soapFaultBody, UPNP_ERROR_DESCRIPTIONS, UpnpError, xmlEscape } from './errors.js';
+export {
+  type DeliverFn,
+  GenaPublisher,
+  type GenaService,
+  httpDeliver,
+  propertySet,
+  type SubscriptionInfo,
+  selectCallback,
+} from './gena.js';
+export { classifyHostHeader, type HostHeaderVerdict, hostHeaderAcceptable } from './host-header.js';
+export {
+  DEFAULT_PROFILE,
+  type ProtocolCheck,
+  profilesMarkdownTable,
+  ROUTER_PROFILES,
+  type RouterProfile,
+  routerProfile,
+} from './profiles.js';
+export { REFUSAL_CODES, refusalCode } from './refusals.js';
+export {
+  type ControlRequest,
+  type ControlResponse,
+  defaultLoopbackClient,
+  type UpnpIdentity,
+  UpnpService,
+  type UpnpServiceOptions,
+} from './service.js';
+export { DEFAULT_CONFIG_ID, DEFAULT_SERVER_STRING, EXTRA_UPNP_ERROR, UPNP_PATHS } from './soap-constants.js';
+export type { ClientInfo, UpnpEvent, UpnpRouter } from './types.js';
+export { decodeXmlText, parseSoapActionHeader, parseSoapBody, type SoapActionHeader, type SoapBody, soapEnvelope } from './xml.js';

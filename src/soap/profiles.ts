@@ -82,7 +82,11 @@ export interface RouterProfile {
 
 /** miniupnpd's own SSDP (non-strict build): replies after a fixed 50 ms, WANPPPConnection:1 answered. */
 const NO_SSDP_QUIRKS: ProfileSsdpQuirks = {
-  replyFromOtherPort: false, searchMode: 'both', ssdpAllRootOnly: false, replyTiming: 'fixed', advertiseWanPpp: true,
+  replyFromOtherPort: false,
+  searchMode: 'both',
+  ssdpAllRootOnly: false,
+  replyTiming: 'fixed',
+  advertiseWanPpp: true,
 };
 
 const MINIUPNPD: RouterProfile = {
@@ -153,11 +157,15 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
   'miniupnpd-2.3.1': {
     ...MINIUPNPD,
     name: 'miniupnpd-2.3.1',
-    summary: 'miniupnpd 2.3.1 as Debian ships it: DeletePortMappingRange ignores NewManage, 718 for secure mode on IGDv2, 2.3.1\'s error spellings',
+    summary:
+      "miniupnpd 2.3.1 as Debian ships it: DeletePortMappingRange ignores NewManage, 718 for secure mode on IGDv2, 2.3.1's error spellings",
     router: { ...DEFAULT_ROUTER_POLICY, rangeDelete: 'ignore-manage' },
     // 2.3.1 answers a secure-mode violation of AddPortMapping with 718 even on IGDv2 (606 since upstream PR #677).
     refusalCodes: { AddPortMapping: { 'not-owner': UPNP_ERROR.ConflictInMappingEntry } },
-    faultDescriptions: { [UPNP_ERROR.WildCardNotPermittedInExtPort]: 'Wildcard not permited in ExtPort', [UPNP_ERROR.ActionFailed]: 'ActionFailed' },
+    faultDescriptions: {
+      [UPNP_ERROR.WildCardNotPermittedInExtPort]: 'Wildcard not permited in ExtPort',
+      [UPNP_ERROR.ActionFailed]: 'ActionFailed',
+    },
   },
   'ssdp-other-port': {
     ...MINIUPNPD,
@@ -198,13 +206,16 @@ export function routerProfile(name: string): RouterProfile {
 /** A markdown table of the profiles, for the README. */
 export function profilesMarkdownTable(profiles: Readonly<Record<string, RouterProfile>> = ROUTER_PROFILES): string {
   const rows = Object.values(profiles).map((p) => {
-    const ssdp = [
-      p.ssdp.replyFromOtherPort ? 'reply from other port' : '',
-      p.ssdp.searchMode !== 'both' ? p.ssdp.searchMode : '',
-      p.ssdp.ssdpAllRootOnly ? 'ssdp:all → root only' : '',
-      p.ssdp.replyTiming === 'mx-spread' ? 'replies spread over MX' : '',
-      p.ssdp.advertiseWanPpp ? '' : 'no WANPPPConnection',
-    ].filter(Boolean).join(', ') || '—';
+    const ssdp =
+      [
+        p.ssdp.replyFromOtherPort ? 'reply from other port' : '',
+        p.ssdp.searchMode !== 'both' ? p.ssdp.searchMode : '',
+        p.ssdp.ssdpAllRootOnly ? 'ssdp:all → root only' : '',
+        p.ssdp.replyTiming === 'mx-spread' ? 'replies spread over MX' : '',
+        p.ssdp.advertiseWanPpp ? '' : 'no WANPPPConnection',
+      ]
+        .filter(Boolean)
+        .join(', ') || '—';
     return `| \`${p.name}\` | IGD:${p.igdVersion} | ${p.summary} | ${ssdp} |`;
   });
   return ['| profile | IGD | behaviour | SSDP quirks |', '|---|---|---|---|', ...rows].join('\n');

@@ -4,19 +4,31 @@
  */
 import { UPNP_ERROR } from '../constants.js';
 import { formatIPv4, inPrefix, nthAddress, parseIPv4 } from '../nat/address.js';
-import { SeededRng, type Rng } from '../nat/clock.js';
+import { type Rng, SeededRng } from '../nat/clock.js';
 import type { ModelEventMap } from '../nat/events.js';
-import { ALL_ACTIONS, defaultConnectionService, executeAction, fault, type ControlResult } from './actions.js';
+import { ALL_ACTIONS, type ControlResult, defaultConnectionService, executeAction, fault } from './actions.js';
 import {
-  UPNP_VISIBLE_ORIGINS, reportedExternalAddress, visibleEntries, wanConnected, type ActionCall, type ControlConfig,
+  type ActionCall,
+  type ControlConfig,
+  reportedExternalAddress,
+  UPNP_VISIBLE_ORIGINS,
+  visibleEntries,
+  wanConnected,
 } from './control-context.js';
 import {
-  defaultDeviceInfo, deriveUdns, layer3ForwardingScpd, rootDescription, uuidFromSeed, wanCommonInterfaceConfigScpd,
-  wanIpConnectionScpd, type DeviceInfo, type DeviceUdns,
+  type DeviceInfo,
+  type DeviceUdns,
+  defaultDeviceInfo,
+  deriveUdns,
+  layer3ForwardingScpd,
+  rootDescription,
+  uuidFromSeed,
+  wanCommonInterfaceConfigScpd,
+  wanIpConnectionScpd,
 } from './descriptions.js';
 import { UpnpError } from './errors.js';
-import { GenaPublisher, type DeliverFn, type GenaLimits, type GenaService } from './gena.js';
-import { DEFAULT_PROFILE, routerProfile, type RouterProfile } from './profiles.js';
+import { type DeliverFn, type GenaLimits, GenaPublisher, type GenaService } from './gena.js';
+import { DEFAULT_PROFILE, type RouterProfile, routerProfile } from './profiles.js';
 import { DEFAULT_BODY_LIMIT, DEFAULT_CONFIG_ID, DEFAULT_LINK_BITRATE, UPNP_PATHS } from './soap-constants.js';
 import type { ClientInfo, UpnpEvent, UpnpRouter } from './types.js';
 import { parseSoapActionHeader, parseSoapBody } from './xml.js';
@@ -133,7 +145,7 @@ export class UpnpService {
 
   constructor(options: UpnpServiceOptions) {
     const router = options.router;
-    this.profile = typeof options.profile === 'string' ? routerProfile(options.profile) : options.profile ?? DEFAULT_PROFILE;
+    this.profile = typeof options.profile === 'string' ? routerProfile(options.profile) : (options.profile ?? DEFAULT_PROFILE);
     const igdVersion = options.igdVersion ?? this.profile.igdVersion;
     this.udns = deriveUdns(options.uuid ?? uuidFromSeed(`natsim-igd:${router.id}`));
     this.deviceInfo = {
@@ -142,9 +154,12 @@ export class UpnpService {
       ...options.deviceInfo,
     };
     this.configId = options.configId ?? DEFAULT_CONFIG_ID;
-    this.urlBase = typeof options.urlBase === 'string'
-      ? options.urlBase
-      : options.urlBase === true ? `http://${router.lanAddressText}:${options.httpPort ?? 80}/` : undefined;
+    this.urlBase =
+      typeof options.urlBase === 'string'
+        ? options.urlBase
+        : options.urlBase === true
+          ? `http://${router.lanAddressText}:${options.httpPort ?? 80}/`
+          : undefined;
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     const rng = options.rng ?? new SeededRng(seedOf(router.id));
     const onEvent = options.onEvent;
@@ -236,14 +251,20 @@ export class UpnpService {
 
   /** The description served at `path` (case-insensitive, as miniupnpd), or undefined. */
   description(path: string, userAgent = ''): string | undefined {
-    const forceIgd1 = this.igdVersion === 2 && this.profile.forceIgd1ForMicrosoft &&
-      (/microsoft/i.test(userAgent) || userAgent.includes('FDSSDP'));
+    const forceIgd1 =
+      this.igdVersion === 2 && this.profile.forceIgd1ForMicrosoft && (/microsoft/i.test(userAgent) || userAgent.includes('FDSSDP'));
     switch (path.toLowerCase()) {
       case UPNP_PATHS.rootDesc.toLowerCase():
-        return rootDescription({
-          igdVersion: this.igdVersion, udns: this.udns, info: this.deviceInfo, configId: this.configId,
-          ...(this.urlBase !== undefined ? { urlBase: this.urlBase } : {}),
-        }, forceIgd1);
+        return rootDescription(
+          {
+            igdVersion: this.igdVersion,
+            udns: this.udns,
+            info: this.deviceInfo,
+            configId: this.configId,
+            ...(this.urlBase !== undefined ? { urlBase: this.urlBase } : {}),
+          },
+          forceIgd1,
+        );
       case UPNP_PATHS.wanIpcScpd.toLowerCase():
         return wanIpConnectionScpd(this.igdVersion, forceIgd1);
       case UPNP_PATHS.wanCfgScpd.toLowerCase():
@@ -268,11 +289,16 @@ export class UpnpService {
     const header = parseSoapActionHeader(req.soapAction);
     const action = header?.action ?? '';
     const base = { action, client: req.client };
-    if (!header) return { ...fault(this.config, base, new UpnpError(UPNP_ERROR.InvalidAction, 'cannot parse SOAPACTION')), contentType: xml };
+    if (!header)
+      return { ...fault(this.config, base, new UpnpError(UPNP_ERROR.InvalidAction, 'cannot parse SOAPACTION')), contentType: xml };
     const parsed = parseSoapBody(req.body, { maxBytes: this.bodyLimit });
     if (!parsed.ok) {
       if (parsed.error === 'too-large') {
-        return { status: 413, contentType: 'text/html', body: httpErrorPage(413, 'Request Entity Too Large', 'The request body is too large.') };
+        return {
+          status: 413,
+          contentType: 'text/html',
+          body: httpErrorPage(413, 'Request Entity Too Large', 'The request body is too large.'),
+        };
       }
       const known = Object.hasOwn(ALL_ACTIONS, action);
       const err = known
@@ -288,7 +314,9 @@ export class UpnpService {
       path: req.path,
     };
     const r = executeAction(this.config, call);
-    return r.error ? { status: r.status, body: r.body, error: r.error, contentType: xml } : { status: r.status, body: r.body, contentType: xml };
+    return r.error
+      ? { status: r.status, body: r.body, error: r.error, contentType: xml }
+      : { status: r.status, body: r.body, contentType: xml };
   }
 
   /** Stops listening to the router and drops subscriptions. */

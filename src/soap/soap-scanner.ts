@@ -80,10 +80,14 @@ function nameEnd(text: string, i: number, w: ScanWork): number {
 }
 
 /** The envelope openings miniupnpc (upnpc, python miniupnpc), nat-upnp and natsim's own tools send. */
-const KNOWN_OPENINGS: ReadonlyArray<{ readonly text: string }> =
-  ['<?xml version="1.0"?>\r\n', '<?xml version="1.0"?>\n', '<?xml version="1.0"?>', ''].map((decl) => ({
-    text: `${decl}<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" s:encodingStyle="${SOAP_ENCODING}"><s:Body>`,
-  }));
+const KNOWN_OPENINGS: ReadonlyArray<{ readonly text: string }> = [
+  '<?xml version="1.0"?>\r\n',
+  '<?xml version="1.0"?>\n',
+  '<?xml version="1.0"?>',
+  '',
+].map((decl) => ({
+  text: `${decl}<s:Envelope xmlns:s="${SOAP_ENVELOPE_NS}" s:encodingStyle="${SOAP_ENCODING}"><s:Body>`,
+}));
 
 /** True when text[from, to) is XML whitespace only. */
 function blank(text: string, from: number, to: number, w: ScanWork): boolean {
@@ -370,7 +374,16 @@ function nsValue(ns: string[] | undefined, key: string): string | undefined {
  * when given, counts the characters examined (tests prove the scan linear with it).
  */
 export function scanSoapBody(text: string, work: ScanWork = { steps: 0 }): SoapBody | 'malformed' | undefined {
-  const found: Found = { all: new Map(), args: new Map(), rootIsEnvelope: false, bodyFound: false, action: undefined, rootNs: undefined, bodyNs: undefined, actionNs: undefined };
+  const found: Found = {
+    all: new Map(),
+    args: new Map(),
+    rootIsEnvelope: false,
+    bodyFound: false,
+    action: undefined,
+    rootNs: undefined,
+    bodyNs: undefined,
+    actionNs: undefined,
+  };
   const scanned = scanTree(text, work, found);
   if (scanned === CUT) {
     work.steps += text.length;

@@ -26,7 +26,12 @@ export interface UpnpRouter {
   /** The model's event stream (mapping and WAN changes drive GENA). */
   readonly events: ModelEvents;
   /** WAN-side traffic counters. */
-  readonly counters: { readonly bytesSent: number; readonly bytesReceived: number; readonly packetsSent: number; readonly packetsReceived: number };
+  readonly counters: {
+    readonly bytesSent: number;
+    readonly bytesReceived: number;
+    readonly packetsSent: number;
+    readonly packetsReceived: number;
+  };
   /** Start time in ms on the injected clock (uptime origin). */
   readonly startedAt: number;
   /** Expires forward leases and dynamic mappings due at `now`. */
@@ -51,8 +56,34 @@ export interface ClientInfo {
  */
 export type UpnpEvent =
   | { readonly type: 'soap-request'; readonly action: string; readonly serviceType: string; readonly client: string; readonly peer: string }
-  | { readonly type: 'fault'; readonly action: string; readonly code: number; readonly description: string; readonly detail?: string; readonly client: string }
+  | {
+      readonly type: 'fault';
+      readonly action: string;
+      readonly code: number;
+      readonly description: string;
+      readonly detail?: string;
+      readonly client: string;
+    }
   | { readonly type: 'refused'; readonly peer: string; readonly method: string; readonly path: string; readonly reason: string }
-  | { readonly type: 'subscribe' | 'renew' | 'unsubscribe'; readonly sid: string; readonly path: string; readonly peer: string; readonly callback?: string }
-  | { readonly type: 'subscription-refused'; readonly path: string; readonly peer: string; readonly status: number; readonly reason: string }
-  | { readonly type: 'notify'; readonly sid: string; readonly seq: number; readonly url: string; readonly ok: boolean; readonly error?: string };
+  | {
+      readonly type: 'subscribe' | 'renew' | 'unsubscribe';
+      readonly sid: string;
+      readonly path: string;
+      readonly peer: string;
+      readonly callback?: string;
+    }
+  | {
+      readonly type: 'subscription-refused';
+      readonly path: string;
+      readonly peer: string;
+      readonly status: number;
+      readonly reason: string;
+    }
+  | {
+      readonly type: 'notify';
+      readonly sid: string;
+      readonly seq: number;
+      readonly url: string;
+      readonly ok: boolean;
+      readonly error?: string;
+    };

@@ -7,12 +7,28 @@
 import { LIST_OF_PORT_MAPPINGS_MAX, UPNP_ERROR } from '../constants.js';
 import type { ForwardEntry, ForwardProtocol } from '../nat/forward-table.js';
 import type { MappingRequest } from '../nat/mapping-service.js';
-import { UpnpError, xmlEscape } from './errors.js';
 import {
-  atoi, checkRemoteHostSupport, findVisible, internalClientArg, isNumeric, leaseArg, portArg, protocolArg,
-  remainingLease, remoteHostArg, reportedDescription, reportedExternalAddress, respond, uptimeSeconds, visibleEntries,
-  wanConnected, type ActionCall, type ActionHandler, type ControlConfig,
+  type ActionCall,
+  type ActionHandler,
+  atoi,
+  type ControlConfig,
+  checkRemoteHostSupport,
+  findVisible,
+  internalClientArg,
+  isNumeric,
+  leaseArg,
+  portArg,
+  protocolArg,
+  remainingLease,
+  remoteHostArg,
+  reportedDescription,
+  reportedExternalAddress,
+  respond,
+  uptimeSeconds,
+  visibleEntries,
+  wanConnected,
 } from './control-context.js';
+import { UpnpError, xmlEscape } from './errors.js';
 import { refusalError } from './refusals.js';
 import { EXTRA_UPNP_ERROR, MAX_REPORTED_DESCRIPTION, PORT_LISTING_NS, PORT_LISTING_SCHEMA, XSI_NS } from './soap-constants.js';
 
@@ -48,19 +64,24 @@ const addPortMapping: ActionHandler = (cfg, call, now) => {
   if (extPortText.trim() === '*' || externalPort === 0) {
     throw new UpnpError(UPNP_ERROR.WildCardNotPermittedInExtPort, `external port "${extPortText}"`);
   }
-  mapOrThrow(cfg, call, {
-    requester: call.client.address,
-    protocol: protocolArg(cfg, protoText),
-    internalClient,
-    internalPort: portArg(intPortText),
-    externalPort,
-    remoteHost: remoteHostArg(cfg, rhostText),
-    lifetime: leaseArg(a.get('NewLeaseDuration')),
-    lifetimeRule: cfg.igdVersion === 2 ? 'week-clamped' : 'as-requested',
-    search: 'exact',
-    origin: 'upnp',
-    description: a.get('NewPortMappingDescription') ?? '',
-  }, now);
+  mapOrThrow(
+    cfg,
+    call,
+    {
+      requester: call.client.address,
+      protocol: protocolArg(cfg, protoText),
+      internalClient,
+      internalPort: portArg(intPortText),
+      externalPort,
+      remoteHost: remoteHostArg(cfg, rhostText),
+      lifetime: leaseArg(a.get('NewLeaseDuration')),
+      lifetimeRule: cfg.igdVersion === 2 ? 'week-clamped' : 'as-requested',
+      search: 'exact',
+      origin: 'upnp',
+      description: a.get('NewPortMappingDescription') ?? '',
+    },
+    now,
+  );
   return `<u:${call.action}Response xmlns:u="${xmlEscape(call.serviceType)}"/>`;
 };
 
@@ -84,20 +105,25 @@ const addAnyPortMapping: ActionHandler = (cfg, call, now) => {
   checkRemoteHostSupport(cfg, rhostText);
   const internalClient = internalClientArg(intIpText, call.client);
   authorize(cfg, call, internalClient);
-  const e = mapOrThrow(cfg, call, {
-    requester: call.client.address,
-    protocol: protocolArg(cfg, protoText),
-    internalClient,
-    internalPort,
-    externalPort: asked === 0 ? 'any' : asked,
-    remoteHost: remoteHostArg(cfg, rhostText),
-    lifetime,
-    // miniupnpd turns 0 into one week here and does not clamp larger values.
-    lifetimeRule: 'zero-is-week',
-    search: 'nearest',
-    origin: 'upnp',
-    description: a.get('NewPortMappingDescription') ?? '',
-  }, now);
+  const e = mapOrThrow(
+    cfg,
+    call,
+    {
+      requester: call.client.address,
+      protocol: protocolArg(cfg, protoText),
+      internalClient,
+      internalPort,
+      externalPort: asked === 0 ? 'any' : asked,
+      remoteHost: remoteHostArg(cfg, rhostText),
+      lifetime,
+      // miniupnpd turns 0 into one week here and does not clamp larger values.
+      lifetimeRule: 'zero-is-week',
+      search: 'nearest',
+      origin: 'upnp',
+      description: a.get('NewPortMappingDescription') ?? '',
+    },
+    now,
+  );
   return respond(call, [['NewReservedPort', e.externalPort]]);
 };
 
@@ -137,14 +163,24 @@ const deletePortMapping: ActionHandler = (cfg, call, now) => {
 };
 
 /** NewStartPort / NewEndPort / NewProtocol of the range actions (plus NewNumberOfPorts when asked). */
-function rangeArgs(cfg: ControlConfig, call: ActionCall, withNumber: boolean): { start: number; end: number; protocol: ForwardProtocol; protoText: string; number: number } {
+function rangeArgs(
+  cfg: ControlConfig,
+  call: ActionCall,
+  withNumber: boolean,
+): { start: number; end: number; protocol: ForwardProtocol; protoText: string; number: number } {
   const a = call.args;
   const s = a.get('NewStartPort');
   const e = a.get('NewEndPort');
   const p = a.get('NewProtocol');
   const n = a.get('NewNumberOfPorts');
-  if (s === undefined || e === undefined || p === undefined || !isNumeric(s) || !isNumeric(e) ||
-      (withNumber && (n === undefined || !isNumeric(n)))) {
+  if (
+    s === undefined ||
+    e === undefined ||
+    p === undefined ||
+    !isNumeric(s) ||
+    !isNumeric(e) ||
+    (withNumber && (n === undefined || !isNumeric(n)))
+  ) {
     throw new UpnpError(UPNP_ERROR.InvalidArgs, 'NewStartPort, NewEndPort, NewProtocol (and NewNumberOfPorts) must be numbers');
   }
   const start = portArg(s);
@@ -233,10 +269,16 @@ const getStatusInfo: ActionHandler = (cfg, call, now) =>
   ]);
 
 const getConnectionTypeInfo: ActionHandler = (_cfg, call) =>
-  respond(call, [['NewConnectionType', 'IP_Routed'], ['NewPossibleConnectionTypes', 'IP_Routed']]);
+  respond(call, [
+    ['NewConnectionType', 'IP_Routed'],
+    ['NewPossibleConnectionTypes', 'IP_Routed'],
+  ]);
 
 const getNATRSIPStatus: ActionHandler = (cfg, call) =>
-  respond(call, [['NewRSIPAvailable', 0], ['NewNATEnabled', cfg.router.natEnabled ? 1 : 0]]);
+  respond(call, [
+    ['NewRSIPAvailable', 0],
+    ['NewNATEnabled', cfg.router.natEnabled ? 1 : 0],
+  ]);
 
 const setConnectionType: ActionHandler = (cfg, call) => {
   if (cfg.profile.strict && call.args.get('NewConnectionType') === undefined) {

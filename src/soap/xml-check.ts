@@ -35,7 +35,8 @@ const SQ = 39;
 
 const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 /** Characters that end a name (XML names are checked in detail by the parser after this). */
-const endsName = (c: number): boolean => isWs(c) || c === GT || c === SLASH || c === LT || c === EQ || c === DQ || c === SQ || Number.isNaN(c);
+const endsName = (c: number): boolean =>
+  isWs(c) || c === GT || c === SLASH || c === LT || c === EQ || c === DQ || c === SQ || Number.isNaN(c);
 
 const OK: XmlCheckResult = { ok: true };
 const bad = (message: string): XmlCheckResult => ({ ok: false, error: 'malformed', message });

@@ -62,7 +62,9 @@ export interface SoapBody {
 /** Why a body was refused. */
 export type SoapBodyError = 'too-large' | 'doctype' | 'too-deep' | 'malformed';
 
-export type SoapBodyResult = { readonly ok: true; readonly body: SoapBody } | { readonly ok: false; readonly error: SoapBodyError; readonly message: string };
+export type SoapBodyResult =
+  | { readonly ok: true; readonly body: SoapBody }
+  | { readonly ok: false; readonly error: SoapBodyError; readonly message: string };
 
 export interface ParseSoapOptions {
   /** Largest body in bytes (default {@link DEFAULT_BODY_LIMIT}). */
@@ -184,10 +186,16 @@ function collectLeaves(nodes: Node[], out: Map<string, string>): void {
 export function parseSoapBody(text: string, options: ParseSoapOptions = {}): SoapBodyResult {
   const max = options.maxBytes ?? DEFAULT_BODY_LIMIT;
   // UTF-8 needs 1 to 3 bytes per UTF-16 unit: count the bytes only when the length leaves doubt.
-  if (text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max) return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
+  if (text.length * 3 > max && Buffer.byteLength(text, 'utf8') > max)
+    return { ok: false, error: 'too-large', message: `body larger than ${max} bytes` };
   if (BLANK.test(text)) return { ok: true, body: { action: '', serviceType: '', args: new Map() } };
   const scanned = scanSoapBody(text, options.work);
-  if (scanned === 'malformed') return { ok: false, error: 'malformed', message: 'malformed markup: the body ends inside markup or with elements open, or an end tag does not match' };
+  if (scanned === 'malformed')
+    return {
+      ok: false,
+      error: 'malformed',
+      message: 'malformed markup: the body ends inside markup or with elements open, or an end tag does not match',
+    };
   if (scanned) return { ok: true, body: scanned };
   return parseSoapBodyFully(text, options.work);
 }

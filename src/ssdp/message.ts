@@ -72,8 +72,7 @@ export function parseSsdpMessage(data: Buffer | Uint8Array | string, options: Pa
     if (size === 0) return fail('empty datagram');
     if (size > maxBytes) return fail(`datagram too large (${size} > ${maxBytes} bytes)`);
     // latin1 maps every byte to one char, so binary input cannot make the decoder throw or grow.
-    const text =
-      typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
+    const text = typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('latin1');
 
     const lines = text.split('\n');
     const startLine = stripCr(lines[0] ?? '');

@@ -15,15 +15,15 @@ import {
   DEVICE_TYPE,
   MINIUPNPD_SSDP_REPLY_DELAY_MS,
   NTS_ALIVE,
-  NTS_BYEBYE,
+  type NTS_BYEBYE,
   SERVICE_TYPE,
   SSDP_ALL,
   SSDP_DISCOVER,
   SSDP_MAX_MX,
   UPNP_ROOTDEVICE,
 } from '../constants.js';
-import { inPrefix, parseIPv4 } from '../nat/address.js';
 import type { Prefix } from '../nat/address.js';
+import { inPrefix, parseIPv4 } from '../nat/address.js';
 import { buildNotifyAlive, buildNotifyByebye, buildSearchResponse, parseSsdpMessage } from './message.js';
 
 /** The gateway as SSDP advertises it. UDNs are `uuid:…` strings as in the device description. */
@@ -195,7 +195,10 @@ export class SsdpResponder {
     }
     const v = description.igdVersion;
     if (v !== 1 && v !== 2) throw new TypeError(`igdVersion must be 1 or 2, got ${String(v)}`);
-    for (const [k, s] of [['location', description.location], ['server', description.server]] as const) {
+    for (const [k, s] of [
+      ['location', description.location],
+      ['server', description.server],
+    ] as const) {
       if (typeof s !== 'string' || s === '' || /[\r\n]/.test(s)) throw new TypeError(`${k} must be a non-empty single line`);
     }
     for (const k of ['bootId', 'configId', 'maxAge'] as const) {
@@ -218,14 +221,13 @@ export class SsdpResponder {
       { udn: rootUdn, type: DEVICE_TYPE.InternetGatewayDevice(v), services: [SERVICE_TYPE.Layer3Forwarding] },
       { udn: wanUdn, type: DEVICE_TYPE.WANDevice(v), services: [SERVICE_TYPE.WANCommonInterfaceConfig] },
       {
-        udn: wcdUdn, type: DEVICE_TYPE.WANConnectionDevice(v),
+        udn: wcdUdn,
+        type: DEVICE_TYPE.WANConnectionDevice(v),
         services: [SERVICE_TYPE.WANIPConnection(v), ...(this.quirks.advertiseWanPpp ? [SERVICE_TYPE.WANPPPConnection] : [])],
       },
     ];
     // UDA 1.1 §1.2.2 order: root device (3), embedded devices (2 each), then services (1 each).
-    const ads: SsdpAdvertisement[] = [
-      { nt: UPNP_ROOTDEVICE, usn: `${rootUdn}::${UPNP_ROOTDEVICE}`, udn: rootUdn },
-    ];
+    const ads: SsdpAdvertisement[] = [{ nt: UPNP_ROOTDEVICE, usn: `${rootUdn}::${UPNP_ROOTDEVICE}`, udn: rootUdn }];
     for (const d of devices) {
       ads.push({ nt: d.udn, usn: d.udn, udn: d.udn });
       ads.push({ nt: d.type, usn: `${d.udn}::${d.type}`, udn: d.udn });
@@ -251,7 +253,15 @@ export class SsdpResponder {
       nts,
       message:
         nts === NTS_ALIVE
-          ? buildNotifyAlive({ nt: a.nt, usn: a.usn, maxAge: d.maxAge, location: d.location, server: d.server, bootId: d.bootId, configId: d.configId })
+          ? buildNotifyAlive({
+              nt: a.nt,
+              usn: a.usn,
+              maxAge: d.maxAge,
+              location: d.location,
+              server: d.server,
+              bootId: d.bootId,
+              configId: d.configId,
+            })
           : buildNotifyByebye({ nt: a.nt, usn: a.usn, bootId: d.bootId, configId: d.configId }),
     }));
   }
@@ -266,7 +276,13 @@ export class SsdpResponder {
    * @param via whether the datagram was sent to the multicast group or to the device's own address
    *   (a unicast search may omit MX and is answered at once)
    */
-  handleSearch(datagram: Buffer | Uint8Array | string, from: SsdpPeer, rand: () => number, now: Date | number, via: SearchVia = 'multicast'): SearchOutcome {
+  handleSearch(
+    datagram: Buffer | Uint8Array | string,
+    from: SsdpPeer,
+    rand: () => number,
+    now: Date | number,
+    via: SearchVia = 'multicast',
+  ): SearchOutcome {
     try {
       return this.#handle(datagram, from, rand, now, via);
     } catch (e) {
@@ -329,9 +345,7 @@ export class SsdpResponder {
   #match(st: string): Array<{ st: string; usn: string }> {
     if (st === SSDP_ALL) {
       const root = this.description.rootUdn;
-      return this.#advertisements
-        .filter((a) => !this.quirks.ssdpAllRootOnly || a.udn === root)
-        .map((a) => ({ st: a.nt, usn: a.usn }));
+      return this.#advertisements.filter((a) => !this.quirks.ssdpAllRootOnly || a.udn === root).map((a) => ({ st: a.nt, usn: a.usn }));
     }
     if (st === UPNP_ROOTDEVICE) return [{ st, usn: `${this.description.rootUdn}::${UPNP_ROOTDEVICE}` }];
     if (st.toLowerCase().startsWith('uuid:')) {
@@ -345,9 +359,7 @@ export class SsdpResponder {
     const version = Number(m[2]);
     // A device of version ≥ N answers a search for version N, with the version asked for in ST
     // and USN (UDA 1.1 §1.3.2; what miniupnpd 2.3.1 sends).
-    return this.#types
-      .filter((t) => t.base === base && version <= t.version)
-      .map((t) => ({ st, usn: `${t.udn}::${st}` }));
+    return this.#types.filter((t) => t.base === base && version <= t.version).map((t) => ({ st, usn: `${t.udn}::${st}` }));
   }
 }
 

@@ -3,8 +3,9 @@
  * IPv4 interface (multicast to 239.255.255.250:1900, or unicast to one device), and the answers
  * heard within the window. Used by `natsim discover` and by `natsim serve`'s port guard.
  */
-import dgram from 'node:dgram';
+
 import type { Socket } from 'node:dgram';
+import dgram from 'node:dgram';
 import os from 'node:os';
 import { SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_TTL } from '../constants.js';
 import { buildMSearch, parseSsdpMessage, type SsdpHeaders } from './message.js';
@@ -53,10 +54,15 @@ export interface SearchInterfaces {
 export function searchInterfaces(ifaces = os.networkInterfaces()): SearchInterfaces {
   const pick = (internal: boolean): Array<[string, string]> =>
     Object.entries(ifaces).flatMap(([name, list]) =>
-      (list ?? []).filter((a) => a.family === 'IPv4' && a.internal === internal).map((a): [string, string] => [name, a.address]));
+      (list ?? []).filter((a) => a.family === 'IPv4' && a.internal === internal).map((a): [string, string] => [name, a.address]),
+    );
   const lan = pick(false);
   const chosen = lan.length ? lan : pick(true);
-  return { addresses: chosen.map((c) => c[1]), names: [...new Set(chosen.map((c) => c[0]))], loopbackOnly: lan.length === 0 && chosen.length > 0 };
+  return {
+    addresses: chosen.map((c) => c[1]),
+    names: [...new Set(chosen.map((c) => c[0]))],
+    loopbackOnly: lan.length === 0 && chosen.length > 0,
+  };
 }
 
 /** The `MX` a search with this window asks for: answers must come back before the window ends. */
@@ -73,19 +79,23 @@ export async function ssdpSearch(options: SsdpSearchOptions): Promise<SsdpSearch
   const from = options.from ?? (options.unicast ? ['0.0.0.0'] : searchInterfaces().addresses);
   if (from.length === 0) throw new SsdpSearchError('no network interface is up, not even loopback: there is nothing to search on');
   const target = options.unicast ?? { address: SSDP_MULTICAST_ADDRESS, port: SSDP_PORT };
-  const message = buildMSearch(options.unicast
-    ? { st: options.st, host: `${target.address}:${target.port}` }
-    : { st: options.st, mx: options.mx ?? mxForWindow(options.windowMs) });
+  const message = buildMSearch(
+    options.unicast
+      ? { st: options.st, host: `${target.address}:${target.port}` }
+      : { st: options.st, mx: options.mx ?? mxForWindow(options.windowMs) },
+  );
   const answers: SsdpSearchAnswer[] = [];
   const failures: string[] = [];
-  const sockets = await Promise.all(from.map(async (address) => {
-    try {
-      return await searchFrom(address, target, message, options.unicast === undefined, answers);
-    } catch (e) {
-      failures.push(`from ${address}: ${(e as Error).message}`);
-      return undefined;
-    }
-  }));
+  const sockets = await Promise.all(
+    from.map(async (address) => {
+      try {
+        return await searchFrom(address, target, message, options.unicast === undefined, answers);
+      } catch (e) {
+        failures.push(`from ${address}: ${(e as Error).message}`);
+        return undefined;
+      }
+    }),
+  );
   const open = sockets.filter((s): s is Socket => s !== undefined);
   if (open.length === 0) {
     throw new SsdpSearchError(`the search could not be sent to ${target.address}:${target.port} (${failures.join('; ')})`);
@@ -97,7 +107,11 @@ export async function ssdpSearch(options: SsdpSearchOptions): Promise<SsdpSearch
 
 /** Binds a socket on `address`, sends the search, and records answers until it is closed. */
 async function searchFrom(
-  address: string, target: { address: string; port: number }, message: string, multicast: boolean, answers: SsdpSearchAnswer[],
+  address: string,
+  target: { address: string; port: number },
+  message: string,
+  multicast: boolean,
+  answers: SsdpSearchAnswer[],
 ): Promise<Socket> {
   const socket = dgram.createSocket('udp4');
   try {
@@ -121,7 +135,8 @@ async function searchFrom(
       socket.setMulticastTTL(SSDP_TTL);
     }
     await new Promise<void>((resolve, reject) =>
-      socket.send(Buffer.from(message, 'latin1'), target.port, target.address, (err) => (err ? reject(err) : resolve())));
+      socket.send(Buffer.from(message, 'latin1'), target.port, target.address, (err) => (err ? reject(err) : resolve())),
+    );
     return socket;
   } catch (e) {
     try {

@@ -18,12 +18,12 @@
  * `stats.repliesDropped`.
  */
 
-import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_REPLY_BUDGET, SSDP_TTL } from '../constants.js';
 import { isIPv4 } from '../nat/address.js';
-import { DEFAULT_SSDP_BUDGET, SsdpReplyBudget, type BudgetRefusal, type SsdpBudgetLimits } from './budget.js';
+import { type BudgetRefusal, DEFAULT_SSDP_BUDGET, type SsdpBudgetLimits, SsdpReplyBudget } from './budget.js';
 import type { IgnoreReason, SearchVia, SsdpPeer, SsdpReply, SsdpResponder } from './responder.js';
 
 /** A structured logger; a pino logger fits. Every method is optional. */
@@ -157,7 +157,12 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
   }
 
   const stats: SsdpStats = {
-    searches: 0, answered: 0, repliesSent: 0, notifiesSent: 0, pending: 0, ignored: {},
+    searches: 0,
+    answered: 0,
+    repliesSent: 0,
+    notifiesSent: 0,
+    pending: 0,
+    ignored: {},
     repliesDropped: { 'source-budget': 0, 'global-budget': 0, 'pending-full': 0 },
   };
   const emit = (event: SsdpEvent): void => {
@@ -234,47 +239,52 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
     return budget.take(source, replies.length, monotonic());
   };
 
-  const onMessage = (via: SearchVia) => (msg: Buffer, rinfo: RemoteInfo): void => {
-    try {
-      if (stopping) return;
-      const from = { address: rinfo.address, port: rinfo.port };
-      const outcome = responder.handleSearch(msg, from, random, now(), via);
-      if (outcome.ignored === 'not-search') return; // NOTIFYs (our own included) and responses
-      stats.searches++;
-      const replies = outcome.replies;
-      const dropped = replies.length > 0 ? admit(from.address, replies) : undefined;
-      if (dropped) stats.repliesDropped[dropped] += replies.length;
-      if (outcome.ignored) stats.ignored[outcome.ignored] = (stats.ignored[outcome.ignored] ?? 0) + 1;
-      else if (!dropped) stats.answered++;
-      log?.debug?.({ from, via, st: outcome.st, replies: replies.length, ignored: outcome.ignored, dropped, detail: outcome.detail }, 'SSDP M-SEARCH');
-      emit({
-        type: 'search',
-        st: outcome.st,
-        from,
-        via,
-        answered: dropped ? 0 : replies.length,
-        ...(outcome.ignored !== undefined && { ignored: outcome.ignored }),
-        ...(dropped !== undefined && { dropped }),
-        ...(outcome.detail !== undefined && { detail: outcome.detail }),
-      });
-      if (dropped) return;
-      for (const reply of replies) {
-        if (reply.delayMs <= 0) {
-          sendReply(reply);
-        } else {
-          stats.pending++;
-          const t = setTimeout(() => {
-            timers.delete(t);
-            stats.pending--;
+  const onMessage =
+    (via: SearchVia) =>
+    (msg: Buffer, rinfo: RemoteInfo): void => {
+      try {
+        if (stopping) return;
+        const from = { address: rinfo.address, port: rinfo.port };
+        const outcome = responder.handleSearch(msg, from, random, now(), via);
+        if (outcome.ignored === 'not-search') return; // NOTIFYs (our own included) and responses
+        stats.searches++;
+        const replies = outcome.replies;
+        const dropped = replies.length > 0 ? admit(from.address, replies) : undefined;
+        if (dropped) stats.repliesDropped[dropped] += replies.length;
+        if (outcome.ignored) stats.ignored[outcome.ignored] = (stats.ignored[outcome.ignored] ?? 0) + 1;
+        else if (!dropped) stats.answered++;
+        log?.debug?.(
+          { from, via, st: outcome.st, replies: replies.length, ignored: outcome.ignored, dropped, detail: outcome.detail },
+          'SSDP M-SEARCH',
+        );
+        emit({
+          type: 'search',
+          st: outcome.st,
+          from,
+          via,
+          answered: dropped ? 0 : replies.length,
+          ...(outcome.ignored !== undefined && { ignored: outcome.ignored }),
+          ...(dropped !== undefined && { dropped }),
+          ...(outcome.detail !== undefined && { detail: outcome.detail }),
+        });
+        if (dropped) return;
+        for (const reply of replies) {
+          if (reply.delayMs <= 0) {
             sendReply(reply);
-          }, reply.delayMs);
-          timers.add(t);
+          } else {
+            stats.pending++;
+            const t = setTimeout(() => {
+              timers.delete(t);
+              stats.pending--;
+              sendReply(reply);
+            }, reply.delayMs);
+            timers.add(t);
+          }
         }
+      } catch (e) {
+        reportError('message', e);
       }
-    } catch (e) {
-      reportError('message', e);
-    }
-  };
+    };
 
   for (const s of sockets) s.on('error', (err) => reportError('socket', err));
   unicast.on('message', onMessage('unicast'));

@@ -1,7 +1,7 @@
 /** Minimal typings for the parts of node-ssdp (CommonJS, untyped) the tests use: its Client only. */
 declare module 'node-ssdp' {
-  import type { EventEmitter } from 'node:events';
   import type { RemoteInfo } from 'node:dgram';
+  import type { EventEmitter } from 'node:events';
 
   interface ClientOptions {
     /** Interface names to use (non-internal IPv4 interfaces only). */

@@ -3,7 +3,7 @@
  * Spawns run concurrently (each test uses its own `expect`).
  */
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it, vi } from 'vitest';
 import { NAT_PRESETS } from '../../src/nat/policy.js';
@@ -27,10 +27,15 @@ interface Run {
 /** Runs the CLI from the repository root; never rejects on a non-zero exit. */
 function natsim(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/natsim.js', ...args], { cwd: ROOT, timeout: 25_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/natsim.js', ...args],
+      { cwd: ROOT, timeout: 25_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -40,9 +45,20 @@ describe.concurrent('natsim run', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    const files = readdirSync(`${ROOT}scenarios`).filter((n) => /\.ya?ml$/.test(n)).sort();
+    const files = readdirSync(`${ROOT}scenarios`)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .sort();
     expect(lines).toHaveLength(files.length);
-    const parsed = lines.map((l) => JSON.parse(l) as { scenario: string; file: string; checks: Array<{ name: string; pass: boolean; reason: string }>; passed: number; failed: number });
+    const parsed = lines.map(
+      (l) =>
+        JSON.parse(l) as {
+          scenario: string;
+          file: string;
+          checks: Array<{ name: string; pass: boolean; reason: string }>;
+          passed: number;
+          failed: number;
+        },
+    );
     expect(parsed.map((p) => p.file)).toEqual(files.map((f) => `scenarios/${f}`));
     for (const p of parsed) {
       expect(p.failed, p.file).toBe(0);
@@ -54,24 +70,33 @@ describe.concurrent('natsim run', () => {
   it('run on a fixture with a wrong expectation: exit 1, FAIL line with the reason', async ({ expect }) => {
     const r = await natsim('run', WRONG);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe([
-      `wrong expectation fixture (${WRONG})`,
-      '  FAIL works   public to public (expected fails)',
-      '         every flow of tcp-connect got through both ways (direct TCP connect)',
-      '  PASS works   public to public (right) (expected works)',
-      '  1 passed, 1 failed',
-      '',
-      '1 checks passed, 1 failed',
-      '',
-    ].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        `wrong expectation fixture (${WRONG})`,
+        '  FAIL works   public to public (expected fails)',
+        '         every flow of tcp-connect got through both ways (direct TCP connect)',
+        '  PASS works   public to public (right) (expected works)',
+        '  1 passed, 1 failed',
+        '',
+        '1 checks passed, 1 failed',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('run --json on the same fixture: exit 1 and pass:false in the JSON', async ({ expect }) => {
     const r = await natsim('run', WRONG, '--json');
     expect(r.code).toBe(1);
-    const json = JSON.parse(r.stdout) as { checks: Array<{ pass: boolean; result: string; expect: string }>; passed: number; failed: number };
+    const json = JSON.parse(r.stdout) as {
+      checks: Array<{ pass: boolean; result: string; expect: string }>;
+      passed: number;
+      failed: number;
+    };
     expect(json).toMatchObject({ passed: 1, failed: 1 });
-    expect(json.checks.map((c) => [c.expect, c.result, c.pass])).toEqual([['fails', 'works', false], ['works', 'works', true]]);
+    expect(json.checks.map((c) => [c.expect, c.result, c.pass])).toEqual([
+      ['fails', 'works', false],
+      ['works', 'works', true],
+    ]);
   });
 
   it('run on an invalid file: exit 1 and the located error on stderr', async ({ expect }) => {
@@ -86,7 +111,9 @@ describe.concurrent('natsim validate', () => {
     const r = await natsim('validate', BAD);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description\n`);
+    expect(r.stderr).toBe(
+      `${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description\n`,
+    );
   });
 
   it('good files: "<file>: ok" for each, exit 0', async ({ expect }) => {
@@ -129,7 +156,9 @@ describe.concurrent('natsim explain', () => {
     const r = await natsim('explain', WM04, '--check', 'nope');
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`error: no check "nope" in ${WM04}; checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance\n`);
+    expect(r.stderr).toBe(
+      `error: no check "nope" in ${WM04}; checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance\n`,
+    );
   });
 
   it('--format dot: exit 2', async ({ expect }) => {
@@ -141,7 +170,18 @@ describe.concurrent('natsim explain', () => {
   it('--format json: the run with every step and hop of every check', async ({ expect }) => {
     const r = await natsim('explain', WM04, '--check', CALL, '--format', 'json');
     expect(r.code).toBe(0);
-    const json = JSON.parse(r.stdout) as { scenario: string; file: string; passed: number; failed: number; checks: Array<{ name: string; result: string; failedAt?: string; steps: Array<{ actor: string; text: string; hops?: Array<{ node: string; action: string }> }> }> };
+    const json = JSON.parse(r.stdout) as {
+      scenario: string;
+      file: string;
+      passed: number;
+      failed: number;
+      checks: Array<{
+        name: string;
+        result: string;
+        failedAt?: string;
+        steps: Array<{ actor: string; text: string; hops?: Array<{ node: string; action: string }> }>;
+      }>;
+    };
     expect(json).toMatchObject({ file: WM04, passed: 1, failed: 0 });
     expect(json.checks.map((c) => [c.name, c.result, c.failedAt])).toEqual([[CALL, 'fails', 'internet']]);
     expect(json.checks[0]!.steps.length).toBeGreaterThan(3);
@@ -149,9 +189,13 @@ describe.concurrent('natsim explain', () => {
   });
 
   it('--topology: the network as a tree (text) and as JSON', async ({ expect }) => {
-    const [text, json] = await Promise.all([natsim('explain', WM04, '--topology'), natsim('explain', WM04, '--topology', '--format', 'json')]);
+    const [text, json] = await Promise.all([
+      natsim('explain', WM04, '--topology'),
+      natsim('explain', WM04, '--topology', '--format', 'json'),
+    ]);
     expect(text).toEqual({
-      code: 0, stderr: '',
+      code: 0,
+      stderr: '',
       stdout: [
         'Internet',
         '├─ isp-nat (router): WAN 203.0.113.1 · LAN 100.64.0.0/10 · NAT cgnat',
@@ -163,7 +207,13 @@ describe.concurrent('natsim explain', () => {
       ].join('\n'),
     });
     expect(readFileSync(`${ROOT}README.md`, 'utf8')).toContain(`$ npx natsim explain ${WM04} --topology\n${text.stdout}`);
-    expect((JSON.parse(json.stdout) as { nodes: Array<{ id: string; on: string }> }).nodes.map((n) => `${n.id}@${n.on}`)).toEqual(['isp-nat@internet', 'home-a@isp-nat', 'alice@home-a', 'bob@internet', 'messenger@internet']);
+    expect((JSON.parse(json.stdout) as { nodes: Array<{ id: string; on: string }> }).nodes.map((n) => `${n.id}@${n.on}`)).toEqual([
+      'isp-nat@internet',
+      'home-a@isp-nat',
+      'alice@home-a',
+      'bob@internet',
+      'messenger@internet',
+    ]);
   });
 
   it('--topology with --check: a usage error', async ({ expect }) => {
@@ -183,13 +233,20 @@ describe.concurrent('natsim run --check', () => {
 
   it('a name no file has: exit 2 with the checks of the file', async ({ expect }) => {
     const r = await natsim('run', WM04, '--check', 'nope');
-    expect(r).toEqual({ code: 2, stdout: '', stderr: `error: no check "nope" in ${WM04} (checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance)\n` });
+    expect(r).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `error: no check "nope" in ${WM04} (checks: IM and presence, alice calls bob (audio/video), bob calls alice (audio/video), alice shares an application with bob, alice sends bob a file, remote assistance)\n`,
+    });
   });
 
   it('across a directory: runs it in the files that have it', async ({ expect }) => {
     const r = await natsim('run', 'scenarios/', '--check', CALL, '--json');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { checks: Array<{ name: string }> });
+    const lines = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { checks: Array<{ name: string }> });
     expect(lines.length).toBeGreaterThan(1);
     expect(lines.every((l) => l.checks.length === 1 && l.checks[0]!.name === CALL)).toBe(true);
   });

@@ -7,7 +7,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO, PREVALIDATED_NAME, prevalidatedDefaultScenario, prevalidatedScenario, sha256 } from '../../src/cli/default-scenario.js';
+import {
+  DEFAULT_SCENARIO,
+  PREVALIDATED_NAME,
+  prevalidatedDefaultScenario,
+  prevalidatedScenario,
+  sha256,
+} from '../../src/cli/default-scenario.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 
 const BUILT = join('dist', PREVALIDATED_NAME);

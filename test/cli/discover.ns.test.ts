@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway/start-gateway.js';
 import { natsim } from '../support/natsim-cli.js';
-import { IN_NETNS, assertSealed, reexecInNamespace } from '../support/sealed-namespace.js';
+import { assertSealed, IN_NETNS, reexecInNamespace } from '../support/sealed-namespace.js';
 
 reexecInNamespace('test/cli/discover.ns.test.ts', 'natsim discover by multicast');
 
@@ -14,7 +14,13 @@ if (IN_NETNS) {
   describe('natsim discover by multicast on lo', () => {
     it('finds the gateway, once, with its external address', async () => {
       assertSealed(['lo']);
-      await using gw = await startGateway({ scenario: 'scenarios/default.yaml', httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      await using gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
       const r = await natsim('discover', '--timeout', '1', '--json');
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');

@@ -13,8 +13,14 @@ describe.concurrent('natsim discover: usage errors (exit 2, one line, no stack)'
     [['--timeout', 'abc'], 'error: --timeout must be a number of seconds from 1 to 60, not "abc"'],
     [['--timeout', '0'], 'error: --timeout must be a number of seconds from 1 to 60, not "0"'],
     [['--timeout', '61'], 'error: --timeout must be a number of seconds from 1 to 60, not "61"'],
-    [['--unicast', 'gateway.lan'], 'error: --unicast must be an IPv4 address with an optional port (ADDR or ADDR:PORT, port 1–65535), not "gateway.lan"'],
-    [['--unicast', '127.0.0.1:0'], 'error: --unicast must be an IPv4 address with an optional port (ADDR or ADDR:PORT, port 1–65535), not "127.0.0.1:0"'],
+    [
+      ['--unicast', 'gateway.lan'],
+      'error: --unicast must be an IPv4 address with an optional port (ADDR or ADDR:PORT, port 1–65535), not "gateway.lan"',
+    ],
+    [
+      ['--unicast', '127.0.0.1:0'],
+      'error: --unicast must be an IPv4 address with an optional port (ADDR or ADDR:PORT, port 1–65535), not "127.0.0.1:0"',
+    ],
   ] as const) {
     it(`discover ${args.join(' ')}`, async ({ expect }) => {
       const r = await natsim('discover', ...args);
@@ -31,15 +37,29 @@ describe.concurrent('natsim discover: usage errors (exit 2, one line, no stack)'
 
 describe('natsim discover --unicast on loopback', () => {
   it('finds a gateway and reads its external address (--json: an array; text: the location)', async ({ expect }) => {
-    await using gw = await startGateway({ scenario: 'scenarios/default.yaml', httpPort: 0, ssdpPort: 0, multicast: false, mxDelay: 'none' });
+    await using gw = await startGateway({
+      scenario: 'scenarios/default.yaml',
+      httpPort: 0,
+      ssdpPort: 0,
+      multicast: false,
+      mxDelay: 'none',
+    });
     const target = `127.0.0.1:${gw.ssdpAddress.port}`;
-    const [json, text] = await Promise.all([natsim('discover', '--unicast', target, '--timeout', '1', '--json'), natsim('discover', '--unicast', target, '--timeout', '1')]);
+    const [json, text] = await Promise.all([
+      natsim('discover', '--unicast', target, '--timeout', '1', '--json'),
+      natsim('discover', '--unicast', target, '--timeout', '1'),
+    ]);
     expect(json.stderr).toBe('');
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.stdout)).toEqual([{
-      location: gw.descriptionUrl, st: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1',
-      usn: expect.stringMatching(/^uuid:.*::urn:schemas-upnp-org:device:InternetGatewayDevice:1$/), server: expect.stringMatching(/MiniUPnPd/), externalIp: '203.0.113.10',
-    }]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      {
+        location: gw.descriptionUrl,
+        st: 'urn:schemas-upnp-org:device:InternetGatewayDevice:1',
+        usn: expect.stringMatching(/^uuid:.*::urn:schemas-upnp-org:device:InternetGatewayDevice:1$/),
+        server: expect.stringMatching(/MiniUPnPd/),
+        externalIp: '203.0.113.10',
+      },
+    ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`${gw.descriptionUrl}  `);
     expect(text.stdout).toContain('  external address: 203.0.113.10');
@@ -58,7 +78,11 @@ describe('natsim discover --unicast on loopback', () => {
 describe.concurrent('natsim discover in a fresh network namespace (unshare --net)', () => {
   it('lo down, no interface at all: one sentence, exit 3, nothing on stdout', async ({ expect }) => {
     const r = await natsimInFreshNamespace('', 'discover', '--timeout', '1', '--json');
-    expect(r).toEqual({ code: 3, stdout: '', stderr: 'error: discover: no network interface is up, not even loopback: there is nothing to search on\n' });
+    expect(r).toEqual({
+      code: 3,
+      stdout: '',
+      stderr: 'error: discover: no network interface is up, not even loopback: there is nothing to search on\n',
+    });
   });
 
   it('only lo up: searches there, --json prints [] and exits 0', async ({ expect }) => {
@@ -69,7 +93,8 @@ describe.concurrent('natsim discover in a fresh network namespace (unshare --net
   it('only lo up, text: says it searched on loopback only and that no gateway answered', async ({ expect }) => {
     const r = await natsimInFreshNamespace('ip link set lo up', 'discover', '--timeout', '1');
     expect(r).toEqual({
-      code: 0, stdout: 'no gateway answered\n',
+      code: 0,
+      stdout: 'no gateway answered\n',
       stderr: 'natsim: no network interface but loopback (lo) is up; searching there, where only a gateway on this machine can answer\n',
     });
   });

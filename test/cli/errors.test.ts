@@ -41,13 +41,19 @@ describe.concurrent('usage errors: one line on stderr, exit 2, no stack trace', 
 
 describe.concurrent('EPIPE-safe output', () => {
   it('natsim run scenarios/ | head -1: one line, nothing on stderr, natsim exits 0', async ({ expect }) => {
-    const r = await run('bash', ['-c', `'${process.execPath}' bin/natsim.js run scenarios/ | head -1; echo "natsim exit \${PIPESTATUS[0]}" >&2`]);
+    const r = await run('bash', [
+      '-c',
+      `'${process.execPath}' bin/natsim.js run scenarios/ | head -1; echo "natsim exit \${PIPESTATUS[0]}" >&2`,
+    ]);
     expect(r.stdout.split('\n')).toHaveLength(2);
     expect(r.stderr).toBe('natsim exit 0\n');
   });
 
   it('natsim schema | head -c 1: quiet too', async ({ expect }) => {
-    const r = await run('bash', ['-c', `'${process.execPath}' bin/natsim.js schema | head -c 1; echo " natsim exit \${PIPESTATUS[0]}" >&2`]);
+    const r = await run('bash', [
+      '-c',
+      `'${process.execPath}' bin/natsim.js schema | head -c 1; echo " natsim exit \${PIPESTATUS[0]}" >&2`,
+    ]);
     expect(r.stdout).toBe('{');
     expect(r.stderr).toBe(' natsim exit 0\n');
   });
@@ -61,7 +67,10 @@ describe('reportCliError', () => {
 
   it('maps each kind of error to its documented exit code', () => {
     expect(report(new CliError('bad', EXIT.usage, 'X'))).toEqual([2, ['error: bad']]);
-    expect(report(new ScenarioError([{ file: 'f.yaml', line: 1, col: 1, path: '', message: 'broken' }]))).toEqual([1, ['f.yaml:1:1: (document): broken']]);
+    expect(report(new ScenarioError([{ file: 'f.yaml', line: 1, col: 1, path: '', message: 'broken' }]))).toEqual([
+      1,
+      ['f.yaml:1:1: (document): broken'],
+    ]);
     expect(report(new CommanderError(1, 'commander.unknownOption', 'x'))).toEqual([2, []]);
     expect(report(new CommanderError(0, 'commander.helpDisplayed', 'x'))).toEqual([0, []]);
     const inUse = Object.assign(new Error('bind EADDRINUSE 127.0.0.1:5000'), { code: 'EADDRINUSE', address: '127.0.0.1', port: 5000 });

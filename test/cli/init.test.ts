@@ -25,8 +25,10 @@ describe.concurrent('natsim init', () => {
     const dir = mkdtempSync(join(tmpdir(), 'natsim-init-'));
     const r = await natsim(dir, 'init');
     expect(r).toEqual({
-      code: 0, stderr: '',
-      stdout: 'wrote my-scenario.yaml: a starter scenario with three routers, four hosts, two reflectors and five checks\nnext: npx natsim validate my-scenario.yaml && npx natsim run my-scenario.yaml\n',
+      code: 0,
+      stderr: '',
+      stdout:
+        'wrote my-scenario.yaml: a starter scenario with three routers, four hosts, two reflectors and five checks\nnext: npx natsim validate my-scenario.yaml && npx natsim run my-scenario.yaml\n',
     });
     expect(readFileSync(join(dir, 'my-scenario.yaml'), 'utf8')).toBe(STARTER_SCENARIO);
     const v = await natsim(dir, 'validate', '--strict', 'my-scenario.yaml');
@@ -43,7 +45,11 @@ describe.concurrent('natsim init', () => {
     const dir = mkdtempSync(join(tmpdir(), 'natsim-init-'));
     writeFileSync(join(dir, 'mine.yaml'), 'my own work\n');
     const r = await natsim(dir, 'init', 'mine.yaml');
-    expect([r.code, r.stdout, r.stderr]).toEqual([2, '', 'error: mine.yaml already exists; choose another name or add --force to overwrite it\n']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      'error: mine.yaml already exists; choose another name or add --force to overwrite it\n',
+    ]);
     expect(readFileSync(join(dir, 'mine.yaml'), 'utf8')).toBe('my own work\n');
     const f = await natsim(dir, 'init', 'mine.yaml', '--force');
     expect(f.code).toBe(0);
@@ -54,6 +60,8 @@ describe.concurrent('natsim init', () => {
     const dir = mkdtempSync(join(tmpdir(), 'natsim-init-'));
     const r = await natsim(dir, 'init', 'no/such/dir/x.yaml');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: cannot write no\/such\/dir\/x\.yaml: ENOENT: no such file or directory, open 'no\/such\/dir\/x\.yaml'\n$/);
+    expect(r.stderr).toMatch(
+      /^error: cannot write no\/such\/dir\/x\.yaml: ENOENT: no such file or directory, open 'no\/such\/dir\/x\.yaml'\n$/,
+    );
   });
 });

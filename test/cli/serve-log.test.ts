@@ -24,8 +24,18 @@ describe('serve log', () => {
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(parsed.map((p) => p.event)).toEqual(['mapping-created', 'fault', 'mapping-expired']);
     expect(parsed[0]).toEqual({
-      event: 'mapping-created', time: '2026-01-02T03:04:05.000Z', router: 'home-a', protocol: 'UDP', externalPort: 5000, internalClient: '192.168.1.2',
-      internalPort: 5000, remoteHost: '', description: 'test', enabled: true, leaseDuration: 60, origin: 'upnp',
+      event: 'mapping-created',
+      time: '2026-01-02T03:04:05.000Z',
+      router: 'home-a',
+      protocol: 'UDP',
+      externalPort: 5000,
+      internalClient: '192.168.1.2',
+      internalPort: 5000,
+      remoteHost: '',
+      description: 'test',
+      enabled: true,
+      leaseDuration: 60,
+      origin: 'upnp',
     });
     expect(parsed[1]).toMatchObject({ event: 'fault', action: 'DeletePortMapping', code: 714, client: '192.168.1.2' });
     expect(parsed[2]).toMatchObject({ event: 'mapping-expired', externalPort: 5000, origin: 'upnp' });

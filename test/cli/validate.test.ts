@@ -22,10 +22,15 @@ interface Run {
 
 function natsim(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['bin/natsim.js', ...args], { cwd: ROOT, timeout: 25_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/natsim.js', ...args],
+      { cwd: ROOT, timeout: 25_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -35,15 +40,20 @@ function file(name: string, text: string | Uint8Array): string {
   return path;
 }
 
-const LINTED = file('linted.yaml', `name: t
+const LINTED = file(
+  'linted.yaml',
+  `name: t
 hosts:
   a: { address: 198.51.100.1 }
   b: { address: 10.0.0.2 }
 checks:
   - { from: a, to: a, expect: works }
-`);
+`,
+);
 
-const BROKEN = file('broken.yaml', `name: t
+const BROKEN = file(
+  'broken.yaml',
+  `name: t
 routers:
   home: { wan: 203.0.113.1, lan: 192.168.1.0/24 }
 hosts:
@@ -52,18 +62,21 @@ hosts:
   c: { address: 198.51.100.2 }
 checks:
   - { from: a, to: b, expect: work }
-`);
+`,
+);
 
 describe.concurrent('natsim validate', () => {
   it('warnings: printed on stderr, the file is ok, exit 0', async ({ expect }) => {
     const r = await natsim('validate', LINTED);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(`${LINTED}: ok (2 warnings)\n`);
-    expect(r.stderr).toBe([
-      `${LINTED}:4:17: warning: hosts.b.address: 10.0.0.2 is a private (RFC 1918) address, but host b is on the Internet, where such an address is not routed; use a public address (e.g. from 198.51.100.0/24) or put host b behind a router`,
-      `${LINTED}:6:20: warning: checks.0.to: "from" and "to" are the same host (a): a host calling itself crosses no router, so the check tests nothing`,
-      '',
-    ].join('\n'));
+    expect(r.stderr).toBe(
+      [
+        `${LINTED}:4:17: warning: hosts.b.address: 10.0.0.2 is a private (RFC 1918) address, but host b is on the Internet, where such an address is not routed; use a public address (e.g. from 198.51.100.0/24) or put host b behind a router`,
+        `${LINTED}:6:20: warning: checks.0.to: "from" and "to" are the same host (a): a host calling itself crosses no router, so the check tests nothing`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('--strict: warnings fail, exit 1', async ({ expect }) => {
@@ -77,13 +90,15 @@ describe.concurrent('natsim validate', () => {
     const r = await natsim('validate', BROKEN);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe([
-      `${BROKEN}:5:16: hosts.a.router: no router "hom" (did you mean "home"?); routers: home`,
-      `${BROKEN}:5:44: hosts.a.colour: unknown key "colour"; expected one of: router, address, app, admin, description`,
-      `${BROKEN}:7:17: hosts.c.address: address 198.51.100.2 is already used by host b on the Internet`,
-      `${BROKEN}:9:31: checks.0.expect: expected one of "works", "fails", "relayed", got "work" (did you mean "works"?)`,
-      '',
-    ].join('\n'));
+    expect(r.stderr).toBe(
+      [
+        `${BROKEN}:5:16: hosts.a.router: no router "hom" (did you mean "home"?); routers: home`,
+        `${BROKEN}:5:44: hosts.a.colour: unknown key "colour"; expected one of: router, address, app, admin, description`,
+        `${BROKEN}:7:17: hosts.c.address: address 198.51.100.2 is already used by host b on the Internet`,
+        `${BROKEN}:9:31: checks.0.expect: expected one of "works", "fails", "relayed", got "work" (did you mean "works"?)`,
+        '',
+      ].join('\n'),
+    );
   });
 
   it('run refuses the same file with the same located lines', async ({ expect }) => {

@@ -18,7 +18,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FakeClock, Network, SeededRng, TCP, ep, formatEndpoint, natPolicy, type Packet } from '../../src/nat/index.js';
+import { ep, FakeClock, formatEndpoint, Network, natPolicy, type Packet, SeededRng, TCP } from '../../src/nat/index.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HOST = '10.78.0.2';
@@ -49,7 +49,9 @@ function replay(run: LabRun): { udpExternal: string | undefined; tcpExternal: st
   const net = new Network({ clock, rng: new SeededRng(1) });
   // conntrack refreshes an entry on packets both ways, hence refreshOnInbound.
   net.addRouter({
-    id: 'linux', wan: WAN, lan: '10.78.0.0/24',
+    id: 'linux',
+    wan: WAN,
+    lan: '10.78.0.0/24',
     nat: natPolicy('port-restricted-cone', { timers: { udp: 2, tcpEstablished: 4, tcpTransitory: 1 }, refreshOnInbound: true }),
   });
   net.addHost({ id: 'host', address: HOST, on: 'linux' });
@@ -71,30 +73,48 @@ function replay(run: LabRun): { udpExternal: string | undefined; tcpExternal: st
     clock.set(Math.round(e.t * 1000));
     let delivered: boolean | undefined;
     switch (e.event) {
-      case 'tcp-open-server': open(ep(SERVER, 443), 'server'); break;
-      case 'tcp-open-peer': open(ep(PEER, 6000), 'peer'); break;
-      case 'udp-to-server': udpExternal = formatEndpoint(send('host', { proto: 'udp', src: ep(HOST, 5000), dst: ep(SERVER, 3478) }).packet.src); break;
-      case 'udp-to-peer': send('host', { proto: 'udp', src: ep(HOST, 5000), dst: ep(PEER, 7000) }); break;
-      case 'tcp-rst-peer': send('host', tcp(ep(HOST, 5000), ep(PEER, 6000), TCP.RST)); break;
-      case 'udp-probe-server-1': case 'udp-probe-server-2':
+      case 'tcp-open-server':
+        open(ep(SERVER, 443), 'server');
+        break;
+      case 'tcp-open-peer':
+        open(ep(PEER, 6000), 'peer');
+        break;
+      case 'udp-to-server':
+        udpExternal = formatEndpoint(send('host', { proto: 'udp', src: ep(HOST, 5000), dst: ep(SERVER, 3478) }).packet.src);
+        break;
+      case 'udp-to-peer':
+        send('host', { proto: 'udp', src: ep(HOST, 5000), dst: ep(PEER, 7000) });
+        break;
+      case 'tcp-rst-peer':
+        send('host', tcp(ep(HOST, 5000), ep(PEER, 6000), TCP.RST));
+        break;
+      case 'udp-probe-server-1':
+      case 'udp-probe-server-2':
         delivered = send('server', { proto: 'udp', src: ep(SERVER, 3478), dst: ext }).to === 'host';
         break;
-      case 'udp-probe-peer': delivered = send('peer', { proto: 'udp', src: ep(PEER, 7000), dst: ext }).to === 'host'; break;
-      case 'tcp-data-server-1': case 'tcp-data-server-2':
+      case 'udp-probe-peer':
+        delivered = send('peer', { proto: 'udp', src: ep(PEER, 7000), dst: ext }).to === 'host';
+        break;
+      case 'tcp-data-server-1':
+      case 'tcp-data-server-2':
         delivered = send('server', tcp(ep(SERVER, 443), ext, TCP.ACK)).to === 'host';
         if (delivered) send('host', tcp(ep(HOST, 5000), ep(SERVER, 443), TCP.ACK)); // the host's kernel acknowledges
         break;
-      default: throw new Error(`unknown lab event ${e.event}`);
+      default:
+        throw new Error(`unknown lab event ${e.event}`);
     }
     out.push(delivered === undefined ? { t: e.t, event: e.event } : { t: e.t, event: e.event, delivered });
   }
   return { udpExternal, tcpExternal, events: out };
 }
 
-const row = (e: LabEvent) => `${e.t.toFixed(2)} s ${e.event}${e.delivered === undefined ? '' : e.delivered ? ': delivered' : ': not delivered'}`;
+const row = (e: LabEvent) =>
+  `${e.t.toFixed(2)} s ${e.event}${e.delivered === undefined ? '' : e.delivered ? ': delivered' : ': not delivered'}`;
 
 describe('the model against Linux netfilter (conntrack) in namespaces', () => {
-  it('RFC 4787 per-remote filtering and RFC 5382 REQ-5 per-connection TCP state: the same outcomes, event by event', { timeout: 90_000 }, () => {
+  it('RFC 4787 per-remote filtering and RFC 5382 REQ-5 per-connection TCP state: the same outcomes, event by event', {
+    timeout: 90_000,
+  }, () => {
     const linux = runLinux();
     const model = replay(linux);
     const linuxRows = linux.events.filter((e) => e.delivered !== undefined).map(row);

@@ -11,14 +11,14 @@
  * Needs root, iproute2, nftables, miniupnpd-nftables, coturn and miniupnpc (`npm test` installs
  * them as root); without them it fails, naming what is missing.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLeaseJournal } from '../../src/gateway/lease-journal.js';
-import { replayJournal, type LeaseRecord } from '../../src/gateway/lease-records.js';
+import { type LeaseRecord, replayJournal } from '../../src/gateway/lease-records.js';
 import { startGateway } from '../../src/gateway/start-gateway.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -34,7 +34,13 @@ interface Lab {
 
 function missingRequirement(): string | undefined {
   if (process.getuid?.() !== 0) return 'the lease-file lab needs root (network namespaces)';
-  const need: Record<string, string> = { ip: 'iproute2', nft: 'nftables', miniupnpd: 'miniupnpd-nftables', turnserver: 'coturn', upnpc: 'miniupnpc' };
+  const need: Record<string, string> = {
+    ip: 'iproute2',
+    nft: 'nftables',
+    miniupnpd: 'miniupnpd-nftables',
+    turnserver: 'coturn',
+    upnpc: 'miniupnpc',
+  };
   for (const [bin, pkg] of Object.entries(need)) {
     if (spawnSync('sh', ['-c', `command -v ${bin} || test -x /usr/sbin/${bin}`], { stdio: 'ignore' }).status !== 0) {
       return `${bin} is missing: apt-get install -y --no-install-recommends ${pkg}`;
@@ -50,8 +56,16 @@ function natsim(...args: string[]): { code: number | null; stdout: string; stder
 }
 
 const lease = (over: Partial<LeaseRecord> & Pick<LeaseRecord, 'protocol' | 'externalPort'>): LeaseRecord => ({
-  internalClient: ME, internalPort: over.externalPort, remoteHost: '', description: `natsim ${over.externalPort}`,
-  expiresAtMs: 0, leaseSeconds: 0, origin: 'upnp', enabled: true, owner: ME, ...over,
+  internalClient: ME,
+  internalPort: over.externalPort,
+  remoteHost: '',
+  description: `natsim ${over.externalPort}`,
+  expiresAtMs: 0,
+  leaseSeconds: 0,
+  origin: 'upnp',
+  enabled: true,
+  owner: ME,
+  ...over,
 });
 
 describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)', () => {
@@ -67,7 +81,13 @@ describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)',
     // A natsim lease file as `natsim serve --lease-file` leaves it, exported for miniupnpd.
     const now = Date.now();
     await writeLeaseJournal(journal, [
-      lease({ protocol: 'tcp', externalPort: 46001, description: 'exported: with colons', expiresAtMs: now + 3_600_000, leaseSeconds: 3600 }),
+      lease({
+        protocol: 'tcp',
+        externalPort: 46001,
+        description: 'exported: with colons',
+        expiresAtMs: now + 3_600_000,
+        leaseSeconds: 3600,
+      }),
       lease({ protocol: 'udp', externalPort: 46002 }),
       lease({ protocol: 'tcp', externalPort: 46003, remoteHost: '100.64.0.2' }),
       lease({ protocol: 'udp', externalPort: 46004, expiresAtMs: now - 1000, leaseSeconds: 60 }),
@@ -78,7 +98,9 @@ describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)',
     expect(ex.stderr).toMatch(/not exported: UDP 46004 .*the lease has run out/);
 
     proc = spawn('bash', [`${HERE}/lab.sh`, `${HERE}/natsim-gateway.ts`], {
-      cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, MINIUPNPD_LEASES: exported },
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, MINIUPNPD_LEASES: exported },
     });
     proc.stderr.on('data', (d: Buffer) => (labLog += d.toString()));
     lab = await new Promise<Lab>((resolve, reject) => {
@@ -109,7 +131,10 @@ describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)',
   }, 20_000);
 
   const upnpc = (...args: string[]): string => {
-    const r = spawnSync('ip', ['netns', 'exec', lab!.lan, 'upnpc', '-u', `${lab!.miniupnpd}/rootDesc.xml`, ...args], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('ip', ['netns', 'exec', lab!.lan, 'upnpc', '-u', `${lab!.miniupnpd}/rootDesc.xml`, ...args], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     return `${r.stdout}${r.stderr}`;
   };
 
@@ -141,8 +166,11 @@ describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)',
     const im = natsim('leases', 'import', join(lab!.dir, 'upnp.leases'), '--lease-file', target);
     expect(im.code, im.stderr).toBe(0);
     expect(im.stderr).toMatch(/3 mapping\(s\) imported/);
-    expect(replayJournal(readFileSync(target, 'utf8')).leases.map((l) => `${l.protocol} ${l.externalPort}`).sort())
-      .toEqual(['tcp 46001', 'udp 46002', 'udp 46010']);
+    expect(
+      replayJournal(readFileSync(target, 'utf8'))
+        .leases.map((l) => `${l.protocol} ${l.externalPort}`)
+        .sort(),
+    ).toEqual(['tcp 46001', 'udp 46002', 'udp 46010']);
 
     await using gw = await startGateway({ lan: '10.77.0.0/24', wan: '100.64.0.1', mxDelay: 'none', leaseFile: target });
     expect(gw.leases).toMatchObject({ restored: 3, expired: 0, refused: [], problems: [] });

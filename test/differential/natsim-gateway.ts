@@ -41,10 +41,17 @@ const nostun = await startGateway({
 gw.events.on('upnp', (e) => {
   if (e.type === 'refused') console.error(JSON.stringify(e));
 });
-console.log(JSON.stringify({
-  ready: true, descriptionUrl: gw.descriptionUrl, externalIp: gw.externalIp, profile: gw.profile, igd: gw.igdVersion,
-  ssdp: gw.ssdpAddress, nostun: nostun.descriptionUrl,
-}));
+console.log(
+  JSON.stringify({
+    ready: true,
+    descriptionUrl: gw.descriptionUrl,
+    externalIp: gw.externalIp,
+    profile: gw.profile,
+    igd: gw.igdVersion,
+    ssdp: gw.ssdpAddress,
+    nostun: nostun.descriptionUrl,
+  }),
+);
 let stopping = false;
 const stop = (): void => {
   if (stopping) return;

@@ -38,7 +38,13 @@ const ENCODING = 'http://schemas.xmlsoap.org/soap/encoding/';
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const unesc = (s: string): string =>
-  s.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  s
+    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 
 export function soapBody(step: WireStep): string {
   const args = step.args.map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('');
@@ -54,7 +60,10 @@ export function parseAnswer(name: string, status: number, body: string): WireRes
     for (const m of resp[1].matchAll(/<(\w+)>([\s\S]*?)<\/\1>/g)) fields[m[1]!] = unesc(m[2]!);
   }
   return {
-    name, status, fields, body,
+    name,
+    status,
+    fields,
+    body,
     ...(code ? { errorCode: Number(code[1]) } : {}),
     ...(desc ? { errorDescription: desc[1]! } : {}),
   };
@@ -64,23 +73,27 @@ function send(base: string, step: WireStep): Promise<WireResult> {
   const url = new URL(step.path, base);
   const body = soapBody(step);
   return new Promise((resolve) => {
-    const req = http.request(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'text/xml; charset="utf-8"',
-        SOAPAction: `"${step.service}#${step.action}"`,
-        Connection: 'close',
-        'Content-Length': Buffer.byteLength(body),
+    const req = http.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'text/xml; charset="utf-8"',
+          SOAPAction: `"${step.service}#${step.action}"`,
+          Connection: 'close',
+          'Content-Length': Buffer.byteLength(body),
+        },
+        timeout: 5000,
+        ...(step.from ? { localAddress: step.from } : {}),
       },
-      timeout: 5000,
-      ...(step.from ? { localAddress: step.from } : {}),
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve(parseAnswer(step.name, res.statusCode ?? 0, text)));
-      res.on('error', (e) => resolve({ name: step.name, status: 0, fields: {}, body: text, error: e.message }));
-    });
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve(parseAnswer(step.name, res.statusCode ?? 0, text)));
+        res.on('error', (e) => resolve({ name: step.name, status: 0, fields: {}, body: text, error: e.message }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => resolve({ name: step.name, status: 0, fields: {}, body: '', error: e.message }));
     req.end(body);

@@ -35,8 +35,7 @@ export interface SsdpResult {
 const QUIET_MS = 400;
 const MAX_WAIT_MS = 6500;
 
-const header = (msg: string, name: string): string =>
-  new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*$`, 'im').exec(msg)?.[1] ?? '';
+const header = (msg: string, name: string): string => new RegExp(`^${name}:[ \\t]*(.*?)[ \\t]*$`, 'im').exec(msg)?.[1] ?? '';
 
 function searchOnce(target: { address: string; port: number }, s: SsdpSearch): Promise<SsdpResult> {
   return new Promise((resolve, reject) => {
@@ -54,7 +53,12 @@ function searchOnce(target: { address: string; port: number }, s: SsdpSearch): P
     socket.on('error', reject);
     socket.on('message', (m) => {
       const msg = m.toString('latin1');
-      replies.push({ afterMs: Math.round((performance.now() - sent) * 10) / 10, st: header(msg, 'ST'), usn: header(msg, 'USN'), location: header(msg, 'LOCATION') });
+      replies.push({
+        afterMs: Math.round((performance.now() - sent) * 10) / 10,
+        st: header(msg, 'ST'),
+        usn: header(msg, 'USN'),
+        location: header(msg, 'LOCATION'),
+      });
       clearTimeout(quiet);
       quiet = setTimeout(finish, QUIET_MS);
     });
@@ -72,7 +76,8 @@ function searchOnce(target: { address: string; port: number }, s: SsdpSearch): P
 async function deviceNames(location: string): Promise<Record<string, string>> {
   const text = await (await fetch(location, { signal: AbortSignal.timeout(5000) })).text();
   const out: Record<string, string> = {};
-  for (const m of text.matchAll(/<deviceType>urn:schemas-upnp-org:device:(\w+):\d+<\/deviceType>[\s\S]*?<UDN>([^<]+)<\/UDN>/g)) out[m[2]!] = m[1]!;
+  for (const m of text.matchAll(/<deviceType>urn:schemas-upnp-org:device:(\w+):\d+<\/deviceType>[\s\S]*?<UDN>([^<]+)<\/UDN>/g))
+    out[m[2]!] = m[1]!;
   return out;
 }
 

@@ -13,12 +13,15 @@ function commands(): string[][] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const block = readme.split('Other things to try:')[1]?.split('```sh\n')[1]?.split('```')[0];
   expect(block, 'the Quick start has an "Other things to try" sh block').toBeDefined();
-  return block!.trim().split('\n').map((line) => {
-    const cmd = line.replace(/\s+#.*$/, '');
-    expect(cmd.startsWith('npx natsim '), line).toBe(true);
-    // Split on spaces, keeping "double-quoted words" together.
-    return [...cmd.slice('npx natsim '.length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-  });
+  return block!
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const cmd = line.replace(/\s+#.*$/, '');
+      expect(cmd.startsWith('npx natsim '), line).toBe(true);
+      // Split on spaces, keeping "double-quoted words" together.
+      return [...cmd.slice('npx natsim '.length).matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!);
+    });
 }
 
 describe('README Quick start', () => {
@@ -30,10 +33,15 @@ describe('README Quick start', () => {
     expect(list.findIndex((c) => c[0] === 'init')).toBeLessThan(list.findIndex((c) => c[0] === 'validate'));
     for (const args of list) {
       const r = await new Promise<{ code: number; stderr: string }>((resolve, reject) => {
-        execFile(process.execPath, [join(ROOT, 'bin', 'natsim.js'), ...args], { cwd: dir, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, _out, stderr) => {
-          if (err && typeof err.code !== 'number') return reject(err);
-          resolve({ code: err ? (err.code as number) : 0, stderr });
-        });
+        execFile(
+          process.execPath,
+          [join(ROOT, 'bin', 'natsim.js'), ...args],
+          { cwd: dir, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 },
+          (err, _out, stderr) => {
+            if (err && typeof err.code !== 'number') return reject(err);
+            resolve({ code: err ? (err.code as number) : 0, stderr });
+          },
+        );
       });
       expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
     }

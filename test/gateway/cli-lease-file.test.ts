@@ -3,7 +3,7 @@
  * mappings survive kill -9, the ready line reports what was restored, a damaged tail is dropped
  * and named on stderr, and bad flag values are usage errors.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,15 +28,25 @@ afterAll(async () => {
 
 interface Started {
   child: ChildProcess;
-  ready: { descriptionUrl: string; igdVersion: 1 | 2; igd: 1 | 2; leases?: { file: string; restored: number; expired: number; refused: number; damaged: number } };
+  ready: {
+    descriptionUrl: string;
+    igdVersion: 1 | 2;
+    igd: 1 | 2;
+    leases?: { file: string; restored: number; expired: number; refused: number; damaged: number };
+  };
   stderr: () => string;
 }
 
 /** Starts `natsim serve --json` and resolves with its ready line. */
 function serve(...args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--no-multicast', '--json', ...args], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--no-multicast', '--json', ...args],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   let out = '';
   let err = '';
@@ -77,14 +87,21 @@ describe('natsim serve --lease-file', () => {
     expect(a.ready.leases).toEqual({ file, restored: 0, expired: 0, refused: 0, damaged: 0 });
     const ports = Array.from({ length: 20 }, (_, i) => 45000 + i);
     for (const p of ports) {
-      expect((await soap(a.ready, 'AddPortMapping', mappingArgs({ NewExternalPort: p, NewInternalPort: p, NewPortMappingDescription: `d${p}` }))).status).toBe(200);
+      expect(
+        (await soap(a.ready, 'AddPortMapping', mappingArgs({ NewExternalPort: p, NewInternalPort: p, NewPortMappingDescription: `d${p}` })))
+          .status,
+      ).toBe(200);
     }
     await kill9(a.child);
 
     const b = await serve('--lease-file', file);
     expect(b.ready.leases).toMatchObject({ restored: 20, expired: 0, damaged: 0 });
     expect(await listing(b.ready)).toEqual(ports.map((p) => [p, `d${p}`]));
-    const lease = Number((await soap(b.ready, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 45000, NewProtocol: 'UDP' })).arg('NewLeaseDuration'));
+    const lease = Number(
+      (await soap(b.ready, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 45000, NewProtocol: 'UDP' })).arg(
+        'NewLeaseDuration',
+      ),
+    );
     expect(lease).toBeGreaterThan(3500);
     expect(lease).toBeLessThanOrEqual(3600);
     await kill9(b.child);
@@ -94,14 +111,18 @@ describe('natsim serve --lease-file', () => {
     const c = await serve('--lease-file', file);
     expect(c.ready.leases).toMatchObject({ restored: 20, damaged: 1 });
     await new Promise((r) => setTimeout(r, 50));
-    expect(c.stderr()).toMatch(/lease file .*serve\.journal: line 22: a partial record at the end \(\d+ bytes without a line end\) was dropped/);
+    expect(c.stderr()).toMatch(
+      /lease file .*serve\.journal: line 22: a partial record at the end \(\d+ bytes without a line end\) was dropped/,
+    );
     await kill9(c.child);
   });
 
   it('refuses a file that is not a natsim lease journal: exit 1 and what to do', async () => {
     const file = join(dir, 'foreign.leases');
     appendFileSync(file, 'TCP:45100:192.168.1.2:45100:0:a miniupnpd line\n');
-    const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--lease-file', file], { cwd: ROOT });
+    const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--lease-file', file], {
+      cwd: ROOT,
+    });
     children.push(child);
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
@@ -111,7 +132,9 @@ describe('natsim serve --lease-file', () => {
   });
 
   it('refuses an unknown --lease-sync mode as a usage error', async () => {
-    const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--lease-file', join(dir, 'x'), '--lease-sync', 'sometimes'], { cwd: ROOT });
+    const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--lease-file', join(dir, 'x'), '--lease-sync', 'sometimes'], {
+      cwd: ROOT,
+    });
     children.push(child);
     let err = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));

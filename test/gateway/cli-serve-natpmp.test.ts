@@ -10,7 +10,11 @@ import { encodeNatpmpRequest, parseNatpmpResponse } from '../../src/natpmp/codec
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 async function readyLine(...args: string[]): Promise<{ ready: Record<string, unknown>; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--no-multicast', '--json', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['bin/natsim.js', 'serve', '--http-port', '0', '--ssdp-port', '0', '--no-multicast', '--json', ...args],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout });
   const [line] = (await once(lines, 'line')) as [string];
   return {

@@ -3,7 +3,7 @@
  * ephemeral ports and multicast off: the ready line, the description, SSDP, hardening on the
  * wire, orderly SIGTERM/SIGINT, and usage/startup errors. Nothing about speed is measured.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,21 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  IGD1, IGD2, IPC2, MALFORMED_STATUS, faultEnvelope, headerOf, mSearch, malformedKind, malformedRequests, portOf,
-  rawRequest, soap, tcpProbe, udpClient, xmlText,
+  faultEnvelope,
+  headerOf,
+  IGD1,
+  IGD2,
+  IPC2,
+  MALFORMED_STATUS,
+  malformedKind,
+  malformedRequests,
+  mSearch,
+  portOf,
+  rawRequest,
+  soap,
+  tcpProbe,
+  udpClient,
+  xmlText,
 } from './helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -102,7 +115,11 @@ describe('natsim serve', () => {
       ready: true,
       descriptionUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml$/),
       ssdp: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
-      router: 'home-a', profile: 'miniupnpd', igd: 2, externalIp: '203.0.113.10', pid: s.child.pid,
+      router: 'home-a',
+      profile: 'miniupnpd',
+      igd: 2,
+      externalIp: '203.0.113.10',
+      pid: s.child.pid,
     });
 
     const res = await fetch(ready.descriptionUrl);
@@ -129,8 +146,23 @@ describe('natsim serve', () => {
     expect(s.stderr).toEqual([]);
     const logs = s.stdout.slice(1).map((l) => JSON.parse(l) as { event: string; time: string });
     expect(logs.map((l) => l.event)).toEqual(['soap-request', 'ssdp-search', 'stopping']);
-    expect(logs[0]).toEqual({ event: 'soap-request', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), action: 'GetExternalIPAddress', serviceType: IPC2, client: '192.168.1.2', peer: expect.any(String), type: 'soap-request' });
-    expect(logs[1]).toEqual({ event: 'ssdp-search', time: expect.any(String), st: IGD1, from: expect.stringMatching(/^127\.0\.0\.1:\d+$/), via: 'unicast', answered: 1 });
+    expect(logs[0]).toEqual({
+      event: 'soap-request',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      action: 'GetExternalIPAddress',
+      serviceType: IPC2,
+      client: '192.168.1.2',
+      peer: expect.any(String),
+      type: 'soap-request',
+    });
+    expect(logs[1]).toEqual({
+      event: 'ssdp-search',
+      time: expect.any(String),
+      st: IGD1,
+      from: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
+      via: 'unicast',
+      answered: 1,
+    });
     expect(logs[2]).toMatchObject({ event: 'stopping', signal: 'SIGTERM' });
     expect(await tcpProbe(portOf(ready.descriptionUrl))).toBe('ECONNREFUSED');
   });
@@ -142,7 +174,9 @@ describe('natsim serve', () => {
     const port = portOf(ready.descriptionUrl);
 
     const big = await fetch(new URL('/ctl/IPConn', ready.descriptionUrl), {
-      method: 'POST', headers: { SOAPAction: `"${IPC2}#AddPortMapping"` }, body: 'x'.repeat(1_000_000),
+      method: 'POST',
+      headers: { SOAPAction: `"${IPC2}#AddPortMapping"` },
+      body: 'x'.repeat(1_000_000),
     });
     expect(big.status).toBe(413);
     await big.text();
@@ -150,7 +184,9 @@ describe('natsim serve', () => {
     expect([garbage.status, garbage.body]).toEqual([500, faultEnvelope(402, 'Invalid Args')]);
 
     const answers = await Promise.all(malformedRequests(`127.0.0.1:${port}`).map((r) => rawRequest(port, r)));
-    expect(answers.map((a) => /^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 'closed')).toEqual(answers.map((_, i) => MALFORMED_STATUS[malformedKind(i)]));
+    expect(answers.map((a) => /^HTTP\/1\.1 (\d{3})/.exec(a)?.[1] ?? 'closed')).toEqual(
+      answers.map((_, i) => MALFORMED_STATUS[malformedKind(i)]),
+    );
     expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('203.0.113.10');
     expect(s.child.exitCode).toBeNull();
 
@@ -174,14 +210,26 @@ describe('natsim serve', () => {
         }
       }, 20);
     });
-    const m = /^natsim: ready at (http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml) \(SSDP on 127\.0\.0\.1:\d+\); Ctrl-C to stop$/.exec(s.stdout[1]!);
+    const m = /^natsim: ready at (http:\/\/127\.0\.0\.1:\d+\/rootDesc\.xml) \(SSDP on 127\.0\.0\.1:\d+\); Ctrl-C to stop$/.exec(
+      s.stdout[1]!,
+    );
     expect(m).not.toBeNull();
     const gw = { descriptionUrl: m![1]!, igdVersion: 1 as const };
     expect((await soap(gw, 'GetExternalIPAddress')).arg('NewExternalIPAddress')).toBe('100.64.0.2');
-    expect((await soap(gw, 'AddPortMapping', {
-      NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP', NewInternalPort: 5000,
-      NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'x', NewLeaseDuration: 60,
-    })).code).toBe(725);
+    expect(
+      (
+        await soap(gw, 'AddPortMapping', {
+          NewRemoteHost: '',
+          NewExternalPort: 5000,
+          NewProtocol: 'UDP',
+          NewInternalPort: 5000,
+          NewInternalClient: '192.168.1.2',
+          NewEnabled: 1,
+          NewPortMappingDescription: 'x',
+          NewLeaseDuration: 60,
+        })
+      ).code,
+    ).toBe(725);
     s.child.kill('SIGTERM');
     expect((await s.exit).code).toBe(0);
   });
@@ -209,17 +257,31 @@ describe('natsim serve', () => {
     const p = serve('--json', ...SAFE, '--profile', 'nope');
     expect((await p.exit).code).toBe(2);
     expect(p.stderr).toHaveLength(1);
-    expect(p.stderr[0]).toMatch(/^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/);
+    expect(p.stderr[0]).toMatch(
+      /^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/,
+    );
     expect(p.stdout).toEqual([]);
   });
 
   it('--permissions FILE: the allow/deny lines of a miniupnpd.conf replace the default rules; a bad line is a usage error naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'natsim-perm-'));
     const good = join(dir, 'miniupnpd.conf');
-    writeFileSync(good, 'ext_ifname=eth0\n# let the web server through\nallow 80 192.168.1.0/24 80\nallow 1024-65535 192.168.1.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n');
+    writeFileSync(
+      good,
+      'ext_ifname=eth0\n# let the web server through\nallow 80 192.168.1.0/24 80\nallow 1024-65535 192.168.1.0/24 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n',
+    );
     const bad = join(dir, 'bad.conf');
     writeFileSync(bad, 'allow 80 192.168.1.0/24 80\nalow 1-2 0.0.0.0/0 3\n');
-    const web = { NewRemoteHost: '', NewExternalPort: 80, NewProtocol: 'TCP', NewInternalPort: 80, NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'web', NewLeaseDuration: 0 };
+    const web = {
+      NewRemoteHost: '',
+      NewExternalPort: 80,
+      NewProtocol: 'TCP',
+      NewInternalPort: 80,
+      NewInternalClient: '192.168.1.2',
+      NewEnabled: 1,
+      NewPortMappingDescription: 'web',
+      NewLeaseDuration: 0,
+    };
     const s = serve('--json', ...SAFE, '--permissions', good);
     const ready = JSON.parse(await s.firstLine) as Ready;
     const gw = { descriptionUrl: ready.descriptionUrl, igdVersion: ready.igd };
@@ -254,7 +316,16 @@ describe('natsim serve: the log, the port guard and the no-UPnP warning', () => 
     await until(() => s.stdout.length >= 2);
     const url = /ready at (\S+)/.exec(s.stdout[1]!)![1]!;
     const gw = { descriptionUrl: url, igdVersion: 2 as const };
-    const add = { NewRemoteHost: '', NewExternalPort: 40000, NewProtocol: 'TCP', NewInternalPort: 5000, NewInternalClient: '192.168.1.2', NewEnabled: 1, NewPortMappingDescription: 'game', NewLeaseDuration: 3600 };
+    const add = {
+      NewRemoteHost: '',
+      NewExternalPort: 40000,
+      NewProtocol: 'TCP',
+      NewInternalPort: 5000,
+      NewInternalClient: '192.168.1.2',
+      NewEnabled: 1,
+      NewPortMappingDescription: 'game',
+      NewLeaseDuration: 3600,
+    };
     expect((await soap(gw, 'AddPortMapping', add)).status).toBe(200);
     expect((await soap(gw, 'AddPortMapping', { ...add, NewInternalClient: '192.168.1.99' })).code).toBe(606);
     expect((await soap(gw, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 40000, NewProtocol: 'TCP' })).status).toBe(200);
@@ -320,7 +391,9 @@ describe('natsim serve: the log, the port guard and the no-UPnP warning', () => 
     const port = portOf(ready.descriptionUrl);
     const second = serve('--json', '--listen', '127.0.0.1', '--http-port', String(port), '--ssdp-port', '0', '--no-multicast');
     expect((await second.exit).code).toBe(3);
-    expect(second.stderr).toEqual([`error: the address and port are already in use (127.0.0.1:${port}): listen EADDRINUSE: address already in use 127.0.0.1:${port}`]);
+    expect(second.stderr).toEqual([
+      `error: the address and port are already in use (127.0.0.1:${port}): listen EADDRINUSE: address already in use 127.0.0.1:${port}`,
+    ]);
     first.child.kill('SIGTERM');
     await first.exit;
   });
@@ -332,7 +405,9 @@ describe('natsim serve: the log, the port guard and the no-UPnP warning', () => 
     s.child.kill('SIGTERM');
     expect((await s.exit).code).toBe(0);
     expect(s.stderr).toEqual([
-      expect.stringMatching(/^natsim: warning: router \S+ of scenarios\/wm-06-single-non-upnp-nat\.yaml does not offer UPnP \(services: \{ upnp: true \} is not set\); serving it as an IGD anyway$/),
+      expect.stringMatching(
+        /^natsim: warning: router \S+ of scenarios\/wm-06-single-non-upnp-nat\.yaml does not offer UPnP \(services: \{ upnp: true \} is not set\); serving it as an IGD anyway$/,
+      ),
     ]);
   });
 });

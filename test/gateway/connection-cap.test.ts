@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpServer } from '../../src/gateway/http-server.js';
+import { type HttpServer, startHttpServer } from '../../src/gateway/http-server.js';
 import { exchange } from './helpers.js';
 
 const servers: HttpServer[] = [];
@@ -18,7 +18,10 @@ afterEach(async () => {
 
 async function server(maxConnections: number): Promise<HttpServer> {
   const s = await startHttpServer({
-    host: '127.0.0.1', port: 0, maxBodyBytes: 1000, maxConnections,
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: 1000,
+    maxConnections,
     errorReply: (status) => ({ status, headers: { 'Content-Length': '3' }, body: 'err', close: true }),
     handler: () => ({ status: 200, headers: { 'Content-Length': '2' }, body: 'ok' }),
   });

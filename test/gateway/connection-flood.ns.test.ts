@@ -5,10 +5,10 @@
  * the server is a real `node bin/natsim.js serve` child with its file-descriptor limit lowered by
  * `ulimit -n`, the flood and the legitimate client are this process, all over the namespace's lo.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IN_NETNS, REPO, assertSealed, reexecInNamespace } from '../support/sealed-namespace.js';
+import { assertSealed, IN_NETNS, REPO, reexecInNamespace } from '../support/sealed-namespace.js';
 
 const SELF = 'test/gateway/connection-flood.ns.test.ts';
 
@@ -70,14 +70,21 @@ if (IN_NETNS) {
   /** GetExternalIPAddress as a client would send it; retried up to `tries` times on a transport error. */
   async function legit(descriptionUrl: string, tries = 1): Promise<{ status: number; body: string }> {
     const url = new URL('/ctl/IPConn', descriptionUrl);
-    const body = '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">'
-      + '<s:Body><u:GetExternalIPAddress xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:2"/></s:Body></s:Envelope>';
+    const body =
+      '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">' +
+      '<s:Body><u:GetExternalIPAddress xmlns:u="urn:schemas-upnp-org:service:WANIPConnection:2"/></s:Body></s:Envelope>';
     let last: unknown;
     for (let i = 0; i < tries; i++) {
       try {
         const r = await fetch(url, {
-          method: 'POST', body, signal: AbortSignal.timeout(5000),
-          headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: '"urn:schemas-upnp-org:service:WANIPConnection:2#GetExternalIPAddress"', Connection: 'close' },
+          method: 'POST',
+          body,
+          signal: AbortSignal.timeout(5000),
+          headers: {
+            'Content-Type': 'text/xml; charset="utf-8"',
+            SOAPAction: '"urn:schemas-upnp-org:service:WANIPConnection:2#GetExternalIPAddress"',
+            Connection: 'close',
+          },
         });
         return { status: r.status, body: await r.text() };
       } catch (e) {

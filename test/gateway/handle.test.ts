@@ -7,16 +7,17 @@
  * transform on Node 20 (Symbol.asyncDispose exists there), so the tests use it directly.
  */
 import { describe, expect, it } from 'vitest';
-import { mappingView, startGateway, type GatewayEvents } from '../../src/gateway/index.js';
+import { type GatewayEvents, mappingView, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
-import {
-  CFG, IGD2, IPC2, faultEnvelope, mappingArgs, portOf, soap, tcpProbe, xmlText,
-} from './helpers.js';
+import { CFG, faultEnvelope, IGD2, IPC2, mappingArgs, portOf, soap, tcpProbe, xmlText } from './helpers.js';
 
 const DEFAULT = 'scenarios/default.yaml';
 
 /** Collects every event of the given names, in order. */
-function record<K extends keyof GatewayEvents>(gw: { events: import('node:events').EventEmitter<GatewayEvents> }, ...names: K[]): Array<[K, GatewayEvents[K][0]]> {
+function record<K extends keyof GatewayEvents>(
+  gw: { events: import('node:events').EventEmitter<GatewayEvents> },
+  ...names: K[]
+): Array<[K, GatewayEvents[K][0]]> {
   const out: Array<[K, GatewayEvents[K][0]]> = [];
   for (const n of names) {
     (gw.events.on as any)(n, (e: GatewayEvents[K][0]) => out.push([n, e]));
@@ -58,8 +59,14 @@ describe('startGateway on the default scenario', () => {
     expect(add.status).toBe(200);
     expect(add.body).toContain(`<u:AddPortMappingResponse xmlns:u="${IPC2}"/>`);
     const entry = {
-      protocol: 'UDP', externalPort: 5000, internalClient: '192.168.1.2', internalPort: 5000,
-      remoteHost: '', description: 'test', enabled: true, origin: 'upnp',
+      protocol: 'UDP',
+      externalPort: 5000,
+      internalClient: '192.168.1.2',
+      internalPort: 5000,
+      remoteHost: '',
+      description: 'test',
+      enabled: true,
+      origin: 'upnp',
     };
     expect(gw.listMappings()).toEqual([{ ...entry, leaseDuration: 3600 }]);
 
@@ -83,28 +90,62 @@ describe('startGateway on the default scenario', () => {
     expect(after.code).toBe(714);
   });
 
-  it('emits soap-request, the model\'s mapping-created / mapping-removed, and fault with their payloads', async () => {
+  it("emits soap-request, the model's mapping-created / mapping-removed, and fault with their payloads", async () => {
     await using gw = await startGateway({ scenario: DEFAULT, mxDelay: 'none', clock: new FakeClock(0) });
     const log = record(gw, 'soap-request', 'mapping-created', 'mapping-refreshed', 'mapping-removed', 'mapping-expired', 'fault');
     const model = {
-      protocol: 'tcp', externalPort: 6000, internalClient: '192.168.1.2', internalPort: 6001,
-      remoteHost: '', description: 'ev', enabled: true, origin: 'upnp', owner: '192.168.1.2', leaseSeconds: 600,
+      protocol: 'tcp',
+      externalPort: 6000,
+      internalClient: '192.168.1.2',
+      internalPort: 6001,
+      remoteHost: '',
+      description: 'ev',
+      enabled: true,
+      origin: 'upnp',
+      owner: '192.168.1.2',
+      leaseSeconds: 600,
     };
 
-    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'TCP', NewExternalPort: 6000, NewInternalPort: 6001, NewPortMappingDescription: 'ev', NewLeaseDuration: 600 }))).status).toBe(200);
+    expect(
+      (
+        await soap(
+          gw,
+          'AddPortMapping',
+          mappingArgs({
+            NewProtocol: 'TCP',
+            NewExternalPort: 6000,
+            NewInternalPort: 6001,
+            NewPortMappingDescription: 'ev',
+            NewLeaseDuration: 600,
+          }),
+        )
+      ).status,
+    ).toBe(200);
     expect((await soap(gw, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 6000, NewProtocol: 'TCP' })).status).toBe(200);
     const miss = await soap(gw, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 6000, NewProtocol: 'TCP' });
     expect(miss.status).toBe(500);
     expect(miss.body).toBe(faultEnvelope(714, 'NoSuchEntryInArray'));
 
-    const req = (action: string) => ['soap-request', { type: 'soap-request', action, serviceType: IPC2, client: '192.168.1.2', peer: '127.0.0.1' }];
+    const req = (action: string) => [
+      'soap-request',
+      { type: 'soap-request', action, serviceType: IPC2, client: '192.168.1.2', peer: '127.0.0.1' },
+    ];
     expect(log).toEqual([
       req('AddPortMapping'),
       ['mapping-created', { type: 'mapping-created', router: gw.routerId, at: 0, origin: 'upnp', mapping: expect.objectContaining(model) }],
       req('DeletePortMapping'),
       ['mapping-removed', { type: 'mapping-removed', router: gw.routerId, at: 0, origin: 'upnp', mapping: expect.objectContaining(model) }],
       req('DeletePortMapping'),
-      ['fault', expect.objectContaining({ type: 'fault', action: 'DeletePortMapping', code: 714, description: 'NoSuchEntryInArray', client: '192.168.1.2' })],
+      [
+        'fault',
+        expect.objectContaining({
+          type: 'fault',
+          action: 'DeletePortMapping',
+          code: 714,
+          description: 'NoSuchEntryInArray',
+          client: '192.168.1.2',
+        }),
+      ],
     ]);
   });
 
@@ -128,7 +169,19 @@ describe('startGateway on the default scenario', () => {
     expect(gw.listMappings()).toEqual([]);
     expect(gw.pendingFaults()).toEqual([]);
     gw.assertNoPendingFaults();
-    expect(faults).toEqual([['fault', { type: 'fault', action: 'AddPortMapping', code: 718, description: 'ConflictInMappingEntry', injected: true, client: '192.168.1.2' }]]);
+    expect(faults).toEqual([
+      [
+        'fault',
+        {
+          type: 'fault',
+          action: 'AddPortMapping',
+          code: 718,
+          description: 'ConflictInMappingEntry',
+          injected: true,
+          client: '192.168.1.2',
+        },
+      ],
+    ]);
 
     const ok = await soap(gw, 'AddPortMapping', mappingArgs());
     expect(ok.status).toBe(200);
@@ -142,7 +195,12 @@ describe('startGateway on the default scenario', () => {
     const log = record(gw, 'soap-request');
     gw.use({ action: 'GetExternalIPAddress', fault: 501 });
     expect((await soap(gw, 'GetExternalIPAddress')).code).toBe(501);
-    expect(log).toEqual([['soap-request', { type: 'soap-request', action: 'GetExternalIPAddress', serviceType: IPC2, client: '192.168.1.2', peer: '127.0.0.1' }]]);
+    expect(log).toEqual([
+      [
+        'soap-request',
+        { type: 'soap-request', action: 'GetExternalIPAddress', serviceType: IPC2, client: '192.168.1.2', peer: '127.0.0.1' },
+      ],
+    ]);
   });
 
   it('use({ fault: 501, times: 2 }) fails any two actions, then lets requests through', async () => {
@@ -210,17 +268,30 @@ describe('startGateway on the default scenario', () => {
   });
 
   it('reset() drops UPnP mappings and faults but keeps the static forwards of the scenario', async () => {
-    await using gw = await startGateway({ scenario: 'scenarios/ispq-02-router-forwarding-rule.yaml', mxDelay: 'none', clock: new FakeClock(0) });
+    await using gw = await startGateway({
+      scenario: 'scenarios/ispq-02-router-forwarding-rule.yaml',
+      mxDelay: 'none',
+      clock: new FakeClock(0),
+    });
     const statics = gw.listMappings();
     expect(statics).toHaveLength(3 + 101);
     expect(statics.every((m) => m.origin === 'static' && m.internalClient === '192.168.0.100')).toBe(true);
     expect(statics[0]).toEqual({
-      protocol: 'TCP', externalPort: 2000, internalClient: '192.168.0.100', internalPort: 2000, remoteHost: '',
-      description: 'iSpQ video control, data, quick message', enabled: true, leaseDuration: 0, origin: 'static',
+      protocol: 'TCP',
+      externalPort: 2000,
+      internalClient: '192.168.0.100',
+      internalPort: 2000,
+      remoteHost: '',
+      description: 'iSpQ video control, data, quick message',
+      enabled: true,
+      leaseDuration: 0,
+      origin: 'static',
     });
 
     // The static forwards hold their ports against UPnP (miniupnpd: another mechanism holds it).
-    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'TCP', NewExternalPort: 2001, NewInternalClient: '192.168.0.2' }))).code).toBe(729);
+    expect(
+      (await soap(gw, 'AddPortMapping', mappingArgs({ NewProtocol: 'TCP', NewExternalPort: 2001, NewInternalClient: '192.168.0.2' }))).code,
+    ).toBe(729);
     expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 7000, NewInternalClient: '192.168.0.2' }))).status).toBe(200);
     expect(gw.listMappings()).toHaveLength(105);
     gw.use({ fault: 718 });
@@ -291,7 +362,13 @@ describe('startGateway without a scenario', () => {
 
   it('with only nat, wan or lan: one plain router, 203.0.113.1, port-restricted cone, miniupnpd by default', async () => {
     await using gw = await startGateway({ lan: '192.168.7.0/24', mxDelay: 'none' });
-    expect([gw.routerId, gw.externalIp, gw.profile, gw.igdVersion, gw.router.lanAddressText]).toEqual(['gateway', '203.0.113.1', 'miniupnpd', 2, '192.168.7.1']);
+    expect([gw.routerId, gw.externalIp, gw.profile, gw.igdVersion, gw.router.lanAddressText]).toEqual([
+      'gateway',
+      '203.0.113.1',
+      'miniupnpd',
+      2,
+      '192.168.7.1',
+    ]);
     expect(gw.router.policy).toMatchObject({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
   });
 
@@ -304,8 +381,9 @@ describe('startGateway without a scenario', () => {
 
 describe('startGateway errors', () => {
   it('names the routers when the router id is unknown', async () => {
-    await expect(startGateway({ scenario: 'scenarios/wm-04-isp-nat.yaml', router: 'nope' }))
-      .rejects.toThrow('no router "nope" in the scenario (routers: isp-nat, home-a)');
+    await expect(startGateway({ scenario: 'scenarios/wm-04-isp-nat.yaml', router: 'nope' })).rejects.toThrow(
+      'no router "nope" in the scenario (routers: isp-nat, home-a)',
+    );
   });
 
   it('names the profiles when the profile is unknown, and leaves no socket behind', async () => {
@@ -313,7 +391,9 @@ describe('startGateway errors', () => {
     const { vi } = await import('vitest');
     const spy = vi.spyOn(net, 'createServer');
     try {
-      await expect(startGateway({ scenario: DEFAULT, profile: 'nope' })).rejects.toThrow(/unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, /);
+      await expect(startGateway({ scenario: DEFAULT, profile: 'nope' })).rejects.toThrow(
+        /unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, /,
+      );
       // The profile is checked before any socket is opened.
       expect(spy).not.toHaveBeenCalled();
     } finally {

@@ -5,10 +5,21 @@
  * No timing is measured.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_HTTP_LIMITS, startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { DEFAULT_HTTP_LIMITS, type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import {
-  IPC2, MALFORMED_STATUS, envelope, exchange, faultEnvelope, malformedKind, malformedRequests, mappingArgs, portOf, rawRequest, rawSoap, soap,
+  envelope,
+  exchange,
+  faultEnvelope,
+  IPC2,
+  MALFORMED_STATUS,
+  malformedKind,
+  malformedRequests,
+  mappingArgs,
+  portOf,
+  rawRequest,
+  rawSoap,
+  soap,
 } from './helpers.js';
 
 let gw: GatewayHandle;
@@ -23,7 +34,11 @@ afterAll(async () => {
 describe('gateway HTTP hardening', () => {
   it('runs with header, request and keep-alive timeouts, a header size limit and a connection cap', () => {
     expect(DEFAULT_HTTP_LIMITS).toEqual({
-      maxHeaderBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, keepAliveTimeoutMs: 5_000, checkIntervalMs: 1_000,
+      maxHeaderBytes: 16 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 15_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 1_000,
       maxConnections: 512,
     });
     expect(gw.httpLimits).toEqual({ ...DEFAULT_HTTP_LIMITS, maxBodyBytes: 64 * 1024 });
@@ -31,7 +46,9 @@ describe('gateway HTTP hardening', () => {
 
   it('enforces them: a slow header gets 408, an idle connection is closed', async () => {
     await using quick = await startGateway({
-      scenario: 'scenarios/default.yaml', mxDelay: 'none', clock: new FakeClock(0),
+      scenario: 'scenarios/default.yaml',
+      mxDelay: 'none',
+      clock: new FakeClock(0),
       httpLimits: { headersTimeoutMs: 150, keepAliveTimeoutMs: 150, checkIntervalMs: 50 },
     });
     const port = portOf(quick.descriptionUrl);
@@ -61,7 +78,10 @@ describe('gateway HTTP hardening', () => {
       },
     });
     const chunked = await fetch(new URL('/ctl/IPConn', gw.descriptionUrl), {
-      method: 'POST', headers: { SOAPAction: `"${IPC2}#AddPortMapping"` }, body: chunks, duplex: 'half',
+      method: 'POST',
+      headers: { SOAPAction: `"${IPC2}#AddPortMapping"` },
+      body: chunks,
+      duplex: 'half',
     } as RequestInit & { duplex: 'half' });
     expect(chunked.status).toBe(413);
     await chunked.text();
@@ -72,9 +92,14 @@ describe('gateway HTTP hardening', () => {
     expect([known.status, known.body]).toEqual([500, faultEnvelope(402, 'Invalid Args')]);
     const unknown = await soap(gw, 'NoSuchAction', {}, { body: '\u0000\u0001garbage' });
     expect([unknown.status, unknown.body]).toEqual([500, faultEnvelope(401, 'Invalid Action')]);
-    const entity = await soap(gw, 'AddPortMapping', {}, {
-      body: '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><s:Envelope>&e;</s:Envelope>',
-    });
+    const entity = await soap(
+      gw,
+      'AddPortMapping',
+      {},
+      {
+        body: '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><s:Envelope>&e;</s:Envelope>',
+      },
+    );
     expect(entity.code).toBe(402);
     expect(entity.body).not.toContain('root:');
     // As miniupnpd: an action without arguments does not need a body.

@@ -16,7 +16,9 @@ export const LOOPBACK = '127.0.0.1';
 
 /** The SOAP envelope a UPnP client sends. */
 export function envelope(action: string, serviceType: string, args: Record<string, string | number> = {}): string {
-  const inner = Object.entries(args).map(([k, v]) => `<${k}>${v}</${k}>`).join('');
+  const inner = Object.entries(args)
+    .map(([k, v]) => `<${k}>${v}</${k}>`)
+    .join('');
   return (
     '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" ' +
     's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>' +
@@ -105,7 +107,7 @@ export function tcpProbe(port: number): Promise<string> {
 /** Port of a URL. */
 export const portOf = (url: string): number => Number(new URL(url).port);
 
-export { udpClient, type UdpClient } from '../support/udp-client.js';
+export { type UdpClient, udpClient } from '../support/udp-client.js';
 
 /** A unicast M-SEARCH (UDA 1.1: MX may be omitted). */
 export function mSearch(st: string, ssdp: { address: string; port: number }, mx?: number): string {

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpLimits, type HttpReply, type HttpRequest, type HttpServer } from '../../src/gateway/http-server.js';
+import { type HttpLimits, type HttpReply, type HttpRequest, type HttpServer, startHttpServer } from '../../src/gateway/http-server.js';
 import { exchange } from './helpers.js';
 
 const servers: HttpServer[] = [];
@@ -14,13 +14,21 @@ afterEach(async () => {
 });
 
 /** A server that echoes what it read: method, url, version, body (and the header names it got). */
-async function echo(opts: {
-  maxBodyBytes?: number; delayMs?: (req: HttpRequest) => number; throwOn?: string; badReplyOn?: string; limits?: Partial<HttpLimits>;
-} = {}) {
+async function echo(
+  opts: {
+    maxBodyBytes?: number;
+    delayMs?: (req: HttpRequest) => number;
+    throwOn?: string;
+    badReplyOn?: string;
+    limits?: Partial<HttpLimits>;
+  } = {},
+) {
   const seen: HttpRequest[] = [];
   const server = await startHttpServer({
     ...opts.limits,
-    host: '127.0.0.1', port: 0, maxBodyBytes: opts.maxBodyBytes ?? 1000,
+    host: '127.0.0.1',
+    port: 0,
+    maxBodyBytes: opts.maxBodyBytes ?? 1000,
     errorReply: (status) => ({ status, headers: { 'Content-Length': '3' }, body: 'err', close: true }),
     handler: (req) => {
       seen.push(req);
@@ -66,15 +74,21 @@ describe('gateway HTTP server', () => {
   it('reads a request that arrives one byte at a time', async () => {
     const { server } = await echo();
     const req = 'POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc';
-    const wire = await exchange(server.port, [...Buffer.from(req)].map((b) => Buffer.from([b])), { gapMs: 1 });
+    const wire = await exchange(
+      server.port,
+      [...Buffer.from(req)].map((b) => Buffer.from([b])),
+      { gapMs: 1 },
+    );
     expect(bodies(wire)).toEqual(['POST /x 1.1 [abc]']);
   });
 
   it('decodes a chunked body (extensions and trailers ignored)', async () => {
     const { server } = await echo();
-    const wire = await exchange(server.port, [
-      'POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n', '2\r\nde\r\n0\r\nTrailer: t\r\n\r\n',
-    ], { gapMs: 10 });
+    const wire = await exchange(
+      server.port,
+      ['POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n', '2\r\nde\r\n0\r\nTrailer: t\r\n\r\n'],
+      { gapMs: 10 },
+    );
     expect(bodies(wire)).toEqual(['POST /c 1.1 [abcde]']);
   });
 
@@ -91,7 +105,9 @@ describe('gateway HTTP server', () => {
 
   it('answers Expect: 100-continue before the body arrives', async () => {
     const { server } = await echo();
-    const wire = await exchange(server.port, ['POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n', 'ok'], { gapMs: 20 });
+    const wire = await exchange(server.port, ['POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\n', 'ok'], {
+      gapMs: 20,
+    });
     expect(wire.startsWith('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n')).toBe(true);
   });
 
@@ -102,7 +118,11 @@ describe('gateway HTTP server', () => {
   });
 
   it.each([
-    ['Content-Length and Transfer-Encoding together', 'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', '400'],
+    [
+      'Content-Length and Transfer-Encoding together',
+      'POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      '400',
+    ],
     ['two Content-Lengths', 'POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx', '400'],
     ['a malformed Content-Length', 'POST / HTTP/1.1\r\nContent-Length: +1\r\n\r\nx', '400'],
     ['obs-fold', 'GET / HTTP/1.1\r\nX-A: 1\r\n continued\r\n\r\n', '400'],
@@ -114,11 +134,23 @@ describe('gateway HTTP server', () => {
     ['a bad chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nab\r\n0\r\n\r\n', '400'],
     ['headers above the limit', `GET / HTTP/1.1\r\nX-Big: ${'b'.repeat(20_000)}\r\n\r\n`, '431'],
     ['a body above the limit (declared)', 'POST / HTTP/1.1\r\nContent-Length: 5000\r\n\r\n', '413'],
-    ['a body above the limit (chunked)', `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${'a'.repeat(2000)}\r\n0\r\n\r\n`, '413'],
+    [
+      'a body above the limit (chunked)',
+      `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n${'a'.repeat(2000)}\r\n0\r\n\r\n`,
+      '413',
+    ],
     ['a request cut short', 'POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nshort', '400'],
-    ['a bare LF in a chunk extension', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x\nGET /evil HTTP/1.1\r\nabc\r\n0\r\n\r\n', '400'],
+    [
+      'a bare LF in a chunk extension',
+      'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;x\nGET /evil HTTP/1.1\r\nabc\r\n0\r\n\r\n',
+      '400',
+    ],
     ['whitespace around a chunk size', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n \t3 \r\nabc\r\n0\r\n\r\n', '400'],
-    ['a chunk-size line over 1 KiB', `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;${'e'.repeat(2000)}\r\nabc\r\n0\r\n\r\n`, '400'],
+    [
+      'a chunk-size line over 1 KiB',
+      `POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;${'e'.repeat(2000)}\r\nabc\r\n0\r\n\r\n`,
+      '400',
+    ],
     ['a bare LF in a trailer', 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: 1\nX-U: 2\r\n\r\n', '400'],
     ['NBSP around Content-Length', Buffer.from('POST / HTTP/1.1\r\nContent-Length: \xa03\xa0\r\n\r\nabc', 'latin1'), '400'],
   ] as Array<[string, string | Buffer, string]>)('refuses %s and closes, without calling the handler', async (_name, req, status) => {
@@ -165,9 +197,11 @@ describe('gateway HTTP server', () => {
 
   it('closes after a chunked HTTP/1.0 request even when asked to keep alive (RFC 9112 §6.1)', async () => {
     const { server } = await echo();
-    const wire = await exchange(server.port, [
-      'POST /c HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n',
-    ], { end: false });
+    const wire = await exchange(
+      server.port,
+      ['POST /c HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /next HTTP/1.0\r\n\r\n'],
+      { end: false },
+    );
     expect(bodies(wire)).toEqual(['POST /c 1.0 [abc]']);
     expect(wire).toContain('Connection: close\r\n');
   });
@@ -195,7 +229,10 @@ describe('gateway HTTP server', () => {
     const { server, seen } = await echo();
     await exchange(server.port, ['GET / HTTP/1.1\r\nConstructor: v\r\n__proto__: w\r\n\r\n']);
     expect(seen[0]!.headers['constructor']).toBe('v');
-    expect(Object.entries(seen[0]!.headers)).toEqual([['constructor', 'v'], ['__proto__', 'w']]);
+    expect(Object.entries(seen[0]!.headers)).toEqual([
+      ['constructor', 'v'],
+      ['__proto__', 'w'],
+    ]);
   });
 
   it('answers 500 when the handler throws, and keeps serving others', async () => {

@@ -25,18 +25,30 @@ describe('startGateway with a lease file', () => {
     {
       await using gw = await startGateway({ scenario: DEFAULT, mxDelay: 'none', leaseFile });
       expect(gw.leases).toMatchObject({ created: true, restored: 0 });
-      for (const [port, lease] of [[41001, 3600], [41002, 0], [41003, 120]] as const) {
-        const r = await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: port, NewInternalPort: port, NewLeaseDuration: lease, NewPortMappingDescription: `app ${port}` }));
+      for (const [port, lease] of [
+        [41001, 3600],
+        [41002, 0],
+        [41003, 120],
+      ] as const) {
+        const r = await soap(
+          gw,
+          'AddPortMapping',
+          mappingArgs({ NewExternalPort: port, NewInternalPort: port, NewLeaseDuration: lease, NewPortMappingDescription: `app ${port}` }),
+        );
         expect(r.status).toBe(200);
       }
       expect((await soap(gw, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 41002, NewProtocol: 'UDP' })).status).toBe(200);
-      expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 41002, NewInternalPort: 41007, NewLeaseDuration: 0 }))).status).toBe(200);
+      expect(
+        (await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 41002, NewInternalPort: 41007, NewLeaseDuration: 0 }))).status,
+      ).toBe(200);
     }
     await using gw2 = await startGateway({ scenario: DEFAULT, mxDelay: 'none', leaseFile });
     expect(gw2.leases).toMatchObject({ created: false, restored: 3, expired: 0, problems: [] });
     const upnp = gw2.listMappings().filter((m) => m.origin === 'upnp');
     expect(upnp.map((m) => [m.externalPort, m.internalPort, m.description])).toEqual([
-      [41001, 41001, 'app 41001'], [41003, 41003, 'app 41003'], [41002, 41007, 'test'],
+      [41001, 41001, 'app 41001'],
+      [41003, 41003, 'app 41003'],
+      [41002, 41007, 'test'],
     ]);
     expect(upnp[0]!.leaseDuration).toBeGreaterThan(3590);
     expect(upnp[0]!.leaseDuration).toBeLessThanOrEqual(3600);
@@ -44,7 +56,9 @@ describe('startGateway with a lease file', () => {
     expect(upnp[2]!.leaseDuration).toBeGreaterThan(604_790); // IGD:2 makes 0 a week
     expect(upnp[2]!.leaseDuration).toBeLessThanOrEqual(604_800);
     // The restored table answers over SOAP as before.
-    const e = await soap(gw2, 'GetGenericPortMappingEntry', { NewPortMappingIndex: gw2.listMappings().findIndex((m) => m.externalPort === 41003) });
+    const e = await soap(gw2, 'GetGenericPortMappingEntry', {
+      NewPortMappingIndex: gw2.listMappings().findIndex((m) => m.externalPort === 41003),
+    });
     expect(e.arg('NewPortMappingDescription')).toBe('app 41003');
   });
 
@@ -55,7 +69,9 @@ describe('startGateway with a lease file', () => {
     let writeStarted!: () => void;
     const started = new Promise<void>((r) => (writeStarted = r));
     await using gw = await startGateway({
-      scenario: DEFAULT, mxDelay: 'none', leaseFile,
+      scenario: DEFAULT,
+      mxDelay: 'none',
+      leaseFile,
       leaseWriteHook: () => {
         writeStarted();
         return gate;
@@ -83,7 +99,9 @@ describe('startGateway with a lease file', () => {
     const leaseFile = file();
     let fail = false;
     await using gw = await startGateway({
-      scenario: DEFAULT, mxDelay: 'none', leaseFile,
+      scenario: DEFAULT,
+      mxDelay: 'none',
+      leaseFile,
       leaseWriteHook: () => {
         if (fail) throw new Error('ENOSPC: no space left on device');
       },

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LeaseJournal, LeaseJournalError } from '../../src/gateway/lease-journal.js';
-import { encodeRecord, replayJournal, type LeaseRecord } from '../../src/gateway/lease-records.js';
+import { encodeRecord, type LeaseRecord, replayJournal } from '../../src/gateway/lease-records.js';
 import { FakeClock } from '../../src/nat/clock.js';
-import { ForwardTable, type ForwardSpec } from '../../src/nat/forward-table.js';
+import { type ForwardSpec, ForwardTable } from '../../src/nat/forward-table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'natsim-leases-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,12 +20,28 @@ let n = 0;
 const file = (): string => join(dir, `leases-${++n}.journal`);
 
 const spec = (externalPort: number, over: Partial<ForwardSpec> = {}): ForwardSpec => ({
-  protocol: 'tcp', externalPort, internalClient: '192.168.1.2', internalPort: externalPort, description: `m${externalPort}`,
-  leaseSeconds: 3600, origin: 'upnp', ...over,
+  protocol: 'tcp',
+  externalPort,
+  internalClient: '192.168.1.2',
+  internalPort: externalPort,
+  description: `m${externalPort}`,
+  leaseSeconds: 3600,
+  origin: 'upnp',
+  ...over,
 });
 const lease = (externalPort: number, over: Partial<LeaseRecord> = {}): LeaseRecord => ({
-  protocol: 'tcp', externalPort, internalClient: '192.168.1.2', internalPort: externalPort, remoteHost: '', description: `m${externalPort}`,
-  expiresAtMs: 0, leaseSeconds: 0, origin: 'upnp', enabled: true, owner: '192.168.1.2', ...over,
+  protocol: 'tcp',
+  externalPort,
+  internalClient: '192.168.1.2',
+  internalPort: externalPort,
+  remoteHost: '',
+  description: `m${externalPort}`,
+  expiresAtMs: 0,
+  leaseSeconds: 0,
+  origin: 'upnp',
+  enabled: true,
+  owner: '192.168.1.2',
+  ...over,
 });
 const HEADER = encodeRecord({ op: 'header', format: 'natsim-leases', version: 1 });
 
@@ -38,19 +54,23 @@ function world(wallStart = 1_700_000_000_000) {
 
 describe('journal records', () => {
   it('replays puts and dels into table order: a put on a present key replaces in place', () => {
-    const text = HEADER + [
-      encodeRecord({ op: 'put', lease: lease(1001) }),
-      encodeRecord({ op: 'put', lease: lease(1002) }),
-      encodeRecord({ op: 'put', lease: lease(1003) }),
-      encodeRecord({ op: 'put', lease: lease(1001, { description: 'refreshed' }) }),
-      encodeRecord({ op: 'del', protocol: 'tcp', externalPort: 1002, remoteHost: '' }),
-      encodeRecord({ op: 'put', lease: lease(1002, { internalPort: 9 }) }),
-    ].join('');
+    const text =
+      HEADER +
+      [
+        encodeRecord({ op: 'put', lease: lease(1001) }),
+        encodeRecord({ op: 'put', lease: lease(1002) }),
+        encodeRecord({ op: 'put', lease: lease(1003) }),
+        encodeRecord({ op: 'put', lease: lease(1001, { description: 'refreshed' }) }),
+        encodeRecord({ op: 'del', protocol: 'tcp', externalPort: 1002, remoteHost: '' }),
+        encodeRecord({ op: 'put', lease: lease(1002, { internalPort: 9 }) }),
+      ].join('');
     const r = replayJournal(text);
     expect(r.problems).toEqual([]);
     expect(r.header).toEqual({ op: 'header', format: 'natsim-leases', version: 1 });
     expect(r.leases.map((l) => [l.externalPort, l.description, l.internalPort])).toEqual([
-      [1001, 'refreshed', 1001], [1003, 'm1003', 1003], [1002, 'm1002', 9],
+      [1001, 'refreshed', 1001],
+      [1003, 'm1003', 1003],
+      [1002, 'm1002', 9],
     ]);
   });
 
@@ -60,7 +80,11 @@ describe('journal records', () => {
     const partial = encodeRecord({ op: 'put', lease: lease(2003) }).slice(0, 30);
     const r = replayJournal(HEADER + good + damaged + good.replace(/^[0-9a-f]{8}/, 'zzzzzzzz') + partial);
     expect(r.leases.map((l) => l.externalPort)).toEqual([2001]);
-    expect(r.problems.map((p) => [p.line, p.reason])).toEqual([[3, 'bad-checksum'], [4, 'bad-checksum'], [5, 'partial-record']]);
+    expect(r.problems.map((p) => [p.line, p.reason])).toEqual([
+      [3, 'bad-checksum'],
+      [4, 'bad-checksum'],
+      [5, 'partial-record'],
+    ]);
     expect(r.problems[2]!.message).toMatch(/line 5: a partial record at the end \(30 bytes/);
   });
 
@@ -89,7 +113,9 @@ describe('LeaseJournal', () => {
     const b = world(a.wall.now + 200_000);
     const j2 = await LeaseJournal.open({ path, forwards: b.forwards, clock: b.clock, wallClock: b.wallClock });
     expect(j2.report).toMatchObject({ created: false, restored: 3, expired: 0, problems: [], refused: [] });
-    const rows = b.forwards.list().map((e) => [e.protocol, e.externalPort, e.description, e.remoteHost, ForwardTable.remainingSeconds(e, b.clock.now())]);
+    const rows = b.forwards
+      .list()
+      .map((e) => [e.protocol, e.externalPort, e.description, e.remoteHost, ForwardTable.remainingSeconds(e, b.clock.now())]);
     expect(rows).toEqual([
       ['tcp', 3001, 'renewed', '', 400],
       ['udp', 3002, 'm3002', '198.51.100.7', 0],
@@ -147,7 +173,7 @@ describe('LeaseJournal', () => {
     expect(err).toMatchObject({ code: 'LEASE_FILE_FOREIGN', message: expect.stringMatching(/natsim leases import/) });
   });
 
-  it('reports a mapping the table refuses on restore (the port is now the router\'s own)', async () => {
+  it("reports a mapping the table refuses on restore (the port is now the router's own)", async () => {
     const path = file();
     const a = world();
     const j = await LeaseJournal.open({ path, forwards: a.forwards, clock: a.clock, wallClock: a.wallClock });
@@ -158,7 +184,9 @@ describe('LeaseJournal', () => {
     b.forwards.reservePort('tcp', 6001);
     const j2 = await LeaseJournal.open({ path, forwards: b.forwards, clock: b.clock, wallClock: b.wallClock });
     expect(j2.report.restored).toBe(1);
-    expect(j2.report.refused.map((r) => [r.lease.externalPort, r.reason])).toEqual([[6001, expect.stringMatching(/used by the router itself/)]]);
+    expect(j2.report.refused.map((r) => [r.lease.externalPort, r.reason])).toEqual([
+      [6001, expect.stringMatching(/used by the router itself/)],
+    ]);
     await j2.close();
   });
 
@@ -175,9 +203,7 @@ describe('LeaseJournal', () => {
     const text = readFileSync(path, 'utf8');
     expect(text.split('\n').length).toBeLessThan(250); // 50 rounds × 15 records = 750 without compaction
     const r = replayJournal(text);
-    expect(r.leases.map((l) => [l.externalPort, l.description])).toEqual(
-      [7006, 7007, 7008, 7009, 7010].map((p) => [p, 'round 49']),
-    );
+    expect(r.leases.map((l) => [l.externalPort, l.description])).toEqual([7006, 7007, 7008, 7009, 7010].map((p) => [p, 'round 49']));
     expect(statSync(path).size).toBeGreaterThan(0);
     await j.close();
   });
@@ -187,7 +213,10 @@ describe('LeaseJournal', () => {
     const a = world();
     let fail = false;
     const j = await LeaseJournal.open({
-      path, forwards: a.forwards, clock: a.clock, wallClock: a.wallClock,
+      path,
+      forwards: a.forwards,
+      clock: a.clock,
+      wallClock: a.wallClock,
       beforeWrite: () => {
         if (fail) throw new Error('disk on fire');
       },
@@ -224,7 +253,9 @@ describe('LeaseJournal', () => {
     closeSync(fd);
     const r = replayJournal(readFileSync(path, 'utf8'));
     expect(r.leases.map((l) => l.externalPort)).toEqual([9501, 9502, 9503]);
-    expect(r.problems).toEqual([{ line: 5, reason: 'partial-record', message: 'line 5: a partial record at the end (40 bytes without a line end) was dropped' }]);
+    expect(r.problems).toEqual([
+      { line: 5, reason: 'partial-record', message: 'line 5: a partial record at the end (40 bytes without a line end) was dropped' },
+    ]);
   });
 
   it('groups the records of concurrent changes into few writes', async () => {

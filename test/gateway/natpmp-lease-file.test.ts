@@ -9,9 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { replayJournal } from '../../src/gateway/lease-records.js';
-import { encodeNatpmpRequest, parseNatpmpResponse, type NatpmpResponse } from '../../src/natpmp/codec.js';
+import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'natsim-natpmp-leases-'));
@@ -19,15 +19,20 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const file = (): string => join(dir, `gw-${++n}.journal`);
 const inFile = (path: string): number[] => replayJournal(readFileSync(path, 'utf8')).leases.map((l) => l.externalPort);
-const scenario = parseScenario(`name: natpmp-leases
+const scenario = parseScenario(
+  `name: natpmp-leases
 routers:
   gw: { wan: 81.2.69.160, lan: 10.7.0.0/24, services: { upnp: true, natpmp: true } }
 hosts:
   h: { router: gw, address: 10.7.0.2 }
-`, 'natpmp-leases.yaml');
+`,
+  'natpmp-leases.yaml',
+);
 
 /** A NAT-PMP client socket on 127.0.0.1 that collects every reply it gets. */
-async function client(gw: GatewayHandle): Promise<{ send(port: number): void; replies: NatpmpResponse[]; next(): Promise<NatpmpResponse>; close(): void }> {
+async function client(
+  gw: GatewayHandle,
+): Promise<{ send(port: number): void; replies: NatpmpResponse[]; next(): Promise<NatpmpResponse>; close(): void }> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   const replies: NatpmpResponse[] = [];
@@ -38,7 +43,12 @@ async function client(gw: GatewayHandle): Promise<{ send(port: number): void; re
     waiter?.(r);
   });
   return {
-    send: (port) => socket.send(encodeNatpmpRequest({ opcode: 1, internalPort: port, externalPort: port, lifetime: 3600 }), gw.natpmpAddress!.port, '127.0.0.1'),
+    send: (port) =>
+      socket.send(
+        encodeNatpmpRequest({ opcode: 1, internalPort: port, externalPort: port, lifetime: 3600 }),
+        gw.natpmpAddress!.port,
+        '127.0.0.1',
+      ),
     replies,
     next: () => new Promise((resolve) => (waiter = resolve)),
     close: () => socket.close(),
@@ -75,7 +85,10 @@ describe('NAT-PMP with a lease file', () => {
     let fail = false;
     const errors: string[] = [];
     await using gw = await startGateway({
-      scenario, natpmp: { port: 0 }, mxDelay: 'none', leaseFile,
+      scenario,
+      natpmp: { port: 0 },
+      mxDelay: 'none',
+      leaseFile,
       leaseWriteHook: () => {
         if (fail) throw new Error('ENOSPC: no space left on device');
       },
@@ -113,6 +126,8 @@ describe('NAT-PMP with a lease file', () => {
       c.close();
     }
     await using gw2 = await startGateway({ scenario, natpmp: { port: 0 }, mxDelay: 'none', leaseFile });
-    expect(gw2.listMappings()).toEqual([expect.objectContaining({ protocol: 'UDP', externalPort: 47003, internalClient: '10.7.0.2', origin: 'natpmp' })]);
+    expect(gw2.listMappings()).toEqual([
+      expect.objectContaining({ protocol: 'UDP', externalPort: 47003, internalClient: '10.7.0.2', origin: 'natpmp' }),
+    ]);
   });
 });

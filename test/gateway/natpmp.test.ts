@@ -1,13 +1,17 @@
 /** startGateway's NAT-PMP server on loopback: real UDP datagrams, replies from the gateway's address and port. */
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
-import { encodeNatpmpRequest, parseNatpmpResponse, type NatpmpResponse } from '../../src/natpmp/codec.js';
+import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 
 /** Sends one datagram from 127.0.0.1 and waits for the reply (or times out after `ms`). */
-async function exchange(gw: GatewayHandle, bytes: Uint8Array, ms = 1000): Promise<{ reply: NatpmpResponse; from: dgram.RemoteInfo } | undefined> {
+async function exchange(
+  gw: GatewayHandle,
+  bytes: Uint8Array,
+  ms = 1000,
+): Promise<{ reply: NatpmpResponse; from: dgram.RemoteInfo } | undefined> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
   try {
@@ -24,12 +28,16 @@ async function exchange(gw: GatewayHandle, bytes: Uint8Array, ms = 1000): Promis
   }
 }
 
-const scenario = (natpmp: boolean): ReturnType<typeof parseScenario> => parseScenario(`name: natpmp
+const scenario = (natpmp: boolean): ReturnType<typeof parseScenario> =>
+  parseScenario(
+    `name: natpmp
 routers:
   gw: { wan: 81.2.69.160, lan: 10.7.0.0/24, services: { upnp: true, natpmp: ${natpmp} } }
 hosts:
   h: { router: gw, address: 10.7.0.2 }
-`, 'natpmp.yaml');
+`,
+    'natpmp.yaml',
+  );
 
 describe('startGateway: NAT-PMP', () => {
   it('answers opcode 0 and maps from its own address and port; the mapping is listed with origin natpmp', async () => {
@@ -41,7 +49,16 @@ describe('startGateway: NAT-PMP', () => {
     const m = await exchange(gw, encodeNatpmpRequest({ opcode: 2, internalPort: 8000, externalPort: 8000, lifetime: 3600 }));
     expect(m?.reply).toMatchObject({ opcode: 130, result: 0, internalPort: 8000, externalPort: 8000, lifetime: 3600 });
     // A loopback sender stands for the LAN address after the router's, as for UPnP.
-    expect(gw.listMappings()).toEqual([expect.objectContaining({ protocol: 'TCP', externalPort: 8000, internalClient: '10.7.0.2', internalPort: 8000, origin: 'natpmp', leaseDuration: 3600 })]);
+    expect(gw.listMappings()).toEqual([
+      expect.objectContaining({
+        protocol: 'TCP',
+        externalPort: 8000,
+        internalClient: '10.7.0.2',
+        internalPort: 8000,
+        origin: 'natpmp',
+        leaseDuration: 3600,
+      }),
+    ]);
     gw.advance(10_000);
     expect((await exchange(gw, encodeNatpmpRequest({ opcode: 0 })))?.reply.epoch).toBe(10);
     gw.reset();
@@ -64,11 +81,22 @@ describe('startGateway: NAT-PMP', () => {
     const seen: unknown[] = [];
     gw.events.on('natpmp', (e) => seen.push(e));
     expect((await exchange(gw, encodeNatpmpRequest({ opcode: 1, internalPort: 5000, lifetime: 60 })))?.reply).toMatchObject({ result: 3 });
-    expect(seen).toEqual([expect.objectContaining({ type: 'natpmp-request', client: '10.7.0.2', opcode: 1, result: 3, detail: expect.stringMatching(/^forwarding-disabled/) })]);
+    expect(seen).toEqual([
+      expect.objectContaining({
+        type: 'natpmp-request',
+        client: '10.7.0.2',
+        opcode: 1,
+        result: 3,
+        detail: expect.stringMatching(/^forwarding-disabled/),
+      }),
+    ]);
   });
 
   it('an invalid natpmp option is a NatsimError naming it', async () => {
-    await expect(startGateway({ natpmp: { port: 70000 } })).rejects.toMatchObject({ code: 'ERR_NATSIM_INVALID_OPTION', option: 'natpmp.port' });
+    await expect(startGateway({ natpmp: { port: 70000 } })).rejects.toMatchObject({
+      code: 'ERR_NATSIM_INVALID_OPTION',
+      option: 'natpmp.port',
+    });
     await expect(startGateway({ natpmp: 'yes' as never })).rejects.toMatchObject({ code: 'ERR_NATSIM_INVALID_OPTION', option: 'natpmp' });
   });
 });

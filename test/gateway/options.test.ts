@@ -8,7 +8,14 @@ import { readdir } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  FakeClock, NatsimError, loadScenarioFile, runCheck, runScenario, scenarioNames, scenarioPath, startGateway,
+  FakeClock,
+  loadScenarioFile,
+  NatsimError,
+  runCheck,
+  runScenario,
+  scenarioNames,
+  scenarioPath,
+  startGateway,
 } from '../../src/index.js';
 
 /** startGateway / runScenario as untyped JavaScript sees them. */
@@ -16,7 +23,10 @@ const startAny = startGateway as (options?: unknown) => ReturnType<typeof startG
 const runAny = runScenario as (scenario: unknown) => ReturnType<typeof runScenario>;
 
 async function rejection(p: Promise<unknown>): Promise<NatsimError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(NatsimError);
   return e as NatsimError;
 }
@@ -42,7 +52,9 @@ describe('startGateway() misuse', () => {
   it('a misspelt option is refused with a suggestion, not ignored', async () => {
     const e = await rejection(startAny({ senario: 'default' }));
     expect([e.code, e.option]).toEqual(['ERR_NATSIM_INVALID_OPTION', 'senario']);
-    expect(e.message).toMatch(/^startGateway\(\): option "senario": is not an option \(did you mean "scenario"\?\); options: scenario, router, /);
+    expect(e.message).toMatch(
+      /^startGateway\(\): option "senario": is not an option \(did you mean "scenario"\?\); options: scenario, router, /,
+    );
   });
 
   it('wrong types: ports, booleans, the clock, the WAN address, the LAN prefix, HTTP limits', async () => {
@@ -54,12 +66,24 @@ describe('startGateway() misuse', () => {
       [{ wan: '203.0.113' }, 'wan', 'must be an IPv4 address such as "203.0.113.1", not "203.0.113"'],
       [{ lan: '192.168.1.0' }, 'lan', 'must be an IPv4 prefix such as "192.168.1.0/24", not "192.168.1.0"'],
       [{ igdVersion: 3 }, 'igdVersion', 'must be one of 1, 2, not 3'],
-      [{ httpLimits: { headerTimeoutMs: 5 } }, 'httpLimits.headerTimeoutMs', 'is not a limit (did you mean "headersTimeoutMs"?); limits: maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs, maxConnections'],
+      [
+        { httpLimits: { headerTimeoutMs: 5 } },
+        'httpLimits.headerTimeoutMs',
+        'is not a limit (did you mean "headersTimeoutMs"?); limits: maxHeaderBytes, headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, checkIntervalMs, maxConnections',
+      ],
       [{ mxDelay: 'later' }, 'mxDelay', 'must be one of "random", "none", "fixed", not "later"'],
-      [{ ssdpBudget: { perSorce: {} } }, 'ssdpBudget.perSorce', 'is not a budget (did you mean "perSource"?); budgets: perSource, global, maxSources'],
+      [
+        { ssdpBudget: { perSorce: {} } },
+        'ssdpBudget.perSorce',
+        'is not a budget (did you mean "perSource"?); budgets: perSource, global, maxSources',
+      ],
       [{ ssdpBudget: { global: { burst: 0, perSecond: 1 } } }, 'ssdpBudget.global', 'must be { burst: number ≥ 1, perSecond: number > 0 }'],
       [{ ssdpMaxPending: -1 }, 'ssdpMaxPending', 'must be an integer ≥ 0, not -1'],
-      [{ profile: 'miniupnp' }, 'profile', 'unknown router profile "miniupnp" (did you mean "miniupnpd"?) (known: miniupnpd, miniupnpd-igd1, '],
+      [
+        { profile: 'miniupnp' },
+        'profile',
+        'unknown router profile "miniupnp" (did you mean "miniupnpd"?) (known: miniupnpd, miniupnpd-igd1, ',
+      ],
     ];
     for (const [options, option, reason] of cases) {
       const e = await rejection(startAny(options));
@@ -77,13 +101,17 @@ describe('startGateway() misuse', () => {
   it('a scenario that is neither a name, a path nor a loaded scenario', async () => {
     const e = await rejection(startAny({ scenario: { name: 'x' } }));
     expect([e.code, e.option]).toEqual(['ERR_NATSIM_INVALID_OPTION', 'scenario']);
-    expect(e.message).toBe('startGateway(): option "scenario": must be a shipped scenario\'s name ("default"), a scenario file\'s path, or a scenario from loadScenarioFile()/parseScenario(), not an object without "routers"');
+    expect(e.message).toBe(
+      'startGateway(): option "scenario": must be a shipped scenario\'s name ("default"), a scenario file\'s path, or a scenario from loadScenarioFile()/parseScenario(), not an object without "routers"',
+    );
   });
 
   it('an unknown shipped scenario name lists the names, with a suggestion', async () => {
     const e = await rejection(startAny({ scenario: 'defualt' }));
     expect([e.code, e.option]).toEqual(['ERR_NATSIM_UNKNOWN_SCENARIO', 'scenario']);
-    expect(e.message).toMatch(/^startGateway\(\): option "scenario": no shipped scenario named "defualt" \(did you mean "default"\?\); shipped: default, ichat-01-household-routers, /);
+    expect(e.message).toMatch(
+      /^startGateway\(\): option "scenario": no shipped scenario named "defualt" \(did you mean "default"\?\); shipped: default, ichat-01-household-routers, /,
+    );
   });
 
   it('listen names the option, not a command-line flag', async () => {
@@ -127,27 +155,38 @@ describe('runScenario() / runCheck() misuse', () => {
   it('a path instead of a scenario says how to load it', () => {
     const e = thrown(() => runAny('scenarios/default.yaml'));
     expect(e.code).toBe('ERR_NATSIM_INVALID_ARGUMENT');
-    expect(e.message).toBe('runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not the string "scenarios/default.yaml": load it first, e.g. runScenario(await loadScenarioFile("scenarios/default.yaml"))');
+    expect(e.message).toBe(
+      'runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not the string "scenarios/default.yaml": load it first, e.g. runScenario(await loadScenarioFile("scenarios/default.yaml"))',
+    );
   });
 
   it('a hand-written object names what it lacks', () => {
     const e = thrown(() => runAny({ routers: {} }));
     expect(e.code).toBe('ERR_NATSIM_INVALID_ARGUMENT');
-    expect(e.message).toBe('runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not an object without "hosts", "servers", "checks" (a hand-written config must go through parseScenario() or scenarioSchema.parse() first)');
-    expect(thrown(() => runAny(undefined)).message).toBe('runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not undefined');
+    expect(e.message).toBe(
+      'runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not an object without "hosts", "servers", "checks" (a hand-written config must go through parseScenario() or scenarioSchema.parse() first)',
+    );
+    expect(thrown(() => runAny(undefined)).message).toBe(
+      'runScenario(): expected a scenario from loadScenarioFile(path) or parseScenario(yaml), not undefined',
+    );
   });
 
   it('runCheck: an index out of range', async () => {
     const loaded = await loadScenarioFile(file);
     const e = thrown(() => runCheck(loaded, loaded.config.checks.length));
     expect(e.code).toBe('ERR_NATSIM_INVALID_ARGUMENT');
-    expect(e.message).toBe(`runCheck(): check index must be an integer 0–${loaded.config.checks.length - 1}, not ${loaded.config.checks.length}`);
+    expect(e.message).toBe(
+      `runCheck(): check index must be an integer 0–${loaded.config.checks.length - 1}, not ${loaded.config.checks.length}`,
+    );
   });
 });
 
 describe('scenarioPath()', () => {
   it('resolves every shipped scenario by name to an absolute path', async () => {
-    const files = (await readdir('scenarios')).filter((n) => n.endsWith('.yaml')).map((n) => n.slice(0, -5)).sort();
+    const files = (await readdir('scenarios'))
+      .filter((n) => n.endsWith('.yaml'))
+      .map((n) => n.slice(0, -5))
+      .sort();
     expect(scenarioNames()).toEqual(files);
     for (const name of files) {
       const path = scenarioPath(name);
@@ -161,7 +200,9 @@ describe('scenarioPath()', () => {
     for (const name of ['nope', '../package', 'scenarios/default']) {
       const e = thrown(() => scenarioPath(name));
       expect(e.code).toBe('ERR_NATSIM_UNKNOWN_SCENARIO');
-      expect(e.message).toMatch(new RegExp(`^scenarioPath\\(\\): no shipped scenario named "${name.replace(/[./]/g, '\\$&')}".*; shipped: default, `));
+      expect(e.message).toMatch(
+        new RegExp(`^scenarioPath\\(\\): no shipped scenario named "${name.replace(/[./]/g, '\\$&')}".*; shipped: default, `),
+      );
     }
   });
 });

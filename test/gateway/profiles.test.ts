@@ -3,13 +3,11 @@
  * SSDP quirks): the behaviour that defines it, against the miniupnpd default where it differs.
  */
 import { describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
-import {
-  CFG, IGD1, IGD2, IPC1, IPC2, faultEnvelope, headerOf, mSearch, mappingArgs, soap, udpClient, xmlText,
-} from './helpers.js';
+import { CFG, faultEnvelope, headerOf, IGD1, IGD2, IPC1, IPC2, mappingArgs, mSearch, soap, udpClient, xmlText } from './helpers.js';
 
 async function serve(profile: string): Promise<GatewayHandle> {
   return startGateway({ scenario: 'scenarios/default.yaml', profile, mxDelay: 'none', clock: new FakeClock(0) });
@@ -33,9 +31,18 @@ async function search(gw: GatewayHandle, st: string, expect: number): Promise<Ar
 
 /** A mapping of another LAN client (192.168.1.77), made through the router's mapping service. */
 function otherClientsMapping(gw: GatewayHandle, port: number): void {
-  const r = gw.router.mappings.request({
-    requester: '192.168.1.77', protocol: 'tcp', internalClient: '192.168.1.77', internalPort: port, externalPort: port, lifetime: 0, origin: 'upnp',
-  }, gw.clock.now());
+  const r = gw.router.mappings.request(
+    {
+      requester: '192.168.1.77',
+      protocol: 'tcp',
+      internalClient: '192.168.1.77',
+      internalPort: port,
+      externalPort: port,
+      lifetime: 0,
+      origin: 'upnp',
+    },
+    gw.clock.now(),
+  );
   expect(r.ok).toBe(true);
 }
 
@@ -45,7 +52,9 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
     expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd', 2]);
     expect(xmlText(await description(gw), 'deviceType')).toBe(IGD2);
     // IGDv2: lease 0 is clamped to one week; lowercase protocol accepted; no NewInternalClient = the requester.
-    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0, NewProtocol: 'udp', NewInternalClient: '' }))).status).toBe(200);
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewLeaseDuration: 0, NewProtocol: 'udp', NewInternalClient: '' }))).status).toBe(
+      200,
+    );
     expect(gw.listMappings()).toEqual([expect.objectContaining({ protocol: 'UDP', internalClient: '192.168.1.2', leaseDuration: 604800 })]);
     // Secure mode: another client's address is 606 on IGDv2.
     expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 5001, NewInternalClient: '192.168.1.77' }))).code).toBe(606);
@@ -68,11 +77,15 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
     expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-2.3.1', 2]);
     // 2.3.1 ignores NewManage: 0 deletes another client's mapping too (the differential table's row).
     otherClientsMapping(gw, 6000);
-    expect((await soap(gw, 'DeletePortMappingRange', { NewStartPort: 5990, NewEndPort: 6010, NewProtocol: 'TCP', NewManage: 0 })).status).toBe(200);
+    expect(
+      (await soap(gw, 'DeletePortMappingRange', { NewStartPort: 5990, NewEndPort: 6010, NewProtocol: 'TCP', NewManage: 0 })).status,
+    ).toBe(200);
     expect(gw.listMappings()).toEqual([]);
     // 718 for a secure-mode violation on IGDv2, and 2.3.1's spelling of 716.
     expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 5001, NewInternalClient: '192.168.1.77' }))).code).toBe(718);
-    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 0 }))).body).toBe(faultEnvelope(716, 'Wildcard not permited in ExtPort'));
+    expect((await soap(gw, 'AddPortMapping', mappingArgs({ NewExternalPort: 0 }))).body).toBe(
+      faultEnvelope(716, 'Wildcard not permited in ExtPort'),
+    );
   },
   async 'miniupnpd-igd1'(gw) {
     expect([gw.profile, gw.igdVersion]).toEqual(['miniupnpd-igd1', 1]);
@@ -174,13 +187,15 @@ describe('router profiles served by startGateway', () => {
   }
 
   it("uses the scenario router's profile unless one is given", async () => {
-    const config = parseScenario([
-      'name: profile from the scenario',
-      'routers:',
-      '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, profile: permanent-only }',
-      'hosts:',
-      '  pc: { router: r, address: 192.168.1.10 }',
-    ].join('\n'));
+    const config = parseScenario(
+      [
+        'name: profile from the scenario',
+        'routers:',
+        '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, profile: permanent-only }',
+        'hosts:',
+        '  pc: { router: r, address: 192.168.1.10 }',
+      ].join('\n'),
+    );
     {
       await using gw = await startGateway({ scenario: config, mxDelay: 'none', clock: new FakeClock(0) });
       expect([gw.profile, gw.igdVersion]).toEqual(['permanent-only', 1]);
@@ -197,13 +212,15 @@ describe('router profiles served by startGateway', () => {
   });
 
   it('a scenario router whose WAN is down reads as Disconnected with any profile', async () => {
-    const config = parseScenario([
-      'name: wan down',
-      'routers:',
-      '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, wanUp: false }',
-      'hosts:',
-      '  pc: { router: r, address: 192.168.1.10 }',
-    ].join('\n'));
+    const config = parseScenario(
+      [
+        'name: wan down',
+        'routers:',
+        '  r: { wan: 198.51.100.9, lan: 192.168.1.0/24, services: { upnp: true }, wanUp: false }',
+        'hosts:',
+        '  pc: { router: r, address: 192.168.1.10 }',
+      ].join('\n'),
+    );
     await using gw = await startGateway({ scenario: config, mxDelay: 'none', clock: new FakeClock(0) });
     expect((await soap(gw, 'GetStatusInfo')).arg('NewConnectionStatus')).toBe('Disconnected');
     expect((await soap(gw, 'AddPortMapping', mappingArgs())).code).toBe(501);

@@ -6,8 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startGateway } from '../../src/gateway/index.js';
-import { TCP, ep, type Packet } from '../../src/nat/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
+import { ep, type Packet, TCP } from '../../src/nat/index.js';
 import { CFG, mappingArgs, soap } from './helpers.js';
 
 const ISP_NAT = 'scenarios/wm-04-isp-nat.yaml';
@@ -30,11 +30,19 @@ describe('a router behind a carrier NAT (wm-04, home-a)', () => {
     expect(gw.externalIp).toBe('100.64.0.2');
   });
 
-  it('a SOAP mapping is in the served router\'s forward table; the Internet still cannot reach the host through the CGN', async () => {
+  it("a SOAP mapping is in the served router's forward table; the Internet still cannot reach the host through the CGN", async () => {
     await using gw = await startGateway({ scenario: ISP_NAT, secureMode: false, mxDelay: 'none', clock: new FakeClock(0) });
-    const add = await soap(gw, 'AddPortMapping', mappingArgs({
-      NewProtocol: 'TCP', NewExternalPort: 5000, NewInternalClient: '192.168.1.10', NewInternalPort: 5001, NewLeaseDuration: 0,
-    }));
+    const add = await soap(
+      gw,
+      'AddPortMapping',
+      mappingArgs({
+        NewProtocol: 'TCP',
+        NewExternalPort: 5000,
+        NewInternalClient: '192.168.1.10',
+        NewInternalPort: 5001,
+        NewLeaseDuration: 0,
+      }),
+    );
     expect(add.status).toBe(200);
 
     const entry = gw.router.forwards.find('tcp', 5000);
@@ -66,13 +74,14 @@ describe('a router behind a carrier NAT (wm-04, home-a)', () => {
 
   it('GetTotalPackets/Bytes Sent/Received count the traffic that crossed the served router', async () => {
     await using gw = await startGateway({ scenario: ISP_NAT, mxDelay: 'none', clock: new FakeClock(0) });
-    const counters = async (): Promise<number[]> => Promise.all(
-      ['GetTotalPacketsSent', 'GetTotalPacketsReceived', 'GetTotalBytesSent', 'GetTotalBytesReceived'].map(async (action) => {
-        const r = await soap(gw, action, {}, { serviceType: CFG });
-        expect(r.status).toBe(200);
-        return Number(/<NewTotal\w+>(\d+)</.exec(r.body)![1]);
-      }),
-    );
+    const counters = async (): Promise<number[]> =>
+      Promise.all(
+        ['GetTotalPacketsSent', 'GetTotalPacketsReceived', 'GetTotalBytesSent', 'GetTotalBytesReceived'].map(async (action) => {
+          const r = await soap(gw, action, {}, { serviceType: CFG });
+          expect(r.status).toBe(200);
+          return Number(/<NewTotal\w+>(\d+)</.exec(r.body)![1]);
+        }),
+      );
     expect(await counters()).toEqual([0, 0, 0, 0]);
 
     const alice = ep('192.168.1.10', 4000);

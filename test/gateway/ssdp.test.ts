@@ -4,9 +4,9 @@
  * router profiles.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
-import { IGD1, IGD2, headerOf, mSearch, udpClient, xmlText, type UdpClient } from './helpers.js';
+import { headerOf, IGD1, IGD2, mSearch, type UdpClient, udpClient } from './helpers.js';
 
 const PPP = 'urn:schemas-upnp-org:service:WANPPPConnection:1';
 
@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 async function gateway(profile?: string): Promise<GatewayHandle> {
-  const gw = await startGateway({ scenario: 'scenarios/default.yaml', mxDelay: 'none', clock: new FakeClock(0), ...(profile ? { profile } : {}) });
+  const gw = await startGateway({
+    scenario: 'scenarios/default.yaml',
+    mxDelay: 'none',
+    clock: new FakeClock(0),
+    ...(profile ? { profile } : {}),
+  });
   cleanups.push(() => gw.stop());
   return gw;
 }
@@ -37,7 +42,7 @@ async function udns(gw: GatewayHandle): Promise<string[]> {
 const settle = (c: UdpClient, n: number): Promise<unknown> => c.waitFor(n + 1, 300);
 
 describe('gateway SSDP (unicast, loopback)', () => {
-  it('answers a unicast M-SEARCH with LOCATION = descriptionUrl and the description\'s UDN in USN', async () => {
+  it("answers a unicast M-SEARCH with LOCATION = descriptionUrl and the description's UDN in USN", async () => {
     const gw = await gateway();
     const [root] = await udns(gw);
     expect(root).toMatch(/^uuid:/);
@@ -61,9 +66,15 @@ describe('gateway SSDP (unicast, loopback)', () => {
     expect(headerOf(msg, 'CONFIGID.UPNP.ORG')).toBe('1337');
     expect(reply!.rinfo.address).toBe('127.0.0.1');
     expect(reply!.rinfo.port).toBe(gw.ssdpAddress.port);
-    expect(searches).toEqual([{
-      type: 'search', st: IGD1, from: { address: '127.0.0.1', port: c.port }, via: 'unicast', answered: 1,
-    }]);
+    expect(searches).toEqual([
+      {
+        type: 'search',
+        st: IGD1,
+        from: { address: '127.0.0.1', port: c.port },
+        via: 'unicast',
+        answered: 1,
+      },
+    ]);
 
     await settle(c, 1);
     expect(c.received).toHaveLength(1);
@@ -77,7 +88,12 @@ describe('gateway SSDP (unicast, loopback)', () => {
     await c.send(mSearch(root!, gw.ssdpAddress), gw.ssdpAddress.port);
     const replies = await c.waitFor(2);
     const pairs = replies.map((r) => [headerOf(r.msg, 'ST'), headerOf(r.msg, 'USN')]).sort();
-    expect(pairs).toEqual([[root, root], ['upnp:rootdevice', `${root}::upnp:rootdevice`]].sort());
+    expect(pairs).toEqual(
+      [
+        [root, root],
+        ['upnp:rootdevice', `${root}::upnp:rootdevice`],
+      ].sort(),
+    );
   });
 
   it('answers ssdp:all with one reply per USN: 3 for the root, 2 per embedded device, 1 per service (WANPPPConnection:1 too, as miniupnpd)', async () => {
@@ -89,16 +105,21 @@ describe('gateway SSDP (unicast, loopback)', () => {
     await settle(c, 11);
     expect(c.received).toHaveLength(11);
     const usns = replies.map((r) => headerOf(r.msg, 'USN')).sort();
-    expect(usns).toEqual([
-      `${root}::upnp:rootdevice`,
-      root, `${root}::${IGD2}`,
-      wan, `${wan}::urn:schemas-upnp-org:device:WANDevice:2`,
-      wcd, `${wcd}::urn:schemas-upnp-org:device:WANConnectionDevice:2`,
-      `${root}::urn:schemas-upnp-org:service:Layer3Forwarding:1`,
-      `${wan}::urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1`,
-      `${wcd}::urn:schemas-upnp-org:service:WANIPConnection:2`,
-      `${wcd}::${PPP}`,
-    ].sort());
+    expect(usns).toEqual(
+      [
+        `${root}::upnp:rootdevice`,
+        root,
+        `${root}::${IGD2}`,
+        wan,
+        `${wan}::urn:schemas-upnp-org:device:WANDevice:2`,
+        wcd,
+        `${wcd}::urn:schemas-upnp-org:device:WANConnectionDevice:2`,
+        `${root}::urn:schemas-upnp-org:service:Layer3Forwarding:1`,
+        `${wan}::urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1`,
+        `${wcd}::urn:schemas-upnp-org:service:WANIPConnection:2`,
+        `${wcd}::${PPP}`,
+      ].sort(),
+    );
     for (const r of replies) expect(headerOf(r.msg, 'LOCATION')).toBe(gw.descriptionUrl);
   });
 
@@ -108,7 +129,11 @@ describe('gateway SSDP (unicast, loopback)', () => {
     const c = await client();
     await c.send(mSearch(PPP, gw.ssdpAddress), gw.ssdpAddress.port);
     const [r] = await c.waitFor(1);
-    expect([headerOf(r!.msg, 'ST'), headerOf(r!.msg, 'USN'), headerOf(r!.msg, 'LOCATION')]).toEqual([PPP, `${wcd}::${PPP}`, gw.descriptionUrl]);
+    expect([headerOf(r!.msg, 'ST'), headerOf(r!.msg, 'USN'), headerOf(r!.msg, 'LOCATION')]).toEqual([
+      PPP,
+      `${wcd}::${PPP}`,
+      gw.descriptionUrl,
+    ]);
     const strict = await gateway('strict-miniupnpd');
     const d = await client();
     await d.send(mSearch(PPP, strict.ssdpAddress), strict.ssdpAddress.port);
@@ -116,7 +141,7 @@ describe('gateway SSDP (unicast, loopback)', () => {
     expect(d.received).toEqual([]);
   });
 
-  it('miniupnpd profile (its own timing, no mxDelay given): no reply before miniupnpd\'s fixed 50 ms, whatever the MX', async () => {
+  it("miniupnpd profile (its own timing, no mxDelay given): no reply before miniupnpd's fixed 50 ms, whatever the MX", async () => {
     const gw = await startGateway({ scenario: 'scenarios/default.yaml', clock: new FakeClock(0) });
     cleanups.push(() => gw.stop());
     const c = await client();
@@ -145,7 +170,12 @@ describe('gateway SSDP (unicast, loopback)', () => {
     expect(replies.map((r) => headerOf(r.msg, 'ST'))).toEqual([IGD2]);
     await settle(c, 1);
     expect(c.received).toHaveLength(1);
-    expect(searches.map((s) => [s.ignored, s.answered])).toEqual([['no-match', 0], ['bad-man', 0], ['malformed', 0], [undefined, 1]]);
+    expect(searches.map((s) => [s.ignored, s.answered])).toEqual([
+      ['no-match', 0],
+      ['bad-man', 0],
+      ['malformed', 0],
+      [undefined, 1],
+    ]);
   });
 
   it('serves an IGD:1 profile with IGD:1 types and does not answer a search for IGD:2', async () => {
@@ -197,16 +227,16 @@ describe('SSDP quirks of the router profiles', () => {
     expect(replies.map((r) => headerOf(r.msg, 'LOCATION'))).toEqual([gw.descriptionUrl]);
   });
 
-  it('ssdp-all-root-only: ssdp:all gets the root device\'s 4 USNs only; typed searches still reach embedded devices', async () => {
+  it("ssdp-all-root-only: ssdp:all gets the root device's 4 USNs only; typed searches still reach embedded devices", async () => {
     const gw = await gateway('ssdp-all-root-only');
     const [root, , wcd] = await udns(gw);
     const c = await client();
     await c.send(mSearch('ssdp:all', gw.ssdpAddress), gw.ssdpAddress.port);
     await c.waitFor(4);
     await settle(c, 4);
-    expect(c.received.map((r) => headerOf(r.msg, 'USN')).sort()).toEqual([
-      `${root}::upnp:rootdevice`, root, `${root}::${IGD2}`, `${root}::urn:schemas-upnp-org:service:Layer3Forwarding:1`,
-    ].sort());
+    expect(c.received.map((r) => headerOf(r.msg, 'USN')).sort()).toEqual(
+      [`${root}::upnp:rootdevice`, root, `${root}::${IGD2}`, `${root}::urn:schemas-upnp-org:service:Layer3Forwarding:1`].sort(),
+    );
     const ipc = 'urn:schemas-upnp-org:service:WANIPConnection:1';
     await c.send(mSearch(ipc, gw.ssdpAddress), gw.ssdpAddress.port);
     const all = await c.waitFor(5);

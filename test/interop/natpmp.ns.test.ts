@@ -10,10 +10,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/start-gateway.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/start-gateway.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { parseNatpmpResponse } from '../../src/natpmp/codec.js';
-import { CLIENTS, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, NODE, PYTHON, createLan, jsonLines, reexecInNamespace, requireTool, type Lan } from './netns.js';
+import {
+  CLIENTS,
+  createLan,
+  GW_ADDRESS,
+  IN_NETNS,
+  jsonLines,
+  LAN_ADDRESS,
+  type Lan,
+  NODE,
+  PYTHON,
+  reexecInNamespace,
+  requireTool,
+} from './netns.js';
 
 reexecInNamespace('test/interop/natpmp.ns.test.ts', 'natsim NAT-PMP with natpmpc, nat-pmp, nat-port-mapper, libtorrent and Transmission');
 
@@ -48,12 +60,19 @@ if (IN_NETNS) {
   describe('natpmpc (libnatpmp) against the served gateway', () => {
     let gw: GatewayHandle;
     const natpmpc = async (...args: string[]): Promise<string> => (await lan.run('natpmpc', args, 20_000)).output;
-    const rows = (): string[] => gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
+    const rows = (): string[] =>
+      gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
 
     beforeAll(async () => {
       requireTool('natpmpc', 'natpmpc');
       const { parseScenario } = await import('../../src/scenario/loader.js');
-      gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: true });
+      gw = await startGateway({
+        scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'),
+        listen: GW_ADDRESS,
+        natpmp: { port: 5351 },
+        ssdpPort: 0,
+        multicast: true,
+      });
     });
 
     afterAll(async () => {
@@ -78,7 +97,7 @@ if (IN_NETNS) {
       expect(rows()).toEqual([`UDP 6000->${LAN_ADDRESS}:5000 natpmp 3600`]);
     });
 
-    it('-a 8080 8080 tcp maps TCP (natpmpc\'s default lifetime, 3600)', async () => {
+    it("-a 8080 8080 tcp maps TCP (natpmpc's default lifetime, 3600)", async () => {
       const out = await natpmpc('-g', GW_ADDRESS, '-a', '8080', '8080', 'tcp');
       expect(out).toContain('Mapped public port 8080 protocol TCP to local port 8080 liftime 3600');
       expect(rows()).toEqual([`UDP 6000->${LAN_ADDRESS}:5000 natpmp 3600`, `TCP 8080->${LAN_ADDRESS}:8080 natpmp 3600`]);
@@ -90,7 +109,7 @@ if (IN_NETNS) {
       expect(rows()).toEqual([`TCP 8080->${LAN_ADDRESS}:8080 natpmp 3600`]);
     });
 
-    it('-a 0 0 tcp 0 deletes all of the client\'s TCP mappings', async () => {
+    it("-a 0 0 tcp 0 deletes all of the client's TCP mappings", async () => {
       await natpmpc('-g', GW_ADDRESS, '-a', '9000', '9000', 'tcp', '600');
       expect(rows()).toHaveLength(2);
       const out = await natpmpc('-g', GW_ADDRESS, '-a', '0', '0', 'tcp', '0');
@@ -117,11 +136,18 @@ if (IN_NETNS) {
 
   describe('npm NAT-PMP clients against a served gateway (multicast off, so no announcement races a reply on 5350)', () => {
     let gw: GatewayHandle;
-    const rows = (): string[] => gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
+    const rows = (): string[] =>
+      gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.origin} ${m.leaseDuration}`);
 
     beforeAll(async () => {
       const { parseScenario } = await import('../../src/scenario/loader.js');
-      gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: false });
+      gw = await startGateway({
+        scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'),
+        listen: GW_ADDRESS,
+        natpmp: { port: 5351 },
+        ssdpPort: 0,
+        multicast: false,
+      });
     });
 
     afterAll(async () => {
@@ -134,10 +160,24 @@ if (IN_NETNS) {
       const r = await lan.run(NODE, [`${CLIENTS}nat-pmp-client.cjs`, GW_ADDRESS], 40_000);
       const steps = jsonLines(r.stdout);
       const map = (type: string, internal: number, external: number, ttl: number) => ({
-        vers: 0, op: type === 'udp' ? 129 : 130, resultCode: 0, resultMessage: 'Success', epoch: 'number', private: internal, internal, public: external, external, ttl, type,
+        vers: 0,
+        op: type === 'udp' ? 129 : 130,
+        resultCode: 0,
+        resultMessage: 'Success',
+        epoch: 'number',
+        private: internal,
+        internal,
+        public: external,
+        external,
+        ttl,
+        type,
       });
       expect(steps, r.output).toEqual([
-        { step: 'externalIp', ok: true, value: { vers: 0, op: 128, resultCode: 0, resultMessage: 'Success', epoch: 'number', ip: [81, 2, 69, 160] } },
+        {
+          step: 'externalIp',
+          ok: true,
+          value: { vers: 0, op: 128, resultCode: 0, resultMessage: 'Success', epoch: 'number', ip: [81, 2, 69, 160] },
+        },
         { step: 'mapTcp', ok: true, value: map('tcp', 4001, 4001, 3600) },
         { step: 'mapUdp', ok: true, value: map('udp', 4002, 4002, 600) },
         { step: 'mapPort0', ok: false, error: 'Not Authorized/Refused (gateway may have NAT-PMP disabled)', code: 2 },
@@ -148,7 +188,9 @@ if (IN_NETNS) {
       expect(rows()).toEqual([]);
     });
 
-    it('python3-libtorrent 2.0.8 with NAT-PMP on maps its listen port (TCP and UDP), as its portmap alerts say', { timeout: 60_000 }, async () => {
+    it('python3-libtorrent 2.0.8 with NAT-PMP on maps its listen port (TCP and UDP), as its portmap alerts say', {
+      timeout: 60_000,
+    }, async () => {
       requireTool({ cmd: PYTHON, args: ['-c', 'import libtorrent'] }, 'python3-libtorrent');
       const child = lan.spawn(PYTHON, [`${CLIENTS}libtorrent_natpmp_client.py`, LAN_ADDRESS, '6881']);
       let out = '';
@@ -176,7 +218,22 @@ if (IN_NETNS) {
     it('transmission-daemon 3.00 (libnatpmp) with --portmap maps its peer port over NAT-PMP', { timeout: 60_000 }, async () => {
       requireTool('transmission-daemon', 'transmission-daemon');
       const dir = mkdtempSync(join(tmpdir(), 'natsim-transmission-'));
-      const child = lan.spawn('transmission-daemon', ['-f', '-g', dir, '--portmap', '-P', '51413', '-O', '-Y', '--log-info', '-T', '-p', '9091', '-r', '127.0.0.1']);
+      const child = lan.spawn('transmission-daemon', [
+        '-f',
+        '-g',
+        dir,
+        '--portmap',
+        '-P',
+        '51413',
+        '-O',
+        '-Y',
+        '--log-info',
+        '-T',
+        '-p',
+        '9091',
+        '-r',
+        '127.0.0.1',
+      ]);
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -187,7 +244,9 @@ if (IN_NETNS) {
         expect(out).toContain('Port Forwarding (NAT-PMP) Port 51413 forwarded successfully');
         expect(out).toContain('Port Forwarding State changed from "Starting" to "Forwarded"');
         const m = gw.listMappings();
-        expect(m.map((e) => `${e.protocol} ${e.externalPort}->${e.internalClient}:${e.internalPort} ${e.origin}`)).toEqual([`TCP 51413->${LAN_ADDRESS}:51413 natpmp`]);
+        expect(m.map((e) => `${e.protocol} ${e.externalPort}->${e.internalClient}:${e.internalPort} ${e.origin}`)).toEqual([
+          `TCP 51413->${LAN_ADDRESS}:51413 natpmp`,
+        ]);
         // It asks for 3600 s; a few seconds have run off since.
         expect(m[0]!.leaseDuration).toBeGreaterThan(3500);
         expect(m[0]!.leaseDuration).toBeLessThanOrEqual(3600);
@@ -205,9 +264,17 @@ if (IN_NETNS) {
       const steps = jsonLines(r.stdout);
       expect(steps, r.output).toEqual([
         { step: 'externalIp', ok: true, value: ext },
-        { step: 'mapTcp', ok: true, value: { externalHost: ext, externalPort: 4001, internalHost: LAN_ADDRESS, internalPort: 4001, protocol: 'TCP' } },
+        {
+          step: 'mapTcp',
+          ok: true,
+          value: { externalHost: ext, externalPort: 4001, internalHost: LAN_ADDRESS, internalPort: 4001, protocol: 'TCP' },
+        },
         // nat-port-mapper 4.0.5 drops its externalPort option (it suggests the local port): 4002, not 4102.
-        { step: 'mapUdp', ok: true, value: { externalHost: ext, externalPort: 4002, internalHost: LAN_ADDRESS, internalPort: 4002, protocol: 'UDP' } },
+        {
+          step: 'mapUdp',
+          ok: true,
+          value: { externalHost: ext, externalPort: 4002, internalHost: LAN_ADDRESS, internalPort: 4002, protocol: 'UDP' },
+        },
         { step: 'unmap', ok: true },
         { step: 'stop', ok: true },
         { step: 'done' },
@@ -218,7 +285,9 @@ if (IN_NETNS) {
 
   describe('announcements at start-up and on reset', () => {
     /** Starts a receiver on UDP 5350 in the lan namespace; resolves with the first datagram once `trigger` has run. */
-    const firstAnnouncement = async (trigger: () => Promise<void> | void): Promise<{ from: string; msg: ReturnType<typeof parseNatpmpResponse> }> => {
+    const firstAnnouncement = async (
+      trigger: () => Promise<void> | void,
+    ): Promise<{ from: string; msg: ReturnType<typeof parseNatpmpResponse> }> => {
       const rx = lan.spawn(NODE, ['-e', RECEIVER, '5350']);
       let out = '';
       rx.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -236,7 +305,14 @@ if (IN_NETNS) {
       let gw: GatewayHandle | undefined;
       try {
         const boot = await firstAnnouncement(async () => {
-          gw = await startGateway({ scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'), listen: GW_ADDRESS, natpmp: { port: 5351 }, ssdpPort: 0, multicast: true, clock: new FakeClock(0) });
+          gw = await startGateway({
+            scenario: parseScenario(SCENARIO, 'natpmp-interop.yaml'),
+            listen: GW_ADDRESS,
+            natpmp: { port: 5351 },
+            ssdpPort: 0,
+            multicast: true,
+            clock: new FakeClock(0),
+          });
         });
         expect(boot).toEqual({ from: `${GW_ADDRESS}:5351`, msg: { version: 0, opcode: 128, result: 0, epoch: 0, address: WAN } });
         // reset() starts a new epoch and a new series: after 5 s of (fake) time the start-up series
@@ -247,11 +323,18 @@ if (IN_NETNS) {
         await new Promise<void>((resolve) => rx.stdout.once('data', () => resolve()));
         gw!.advance(5000);
         gw!.reset();
-        const epochs = (): number[] => out.split('\n').filter((l) => l.startsWith(`${GW_ADDRESS}:5351 `)).map((l) => parseNatpmpResponse(Buffer.from(l.split(' ')[1]!, 'hex')).epoch);
+        const epochs = (): number[] =>
+          out
+            .split('\n')
+            .filter((l) => l.startsWith(`${GW_ADDRESS}:5351 `))
+            .map((l) => parseNatpmpResponse(Buffer.from(l.split(' ')[1]!, 'hex')).epoch);
         for (let i = 0; i < 30 && !epochs().includes(0); i++) await new Promise((r) => setTimeout(r, 100));
         rx.kill();
         expect(epochs(), out).toContain(0);
-        expect(epochs().every((e) => e === 0 || e === 5), out).toBe(true);
+        expect(
+          epochs().every((e) => e === 0 || e === 5),
+          out,
+        ).toBe(true);
       } finally {
         await gw?.stop();
       }

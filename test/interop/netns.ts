@@ -12,12 +12,13 @@
  * through `nsenter --net=/proc/PID/ns/net`, like a LAN host. No packet ever reaches the machine's
  * own interfaces: both namespaces are private and vanish with their processes.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export { IN_NETNS, REPO } from '../support/sealed-namespace.js';
+
 import { REPO } from '../support/sealed-namespace.js';
 export const CLIENTS = fileURLToPath(new URL('./clients/', import.meta.url));
 export const GW_IFACE = 'natsim-gw';
@@ -28,13 +29,17 @@ export const PYTHON = '/usr/bin/python3';
 export const NODE = process.execPath;
 
 export { assertSealed, reexecInNamespace } from '../support/sealed-namespace.js';
-import { IN_NETNS, assertSealed, interfaces } from '../support/sealed-namespace.js';
+
+import { assertSealed, IN_NETNS, interfaces } from '../support/sealed-namespace.js';
 
 /** Fails (never skips) when a tool is missing, naming the Debian package that provides it. */
 export function requireTool(check: { cmd: string; args?: string[] } | string, debPackages: string): void {
   const { cmd, args } = typeof check === 'string' ? { cmd: 'sh', args: ['-c', `command -v ${check}`] } : { args: [], ...check };
   const ok = spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
-  if (!ok) throw new Error(`missing: ${typeof check === 'string' ? check : `${cmd} ${args.join(' ')}`} — install the Debian package(s): ${debPackages}`);
+  if (!ok)
+    throw new Error(
+      `missing: ${typeof check === 'string' ? check : `${cmd} ${args.join(' ')}`} — install the Debian package(s): ${debPackages}`,
+    );
 }
 
 export interface RunResult {
@@ -66,7 +71,10 @@ export async function createLan(): Promise<Lan> {
   const pid = holder.pid!;
   const exitKill = (): void => void holder.kill('SIGKILL');
   process.once('exit', exitKill);
-  const inLan = (cmd: string, args: readonly string[]): [string, string[]] => ['nsenter', [`--net=/proc/${pid}/ns/net`, '--', cmd, ...args]];
+  const inLan = (cmd: string, args: readonly string[]): [string, string[]] => [
+    'nsenter',
+    [`--net=/proc/${pid}/ns/net`, '--', cmd, ...args],
+  ];
   try {
     const mine = readlinkSync('/proc/self/ns/net');
     for (let i = 0; ; i++) {
@@ -87,13 +95,18 @@ export async function createLan(): Promise<Lan> {
     sh('ip', ['link', 'add', GW_IFACE, 'type', 'veth', 'peer', 'name', LAN_IFACE, 'netns', String(pid)]);
     sh('ip', ['addr', 'add', `${GW_ADDRESS}/24`, 'dev', GW_IFACE]);
     sh('ip', ['link', 'set', GW_IFACE, 'up']);
-    sh(...inLan('sh', ['-c', [
-      'ip link set lo up',
-      `ip addr add ${LAN_ADDRESS}/24 dev ${LAN_IFACE}`,
-      `ip link set ${LAN_IFACE} up`,
-      `ip route add default via ${GW_ADDRESS}`,
-      `ip route add 239.0.0.0/8 dev ${LAN_IFACE}`,
-    ].join(' && ')]));
+    sh(
+      ...inLan('sh', [
+        '-c',
+        [
+          'ip link set lo up',
+          `ip addr add ${LAN_ADDRESS}/24 dev ${LAN_IFACE}`,
+          `ip link set ${LAN_IFACE} up`,
+          `ip route add default via ${GW_ADDRESS}`,
+          `ip route add 239.0.0.0/8 dev ${LAN_IFACE}`,
+        ].join(' && '),
+      ]),
+    );
     assertSealed(['lo', GW_IFACE]);
     const lanIfaces = interfaces(spawnSync(...inLan('cat', ['/proc/self/net/dev']), { encoding: 'utf8' }).stdout);
     if (!lanIfaces.every((i) => ['lo', LAN_IFACE].includes(i))) throw new Error(`the lan namespace is not sealed: ${lanIfaces.join(', ')}`);

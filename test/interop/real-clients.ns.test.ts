@@ -11,7 +11,7 @@
  * gir1.2-gupnpigd-1.0 (a missing one fails its suite with the package name; nothing is skipped).
  */
 import { afterAll, beforeAll } from 'vitest';
-import { IN_NETNS, createLan, reexecInNamespace, type Lan } from './netns.js';
+import { createLan, IN_NETNS, type Lan, reexecInNamespace } from './netns.js';
 import { gssdpSuite } from './suites/gssdp.js';
 import { gupnpIgdSuite } from './suites/gupnp-igd.js';
 import { miniupnpcPythonSuite } from './suites/miniupnpc-python.js';

@@ -1,8 +1,20 @@
 /** IPv4 addresses, prefixes and endpoints. */
 import { describe, expect, it } from 'vitest';
 import {
-  AddressError, ep, formatEndpoint, formatIPv4, formatPrefix, inPrefix, isIPv4, isReservedAddress, nthAddress,
-  parseEndpoint, parseIPv4, parsePrefix, sameEndpoint, tryParseIPv4,
+  AddressError,
+  ep,
+  formatEndpoint,
+  formatIPv4,
+  formatPrefix,
+  inPrefix,
+  isIPv4,
+  isReservedAddress,
+  nthAddress,
+  parseEndpoint,
+  parseIPv4,
+  parsePrefix,
+  sameEndpoint,
+  tryParseIPv4,
 } from '../../src/nat/index.js';
 
 describe('addresses', () => {
@@ -31,7 +43,8 @@ describe('addresses', () => {
 
   it('agrees with the dotted-quad grammar on every octet value and random text', () => {
     const grammar = (t: string): boolean =>
-      /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(t) && t.split('.').every((p) => Number(p) <= 255 && !(p.length > 1 && p.startsWith('0')));
+      /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(t) &&
+      t.split('.').every((p) => Number(p) <= 255 && !(p.length > 1 && p.startsWith('0')));
     const octets = [...Array.from({ length: 300 }, (_, i) => String(i)), '00', '01', '000', '007', '0255', ''];
     for (const o of octets) for (const t of [`${o}.1.2.3`, `1.2.3.${o}`]) expect(isIPv4(t), t).toBe(grammar(t));
     let seed = 7;
@@ -119,8 +132,21 @@ describe('endpoints', () => {
 
 describe('isReservedAddress', () => {
   it.each([
-    '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '100.64.0.1', '100.127.255.254', '127.0.0.1',
-    '169.254.1.1', '0.1.2.3', '192.0.2.1', '198.51.100.5', '203.0.113.1', '198.18.0.1', '224.0.0.1', '255.255.255.255',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    '100.127.255.254',
+    '127.0.0.1',
+    '169.254.1.1',
+    '0.1.2.3',
+    '192.0.2.1',
+    '198.51.100.5',
+    '203.0.113.1',
+    '198.18.0.1',
+    '224.0.0.1',
+    '255.255.255.255',
   ])('%s is reserved', (t) => expect(isReservedAddress(parseIPv4(t))).toBe(true));
 
   it.each(['8.8.8.8', '1.1.1.1', '172.32.0.1', '172.15.255.255', '100.128.0.1', '100.63.255.255', '192.169.0.1', '11.0.0.1'])(

@@ -1,6 +1,6 @@
 /** The SIP ALG: payload rewriting and the media ports it opens. */
 import { describe, expect, it } from 'vitest';
-import { A, B, PEER, SERVER, WAN, ep, home, natPolicy, srcOf, dstOf, udp } from './helpers.js';
+import { A, B, dstOf, ep, home, natPolicy, PEER, SERVER, srcOf, udp, WAN } from './helpers.js';
 
 const invite = (ip: string, sipPort: number): string =>
   [
@@ -55,7 +55,12 @@ describe('SIP ALG', () => {
     const { network, router } = busy(['sip']);
     network.send('a', udp(ep(A, 5060), ep(SERVER, 5060), invite(A, 5060)));
     expect(
-      router.listForwards().map((e) => `${e.origin} ${e.protocol} ${e.externalPort} → ${e.internalClient}:${e.internalPort} (${e.leaseSeconds} s) ${e.description}`),
+      router
+        .listForwards()
+        .map(
+          (e) =>
+            `${e.origin} ${e.protocol} ${e.externalPort} → ${e.internalClient}:${e.internalPort} (${e.leaseSeconds} s) ${e.description}`,
+        ),
     ).toEqual([
       'alg udp 5005 → 192.168.1.10:5004 (300 s) SIP ALG audio media',
       'alg udp 5006 → 192.168.1.10:5005 (300 s) SIP ALG audio RTCP',
@@ -105,13 +110,17 @@ describe('SIP ALG', () => {
   });
 
   it('rejects an unknown ALG name', () => {
-    expect(() => home(natPolicy('full-cone'), { algs: ['bogus'] })).toThrow(/^router nat: unknown ALG "bogus" \(known: (.*, )?sip(, .*)?\)$/);
+    expect(() => home(natPolicy('full-cone'), { algs: ['bogus'] })).toThrow(
+      /^router nat: unknown ALG "bogus" \(known: (.*, )?sip(, .*)?\)$/,
+    );
   });
 
   it('does not rewrite another LAN address that merely starts with the sender address', () => {
     // A (192.168.1.10) relays a message that names 192.168.1.100 (e.g. a phone behind an IP-PBX).
     const { network } = home(natPolicy('full-cone'), { algs: ['sip'] });
-    const msg = ['OPTIONS sip:bob@198.51.100.5 SIP/2.0', 'Via: SIP/2.0/UDP 192.168.1.10:5060', 'Via: SIP/2.0/UDP 192.168.1.100:5062'].join('\r\n');
+    const msg = ['OPTIONS sip:bob@198.51.100.5 SIP/2.0', 'Via: SIP/2.0/UDP 192.168.1.10:5060', 'Via: SIP/2.0/UDP 192.168.1.100:5062'].join(
+      '\r\n',
+    );
     const d = network.send('a', udp(ep(A, 5060), ep(SERVER, 5060), msg));
     // today the second Via becomes "203.0.113.10:5062", a wrong public host
     expect(d.packet.payload).toBe(

@@ -1,13 +1,19 @@
 /** A home NAT behind a carrier-grade NAT (RFC 6888, RFC 6598 shared space). */
 import { describe, expect, it } from 'vitest';
-import { A, PEER, SERVER, WAN, ep, hopAt, natPolicy, net, rewrite, srcOf, dstOf, udp } from './helpers.js';
+import { A, dstOf, ep, hopAt, natPolicy, net, PEER, rewrite, SERVER, srcOf, udp, WAN } from './helpers.js';
 
 const HOME_WAN = '100.64.0.2';
 
 function cascade() {
   const t = net(2024);
   const cgn = t.network.addRouter({ id: 'cgn', wan: WAN, lan: '100.64.0.0/10', nat: natPolicy('cgnat') });
-  const home = t.network.addRouter({ id: 'home', parent: 'cgn', wan: HOME_WAN, lan: '192.168.1.0/24', nat: natPolicy('port-restricted-cone') });
+  const home = t.network.addRouter({
+    id: 'home',
+    parent: 'cgn',
+    wan: HOME_WAN,
+    lan: '192.168.1.0/24',
+    nat: natPolicy('port-restricted-cone'),
+  });
   t.network.addHost({ id: 'a', address: A, on: 'home' });
   t.network.addHost({ id: 'server', address: SERVER });
   t.network.addHost({ id: 'peer', address: PEER });

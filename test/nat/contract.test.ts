@@ -4,8 +4,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  FakeClock, Network, SeededRng, TCP, ep, formatEndpoint, natPolicy,
-  type FilteringBehavior, type MappingBehavior, type Packet, type Protocol,
+  ep,
+  FakeClock,
+  type FilteringBehavior,
+  formatEndpoint,
+  type MappingBehavior,
+  Network,
+  natPolicy,
+  type Packet,
+  type Protocol,
+  SeededRng,
+  TCP,
 } from '../../src/nat/index.js';
 
 const MAPPINGS: MappingBehavior[] = ['endpoint-independent', 'address-dependent', 'address-and-port-dependent'];
@@ -21,7 +30,9 @@ const S3 = '198.51.100.3';
 function setup(mapping: MappingBehavior, filtering: FilteringBehavior) {
   const net = new Network({ clock: new FakeClock(), rng: new SeededRng(7) });
   net.addRouter({
-    id: 'nat', wan: WAN, lan: '192.168.1.0/24',
+    id: 'nat',
+    wan: WAN,
+    lan: '192.168.1.0/24',
     nat: natPolicy('full-cone', { mapping, filtering, portAssignment: 'sequential' }),
   });
   net.addHost({ id: 'a', address: A, on: 'nat' });
@@ -31,8 +42,12 @@ function setup(mapping: MappingBehavior, filtering: FilteringBehavior) {
   return net;
 }
 
-const pkt = (proto: Protocol, src: string, sport: number, dst: string, dport: number, flags = 0): Packet =>
-  ({ proto, src: ep(src, sport), dst: ep(dst, dport), flags });
+const pkt = (proto: Protocol, src: string, sport: number, dst: string, dport: number, flags = 0): Packet => ({
+  proto,
+  src: ep(src, sport),
+  dst: ep(dst, dport),
+  flags,
+});
 
 describe.each(MAPPINGS.flatMap((m) => FILTERINGS.flatMap((f) => PROTOCOLS.map((p) => [m, f, p] as const))))(
   'mapping %s × filtering %s over %s',

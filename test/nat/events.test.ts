@@ -1,7 +1,7 @@
 /** The model's one event stream: names, shapes, and who publishes them. */
 import { describe, expect, it } from 'vitest';
-import { ModelEvents, Router, SeededRng, type ModelEvent } from '../../src/nat/index.js';
-import { A, PEER, SERVER, WAN, ep, home, natPolicy, sec, udp } from './helpers.js';
+import { type ModelEvent, type ModelEvents, Router, SeededRng } from '../../src/nat/index.js';
+import { A, ep, home, natPolicy, PEER, SERVER, sec, udp, WAN } from './helpers.js';
 
 function recorder(events: ModelEvents): ModelEvent[] {
   const out: ModelEvent[] = [];
@@ -14,7 +14,15 @@ describe('model events', () => {
     const { network, router, clock } = home(natPolicy('full-cone'));
     const log = recorder(network.events);
     const m = router.mappings;
-    const req = { requester: A, protocol: 'udp' as const, internalClient: A, internalPort: 5000, externalPort: 5000, lifetime: 10, origin: 'natpmp' as const };
+    const req = {
+      requester: A,
+      protocol: 'udp' as const,
+      internalClient: A,
+      internalPort: 5000,
+      externalPort: 5000,
+      lifetime: 10,
+      origin: 'natpmp' as const,
+    };
     m.request(req, 0);
     m.request({ ...req, lifetime: 20 }, 0);
     m.remove({ requester: A, protocol: 'udp', externalPort: 5000 }, 5);
@@ -65,7 +73,19 @@ describe('model events', () => {
       throw new Error('boom');
     });
     r.events.on('mapping-created', (e) => seen.push(`b:${e.mapping.externalPort}`));
-    const add = (port: number): unknown => r.mappings.request({ requester: '192.168.9.2', protocol: 'tcp', internalClient: '192.168.9.2', internalPort: port, externalPort: port, lifetime: 0, origin: 'upnp' }, 0);
+    const add = (port: number): unknown =>
+      r.mappings.request(
+        {
+          requester: '192.168.9.2',
+          protocol: 'tcp',
+          internalClient: '192.168.9.2',
+          internalPort: port,
+          externalPort: port,
+          lifetime: 0,
+          origin: 'upnp',
+        },
+        0,
+      );
     expect(() => add(10000)).toThrow('boom');
     off();
     expect(() => add(10001)).toThrow('boom');

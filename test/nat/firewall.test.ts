@@ -1,7 +1,7 @@
 /** The stateful firewall, with and without NAT. */
 import { describe, expect, it } from 'vitest';
-import { parsePrefix, type FirewallConfig, type NatPolicy } from '../../src/nat/index.js';
-import { A, PEER, SERVER, TCP, WAN, ep, home, natPolicy, net, sec, srcOf, dstOf, tcp, udp } from './helpers.js';
+import { type FirewallConfig, type NatPolicy, parsePrefix } from '../../src/nat/index.js';
+import { A, dstOf, ep, home, natPolicy, net, PEER, SERVER, sec, srcOf, TCP, tcp, udp, WAN } from './helpers.js';
 
 const WEB = '192.0.2.10';
 const BAD = '1.2.3.4';
@@ -20,7 +20,10 @@ function plain(firewall: FirewallConfig, nat: NatPolicy | null = null) {
 const denyIn: FirewallConfig = { defaultInbound: 'deny', defaultOutbound: 'allow', rules: [] };
 
 describe('firewall on a plain router', () => {
-  for (const [label, nat] of [['nat: null', null], ["natPolicy('open')", natPolicy('open')]] as const) {
+  for (const [label, nat] of [
+    ['nat: null', null],
+    ["natPolicy('open')", natPolicy('open')],
+  ] as const) {
     it(`${label}: unsolicited inbound is dropped by the default policy`, () => {
       const { network } = plain(denyIn, nat);
       const d = network.send('server', udp(ep(SERVER, 3478), ep(WEB, 5000)));
@@ -78,7 +81,14 @@ describe('firewall on a plain router', () => {
     const { network } = plain({
       ...denyIn,
       rules: [
-        { action: 'deny', direction: 'in', protocol: 'tcp', src: parsePrefix('1.2.3.0/24'), dstPorts: { from: 1500, to: 1510 }, name: 'block 1.2.3.0/24' },
+        {
+          action: 'deny',
+          direction: 'in',
+          protocol: 'tcp',
+          src: parsePrefix('1.2.3.0/24'),
+          dstPorts: { from: 1500, to: 1510 },
+          name: 'block 1.2.3.0/24',
+        },
         { action: 'allow', direction: 'in', protocol: 'tcp', dstPorts: { from: 1503, to: 1503 } },
       ],
     });
@@ -101,7 +111,8 @@ describe('firewall on a plain router', () => {
 
   it('outbound deny rule and outbound default deny', () => {
     const { network } = plain({
-      defaultInbound: 'deny', defaultOutbound: 'allow',
+      defaultInbound: 'deny',
+      defaultOutbound: 'allow',
       rules: [{ action: 'deny', direction: 'out', protocol: 'udp', dstPorts: { from: 53, to: 53 }, name: 'no DNS' }],
     });
     const d = network.send('web', udp(ep(WEB, 5000), ep(SERVER, 53)));
@@ -132,7 +143,10 @@ describe('firewall on a plain router', () => {
 
   it('a pinhole restricted to a remote host admits only that host', () => {
     const { network, router } = plain(denyIn);
-    router.forwards.add({ protocol: 'udp', externalPort: 9000, internalClient: WEB, internalPort: 9000, origin: 'pinhole', remoteHost: PEER }, 0);
+    router.forwards.add(
+      { protocol: 'udp', externalPort: 9000, internalClient: WEB, internalPort: 9000, origin: 'pinhole', remoteHost: PEER },
+      0,
+    );
     expect(network.send('peer', udp(ep(PEER, 1), ep(WEB, 9000))).to).toBe('web');
     expect(network.send('server', udp(ep(SERVER, 1), ep(WEB, 9000))).drop?.code).toBe('firewall-default');
   });

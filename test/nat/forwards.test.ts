@@ -1,14 +1,17 @@
 /** Port forwards and the arbiter between forwards, dynamic mappings and the router's own ports. */
 import { describe, expect, it } from 'vitest';
 import { ForwardTable } from '../../src/nat/index.js';
-import { A, B, PEER, SERVER, WAN, ep, home, natPolicy, sec, srcOf, dstOf, udp } from './helpers.js';
+import { A, B, dstOf, ep, home, natPolicy, PEER, SERVER, sec, srcOf, udp, WAN } from './helpers.js';
 
 const STATIC = { protocol: 'udp', externalPort: 6000, internalClient: A, internalPort: 5000 } as const;
 
 describe('static forwards on the data plane', () => {
   it('admit inbound traffic from anyone (even under port-restricted filtering)', () => {
     const { network } = home(natPolicy('port-restricted-cone'), { forwards: [STATIC] });
-    for (const [host, ip] of [['server', SERVER], ['peer', PEER]] as const) {
+    for (const [host, ip] of [
+      ['server', SERVER],
+      ['peer', PEER],
+    ] as const) {
       const d = network.send(host, udp(ep(ip, 1234), ep(WAN, 6000)));
       expect(d.to).toBe('a');
       expect(dstOf(d)).toBe('192.168.1.10:5000');
@@ -54,9 +57,9 @@ describe('static forwards on the data plane', () => {
   });
 
   it('a static forward on a reserved port makes the router config invalid', () => {
-    expect(() =>
-      home(natPolicy('full-cone'), { reservedPorts: [{ protocol: 'udp', port: 6000 }], forwards: [STATIC] }),
-    ).toThrow('router nat: forward udp 6000: UDP port 6000 is used by the router itself');
+    expect(() => home(natPolicy('full-cone'), { reservedPorts: [{ protocol: 'udp', port: 6000 }], forwards: [STATIC] })).toThrow(
+      'router nat: forward udp 6000: UDP port 6000 is used by the router itself',
+    );
   });
 });
 
@@ -64,7 +67,10 @@ describe('the arbiter', () => {
   it('refuses a port held by a live dynamic mapping (held-by-dynamic-mapping)', () => {
     const { network, router, clock } = home(natPolicy('full-cone'));
     network.send('a', udp(ep(A, 5000), ep(SERVER, 3478)));
-    const r = router.forwards.add({ protocol: 'udp', externalPort: 5000, internalClient: B, internalPort: 5000, origin: 'upnp' }, clock.now());
+    const r = router.forwards.add(
+      { protocol: 'udp', externalPort: 5000, internalClient: B, internalPort: 5000, origin: 'upnp' },
+      clock.now(),
+    );
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.conflict).toEqual({
@@ -138,7 +144,10 @@ describe('dynamic mappings and forwards share the port space', () => {
 
   it('a forward whose lease ended no longer holds its port against dynamic mappings', () => {
     const { network, router, clock } = home(natPolicy('full-cone'));
-    router.forwards.add({ protocol: 'udp', externalPort: 5000, internalClient: A, internalPort: 9999, origin: 'upnp', leaseSeconds: 10 }, 0);
+    router.forwards.add(
+      { protocol: 'udp', externalPort: 5000, internalClient: A, internalPort: 9999, origin: 'upnp', leaseSeconds: 10 },
+      0,
+    );
     clock.advance(sec(20));
     // Without a sweep, the expired entry still blocks 5000 (today: 203.0.113.1:5001; after network.expire(): 5000).
     expect(srcOf(network.send('b', udp(ep(B, 5000), ep(SERVER, 3478))))).toBe('203.0.113.1:5000');

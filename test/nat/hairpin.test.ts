@@ -1,6 +1,6 @@
 /** RFC 4787 REQ-9 / RFC 5382 hairpinning, on one NAT and on a CGN between two home routers. */
 import { describe, expect, it } from 'vitest';
-import { A, B, SERVER, WAN, ep, home, natPolicy, net, srcOf, dstOf, udp, hopAt } from './helpers.js';
+import { A, B, dstOf, ep, home, hopAt, natPolicy, net, SERVER, srcOf, udp, WAN } from './helpers.js';
 
 describe('hairpinning on one NAT', () => {
   function withB(hairpinning: boolean, preset: 'full-cone' | 'port-restricted-cone' = 'full-cone') {

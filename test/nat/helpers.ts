@@ -1,10 +1,22 @@
 /** Shared builders for the NAT model tests (not a test file itself). */
 import {
-  FakeClock, Network, SeededRng, TCP, ep, formatEndpoint, natPolicy,
-  type Delivery, type Endpoint, type Hop, type NatPolicy, type Packet, type Router, type RouterConfig,
+  type Delivery,
+  type Endpoint,
+  ep,
+  FakeClock,
+  formatEndpoint,
+  type Hop,
+  type NatPolicy,
+  Network,
+  natPolicy,
+  type Packet,
+  type Router,
+  type RouterConfig,
+  SeededRng,
+  TCP,
 } from '../../src/nat/index.js';
 
-export { TCP, ep, formatEndpoint, natPolicy };
+export { ep, formatEndpoint, natPolicy, TCP };
 
 export const WAN = '203.0.113.1';
 export const A = '192.168.1.10';

@@ -1,11 +1,18 @@
 /** The router's mapping service: one request shape for every protocol, named refusals. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTER_POLICY, type MappingRequest } from '../../src/nat/index.js';
-import { A, B, C, WAN, home, natPolicy, sec } from './helpers.js';
+import { A, B, C, home, natPolicy, sec, WAN } from './helpers.js';
 
 const req = (over: Partial<MappingRequest> = {}): MappingRequest => ({
-  requester: A, protocol: 'tcp', internalClient: A, internalPort: 5000, externalPort: 5000,
-  lifetime: 3600, origin: 'upnp', description: 'test', ...over,
+  requester: A,
+  protocol: 'tcp',
+  internalClient: A,
+  internalPort: 5000,
+  externalPort: 5000,
+  lifetime: 3600,
+  origin: 'upnp',
+  description: 'test',
+  ...over,
 });
 
 describe('MappingService.request', () => {
@@ -18,8 +25,14 @@ describe('MappingService.request', () => {
     expect(router.forwards.size).toBe(1);
     // NAT-PMP and PCP overwrite only a mapping of the same internal port (RFC 6886 §3.3; miniupnpd's
     // pcpserver.c moves on to another port): another one is held.
-    expect(router.mappings.request(req({ internalPort: 5002, origin: 'natpmp' }), 0)).toMatchObject({ ok: false, refusal: 'held-by-other-client' });
-    expect(router.mappings.request(req({ internalPort: 5002, origin: 'pcp', nonce: 'n' }), 0)).toMatchObject({ ok: false, refusal: 'held-by-other-client' });
+    expect(router.mappings.request(req({ internalPort: 5002, origin: 'natpmp' }), 0)).toMatchObject({
+      ok: false,
+      refusal: 'held-by-other-client',
+    });
+    expect(router.mappings.request(req({ internalPort: 5002, origin: 'pcp', nonce: 'n' }), 0)).toMatchObject({
+      ok: false,
+      refusal: 'held-by-other-client',
+    });
   });
 
   it('names each refusal', () => {
@@ -81,23 +94,34 @@ describe('MappingService.request', () => {
     // 5000 taken, 5001 taken, 4999 denied, 5002 free.
     expect(m.request(req({ search: 'nearest' }), 0)).toMatchObject({ ok: true, mapping: { externalPort: 5002 } });
     m.configure({ permissions: ['allow 5000 0.0.0.0/0 0-65535', 'deny 0-65535 0.0.0.0/0 0-65535'] });
-    expect(m.request(req({ requester: C, internalClient: C, internalPort: 1, search: 'nearest' }), 0))
-      .toMatchObject({ ok: false, refusal: 'ports-exhausted' });
+    expect(m.request(req({ requester: C, internalClient: C, internalPort: 1, search: 'nearest' }), 0)).toMatchObject({
+      ok: false,
+      refusal: 'ports-exhausted',
+    });
   });
 
   it('a nonce binds a mapping: refresh or delete with another is nonce-mismatch', () => {
     const { router } = home(natPolicy('full-cone'));
     expect(router.mappings.request(req({ origin: 'pcp', nonce: 'n1' }), 0).ok).toBe(true);
     expect(router.mappings.request(req({ origin: 'pcp', nonce: 'n2' }), 0)).toMatchObject({ ok: false, refusal: 'nonce-mismatch' });
-    expect(router.mappings.remove({ requester: A, protocol: 'tcp', externalPort: 5000, nonce: 'n2' }, 0)).toMatchObject({ ok: false, refusal: 'nonce-mismatch' });
+    expect(router.mappings.remove({ requester: A, protocol: 'tcp', externalPort: 5000, nonce: 'n2' }, 0)).toMatchObject({
+      ok: false,
+      refusal: 'nonce-mismatch',
+    });
     expect(router.mappings.remove({ requester: A, protocol: 'tcp', externalPort: 5000, nonce: 'n1' }, 0)).toMatchObject({ ok: true });
   });
 
   it('remove: not-owner in secure mode, no-such-mapping when absent', () => {
     const { router } = home(natPolicy('full-cone'));
     router.mappings.request(req(), 0);
-    expect(router.mappings.remove({ requester: B, protocol: 'tcp', externalPort: 5000 }, 0)).toMatchObject({ ok: false, refusal: 'not-owner' });
-    expect(router.mappings.remove({ requester: A, protocol: 'udp', externalPort: 5000 }, 0)).toMatchObject({ ok: false, refusal: 'no-such-mapping' });
+    expect(router.mappings.remove({ requester: B, protocol: 'tcp', externalPort: 5000 }, 0)).toMatchObject({
+      ok: false,
+      refusal: 'not-owner',
+    });
+    expect(router.mappings.remove({ requester: A, protocol: 'udp', externalPort: 5000 }, 0)).toMatchObject({
+      ok: false,
+      refusal: 'no-such-mapping',
+    });
   });
 
   it('the reported external address is blank on a reserved WAN unless allowed', () => {
@@ -115,8 +139,11 @@ describe('MappingService.request', () => {
 describe('permission rules in miniupnpd.conf syntax', () => {
   it('parsePermissionFile keeps the allow/deny lines in order, skips comments and options, names a bad line', async () => {
     const { parsePermissionFile, PermissionFileError, defaultPermissionRules } = await import('../../src/nat/index.js');
-    expect(parsePermissionFile('ext_ifname=eth0\n# comment\n\nallow 1024-65535 192.168.0.0/24 1024-65535  # trailing\r\ndeny 0-65535 0.0.0.0/0 0-65535\n'))
-      .toEqual(['allow 1024-65535 192.168.0.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+    expect(
+      parsePermissionFile(
+        'ext_ifname=eth0\n# comment\n\nallow 1024-65535 192.168.0.0/24 1024-65535  # trailing\r\ndeny 0-65535 0.0.0.0/0 0-65535\n',
+      ),
+    ).toEqual(['allow 1024-65535 192.168.0.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
     let err: unknown;
     try {
       parsePermissionFile('allow 1-2 10.0.0.0/8 1-2\nallow 1-70000 10.0.0.0/8 1\n');
@@ -128,7 +155,7 @@ describe('permission rules in miniupnpd.conf syntax', () => {
     expect(defaultPermissionRules('10.0.0.0/8')).toEqual(['allow 1024-65535 10.0.0.0/8 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
   });
 
-  it('a router gets miniupnpd\'s shipped rules for its LAN unless its config says otherwise', () => {
+  it("a router gets miniupnpd's shipped rules for its LAN unless its config says otherwise", () => {
     const { router } = home(natPolicy('full-cone'));
     expect(router.mappings.permitted(80, A, 80)).toBe(false);
     expect(router.mappings.permitted(1024, A, 1024)).toBe(true);

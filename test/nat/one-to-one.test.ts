@@ -1,6 +1,6 @@
 /** 1:1 NAT: whole-address translation, ports unchanged. */
 import { describe, expect, it } from 'vitest';
-import { A, B, C, SERVER, TCP, WAN, ep, home, natPolicy, srcOf, dstOf, tcp, udp } from './helpers.js';
+import { A, B, C, dstOf, ep, home, natPolicy, SERVER, srcOf, TCP, tcp, udp, WAN } from './helpers.js';
 
 const policy = natPolicy('one-to-one', {
   oneToOne: [

@@ -1,6 +1,6 @@
 /** RFC 4787 REQ-2 IP address pooling with several external addresses. */
 import { describe, expect, it } from 'vitest';
-import { A, B, C, SERVER, ep, home, natPolicy, srcOf, dstOf, udp } from './helpers.js';
+import { A, B, C, dstOf, ep, home, natPolicy, SERVER, srcOf, udp } from './helpers.js';
 
 const POOL = ['203.0.113.1', '203.0.113.2'];
 
@@ -31,8 +31,8 @@ describe('paired pooling', () => {
 describe('arbitrary pooling', () => {
   const addresses = (seed: number): string[] => {
     const { network } = home(natPolicy('full-cone', { pooling: 'arbitrary' }), { wan: POOL }, seed);
-    return [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007].map((p) =>
-      srcOf(network.send('a', udp(ep(A, p), ep(SERVER, 3478)))).split(':')[0]!,
+    return [5000, 5001, 5002, 5003, 5004, 5005, 5006, 5007].map(
+      (p) => srcOf(network.send('a', udp(ep(A, p), ep(SERVER, 3478)))).split(':')[0]!,
     );
   };
 

@@ -1,7 +1,7 @@
 /** RFC 4787 §4.2.1 port assignment: preservation, sequential, random, range preservation, parity. */
 import { describe, expect, it } from 'vitest';
-import { NatTable, SeededRng, parseIPv4, type Rng } from '../../src/nat/index.js';
-import { A, B, C, SERVER, WAN, ep, home, natPolicy, srcOf, udp } from './helpers.js';
+import { NatTable, parseIPv4, type Rng, SeededRng } from '../../src/nat/index.js';
+import { A, B, C, ep, home, natPolicy, SERVER, srcOf, udp, WAN } from './helpers.js';
 
 describe('port preservation', () => {
   it('keeps the internal port and says so in the trace', () => {
@@ -71,7 +71,11 @@ describe('random assignment', () => {
     const stuck: Rng = { next: () => 0, int: (lo) => lo };
     const t = new NatTable(natPolicy('full-cone', { portAssignment: 'random' }), [parseIPv4(WAN)], stuck);
     const made: string[] = [];
-    for (const [ip, port] of [[A, 5000], [A, 5001], [B, 6000]] as const) {
+    for (const [ip, port] of [
+      [A, 5000],
+      [A, 5001],
+      [B, 6000],
+    ] as const) {
       const r = t.outbound('udp', ep(ip, port), ep(SERVER, 3478), 0, 0);
       if ('code' in r) throw new Error(r.code);
       made.push(`${r.mapping.extPort}`);

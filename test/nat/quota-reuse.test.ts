@@ -1,6 +1,6 @@
 /** RFC 6888 REQ-4 port quota and REQ-8 port reuse delay. */
 import { describe, expect, it } from 'vitest';
-import { A, B, C, SERVER, WAN, ep, home, natPolicy, sec, srcOf, udp } from './helpers.js';
+import { A, B, C, ep, home, natPolicy, SERVER, sec, srcOf, udp, WAN } from './helpers.js';
 
 describe('port quota', () => {
   it('refuses the third mapping of one internal address, not other hosts', () => {

@@ -4,8 +4,8 @@
  * alive but does not keep admitting a remote the host stopped talking to.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_REMOTES_PER_MAPPING, type FilteringBehavior } from '../../src/nat/index.js';
-import { A, PEER, SERVER, WAN, ep, home, natPolicy, sec, srcOf, udp } from './helpers.js';
+import { type FilteringBehavior, MAX_REMOTES_PER_MAPPING } from '../../src/nat/index.js';
+import { A, ep, home, natPolicy, PEER, SERVER, sec, srcOf, udp, WAN } from './helpers.js';
 
 const toServer = () => udp(ep(A, 5000), ep(SERVER, 3478));
 const toPeer = () => udp(ep(A, 5000), ep(PEER, 7000));

@@ -5,7 +5,7 @@
  * established connection keeps the mapping for at least 2 h 4 min (7440 s) idle.
  */
 import { describe, expect, it } from 'vitest';
-import { A, PEER, SERVER, TCP, WAN, ep, home, natPolicy, sec, tcp } from './helpers.js';
+import { A, ep, home, natPolicy, PEER, SERVER, sec, TCP, tcp, WAN } from './helpers.js';
 
 const toServer = (flags: number) => tcp(ep(A, 5000), ep(SERVER, 443), flags);
 const fromServer = (flags: number) => tcp(ep(SERVER, 443), ep(WAN, 5000), flags);

@@ -7,7 +7,7 @@ import { PORT_BLOCK_BASE, parseExclusion, parseIPv4 } from '../../src/nat/index.
 import { buildNetwork } from '../../src/scenario/build.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { errorOf } from '../scenario/helpers.js';
-import { A, B, PEER, SERVER, WAN, ep, home, natPolicy, net, sec, srcOf, udp } from './helpers.js';
+import { A, B, ep, home, natPolicy, net, PEER, SERVER, sec, srcOf, udp, WAN } from './helpers.js';
 
 describe('RFC 6888 REQ-6: destinations excluded from translation', () => {
   const cgn = () => home(natPolicy('cgnat', { excludedDestinations: ['198.51.100.5:53', '192.0.2.0/24'] }));
@@ -62,7 +62,9 @@ describe('RFC 6888 REQ-6: destinations excluded from translation', () => {
   });
 
   it('bad exclusions are refused with the accepted forms', () => {
-    expect(() => parseExclusion('198.51.100.0/33')).toThrow(/not an excluded destination: "198.51.100.0\/33" \(expected a prefix such as 198.51.100.0\/24, optionally with :port or :low-high\)/);
+    expect(() => parseExclusion('198.51.100.0/33')).toThrow(
+      /not an excluded destination: "198.51.100.0\/33" \(expected a prefix such as 198.51.100.0\/24, optionally with :port or :low-high\)/,
+    );
     expect(() => parseExclusion('198.51.100.5:0')).toThrow(/not an excluded destination/);
     expect(() => parseExclusion('198.51.100.5:90-80')).toThrow(/not an excluded destination/);
     expect(parseExclusion('192.0.2.0/24:8000-8099')).toMatchObject({ fromPort: 8000, toPort: 8099 });
@@ -105,7 +107,10 @@ describe('port blocks per subscriber (RFC 6888 §5 bulk allocation)', () => {
     const { network } = blocksOf(32, 4);
     const byHost = new Map<string, Set<number>>();
     for (let i = 0; i < 60; i++) {
-      for (const [id, ip] of [['a', A], ['b', B]] as const) {
+      for (const [id, ip] of [
+        ['a', A],
+        ['b', B],
+      ] as const) {
         const p = extPort(network.send(id, udp(ep(ip, 10000 + i), ep(SERVER, 3478))));
         if (!byHost.has(id)) byHost.set(id, new Set());
         byHost.get(id)!.add(blockIndex(p, 32));
@@ -138,8 +143,12 @@ describe('port blocks per subscriber (RFC 6888 §5 bulk allocation)', () => {
   });
 
   it('a bad port-block policy is refused naming the router and the field', () => {
-    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 0, perSubscriber: 1 } }))).toThrow('router nat: portBlocks.size 0 is not an integer 1–64512');
-    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 8, perSubscriber: 1.5 } }))).toThrow('router nat: portBlocks.perSubscriber 1.5 is not an integer ≥ 1');
+    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 0, perSubscriber: 1 } }))).toThrow(
+      'router nat: portBlocks.size 0 is not an integer 1–64512',
+    );
+    expect(() => home(natPolicy('cgnat', { portBlocks: { size: 8, perSubscriber: 1.5 } }))).toThrow(
+      'router nat: portBlocks.perSubscriber 1.5 is not an integer ≥ 1',
+    );
   });
 
   it('scenario files take portBlocks and excludedDestinations, and refuse bad ones with a location', () => {
@@ -153,12 +162,18 @@ checks:
   - { name: c, from: a, to: dns, feature: hole-punch, expect: works }
 `;
     const { net: network } = buildNetwork(parseScenario(text, 'x.yaml'));
-    expect(network.router('cgn').policy).toMatchObject({ portBlocks: { size: 512, perSubscriber: 4 }, excludedDestinations: ['198.51.100.53:53'] });
+    expect(network.router('cgn').policy).toMatchObject({
+      portBlocks: { size: 512, perSubscriber: 4 },
+      excludedDestinations: ['198.51.100.53:53'],
+    });
     expect(network.send('a', udp(ep('100.64.0.5', 4000), ep('198.51.100.53', 53))).hops[0]!.code).toBe('not-translated');
     const d = network.send('a', udp(ep('100.64.0.5', 4000), ep('198.51.100.53', 54)));
     expect(d.packet.src.port).toBeGreaterThanOrEqual(PORT_BLOCK_BASE);
     expect(errorOf(text.replace('"198.51.100.53:53"', '"dns:53"'))).toBe(
-      'x.yaml:3:138: routers.cgn.nat.excludedDestinations.0: expected a prefix such as 198.51.100.0/24, optionally with :port or :low-high, got "dns:53"');
-    expect(errorOf(text.replace('size: 512', 'size: 0'))).toBe('x.yaml:3:90: routers.cgn.nat.portBlocks.size: expected a number of at least 1, got 0');
+      'x.yaml:3:138: routers.cgn.nat.excludedDestinations.0: expected a prefix such as 198.51.100.0/24, optionally with :port or :low-high, got "dns:53"',
+    );
+    expect(errorOf(text.replace('size: 512', 'size: 0'))).toBe(
+      'x.yaml:3:90: routers.cgn.nat.portBlocks.size: expected a number of at least 1, got 0',
+    );
   });
 });

@@ -1,11 +1,16 @@
 /** Model operations a timeline plays: reboot, WAN address change (mappings kept or dropped by policy), link down/up. */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROUTER_POLICY, type ModelEvent } from '../../src/nat/index.js';
-import { A, PEER, SERVER, WAN, ep, home, natPolicy, sec, tcp, TCP, udp } from './helpers.js';
+import { A, ep, home, natPolicy, PEER, SERVER, sec, TCP, tcp, udp, WAN } from './helpers.js';
 
 function setUp() {
-  const t = home(natPolicy('port-restricted-cone'), { forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: A, internalPort: 22 }] });
-  t.router.mappings.request({ requester: A, protocol: 'tcp', internalClient: A, internalPort: 8080, externalPort: 8080, lifetime: 0, origin: 'upnp' }, 0);
+  const t = home(natPolicy('port-restricted-cone'), {
+    forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: A, internalPort: 22 }],
+  });
+  t.router.mappings.request(
+    { requester: A, protocol: 'tcp', internalClient: A, internalPort: 8080, externalPort: 8080, lifetime: 0, origin: 'upnp' },
+    0,
+  );
   const out = t.network.send('a', udp(ep(A, 4000), ep(SERVER, 3478)));
   const log: ModelEvent[] = [];
   t.network.events.onAny((e) => log.push(e));
@@ -20,7 +25,11 @@ describe('Router.reboot', () => {
     expect(inbound(t, 8080).delivered).toBe(true);
     t.clock.advance(sec(60));
     t.router.reboot(t.clock.now());
-    expect(t.log.map((e) => e.type).filter((n) => !n.startsWith('packet-'))).toEqual(['session-expired', 'mapping-removed', 'router-rebooted']);
+    expect(t.log.map((e) => e.type).filter((n) => !n.startsWith('packet-'))).toEqual([
+      'session-expired',
+      'mapping-removed',
+      'router-rebooted',
+    ]);
     expect(t.log.at(-1)).toEqual({ type: 'router-rebooted', router: 'nat', at: sec(60), mappingsLost: 1, sessionsLost: 1 });
     expect(t.router.startedAt).toBe(sec(60));
     expect(inbound(t, 8080).drop).toMatchObject({ node: 'nat', code: 'no-mapping' });
@@ -53,7 +62,10 @@ describe('Router.setWanAddress', () => {
       if (how === 'argument') t.router.setWanAddress('203.0.113.9', 5, 'drop');
       else t.router.setWanAddress('203.0.113.9', 5);
       expect(t.log.map((e) => e.type)).toEqual(['session-expired', 'mapping-removed', 'wan-address-changed']);
-      expect(t.network.send('peer', tcp(ep(PEER, 61000), ep('203.0.113.9', 8080), TCP.SYN)).drop).toMatchObject({ node: 'nat', code: 'no-mapping' });
+      expect(t.network.send('peer', tcp(ep(PEER, 61000), ep('203.0.113.9', 8080), TCP.SYN)).drop).toMatchObject({
+        node: 'nat',
+        code: 'no-mapping',
+      });
       expect(t.network.send('peer', tcp(ep(PEER, 61000), ep('203.0.113.9', 22), TCP.SYN)).delivered).toBe(true);
     }
   });

@@ -1,7 +1,7 @@
 /** Per-router random streams: derived from the scenario seed and the router id only. */
 import { describe, expect, it } from 'vitest';
-import { FakeClock, Network, SeededRng, deriveSeed } from '../../src/nat/index.js';
-import { SERVER, ep, natPolicy, net, srcOf, udp } from './helpers.js';
+import { deriveSeed, FakeClock, Network, SeededRng } from '../../src/nat/index.js';
+import { ep, natPolicy, net, SERVER, srcOf, udp } from './helpers.js';
 
 function addSymmetric(network: Network, id: string, n: number): void {
   network.addRouter({ id, wan: `203.0.113.${n}`, lan: `192.168.${n}.0/24`, nat: natPolicy('symmetric') });
@@ -58,7 +58,13 @@ describe('per-router random streams', () => {
 
   it('a source without fork is shared by every router (scripted randomness)', () => {
     const draws: number[] = [];
-    const scripted = { next: () => 0.5, int: (lo: number, hi: number) => { draws.push(lo); return lo + ((hi - lo) >> 1); } };
+    const scripted = {
+      next: () => 0.5,
+      int: (lo: number, hi: number) => {
+        draws.push(lo);
+        return lo + ((hi - lo) >> 1);
+      },
+    };
     const network = new Network({ clock: new FakeClock(), rng: scripted });
     addSymmetric(network, 'r1', 1);
     addSymmetric(network, 'r2', 2);

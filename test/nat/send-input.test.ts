@@ -1,7 +1,7 @@
 /** Network.send refuses malformed packets with a clear RangeError and drops spoofed sources with a reason. */
 import { describe, expect, it } from 'vitest';
-import { PacketError, type Packet } from '../../src/nat/index.js';
-import { A, SERVER, WAN, ep, home, natPolicy, udp } from './helpers.js';
+import { type Packet, PacketError } from '../../src/nat/index.js';
+import { A, ep, home, natPolicy, SERVER, udp, WAN } from './helpers.js';
 
 describe('Network.send input validation', () => {
   const bad: ReadonlyArray<[string, Packet, RegExp]> = [
@@ -10,10 +10,18 @@ describe('Network.send input validation', () => {
     ['source port 1.5', udp(ep(A, 1.5), ep(SERVER, 3478)), /packet src port 1.5 is not a valid UDP port/],
     ['destination port 0', { proto: 'tcp', src: ep(A, 5000), dst: ep(SERVER, 0), flags: 1 }, /packet dst port 0 is not a valid TCP port/],
     ['destination port NaN', udp(ep(A, 5000), ep(SERVER, Number.NaN)), /packet dst port NaN/],
-    ['ICMP id 65536', { proto: 'icmp', src: ep(A, 65536), dst: ep(SERVER, 1) }, /packet src port 65536 is not a valid ICMP query id \(an integer 0–65535\)/],
+    [
+      'ICMP id 65536',
+      { proto: 'icmp', src: ep(A, 65536), dst: ep(SERVER, 1) },
+      /packet src port 65536 is not a valid ICMP query id \(an integer 0–65535\)/,
+    ],
     ['destination address 2^32', udp(ep(A, 5000), { ip: 2 ** 32, port: 1 }), /packet dst address 4294967296 is not an IPv4 address/],
     ['destination address -3', udp(ep(A, 5000), { ip: -3, port: 1 }), /packet dst address -3 is not an IPv4 address/],
-    ['protocol sctp', { proto: 'sctp' as 'udp', src: ep(A, 5000), dst: ep(SERVER, 1) }, /packet protocol "sctp" is not one of udp, tcp, icmp/],
+    [
+      'protocol sctp',
+      { proto: 'sctp' as 'udp', src: ep(A, 5000), dst: ep(SERVER, 1) },
+      /packet protocol "sctp" is not one of udp, tcp, icmp/,
+    ],
     ['TCP flags 99', { proto: 'tcp', src: ep(A, 5000), dst: ep(SERVER, 80), flags: 99 }, /packet flags 99/],
   ];
   for (const [what, packet, message] of bad) {

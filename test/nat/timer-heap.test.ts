@@ -1,6 +1,6 @@
 /** The lazy min-heap of expiry times shared by mappings, forwards and firewall flows. */
 import { describe, expect, it } from 'vitest';
-import { SeededRng, TimerHeap, type Expiring } from '../../src/nat/index.js';
+import { type Expiring, SeededRng, TimerHeap } from '../../src/nat/index.js';
 
 interface Item extends Expiring {
   readonly name: string;
@@ -17,7 +17,13 @@ function drain(heap: TimerHeap<Item>, now: number): string[] {
 describe('TimerHeap', () => {
   it('expires items in time order, only those due, and counts them', () => {
     const h = new TimerHeap<Item>();
-    for (const [n, t] of [['c', 300], ['a', 100], ['d', 400], ['b', 200]] as const) h.schedule(item(n, t));
+    for (const [n, t] of [
+      ['c', 300],
+      ['a', 100],
+      ['d', 400],
+      ['b', 200],
+    ] as const)
+      h.schedule(item(n, t));
     expect(h.peekTime()).toBe(100);
     const seen: string[] = [];
     expect(h.expire(250, (i) => seen.push(i.name))).toBe(2);

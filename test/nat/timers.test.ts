@@ -1,6 +1,6 @@
 /** Mapping timers: RFC 4787 REQ-5/REQ-6 for UDP, RFC 5382 for TCP, sweeping with expire(). */
 import { describe, expect, it } from 'vitest';
-import { A, SERVER, TCP, WAN, ep, home, natPolicy, sec, srcOf, tcp, udp } from './helpers.js';
+import { A, ep, home, natPolicy, SERVER, sec, srcOf, TCP, tcp, udp, WAN } from './helpers.js';
 
 const out = () => udp(ep(A, 5000), ep(SERVER, 3478));
 const back = () => udp(ep(SERVER, 3478), ep(WAN, 5000));
@@ -100,8 +100,12 @@ describe('TCP mapping timers (RFC 5382)', () => {
     network.send('a', fromA(TCP.SYN));
     expect(router.listMappings(clock.now())).toEqual([
       {
-        protocol: 'tcp', internal: '192.168.1.10:5000', external: '203.0.113.1:5000', remote: '198.51.100.5:443',
-        expiresAt: sec(240), tcpState: 'transitory',
+        protocol: 'tcp',
+        internal: '192.168.1.10:5000',
+        external: '203.0.113.1:5000',
+        remote: '198.51.100.5:443',
+        expiresAt: sec(240),
+        tcpState: 'transitory',
       },
     ]);
     clock.advance(sec(240));
@@ -142,7 +146,10 @@ describe('TCP mapping timers (RFC 5382)', () => {
     expect(router.listMappings(clock.now())[0]).toMatchObject({ tcpState: 'transitory', expiresAt: sec(240) });
   });
 
-  for (const [name, flag] of [['FIN', TCP.FIN | TCP.ACK], ['RST', TCP.RST]] as const) {
+  for (const [name, flag] of [
+    ['FIN', TCP.FIN | TCP.ACK],
+    ['RST', TCP.RST],
+  ] as const) {
     it(`${name} from inside moves an established mapping back to the 240 s timer`, () => {
       const { network, clock, router } = home(natPolicy('port-restricted-cone'));
       network.send('a', fromA(TCP.SYN));

@@ -2,7 +2,7 @@
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
 import type { RouterConfig } from '../../src/nat/router.js';
-import { encodeNatpmpRequest, parseNatpmpResponse, type NatpmpResponse } from '../../src/natpmp/codec.js';
+import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { answerNatpmp, type NatpmpOutcome } from '../../src/natpmp/responder.js';
 
 export const WAN = '81.2.69.160';
@@ -23,7 +23,10 @@ export function natpmpFixture(config: Partial<RouterConfig> = {}) {
   };
   const map = (protocol: 'udp' | 'tcp', internalPort: number, externalPort: number, lifetime: number, from = HOST) =>
     ask({ opcode: protocol === 'udp' ? 1 : 2, internalPort, externalPort, lifetime }, from);
-  const natpmpRows = () => router.forwards.list().filter((e) => e.origin === 'natpmp' && e.expiresAt > clock.now())
-    .map((e) => `${e.protocol} ${e.externalPort} ${e.internalClient}:${e.internalPort}`);
+  const natpmpRows = () =>
+    router.forwards
+      .list()
+      .filter((e) => e.origin === 'natpmp' && e.expiresAt > clock.now())
+      .map((e) => `${e.protocol} ${e.externalPort} ${e.internalClient}:${e.internalPort}`);
   return { clock, network, router, raw, ask, map, natpmpRows };
 }

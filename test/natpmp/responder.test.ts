@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { NATPMP_RESULT as R } from '../../src/constants.js';
-import { natpmpAnnouncement } from '../../src/natpmp/responder.js';
 import { parseNatpmpResponse } from '../../src/natpmp/codec.js';
-import { HOST, OTHER, WAN, natpmpFixture } from './helpers.js';
+import { natpmpAnnouncement } from '../../src/natpmp/responder.js';
+import { HOST, natpmpFixture, OTHER, WAN } from './helpers.js';
 
 describe('NAT-PMP server: opcodes and result codes', () => {
   it('opcode 0 answers the external address (result 0)', () => {
@@ -12,8 +12,10 @@ describe('NAT-PMP server: opcodes and result codes', () => {
   });
 
   it('a reserved WAN address is result 3 (network failure) where the router does not allow it, reported otherwise', () => {
-    expect(natpmpFixture({ wan: '100.64.0.5', mapping: { allowReservedWan: false } }).ask({ opcode: 0 }))
-      .toMatchObject({ result: R.NetworkFailure, address: '0.0.0.0' });
+    expect(natpmpFixture({ wan: '100.64.0.5', mapping: { allowReservedWan: false } }).ask({ opcode: 0 })).toMatchObject({
+      result: R.NetworkFailure,
+      address: '0.0.0.0',
+    });
     expect(natpmpFixture({ wan: '100.64.0.5' }).ask({ opcode: 0 })).toMatchObject({ result: R.Success, address: '100.64.0.5' });
     const f = natpmpFixture({ wan: '10.0.0.2', mapping: { allowReservedWan: false } });
     expect(f.map('udp', 5000, 5000, 3600)).toMatchObject({ result: R.NetworkFailure, externalPort: 0, lifetime: 0 });
@@ -28,7 +30,13 @@ describe('NAT-PMP server: opcodes and result codes', () => {
 
   it('opcodes 1 and 2 map UDP and TCP to the sender, granting the lifetime asked', () => {
     const f = natpmpFixture();
-    expect(f.map('udp', 5000, 6000, 3600)).toMatchObject({ opcode: 129, result: 0, internalPort: 5000, externalPort: 6000, lifetime: 3600 });
+    expect(f.map('udp', 5000, 6000, 3600)).toMatchObject({
+      opcode: 129,
+      result: 0,
+      internalPort: 5000,
+      externalPort: 6000,
+      lifetime: 3600,
+    });
     expect(f.map('tcp', 8080, 0, 7200)).toMatchObject({ opcode: 130, result: 0, internalPort: 8080, externalPort: 8080, lifetime: 7200 });
     expect(f.natpmpRows()).toEqual([`udp 6000 ${HOST}:5000`, `tcp 8080 ${HOST}:8080`]);
     const tcp = f.router.forwards.list().find((e) => e.protocol === 'tcp')!;
@@ -58,7 +66,11 @@ describe('NAT-PMP server: opcodes and result codes', () => {
   });
 
   it('a port the permission rules deny is skipped; every port denied is result 2', () => {
-    const f = natpmpFixture({ mapping: { permissions: ['deny 6000 0.0.0.0/0 0-65535', 'allow 1024-65535 192.168.1.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535'] } });
+    const f = natpmpFixture({
+      mapping: {
+        permissions: ['deny 6000 0.0.0.0/0 0-65535', 'allow 1024-65535 192.168.1.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535'],
+      },
+    });
     expect(f.map('udp', 6000, 6000, 60)).toMatchObject({ result: 0, externalPort: 6001 });
     expect(f.map('udp', 80, 80, 60)).toMatchObject({ result: R.NotAuthorized, externalPort: 0 });
   });
@@ -77,7 +89,9 @@ describe('NAT-PMP server: opcodes and result codes', () => {
   });
 
   it('a refusal by the lease policy is result 2', () => {
-    const f = natpmpFixture({ mapping: { policy: { wan: 'live', leases: 'permanent-only', rangeDelete: 'honour-manage', maxDescription: 63 } } });
+    const f = natpmpFixture({
+      mapping: { policy: { wan: 'live', leases: 'permanent-only', rangeDelete: 'honour-manage', maxDescription: 63 } },
+    });
     expect(f.map('udp', 5000, 5000, 3600).result).toBe(R.NotAuthorized);
   });
 });
@@ -117,7 +131,7 @@ describe('NAT-PMP server: ports, lifetimes and deletes', () => {
     expect(f.natpmpRows()).toEqual([]);
   });
 
-  it('lifetime 0 deletes the client\'s mapping of that internal port and protocol (external port ignored)', () => {
+  it("lifetime 0 deletes the client's mapping of that internal port and protocol (external port ignored)", () => {
     const f = natpmpFixture();
     f.map('udp', 5000, 5000, 60);
     f.map('tcp', 5000, 5000, 60);
@@ -127,7 +141,7 @@ describe('NAT-PMP server: ports, lifetimes and deletes', () => {
     expect(f.map('udp', 5000, 0, 0).result).toBe(0);
   });
 
-  it('internal port 0 and lifetime 0 delete all the client\'s mappings of that protocol, and no one else\'s', () => {
+  it("internal port 0 and lifetime 0 delete all the client's mappings of that protocol, and no one else's", () => {
     const f = natpmpFixture();
     f.map('udp', 5000, 5000, 60);
     f.map('udp', 5002, 5002, 60);
@@ -142,7 +156,10 @@ describe('NAT-PMP server: ports, lifetimes and deletes', () => {
 
   it('a delete leaves UPnP mappings of the same client alone', () => {
     const f = natpmpFixture();
-    f.router.mappings.request({ requester: HOST, protocol: 'udp', internalClient: HOST, internalPort: 5000, externalPort: 5000, lifetime: 0, origin: 'upnp' }, f.clock.now());
+    f.router.mappings.request(
+      { requester: HOST, protocol: 'udp', internalClient: HOST, internalPort: 5000, externalPort: 5000, lifetime: 0, origin: 'upnp' },
+      f.clock.now(),
+    );
     expect(f.map('udp', 0, 0, 0).result).toBe(0);
     expect(f.router.forwards.list().map((e) => e.origin)).toEqual(['upnp']);
   });
@@ -160,7 +177,9 @@ describe('NAT-PMP server: epoch and senders', () => {
   });
 
   it('a router whose policy keeps the epoch does not reset it on an address change', () => {
-    const f = natpmpFixture({ mapping: { policy: { wan: 'live', leases: 'any', rangeDelete: 'honour-manage', maxDescription: 63, epochOnAddressChange: 'keep' } } });
+    const f = natpmpFixture({
+      mapping: { policy: { wan: 'live', leases: 'any', rangeDelete: 'honour-manage', maxDescription: 63, epochOnAddressChange: 'keep' } },
+    });
     f.clock.advance(10_000);
     f.router.setWanAddress('81.2.69.161', f.clock.now());
     expect(f.ask({ opcode: 0 }).epoch).toBe(10);
@@ -177,7 +196,13 @@ describe('NAT-PMP server: epoch and senders', () => {
   it('the announcement is an opcode-128 reply with address and epoch; none without an address', () => {
     const f = natpmpFixture();
     f.clock.advance(2_000);
-    expect(parseNatpmpResponse(natpmpAnnouncement(f.router, f.clock.now())!)).toEqual({ version: 0, opcode: 128, result: 0, epoch: 2, address: WAN });
+    expect(parseNatpmpResponse(natpmpAnnouncement(f.router, f.clock.now())!)).toEqual({
+      version: 0,
+      opcode: 128,
+      result: 0,
+      epoch: 2,
+      address: WAN,
+    });
     const down = natpmpFixture({ wanUp: false });
     expect(natpmpAnnouncement(down.router, down.clock.now())).toBeUndefined();
   });

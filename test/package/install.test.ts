@@ -19,7 +19,18 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -28,7 +39,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
-  version: string; dependencies: Record<string, string>; devDependencies: Record<string, string>;
+  version: string;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
 };
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
@@ -36,15 +49,24 @@ const NPX = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs a command in the consumer project (or `cwd`); never rejects on a non-zero exit. */
 function sh(file: string, args: readonly string[], options: { cwd?: string; timeout?: number } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    execFile(file, [...args], { cwd: options.cwd ?? dir, env, timeout: options.timeout ?? 120_000, maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      file,
+      [...args],
+      { cwd: options.cwd ?? dir, env, timeout: options.timeout ?? 120_000, maxBuffer: 32 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -83,7 +105,8 @@ function runtimePackages(): { path: string; name: string; version: string }[] {
     .map(([path, p]) => ({ path, name: path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length), version: p.version! }));
   const names = out.map((p) => p.name);
   const twice = names.filter((n, i) => names.indexOf(n) !== i);
-  if (twice.length > 0) throw new Error(`package-lock.json: runtime packages in two versions (${twice.join(', ')}): cannot install them flat from tarballs`);
+  if (twice.length > 0)
+    throw new Error(`package-lock.json: runtime packages in two versions (${twice.join(', ')}): cannot install them flat from tarballs`);
   return out;
 }
 
@@ -110,16 +133,34 @@ beforeAll(async () => {
   // empty), offline, and a registry nothing listens on: any registry fetch fails.
   env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|VITEST|VITE_|NODE_OPTIONS$|TEST$|FORCE_COLOR$)/i.test(k)));
   Object.assign(env, {
-    NO_COLOR: '1', npm_config_cache: join(dir, '.npm-cache'), npm_config_offline: 'true', npm_config_registry: 'http://127.0.0.1:9/',
-    npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false',
+    NO_COLOR: '1',
+    npm_config_cache: join(dir, '.npm-cache'),
+    npm_config_offline: 'true',
+    npm_config_registry: 'http://127.0.0.1:9/',
+    npm_config_update_notifier: 'false',
+    npm_config_fund: 'false',
+    npm_config_audit: 'false',
   });
-  const packed = JSON.parse(await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT })) as [{ filename: string }];
+  const packed = JSON.parse(await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT })) as [
+    { filename: string },
+  ];
   const deps = join(dir, '.deps');
   mkdirSync(deps);
   const runtime = runtimePackages();
-  const depTarballs = JSON.parse(await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((p) => join(ROOT, p.path))], { cwd: ROOT })) as { filename: string }[];
+  const depTarballs = JSON.parse(
+    await ok(NPM, ['pack', '--json', '--ignore-scripts', '--pack-destination', deps, ...runtime.map((p) => join(ROOT, p.path))], {
+      cwd: ROOT,
+    }),
+  ) as { filename: string }[];
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'natsim-consumer', private: true, type: 'module' }, null, 2));
-  await ok(NPM, ['install', '--offline', '--no-audit', '--no-fund', join(dir, packed[0].filename), ...depTarballs.map((t) => join(deps, t.filename))]);
+  await ok(NPM, [
+    'install',
+    '--offline',
+    '--no-audit',
+    '--no-fund',
+    join(dir, packed[0].filename),
+    ...depTarballs.map((t) => join(deps, t.filename)),
+  ]);
   for (const p of runtime) {
     const got = (JSON.parse(readFileSync(join(dir, 'node_modules', p.name, 'package.json'), 'utf8')) as { version: string }).version;
     if (got !== p.version) throw new Error(`${p.name}: installed ${got}, package-lock.json has ${p.version}`);
@@ -140,20 +181,28 @@ describe('natsim installed from its tarball', () => {
     }
   });
 
-  it('npx natsim --version runs the bundle even when src/ is newer than the build, as npm extraction leaves it', { timeout: 60_000 }, async () => {
+  it('npx natsim --version runs the bundle even when src/ is newer than the build, as npm extraction leaves it', {
+    timeout: 60_000,
+  }, async () => {
     const later = new Date(Date.now() + 60_000);
     utimesSync(join(dir, 'node_modules', 'natsim', 'src', 'index.ts'), later, later);
     expect((await ok(NPX, ['natsim', '--version'])).trim()).toBe(PKG.version);
   });
 
   it('npx natsim serve: the bundle serves the default scenario and prints the description URL', { timeout: 60_000 }, async () => {
-    const child = spawn(NPX, ['natsim', 'serve', '--json', '--http-port', '0', '--ssdp-port', '0', '--no-multicast'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NPX, ['natsim', 'serve', '--json', '--http-port', '0', '--ssdp-port', '0', '--no-multicast'], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const stderr: string[] = [];
     child.stderr.on('data', (d: Buffer) => stderr.push(d.toString()));
     let pid: number | undefined;
     try {
       const lines = createInterface({ input: child.stdout });
-      const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => [`exited: ${stderr.join('')}`])])) as [string];
+      const [first] = (await Promise.race([once(lines, 'line'), once(child, 'exit').then(() => [`exited: ${stderr.join('')}`])])) as [
+        string,
+      ];
       const ready = JSON.parse(first) as { ready: boolean; descriptionUrl: string; router: string; externalIp: string; pid: number };
       pid = ready.pid;
       expect(ready).toMatchObject({ ready: true, router: 'home-a', externalIp: '203.0.113.10' });
@@ -174,8 +223,12 @@ describe('natsim installed from its tarball', () => {
     expect(stderr.join('')).toBe('');
   });
 
-  it('imports from plain JavaScript: the gateway by scenario name, scenarios and schema through exports, coded errors', { timeout: 60_000 }, async () => {
-    writeFileSync(join(dir, 'plain.mjs'), `
+  it('imports from plain JavaScript: the gateway by scenario name, scenarios and schema through exports, coded errors', {
+    timeout: 60_000,
+  }, async () => {
+    writeFileSync(
+      join(dir, 'plain.mjs'),
+      `
 import { NatsimError, loadScenarioFile, runScenario, scenarioPath, startGateway } from 'natsim';
 import schema from 'natsim/schema' with { type: 'json' };
 import { fileURLToPath } from 'node:url';
@@ -192,10 +245,17 @@ await gw.stop();
 await plain.stop();
 try { await startGateway({ nat: 'bogus' }); } catch (e) { out.error = [e instanceof NatsimError, e.code, e.option]; }
 console.log(JSON.stringify(out));
-`);
+`,
+    );
     const out = JSON.parse(await ok(process.execPath, ['plain.mjs'])) as Record<string, unknown>;
     expect(out).toEqual({
-      router: 'home-a', externalIp: '100.64.0.2', status: 200, defaultRouter: 'home-a', exported: true, schema: 'object', run: 0,
+      router: 'home-a',
+      externalIp: '100.64.0.2',
+      status: 200,
+      defaultRouter: 'home-a',
+      exported: true,
+      schema: 'object',
+      run: 0,
       error: [true, 'ERR_NATSIM_INVALID_OPTION', 'nat'],
     });
   });
@@ -218,8 +278,12 @@ console.log(JSON.stringify(out));
       expect(r.code).toBe(0);
     });
 
-    it('type-checks against the published types with skipLibCheck: false (the project’s own TypeScript, as the consumer’s)', { timeout: 90_000 }, async () => {
-      writeFileSync(join(dir, 'typed.ts'), `
+    it('type-checks against the published types with skipLibCheck: false (the project’s own TypeScript, as the consumer’s)', {
+      timeout: 90_000,
+    }, async () => {
+      writeFileSync(
+        join(dir, 'typed.ts'),
+        `
 import { NatsimError, scenarioPath, startGateway, type GatewayHandle, type MappingView, type NatsimErrorCode, type ScenarioResult } from 'natsim';
 const gw: GatewayHandle = await startGateway({ scenario: 'default', httpLimits: { headersTimeoutMs: 1000 } });
 const mappings: MappingView[] = gw.listMappings();
@@ -231,11 +295,27 @@ console.log(mappings.length, file, code, result?.passed);
 await gw.stop();
 // @ts-expect-error: not a NAT preset
 void startGateway({ nat: 'bogus' });
-`);
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
-        files: ['typed.ts', 'readme.test.ts'],
-      }, null, 2));
+`,
+      );
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              target: 'es2023',
+              module: 'nodenext',
+              moduleResolution: 'nodenext',
+              strict: true,
+              skipLibCheck: false,
+              noEmit: true,
+              types: ['node'],
+            },
+            files: ['typed.ts', 'readme.test.ts'],
+          },
+          null,
+          2,
+        ),
+      );
       // The README example as a TypeScript file too (the previous test wrote it).
       if (!existsSync(join(dir, 'readme.test.ts'))) writeFileSync(join(dir, 'readme.test.ts'), readmeExample());
       const tsc = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
@@ -265,10 +345,25 @@ app.close();
       writeFileSync(join(dir, 'app.mts'), program);
       writeFileSync(join(dir, 'app.mjs'), program);
       expect((await ok(process.execPath, ['app.mjs'])).trim()).toBe('200 true');
-      writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-        compilerOptions: { target: 'es2023', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] },
-        files: ['app.mts'],
-      }, null, 2));
+      writeFileSync(
+        join(dir, 'tsconfig.json'),
+        JSON.stringify(
+          {
+            compilerOptions: {
+              target: 'es2023',
+              module: 'nodenext',
+              moduleResolution: 'nodenext',
+              strict: true,
+              skipLibCheck: false,
+              noEmit: true,
+              types: ['node'],
+            },
+            files: ['app.mts'],
+          },
+          null,
+          2,
+        ),
+      );
       const tsc = await sh(NPX, ['tsc', '-p', 'tsconfig.json']);
       expect(tsc.stdout + tsc.stderr).toBe('');
       expect(tsc.code).toBe(0);

@@ -3,11 +3,11 @@ import { PCP_OPCODE } from '../../src/constants.js';
 import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
 import { DEFAULT_PCP_POLICY, type PcpPolicy } from '../../src/nat/pcp-policy.js';
-import { DEFAULT_ROUTER_POLICY } from '../../src/nat/router-policy.js';
 import type { RouterConfig } from '../../src/nat/router.js';
+import { DEFAULT_ROUTER_POLICY } from '../../src/nat/router-policy.js';
 import { encodePcpRequest, type PcpRequestSpec } from '../../src/pcp/request.js';
 import { answerPcp, type PcpOutcome } from '../../src/pcp/responder.js';
-import { parsePcpResponse, type PcpResponse } from '../../src/pcp/response.js';
+import { type PcpResponse, parsePcpResponse } from '../../src/pcp/response.js';
 
 export const WAN = '81.2.69.160';
 export const HOST = '192.168.1.10';
@@ -32,14 +32,30 @@ export function pcpFixture(pcp: Partial<PcpPolicy> = {}, config: Partial<RouterC
     return { ...parsePcpResponse(outcome.reply), outcome };
   };
   /** Sends a request (client = sender unless given). */
-  const ask = (spec: Partial<PcpRequestSpec> & { opcode: number }, from = HOST) => rawAsk(encodePcpRequest({ client: from, ...spec }), from);
+  const ask = (spec: Partial<PcpRequestSpec> & { opcode: number }, from = HOST) =>
+    rawAsk(encodePcpRequest({ client: from, ...spec }), from);
   /** A MAP request. */
   const map = (spec: Partial<PcpRequestSpec> = {}, from = HOST) =>
     ask({ opcode: PCP_OPCODE.Map, nonce: NONCE, protocol: UDP, internalPort: 5000, lifetime: 3600, ...spec }, from);
   /** A PEER request towards PEER:3478. */
   const peer = (spec: Partial<PcpRequestSpec> = {}, from = HOST) =>
-    ask({ opcode: PCP_OPCODE.Peer, nonce: NONCE, protocol: UDP, internalPort: 5000, lifetime: 600, remoteAddress: PEER, remotePort: 3478, ...spec }, from);
-  const pcpRows = () => router.forwards.list().filter((e) => e.origin === 'pcp' && e.expiresAt > clock.now())
-    .map((e) => `${e.protocol} ${e.externalPort} ${e.internalClient}:${e.internalPort}`);
+    ask(
+      {
+        opcode: PCP_OPCODE.Peer,
+        nonce: NONCE,
+        protocol: UDP,
+        internalPort: 5000,
+        lifetime: 600,
+        remoteAddress: PEER,
+        remotePort: 3478,
+        ...spec,
+      },
+      from,
+    );
+  const pcpRows = () =>
+    router.forwards
+      .list()
+      .filter((e) => e.origin === 'pcp' && e.expiresAt > clock.now())
+      .map((e) => `${e.protocol} ${e.externalPort} ${e.internalClient}:${e.internalPort}`);
   return { clock, network, router, raw, rawAsk, ask, map, peer, pcpRows };
 }

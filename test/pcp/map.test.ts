@@ -5,13 +5,23 @@ import { SeededRng } from '../../src/nat/clock.js';
 import { filterOption, preferFailureOption, thirdPartyOption } from '../../src/pcp/request.js';
 import { UpnpService } from '../../src/soap/service.js';
 import { call, client } from '../soap/helpers.js';
-import { HOST, NONCE, NONCE2, OTHER, TCP, UDP, WAN, pcpFixture } from './helpers.js';
+import { HOST, NONCE, NONCE2, OTHER, pcpFixture, TCP, UDP, WAN } from './helpers.js';
 
 describe('PCP MAP: create, renew, delete', () => {
   it('maps the sender, the internal port first when nothing is suggested, and reports the WAN address', () => {
     const f = pcpFixture();
     const r = f.map({ protocol: TCP, internalPort: 8080 });
-    expect(r).toMatchObject({ version: 2, opcode: 0x01, result: R.SUCCESS, lifetime: 3600, nonce: NONCE, protocol: TCP, internalPort: 8080, externalPort: 8080, externalAddress: { kind: 'ipv4', address: WAN } });
+    expect(r).toMatchObject({
+      version: 2,
+      opcode: 0x01,
+      result: R.SUCCESS,
+      lifetime: 3600,
+      nonce: NONCE,
+      protocol: TCP,
+      internalPort: 8080,
+      externalPort: 8080,
+      externalAddress: { kind: 'ipv4', address: WAN },
+    });
     expect(f.pcpRows()).toEqual([`tcp 8080 ${HOST}:8080`]);
     expect(f.router.forwards.list()[0]).toMatchObject({ origin: 'pcp', nonce: NONCE, owner: HOST, leaseSeconds: 3600 });
   });
@@ -93,8 +103,16 @@ describe('PCP options on MAP', () => {
   it('PREFER_FAILURE gets the suggested port or CANNOT_PROVIDE_EXTERNAL, never another port', () => {
     const f = pcpFixture();
     f.map({ suggestedPort: 6000 }, OTHER);
-    expect(f.map({ suggestedPort: 6000, options: [preferFailureOption()] })).toMatchObject({ result: R.CANNOT_PROVIDE_EXTERNAL, externalPort: 6000, lifetime: 30 });
-    expect(f.map({ suggestedPort: 6001, options: [preferFailureOption()] })).toMatchObject({ result: R.SUCCESS, externalPort: 6001, optionCodes: [2] });
+    expect(f.map({ suggestedPort: 6000, options: [preferFailureOption()] })).toMatchObject({
+      result: R.CANNOT_PROVIDE_EXTERNAL,
+      externalPort: 6000,
+      lifetime: 30,
+    });
+    expect(f.map({ suggestedPort: 6001, options: [preferFailureOption()] })).toMatchObject({
+      result: R.SUCCESS,
+      externalPort: 6001,
+      optionCodes: [2],
+    });
   });
 
   it('PREFER_FAILURE on a port the permission rules deny is CANNOT_PROVIDE_EXTERNAL (as miniupnpd)', () => {
@@ -125,7 +143,10 @@ describe('PCP options on MAP', () => {
     const f = pcpFixture();
     const r = f.map({ options: [filterOption('203.0.113.0', 24, 443), filterOption('198.51.100.9', 32)] });
     expect(r).toMatchObject({ result: R.SUCCESS, optionCodes: [3, 3] });
-    expect(f.router.forwards.list()[0]!.filters).toEqual([{ prefix: { addr: 0xcb007100, len: 24 }, port: 443 }, { prefix: { addr: 0xc6336409, len: 32 }, port: 0 }]);
+    expect(f.router.forwards.list()[0]!.filters).toEqual([
+      { prefix: { addr: 0xcb007100, len: 24 }, port: 443 },
+      { prefix: { addr: 0xc6336409, len: 32 }, port: 0 },
+    ]);
     f.map({ options: [filterOption('0.0.0.0', 0)] });
     expect(f.router.forwards.list()[0]!.filters).toBeUndefined();
   });
@@ -146,10 +167,21 @@ describe('PCP mappings seen through UPnP', () => {
     const f = pcpFixture();
     f.map();
     const igd = new UpnpService({ router: f.router, clock: f.clock, rng: new SeededRng(3) });
-    const r = call(igd, 'AddPortMapping', {
-      NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP', NewInternalPort: 5000, NewInternalClient: HOST,
-      NewEnabled: 1, NewPortMappingDescription: 'upnp', NewLeaseDuration: 0,
-    }, { from: client(HOST) });
+    const r = call(
+      igd,
+      'AddPortMapping',
+      {
+        NewRemoteHost: '',
+        NewExternalPort: 5000,
+        NewProtocol: 'UDP',
+        NewInternalPort: 5000,
+        NewInternalClient: HOST,
+        NewEnabled: 1,
+        NewPortMappingDescription: 'upnp',
+        NewLeaseDuration: 0,
+      },
+      { from: client(HOST) },
+    );
     expect(r.code).toBeDefined();
     expect(f.router.forwards.list()[0]).toMatchObject({ origin: 'pcp', nonce: NONCE });
   });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PCP_OPCODE as OP, PCP_RESULT as R } from '../../src/constants.js';
 import { encodePcpRequest, thirdPartyOption } from '../../src/pcp/request.js';
-import { HOST, OTHER, PEER, TCP, WAN, pcpFixture } from './helpers.js';
+import { HOST, OTHER, PEER, pcpFixture, TCP, WAN } from './helpers.js';
 
 describe('PCP ANNOUNCE and the epoch', () => {
   it('ANNOUNCE is answered SUCCESS with lifetime 0, the common header only, and the epoch', () => {
@@ -23,7 +23,12 @@ describe('PCP ANNOUNCE and the epoch', () => {
   });
 
   it('the epoch is kept across a WAN address change where the profile forgets to reset it', () => {
-    const f = pcpFixture({}, { mapping: { policy: { wan: 'live', leases: 'any', rangeDelete: 'honour-manage', maxDescription: 63, epochOnAddressChange: 'keep' } } });
+    const f = pcpFixture(
+      {},
+      {
+        mapping: { policy: { wan: 'live', leases: 'any', rangeDelete: 'honour-manage', maxDescription: 63, epochOnAddressChange: 'keep' } },
+      },
+    );
     f.clock.advance(90_000);
     f.router.setWanAddress('81.2.69.161', f.clock.now());
     expect(f.ask({ opcode: OP.Announce }).epoch).toBe(90);
@@ -43,7 +48,13 @@ describe('PCP version negotiation (RFC 6887 §9)', () => {
   it('a draft server maps with the version-1 layout (no nonce)', () => {
     const f = pcpFixture({ versions: [1] });
     const r = f.map({ version: 1, suggestedPort: 6000 });
-    expect(r).toMatchObject({ version: 1, result: R.SUCCESS, internalPort: 5000, externalPort: 6000, externalAddress: { kind: 'ipv4', address: WAN } });
+    expect(r).toMatchObject({
+      version: 1,
+      result: R.SUCCESS,
+      internalPort: 5000,
+      externalPort: 6000,
+      externalAddress: { kind: 'ipv4', address: WAN },
+    });
   });
 
   it('a router that speaks no PCP leaves the datagram to NAT-PMP (not answered here)', () => {
@@ -66,8 +77,18 @@ describe('PCP PEER (RFC 6887 §12)', () => {
   it('creates the NAT session towards the peer and reports its external endpoint and lifetime', () => {
     const f = pcpFixture();
     const r = f.peer({ lifetime: 600 });
-    expect(r).toMatchObject({ opcode: 2, result: R.SUCCESS, lifetime: 600, internalPort: 5000, remotePort: 3478, remoteAddress: { kind: 'ipv4', address: PEER }, externalAddress: { kind: 'ipv4', address: WAN } });
-    expect(f.router.listMappings(f.clock.now())).toMatchObject([{ protocol: 'udp', internal: `${HOST}:5000`, external: `${WAN}:${r.externalPort}`, remote: `${PEER}:3478` }]);
+    expect(r).toMatchObject({
+      opcode: 2,
+      result: R.SUCCESS,
+      lifetime: 600,
+      internalPort: 5000,
+      remotePort: 3478,
+      remoteAddress: { kind: 'ipv4', address: PEER },
+      externalAddress: { kind: 'ipv4', address: WAN },
+    });
+    expect(f.router.listMappings(f.clock.now())).toMatchObject([
+      { protocol: 'udp', internal: `${HOST}:5000`, external: `${WAN}:${r.externalPort}`, remote: `${PEER}:3478` },
+    ]);
     expect(r.outcome).toMatchObject({ session: { internal: `${HOST}:5000` } });
   });
 
@@ -89,7 +110,12 @@ describe('PCP PEER (RFC 6887 §12)', () => {
     f.network.addHost({ id: 'h', address: HOST, on: 'r1' });
     f.network.addHost({ id: 'p', address: PEER });
     const r = f.peer({ protocol: TCP, internalPort: 443, remotePort: 50000 });
-    const d = f.network.send('p', { proto: 'tcp', src: { ip: 0xcb007107, port: 50000 }, dst: { ip: 0x5102_45a0, port: r.externalPort! }, flags: 1 });
+    const d = f.network.send('p', {
+      proto: 'tcp',
+      src: { ip: 0xcb007107, port: 50000 },
+      dst: { ip: 0x5102_45a0, port: r.externalPort! },
+      flags: 1,
+    });
     expect(d).toMatchObject({ delivered: true, to: 'h' });
   });
 

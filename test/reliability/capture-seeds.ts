@@ -13,19 +13,25 @@
  */
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { startGateway } from '../../src/gateway/start-gateway.js';
-import { CLIENTS, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, LAN_IFACE, NODE, PYTHON, REPO, createLan, type Lan } from '../interop/netns.js';
+import { CLIENTS, createLan, GW_ADDRESS, IN_NETNS, LAN_ADDRESS, LAN_IFACE, type Lan, NODE, PYTHON, REPO } from '../interop/netns.js';
 
 const OUT = fileURLToPath(new URL('./seeds.json', import.meta.url));
 
 if (!IN_NETNS) {
   const setup = 'ip link set lo up; ip link set lo multicast on; ip route add 239.0.0.0/8 dev lo src 127.0.0.1';
-  const r = spawnSync('unshare', ['--net', 'sh', '-c', `${setup}; NATSIM_NETNS=1 exec ${process.execPath} --import tsx test/reliability/capture-seeds.ts`], {
-    cwd: REPO, stdio: 'inherit', env: { ...process.env, NATSIM_NETNS: '1' },
-  });
+  const r = spawnSync(
+    'unshare',
+    ['--net', 'sh', '-c', `${setup}; NATSIM_NETNS=1 exec ${process.execPath} --import tsx test/reliability/capture-seeds.ts`],
+    {
+      cwd: REPO,
+      stdio: 'inherit',
+      env: { ...process.env, NATSIM_NETNS: '1' },
+    },
+  );
   process.exit(r.status ?? 1);
 }
 
@@ -86,17 +92,35 @@ async function drive(lan: Lan, name: string, cmd: string, args: string[]): Promi
 
 const lan = await createLan();
 try {
-  for (const [name, profile] of [['upnpc', 'miniupnpd'], ['python3-miniupnpc', 'miniupnpd'], ['nat-upnp', 'miniupnpd-igd1'], ['nat-port-mapper', 'miniupnpd']] as const) {
-    const gw = await startGateway({ scenario: 'scenarios/default.yaml', profile, listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+  for (const [name, profile] of [
+    ['upnpc', 'miniupnpd'],
+    ['python3-miniupnpc', 'miniupnpd'],
+    ['nat-upnp', 'miniupnpd-igd1'],
+    ['nat-port-mapper', 'miniupnpd'],
+  ] as const) {
+    const gw = await startGateway({
+      scenario: 'scenarios/default.yaml',
+      profile,
+      listen: GW_ADDRESS,
+      httpPort: 0,
+      ssdpPort: 1900,
+      multicast: true,
+      mxDelay: 'none',
+    });
     try {
       current = name;
       if (name === 'upnpc') {
         for (const args of [
-          ['-m', LAN_IFACE, '-i', '-s'], ['-u', gw.descriptionUrl, '-a', LAN_ADDRESS, '6881', '6881', 'TCP', '3600'],
-          ['-u', gw.descriptionUrl, '-e', 'seed', '-r', '6882', 'UDP'], ['-u', gw.descriptionUrl, '-l'], ['-u', gw.descriptionUrl, '-L'],
-          ['-u', gw.descriptionUrl, '-n', LAN_ADDRESS, '6883', '6883', 'TCP', '600'], ['-u', gw.descriptionUrl, '-N', '6800', '6900', 'TCP'],
+          ['-m', LAN_IFACE, '-i', '-s'],
+          ['-u', gw.descriptionUrl, '-a', LAN_ADDRESS, '6881', '6881', 'TCP', '3600'],
+          ['-u', gw.descriptionUrl, '-e', 'seed', '-r', '6882', 'UDP'],
+          ['-u', gw.descriptionUrl, '-l'],
+          ['-u', gw.descriptionUrl, '-L'],
+          ['-u', gw.descriptionUrl, '-n', LAN_ADDRESS, '6883', '6883', 'TCP', '600'],
+          ['-u', gw.descriptionUrl, '-N', '6800', '6900', 'TCP'],
           ['-u', gw.descriptionUrl, '-d', '6881', 'TCP'],
-        ]) await lan.run('upnpc', args, 20_000);
+        ])
+          await lan.run('upnpc', args, 20_000);
       } else if (name === 'python3-miniupnpc') {
         await drive(lan, name, PYTHON, [`${CLIENTS}miniupnpc_client.py`, LAN_IFACE]);
       } else if (name === 'nat-upnp') {
@@ -121,9 +145,22 @@ const unique = (client: string, b: Buffer): { client: string; text: string } | u
   return { client, text };
 };
 const http = streams.flatMap((s) => requests(Buffer.concat(s.bytes)).map((b) => unique(s.client, b))).filter((x) => x !== undefined);
-const ssdp = datagrams.filter((d) => d.bytes.subarray(0, 8).toString('latin1') === 'M-SEARCH').map((d) => unique(d.client, d.bytes)).filter((x) => x !== undefined);
-writeFileSync(OUT, `${JSON.stringify({
-  about: 'Requests captured from real UPnP clients by test/reliability/capture-seeds.ts (latin1 text). Seeds of the reliability fuzz.',
-  http, ssdp,
-}, null, 1)}\n`);
-console.log(`captured ${http.length} HTTP requests and ${ssdp.length} SSDP searches from ${new Set([...http, ...ssdp].map((s) => s.client)).size} clients → ${OUT}`);
+const ssdp = datagrams
+  .filter((d) => d.bytes.subarray(0, 8).toString('latin1') === 'M-SEARCH')
+  .map((d) => unique(d.client, d.bytes))
+  .filter((x) => x !== undefined);
+writeFileSync(
+  OUT,
+  `${JSON.stringify(
+    {
+      about: 'Requests captured from real UPnP clients by test/reliability/capture-seeds.ts (latin1 text). Seeds of the reliability fuzz.',
+      http,
+      ssdp,
+    },
+    null,
+    1,
+  )}\n`,
+);
+console.log(
+  `captured ${http.length} HTTP requests and ${ssdp.length} SSDP searches from ${new Set([...http, ...ssdp].map((s) => s.client)).size} clients → ${OUT}`,
+);

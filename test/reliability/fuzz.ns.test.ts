@@ -14,12 +14,12 @@
  * NATSIM_FUZZ_CASES raises the number of cases (default 3000 HTTP + 3000 SSDP).
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IN_NETNS, reexecInNamespace } from '../support/sealed-namespace.js';
-import { soapCall, startServe, type ServeProcess } from './serve-process.js';
+import { type ServeProcess, soapCall, startServe } from './serve-process.js';
 
 reexecInNamespace('test/reliability/fuzz.ns.test.ts', 'reliability: seeded fuzz of HTTP/SOAP and SSDP');
 
@@ -41,7 +41,27 @@ function rng(seed: number): () => number {
   };
 }
 
-const INTERESTING = ['0', '-1', '65535', '65536', '4294967296', '99999999999999999999', '', ' ', '%00', '\u0000', '<', '&', ']]>', '<a><a><a>', '"', '\r\n', ':', '*', 'A'.repeat(300)];
+const INTERESTING = [
+  '0',
+  '-1',
+  '65535',
+  '65536',
+  '4294967296',
+  '99999999999999999999',
+  '',
+  ' ',
+  '%00',
+  '\u0000',
+  '<',
+  '&',
+  ']]>',
+  '<a><a><a>',
+  '"',
+  '\r\n',
+  ':',
+  '*',
+  'A'.repeat(300),
+];
 
 /** One mutant of `seed` (latin1 text), drawn from `next`. */
 export function mutate(seed: string, other: string, next: () => number): string {
@@ -52,19 +72,24 @@ export function mutate(seed: string, other: string, next: () => number): string 
     const op = Math.floor(next() * 9);
     const at = pos();
     switch (op) {
-      case 0: { // flip a byte
+      case 0: {
+        // flip a byte
         if (s.length === 0) break;
         const i = Math.min(at, s.length - 1);
         s = s.slice(0, i) + String.fromCharCode(s.charCodeAt(i) ^ (1 << Math.floor(next() * 8))) + s.slice(i + 1);
         break;
       }
       case 1: // insert random bytes
-        s = s.slice(0, at) + Array.from({ length: 1 + Math.floor(next() * 8) }, () => String.fromCharCode(Math.floor(next() * 256))).join('') + s.slice(at);
+        s =
+          s.slice(0, at) +
+          Array.from({ length: 1 + Math.floor(next() * 8) }, () => String.fromCharCode(Math.floor(next() * 256))).join('') +
+          s.slice(at);
         break;
       case 2: // delete a range
         s = s.slice(0, at) + s.slice(Math.min(s.length, at + 1 + Math.floor(next() * 32)));
         break;
-      case 3: { // duplicate a range, sometimes many times
+      case 3: {
+        // duplicate a range, sometimes many times
         const len = 1 + Math.floor(next() * 64);
         const times = next() < 0.2 ? 50 : 2;
         s = s.slice(0, at) + s.slice(at, at + len).repeat(times) + s.slice(at + len);
@@ -77,16 +102,16 @@ export function mutate(seed: string, other: string, next: () => number): string 
         s = s.slice(0, at) + other.slice(Math.floor(next() * other.length));
         break;
       case 6: // an interesting value in place of the text between two delimiters
-      {
-        const m = [...s.matchAll(/>([^<]*)<|: ([^\r\n]*)\r\n/g)];
-        if (m.length === 0) break;
-        const hit = m[Math.floor(next() * m.length)]!;
-        const value = INTERESTING[Math.floor(next() * INTERESTING.length)]!;
-        const start = hit.index! + 1 + (hit[0].startsWith(':') ? 1 : 0);
-        const end = start + (hit[1] ?? hit[2] ?? '').length;
-        s = s.slice(0, start) + value + s.slice(end);
-        break;
-      }
+        {
+          const m = [...s.matchAll(/>([^<]*)<|: ([^\r\n]*)\r\n/g)];
+          if (m.length === 0) break;
+          const hit = m[Math.floor(next() * m.length)]!;
+          const value = INTERESTING[Math.floor(next() * INTERESTING.length)]!;
+          const start = hit.index! + 1 + (hit[0].startsWith(':') ? 1 : 0);
+          const end = start + (hit[1] ?? hit[2] ?? '').length;
+          s = s.slice(0, start) + value + s.slice(end);
+          break;
+        }
       case 7: // change the case of a stretch
         s = s.slice(0, at) + s.slice(at, at + 16).toLowerCase() + s.slice(at + 16);
         break;
@@ -103,7 +128,8 @@ function httpProblems(data: Buffer): string[] {
   let at = 0;
   while (at < data.length) {
     const end = data.indexOf('\r\n\r\n', at);
-    if (end < 0) return [...out, `trailing bytes that are not a response: ${JSON.stringify(data.subarray(at, at + 80).toString('latin1'))}`];
+    if (end < 0)
+      return [...out, `trailing bytes that are not a response: ${JSON.stringify(data.subarray(at, at + 80).toString('latin1'))}`];
     const head = data.subarray(at, end).toString('latin1');
     const [status, ...lines] = head.split('\r\n');
     if (!/^HTTP\/1\.1 [1-5]\d\d [^\r\n]*$/.test(status!)) out.push(`bad status line ${JSON.stringify(status)}`);
@@ -200,7 +226,8 @@ if (IN_NETNS) {
       sock.on('message', (m) => {
         replies++;
         const text = m.toString('latin1');
-        if (!SEARCH_RESPONSE.test(text) || !/\r\nST:/i.test(text) || !/\r\nUSN:/i.test(text) || !/\r\nLOCATION: http:\/\//i.test(text)) bad.push(JSON.stringify(text.slice(0, 200)));
+        if (!SEARCH_RESPONSE.test(text) || !/\r\nST:/i.test(text) || !/\r\nUSN:/i.test(text) || !/\r\nLOCATION: http:\/\//i.test(text))
+          bad.push(JSON.stringify(text.slice(0, 200)));
       });
       for (let c = 0; c < CASES; c++) {
         const next = rng(0x55d90000 + c);

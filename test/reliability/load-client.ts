@@ -45,22 +45,31 @@ let transportErrors = 0;
 function add(agent: http.Agent, client: string, proto: string, port: number, intPort: number, lease: number): Promise<number | 'error'> {
   const body = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:AddPortMapping xmlns:u="${IPC2}"><NewRemoteHost></NewRemoteHost><NewExternalPort>${port}</NewExternalPort><NewProtocol>${proto}</NewProtocol><NewInternalPort>${intPort}</NewInternalPort><NewInternalClient>${client}</NewInternalClient><NewEnabled>1</NewEnabled><NewPortMappingDescription>load ${client}</NewPortMappingDescription><NewLeaseDuration>${lease}</NewLeaseDuration></u:AddPortMapping></s:Body></s:Envelope>`;
   return new Promise((resolve) => {
-    const req = http.request(o.url, {
-      method: 'POST', agent,
-      headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${IPC2}#AddPortMapping"`, 'Content-Length': Buffer.byteLength(body) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d));
-      res.on('end', () => {
-        if (res.statusCode === 200) {
-          acked++;
-          process.stdout.write(`ACK ${proto} ${port} ${client} ${intPort} ${lease}\n`);
-        }
-        count(res.statusCode === 200 ? '200' : `${res.statusCode} ${/<errorCode>(\d+)<\/errorCode>/.exec(text)?.[1] ?? ''}`.trim());
-        resolve(res.statusCode ?? 0);
-      });
-      res.on('error', () => resolve('error'));
-    });
+    const req = http.request(
+      o.url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'Content-Type': 'text/xml; charset="utf-8"',
+          SOAPAction: `"${IPC2}#AddPortMapping"`,
+          'Content-Length': Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          if (res.statusCode === 200) {
+            acked++;
+            process.stdout.write(`ACK ${proto} ${port} ${client} ${intPort} ${lease}\n`);
+          }
+          count(res.statusCode === 200 ? '200' : `${res.statusCode} ${/<errorCode>(\d+)<\/errorCode>/.exec(text)?.[1] ?? ''}`.trim());
+          resolve(res.statusCode ?? 0);
+        });
+        res.on('error', () => resolve('error'));
+      },
+    );
     req.on('error', () => resolve('error'));
     req.setTimeout(15_000, () => req.destroy(new Error('timeout')));
     req.end(body);

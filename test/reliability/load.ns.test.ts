@@ -18,8 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GW_ADDRESS, IN_NETNS, LAN_IFACE, NODE, createLan, reexecInNamespace, type Lan } from '../interop/netns.js';
-import { ended, listByIndex, listByRange, startServe, type ListedMapping, type ServeProcess } from './serve-process.js';
+import { createLan, GW_ADDRESS, IN_NETNS, LAN_IFACE, type Lan, NODE, reexecInNamespace } from '../interop/netns.js';
+import { ended, type ListedMapping, listByIndex, listByRange, type ServeProcess, startServe } from './serve-process.js';
 
 reexecInNamespace('test/reliability/load.ns.test.ts', 'reliability: load and kill -9 with a lease file');
 
@@ -35,8 +35,18 @@ interface Ack {
 }
 
 /** Runs the load client on the lan host; resolves with its acknowledgements and summary. */
-function runLoad(lan: Lan, url: string, requests: number, onAck?: (count: number) => void): Promise<{ acks: Ack[]; summary: Record<string, unknown> | undefined; stderr: string }> {
-  const child = lan.spawn(NODE, ['--import', 'tsx', 'test/reliability/load-client.ts', JSON.stringify({ url, addresses: ADDRESSES, clients: 300, ports: PORTS, requests, seed: 7 })]);
+function runLoad(
+  lan: Lan,
+  url: string,
+  requests: number,
+  onAck?: (count: number) => void,
+): Promise<{ acks: Ack[]; summary: Record<string, unknown> | undefined; stderr: string }> {
+  const child = lan.spawn(NODE, [
+    '--import',
+    'tsx',
+    'test/reliability/load-client.ts',
+    JSON.stringify({ url, addresses: ADDRESSES, clients: 300, ports: PORTS, requests, seed: 7 }),
+  ]);
   const acks: Ack[] = [];
   let summary: Record<string, unknown> | undefined;
   let stderr = '';
@@ -108,7 +118,17 @@ if (IN_NETNS) {
 
     it('kill -9 under load with --lease-file, restart: no acknowledged mapping lost, leases resumed', async () => {
       const leaseFile = join(dir, 'crash.journal');
-      const args = ['--listen', GW_ADDRESS, '--http-port', String(HTTP_PORT + 1), '--ssdp-port', '0', '--no-multicast', '--lease-file', leaseFile];
+      const args = [
+        '--listen',
+        GW_ADDRESS,
+        '--http-port',
+        String(HTTP_PORT + 1),
+        '--ssdp-port',
+        '0',
+        '--no-multicast',
+        '--lease-file',
+        leaseFile,
+      ];
       const gw = await startServe(args);
       let killedAt = 0;
       const load = runLoad(lan!, gw.controlUrl, 0, (n) => {

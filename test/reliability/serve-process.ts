@@ -2,7 +2,7 @@
  * `natsim serve` as a separate process for the reliability suite (it must be able to crash, or be
  * killed, without taking the test with it), plus SOAP helpers that read its table.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import { REPO } from '../support/sealed-namespace.js';
@@ -30,7 +30,8 @@ export function startServe(args: readonly string[]): Promise<ServeProcess> {
   let err = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })));
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`natsim serve not ready after 20 s: ${err}`)), 20_000);
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -41,8 +42,13 @@ export function startServe(args: readonly string[]): Promise<ServeProcess> {
       const ready = JSON.parse(line) as Record<string, unknown> & { descriptionUrl: string; ssdp: string };
       const [address, port] = ready.ssdp.split(':');
       resolve({
-        child, ready, descriptionUrl: ready.descriptionUrl, controlUrl: new URL('/ctl/IPConn', ready.descriptionUrl).href,
-        ssdp: { address: address!, port: Number(port) }, stderr: () => err, exited,
+        child,
+        ready,
+        descriptionUrl: ready.descriptionUrl,
+        controlUrl: new URL('/ctl/IPConn', ready.descriptionUrl).href,
+        ssdp: { address: address!, port: Number(port) },
+        stderr: () => err,
+        exited,
         kill: async (signal = 'SIGKILL') => {
           if (child.exitCode !== null || child.signalCode !== null) return;
           child.kill(signal);
@@ -58,17 +64,38 @@ export function startServe(args: readonly string[]): Promise<ServeProcess> {
 }
 
 /** One SOAP call over a fresh connection: status and body. */
-export function soapCall(controlUrl: string, action: string, args: Record<string, string | number>, localAddress?: string): Promise<{ status: number; body: string }> {
-  const inner = Object.entries(args).map(([k, v]) => `<${k}>${v}</${k}>`).join('');
+export function soapCall(
+  controlUrl: string,
+  action: string,
+  args: Record<string, string | number>,
+  localAddress?: string,
+): Promise<{ status: number; body: string }> {
+  const inner = Object.entries(args)
+    .map(([k, v]) => `<${k}>${v}</${k}>`)
+    .join('');
   const body = `<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><u:${action} xmlns:u="${IPC2}">${inner}</u:${action}></s:Body></s:Envelope>`;
   return new Promise((resolve, reject) => {
-    const req = http.request(controlUrl, {
-      method: 'POST', agent: false, ...(localAddress ? { localAddress } : {}),
-      headers: { 'Content-Type': 'text/xml; charset="utf-8"', SOAPAction: `"${IPC2}#${action}"`, 'Content-Length': Buffer.byteLength(body), Connection: 'close' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
+    const req = http.request(
+      controlUrl,
+      {
+        method: 'POST',
+        agent: false,
+        ...(localAddress ? { localAddress } : {}),
+        headers: {
+          'Content-Type': 'text/xml; charset="utf-8"',
+          SOAPAction: `"${IPC2}#${action}"`,
+          'Content-Length': Buffer.byteLength(body),
+          Connection: 'close',
+        },
+      },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (d: string) => (text += d))
+          .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
     req.setTimeout(10_000, () => req.destroy(new Error(`${action}: no answer in 10 s`)));
     req.end(body);
@@ -97,9 +124,12 @@ export async function listByIndex(controlUrl: string): Promise<ListedMapping[]> 
       return out;
     }
     out.push({
-      protocol: field(r.body, 'NewProtocol')!, externalPort: Number(field(r.body, 'NewExternalPort')),
-      internalClient: field(r.body, 'NewInternalClient')!, internalPort: Number(field(r.body, 'NewInternalPort')),
-      description: field(r.body, 'NewPortMappingDescription') ?? '', lease: Number(field(r.body, 'NewLeaseDuration')),
+      protocol: field(r.body, 'NewProtocol')!,
+      externalPort: Number(field(r.body, 'NewExternalPort')),
+      internalClient: field(r.body, 'NewInternalClient')!,
+      internalPort: Number(field(r.body, 'NewInternalPort')),
+      description: field(r.body, 'NewPortMappingDescription') ?? '',
+      lease: Number(field(r.body, 'NewLeaseDuration')),
     });
   }
 }
@@ -108,14 +138,24 @@ export async function listByIndex(controlUrl: string): Promise<ListedMapping[]> 
 export async function listByRange(controlUrl: string): Promise<ListedMapping[]> {
   const out: ListedMapping[] = [];
   for (const protocol of ['TCP', 'UDP']) {
-    const r = await soapCall(controlUrl, 'GetListOfPortMappings', { NewStartPort: 1, NewEndPort: 65535, NewProtocol: protocol, NewManage: 1, NewNumberOfPorts: 1000 });
+    const r = await soapCall(controlUrl, 'GetListOfPortMappings', {
+      NewStartPort: 1,
+      NewEndPort: 65535,
+      NewProtocol: protocol,
+      NewManage: 1,
+      NewNumberOfPorts: 1000,
+    });
     if (r.status !== 200) throw new Error(`GetListOfPortMappings ${protocol}: HTTP ${r.status} ${r.body}`);
     const listing = /<NewPortListing><!\[CDATA\[([\s\S]*)\]\]><\/NewPortListing>/.exec(r.body)?.[1] ?? '';
     for (const m of listing.matchAll(/<p:PortMappingEntry>([\s\S]*?)<\/p:PortMappingEntry>/g)) {
       const f = (n: string): string => new RegExp(`<p:${n}>([^<]*)</p:${n}>`).exec(m[1]!)?.[1] ?? '';
       out.push({
-        protocol: f('NewProtocol'), externalPort: Number(f('NewExternalPort')), internalClient: f('NewInternalClient'),
-        internalPort: Number(f('NewInternalPort')), description: f('NewDescription'), lease: Number(f('NewLeaseTime')),
+        protocol: f('NewProtocol'),
+        externalPort: Number(f('NewExternalPort')),
+        internalClient: f('NewInternalClient'),
+        internalPort: Number(f('NewInternalPort')),
+        description: f('NewDescription'),
+        lease: Number(f('NewLeaseTime')),
       });
     }
   }

@@ -4,8 +4,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  NatsimError, explainJson, explainMarkdown, explainMermaid, explainMermaidDocument, explainText, loadScenarioFile, parseScenario,
-  runScenario, scenarioPath, toJson, topologyJson, topologyMermaid, topologyText,
+  explainJson,
+  explainMarkdown,
+  explainMermaid,
+  explainMermaidDocument,
+  explainText,
+  loadScenarioFile,
+  NatsimError,
+  parseScenario,
+  runScenario,
+  scenarioPath,
+  toJson,
+  topologyJson,
+  topologyMermaid,
+  topologyText,
 } from '../../src/index.js';
 
 const any = <F extends (...args: never[]) => unknown>(f: F) => f as unknown as (...args: unknown[]) => unknown;
@@ -26,17 +38,31 @@ describe('scenario functions called wrongly', async () => {
   const result = runScenario(loaded);
 
   it('explainText / explainMermaid given the whole result say to pass one check', () => {
-    for (const [name, f] of [['explainText', explainText], ['explainMermaid', explainMermaid]] as const) {
-      expect(misuse(() => any(f)(result))).toBe(`${name}(): expected one check's result (an element of runScenario(…).checks, or runCheck()'s), not a whole scenario result: pass result.checks[i], or use explainMermaidDocument()/explainMarkdown() for every check`);
-      expect(misuse(() => any(f)(undefined))).toBe(`${name}(): expected one check's result (an element of runScenario(…).checks, or runCheck()'s), not undefined`);
+    for (const [name, f] of [
+      ['explainText', explainText],
+      ['explainMermaid', explainMermaid],
+    ] as const) {
+      expect(misuse(() => any(f)(result))).toBe(
+        `${name}(): expected one check's result (an element of runScenario(…).checks, or runCheck()'s), not a whole scenario result: pass result.checks[i], or use explainMermaidDocument()/explainMarkdown() for every check`,
+      );
+      expect(misuse(() => any(f)(undefined))).toBe(
+        `${name}(): expected one check's result (an element of runScenario(…).checks, or runCheck()'s), not undefined`,
+      );
     }
     expect(explainText(result.checks[0]!)).toMatch(/^Check "/);
   });
 
   it('the whole-result views given one check, or the scenario itself', () => {
-    for (const [name, f] of [['toJson', toJson], ['explainJson', explainJson], ['explainMermaidDocument', explainMermaidDocument], ['explainMarkdown', explainMarkdown]] as const) {
+    for (const [name, f] of [
+      ['toJson', toJson],
+      ['explainJson', explainJson],
+      ['explainMermaidDocument', explainMermaidDocument],
+      ['explainMarkdown', explainMarkdown],
+    ] as const) {
       expect(misuse(() => any(f)(result.checks[0]))).toBe(`${name}(): expected what runScenario() returns, not one check's result`);
-      expect(misuse(() => any(f)(loaded.config))).toBe(`${name}(): expected what runScenario() returns, not a scenario: run it first, runScenario(scenario)`);
+      expect(misuse(() => any(f)(loaded.config))).toBe(
+        `${name}(): expected what runScenario() returns, not a scenario: run it first, runScenario(scenario)`,
+      );
     }
   });
 
@@ -51,8 +77,11 @@ describe('scenario functions called wrongly', async () => {
 
   it('loadScenarioFile and parseScenario given the wrong kind of thing', async () => {
     await expect(any(loadScenarioFile)(undefined)).rejects.toMatchObject({
-      code: 'ERR_NATSIM_INVALID_ARGUMENT', message: 'loadScenarioFile(): expected a scenario file\'s path (scenarioPath(name) for a shipped one), not undefined',
+      code: 'ERR_NATSIM_INVALID_ARGUMENT',
+      message: "loadScenarioFile(): expected a scenario file's path (scenarioPath(name) for a shipped one), not undefined",
     });
-    expect(misuse(() => any(parseScenario)(loaded.config))).toBe('parseScenario(): expected the scenario\'s YAML text, not an object (an object is validated with scenarioSchema.parse())');
+    expect(misuse(() => any(parseScenario)(loaded.config))).toBe(
+      "parseScenario(): expected the scenario's YAML text, not an object (an object is validated with scenarioSchema.parse())",
+    );
   });
 });

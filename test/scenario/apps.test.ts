@@ -60,27 +60,40 @@ checks:
   });
 
   it('im: works through the server; fails when the server is unreachable', () => {
-    expect(check(r, 'im works')).toMatchObject({ result: 'works', reason: 'both bob and dave keep their outbound connection to the server, which carries instant messaging and presence' });
+    expect(check(r, 'im works')).toMatchObject({
+      result: 'works',
+      reason: 'both bob and dave keep their outbound connection to the server, which carries instant messaging and presence',
+    });
     const c = check(r, 'im fails');
     expect(c.result).toBe('fails');
     expect(c.failedAt).toBe('locked');
-    expect(c.reason).toBe('frank cannot reach the server: IM/presence connection to the server: frank → 198.51.100.5:1863: dropped at locked: the firewall of locked denied outbound TCP to 198.51.100.5:1863: no rule allows it and the default outbound policy is deny');
+    expect(c.reason).toBe(
+      'frank cannot reach the server: IM/presence connection to the server: frank → 198.51.100.5:1863: dropped at locked: the firewall of locked denied outbound TCP to 198.51.100.5:1863: no rule allows it and the default outbound policy is deny',
+    );
   });
 
   it('av: works between public hosts and through a UPnP gateway; fails behind a non-UPnP NAT at the SIP session', () => {
-    expect(check(r, 'av works').reason).toBe('every flow of audio and video got through both ways (SIP session (invitee → inviter, dynamic UDP port), audio RTP, video RTP)');
+    expect(check(r, 'av works').reason).toBe(
+      'every flow of audio and video got through both ways (SIP session (invitee → inviter, dynamic UDP port), audio RTP, video RTP)',
+    );
     expect(check(r, 'av upnp works').result).toBe('works');
     const c = check(r, 'av fails');
     expect(c.result).toBe('fails');
     expect(c.failedAt).toBe('internet');
-    expect(c.reason).toMatch(/^SIP session \(invitee → inviter, dynamic UDP port\) from bob to 192\.168\.2\.10:\d+: dropped on the Internet: no route to 192\.168\.2\.10/);
-    expect(c.reason).toContain("erin advertised its private address 192.168.2.10, which means nothing outside plain-b's LAN: plain-b is a NAT");
+    expect(c.reason).toMatch(
+      /^SIP session \(invitee → inviter, dynamic UDP port\) from bob to 192\.168\.2\.10:\d+: dropped on the Internet: no route to 192\.168\.2\.10/,
+    );
+    expect(c.reason).toContain(
+      "erin advertised its private address 192.168.2.10, which means nothing outside plain-b's LAN: plain-b is a NAT",
+    );
   });
 
   it('app-sharing: works through UPnP (TCP 1503 mapped); fails behind a non-UPnP NAT', () => {
     const ok = check(r, 'as works');
     expect(ok.result).toBe('works');
-    expect(stepTexts(ok)).toContain('alice advertises 203.0.113.10:1503 for AS/WB data (TCP 1503) (external address and mapping from UPnP on upnp-a)');
+    expect(stepTexts(ok)).toContain(
+      'alice advertises 203.0.113.10:1503 for AS/WB data (TCP 1503) (external address and mapping from UPnP on upnp-a)',
+    );
     const c = check(r, 'as fails');
     expect(c.result).toBe('fails');
     expect(c.failedAt).toBe('internet');
@@ -93,7 +106,9 @@ checks:
     const c = check(r, 'ft fails');
     expect(c.result).toBe('fails');
     expect(c.failedAt).toBe('internet');
-    expect(c.reason).toMatch(/^file transfer \(TCP 6891–6900\): bob → 192\.168\.2\.10:6891: dropped on the Internet: no route to 192\.168\.2\.10 /);
+    expect(c.reason).toMatch(
+      /^file transfer \(TCP 6891–6900\): bob → 192\.168\.2\.10:6891: dropped on the Internet: no route to 192\.168\.2\.10 /,
+    );
   });
 
   it('remote-assistance: either side accepting is enough; both behind non-UPnP NATs fails both ways', () => {
@@ -103,7 +118,9 @@ checks:
     const c = check(r, 'ra fails both NATed');
     expect(c.result).toBe('fails');
     expect(c.failedAt).toBe('internet');
-    expect(c.reason).toMatch(/^remote assistance RDP \(TCP 3389\) failed both ways: remote assistance RDP \(TCP 3389\): erin → 192\.168\.3\.10:3389: .*; and remote assistance RDP \(TCP 3389\): gina → 192\.168\.2\.10:3389: /);
+    expect(c.reason).toMatch(
+      /^remote assistance RDP \(TCP 3389\) failed both ways: remote assistance RDP \(TCP 3389\): erin → 192\.168\.3\.10:3389: .*; and remote assistance RDP \(TCP 3389\): gina → 192\.168\.2\.10:3389: /,
+    );
   });
 
   it('same-gateway detection: both peers advertise internal addresses, and the steps say why', () => {
@@ -113,7 +130,9 @@ checks:
     const advertised = steps.filter((s) => / advertises /.test(s));
     expect(advertised.length).toBe(5); // SIP (alice) + audio and video RTP (both)
     for (const s of advertised) {
-      expect(s).toMatch(/^(alice advertises 192\.168\.1\.10:\d+|carol advertises 192\.168\.1\.11:\d+) for .* \(UPnP shows (carol|alice) is behind the same gateway upnp-a, so it uses its internal address\)$/);
+      expect(s).toMatch(
+        /^(alice advertises 192\.168\.1\.10:\d+|carol advertises 192\.168\.1\.11:\d+) for .* \(UPnP shows (carol|alice) is behind the same gateway upnp-a, so it uses its internal address\)$/,
+      );
     }
     // no UPnP mapping was made, and no packet left the LAN
     expect(steps.some((s) => s.includes('AddPortMapping'))).toBe(false);
@@ -127,9 +146,15 @@ checks:
     expect(c.result).toBe('works');
     const steps = stepTexts(c);
     expect(steps).toContain('carol: AddPortMapping TCP 1503 on upnp-a refused (718 ConflictInMappingEntry); it asks for 1504 instead');
-    expect(steps).toContain('carol asks its gateway upnp-a over UPnP: GetExternalIPAddress = 203.0.113.10; AddPortMapping TCP 1504 → 192.168.1.11:1503 succeeds');
-    expect(steps).toContain('carol advertises 203.0.113.10:1504 for AS/WB data (TCP 1503) (external address and mapping from UPnP on upnp-a)');
-    expect(steps.some((s) => /^AS\/WB data \(TCP 1503\): SYN: 198\.51\.100\.21:\d+ → 203\.0\.113\.10:1504 — delivered to carol$/.test(s))).toBe(true);
+    expect(steps).toContain(
+      'carol asks its gateway upnp-a over UPnP: GetExternalIPAddress = 203.0.113.10; AddPortMapping TCP 1504 → 192.168.1.11:1503 succeeds',
+    );
+    expect(steps).toContain(
+      'carol advertises 203.0.113.10:1504 for AS/WB data (TCP 1503) (external address and mapping from UPnP on upnp-a)',
+    );
+    expect(
+      steps.some((s) => /^AS\/WB data \(TCP 1503\): SYN: 198\.51\.100\.21:\d+ → 203\.0\.113\.10:1504 — delivered to carol$/.test(s)),
+    ).toBe(true);
   });
 
   it('a second simultaneous file transfer listens on 6892', () => {
@@ -138,7 +163,9 @@ checks:
     const second = stepTexts(check(r, 'ft second'));
     expect(second).toContain('bob already has a session on TCP 6891, so it listens on 6892');
     expect(second).toContain('bob advertises 198.51.100.20:6892 for file transfer (TCP 6891–6900) (its own address)');
-    expect(second.some((s) => /^file transfer \(TCP 6891–6900\): ACK: 198\.51\.100\.21:\d+ → 198\.51\.100\.20:6892 — delivered to bob$/.test(s))).toBe(true);
+    expect(
+      second.some((s) => /^file transfer \(TCP 6891–6900\): ACK: 198\.51\.100\.21:\d+ → 198\.51\.100\.20:6892 — delivered to bob$/.test(s)),
+    ).toBe(true);
   });
 });
 
@@ -187,11 +214,15 @@ checks:
     expect(check(r, 'directory works').result).toBe('works');
     const c = check(r, 'directory fails');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'locked' });
-    expect(c.reason).toMatch(/^nm-x cannot reach the server: ILS directory registration \(TCP 389\): nm-x → 198\.51\.100\.5:389: dropped at locked: /);
+    expect(c.reason).toMatch(
+      /^nm-x cannot reach the server: ILS directory registration \(TCP 389\): nm-x → 198\.51\.100\.5:389: dropped at locked: /,
+    );
   });
 
   it('call: works between public hosts; from behind a NAT without ALG the peer sends RTP to the private address', () => {
-    expect(check(r, 'call works').reason).toBe('every flow of call with audio got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), audio RTP)');
+    expect(check(r, 'call works').reason).toBe(
+      'every flow of call with audio got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), audio RTP)',
+    );
     const c = check(r, 'call out without ALG');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'internet' });
     expect(c.reason).toMatch(/^audio RTP from nm-a to 192\.168\.1\.10:\d+: dropped on the Internet: no route to 192\.168\.1\.10 /);
@@ -201,7 +232,9 @@ checks:
   it('call: the H.323 ALG rewrites the H.245 media address, so a call from inside to outside works', () => {
     const c = check(r, 'call out with H.323 ALG');
     expect(c.result).toBe('works');
-    expect(stepTexts(c).some((s) => /^nm-a reads nm-alg's audio RTP address from the H\.245 it received: 203\.0\.113\.11:\d+$/.test(s))).toBe(true);
+    expect(
+      stepTexts(c).some((s) => /^nm-a reads nm-alg's audio RTP address from the H\.245 it received: 203\.0\.113\.11:\d+$/.test(s)),
+    ).toBe(true);
   });
 
   it('call: the ALG does not help a call from outside to inside (call setup to the private address)', () => {
@@ -213,14 +246,20 @@ checks:
   it('call and connect through a firewall that passes only TCP 1720/1731: audio RTP and T.120 are dropped there', () => {
     const call = check(r, 'call in through TCP-only firewall');
     expect(call).toMatchObject({ result: 'fails', failedAt: 'fw' });
-    expect(call.reason).toMatch(/^audio RTP from nm-a to 192\.168\.3\.10:\d+: dropped at fw: the firewall of fw denied inbound UDP to 192\.168\.3\.10:\d+/);
+    expect(call.reason).toMatch(
+      /^audio RTP from nm-a to 192\.168\.3\.10:\d+: dropped at fw: the firewall of fw denied inbound UDP to 192\.168\.3\.10:\d+/,
+    );
     const connect = check(r, 'connect in through TCP-only firewall');
     expect(connect).toMatchObject({ result: 'fails', failedAt: 'fw' });
-    expect(connect.reason).toBe('T.120 data (TCP 1503): nm-a → 192.168.3.10:1503: dropped at fw: the firewall of fw denied inbound TCP to 192.168.3.10:1503: no rule allows it and the default inbound policy is deny');
+    expect(connect.reason).toBe(
+      'T.120 data (TCP 1503): nm-a → 192.168.3.10:1503: dropped at fw: the firewall of fw denied inbound TCP to 192.168.3.10:1503: no rule allows it and the default inbound policy is deny',
+    );
   });
 
   it('connect: works between public hosts and from inside a NAT (all TCP from the caller)', () => {
-    expect(check(r, 'connect works').reason).toBe('every flow of call connection (no media) got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), T.120 data (TCP 1503))');
+    expect(check(r, 'connect works').reason).toBe(
+      'every flow of call connection (no media) got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), T.120 data (TCP 1503))',
+    );
     expect(check(r, 'connect out').result).toBe('works');
   });
 });
@@ -287,19 +326,29 @@ checks:
   });
 
   it('login: outbound HTTP 80, 2010, 2018, 9800; fails at the first blocked server port', () => {
-    expect(check(r, 'login works').reason).toBe('both q7-in and q7-a keep their outbound connection to the server, which carries login, directory, pal list and text chat');
+    expect(check(r, 'login works').reason).toBe(
+      'both q7-in and q7-a keep their outbound connection to the server, which carries login, directory, pal list and text chat',
+    );
     const c = check(r, 'login fails on TCP 2010');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'http-only' });
-    expect(c.reason).toMatch(/^q7-http cannot reach the server on TCP 2010: TCP 2010 to the server: q7-http → 198\.51\.100\.5:2010: dropped at http-only: /);
+    expect(c.reason).toMatch(
+      /^q7-http cannot reach the server on TCP 2010: TCP 2010 to the server: q7-http → 198\.51\.100\.5:2010: dropped at http-only: /,
+    );
   });
 
   it('video-chat: works public and with a forwarding rule; fails at the router without one', () => {
-    expect(check(r, 'video works').reason).toBe('every flow of video chat got through both ways (video control (TCP 2000), video data (TCP 2001))');
+    expect(check(r, 'video works').reason).toBe(
+      'every flow of video chat got through both ways (video control (TCP 2000), video data (TCP 2001))',
+    );
     expect(check(r, 'video works with forwarding rule').result).toBe('works');
     const c = check(r, 'video fails behind router');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'home' });
-    expect(c.reason).toMatch(/^video control \(TCP 2000\): q7-a → 203\.0\.113\.10:2000: dropped at home: no mapping for 203\.0\.113\.10:2000 \(TCP, inbound from 198\.51\.100\.30:\d+\)/);
-    expect(c.reason).toContain('q7-in advertised 203.0.113.10:2000 (the address the server saw it connect from, with its own port 2000), but nothing at home admits unsolicited traffic to it from this sender');
+    expect(c.reason).toMatch(
+      /^video control \(TCP 2000\): q7-a → 203\.0\.113\.10:2000: dropped at home: no mapping for 203\.0\.113\.10:2000 \(TCP, inbound from 198\.51\.100\.30:\d+\)/,
+    );
+    expect(c.reason).toContain(
+      'q7-in advertised 203.0.113.10:2000 (the address the server saw it connect from, with its own port 2000), but nothing at home admits unsolicited traffic to it from this sender',
+    );
   });
 
   it('quick-message: TCP 2002 both ways; fails inbound at the router', () => {
@@ -321,7 +370,9 @@ checks:
     const c = check(r, 'q8 video relayed');
     expect(c.result).toBe('relayed');
     expect(c.failedAt).toBeUndefined();
-    expect(c.reason).toMatch(/^direct path failed \(video control \(TCP 2000\): q8-a → 203\.0\.113\.10:2000: dropped at home: .*\); media relayed through portal \(198\.51\.100\.5\), which both reached outbound$/);
+    expect(c.reason).toMatch(
+      /^direct path failed \(video control \(TCP 2000\): q8-a → 203\.0\.113\.10:2000: dropped at home: .*\); media relayed through portal \(198\.51\.100\.5\), which both reached outbound$/,
+    );
     expect(stepTexts(c)).toContain('portal relays the media between q8-in and q8-a (both connected out to it)');
     expect(c.hops.length).toBeGreaterThan(0);
     expect(c.hops.every((h) => h.action !== 'drop')).toBe(true);
@@ -330,7 +381,9 @@ checks:
   it('ispq-8 video: fails when the relay cannot be reached either', () => {
     const c = check(r, 'q8 video fails when the relay is unreachable');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'web-only' });
-    expect(c.reason).toMatch(/^video control \(TCP 2000\): q8-web → 198\.51\.100\.40:2000: dropped at web-only: the firewall of web-only denied outbound TCP/);
+    expect(c.reason).toMatch(
+      /^video control \(TCP 2000\): q8-web → 198\.51\.100\.40:2000: dropped at web-only: the firewall of web-only denied outbound TCP/,
+    );
   });
 
   it('ispq-8 video: prefers a dedicated relay server; fails with no server at all', () => {
@@ -401,13 +454,17 @@ checks:
   });
 
   it('av: works between public hosts', () => {
-    expect(check(withReflector, 'public').reason).toBe('every flow of audio and video got through both ways (SIP (UDP 5060), video RTP (UDP 16384), video RTCP (UDP 16385), audio RTP (UDP 16386), audio RTCP (UDP 16387))');
+    expect(check(withReflector, 'public').reason).toBe(
+      'every flow of audio and video got through both ways (SIP (UDP 5060), video RTP (UDP 16384), video RTCP (UDP 16385), audio RTP (UDP 16386), audio RTCP (UDP 16387))',
+    );
   });
 
   it('av: the Snatmap reflector gives a PRC host its external address, and the call out works', () => {
     const c = check(withReflector, 'PRC calls public');
     expect(c.result).toBe('works');
-    expect(stepTexts(c)).toContain('p advertises 203.0.113.10:16384 for video RTP (UDP 16384) (the address snatmap saw its query come from)');
+    expect(stepTexts(c)).toContain(
+      'p advertises 203.0.113.10:16384 for video RTP (UDP 16384) (the address snatmap saw its query come from)',
+    );
   });
 
   it('av: symmetric × symmetric fails at the callee NAT on SIP', () => {
@@ -421,16 +478,24 @@ checks:
     expect(c).toMatchObject({ result: 'fails', failedAt: 'internet' });
     expect(stepTexts(c)).toContain('p finds no UPnP gateway: prc does not offer UPnP');
     expect(stepTexts(c)).toContain('p advertises 192.168.1.10:16384 for video RTP (UDP 16384) (its own address)');
-    expect(c.reason).toMatch(/^video RTP \(UDP 16384\) from a to 192\.168\.1\.10:16384: dropped on the Internet: no route to 192\.168\.1\.10 /);
-    expect(c.reason).toContain("p advertised its private address 192.168.1.10, which means nothing outside prc's LAN: prc is a NAT, and iChat AV learns a translated address only from a UPnP gateway or a STUN-like reflector, and none was available");
+    expect(c.reason).toMatch(
+      /^video RTP \(UDP 16384\) from a to 192\.168\.1\.10:16384: dropped on the Internet: no route to 192\.168\.1\.10 /,
+    );
+    expect(c.reason).toContain(
+      "p advertised its private address 192.168.1.10, which means nothing outside prc's LAN: prc is a NAT, and iChat AV learns a translated address only from a UPnP gateway or a STUN-like reflector, and none was available",
+    );
   });
 
   it('av without a reflector but with UPnP: the mapping is used both ways', () => {
     const out = check(withoutReflector, 'UPnP calls public');
     expect(out.result).toBe('works');
-    expect(stepTexts(out)).toContain('u asks its gateway upnp over UPnP: GetExternalIPAddress = 203.0.113.13; AddPortMapping UDP 16384 → 192.168.4.10:16384 succeeds');
+    expect(stepTexts(out)).toContain(
+      'u asks its gateway upnp over UPnP: GetExternalIPAddress = 203.0.113.13; AddPortMapping UDP 16384 → 192.168.4.10:16384 succeeds',
+    );
     const inbound = check(withoutReflector, 'public calls UPnP');
     expect(inbound.result).toBe('works');
-    expect(stepTexts(inbound)).toContain('u advertises 203.0.113.13:5060 for SIP (UDP 5060) (external address and mapping from UPnP on upnp)');
+    expect(stepTexts(inbound)).toContain(
+      'u advertises 203.0.113.13:5060 for SIP (UDP 5060) (external address and mapping from UPnP on upnp)',
+    );
   });
 });

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { explainMermaid, explainText, summaryText, toJson } from '../../src/scenario/explain.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
-import { runScenario, type CheckResult, type ScenarioResult } from '../../src/scenario/simulate.js';
-import { ROOT, play } from './helpers.js';
+import { type CheckResult, runScenario, type ScenarioResult } from '../../src/scenario/simulate.js';
+import { play, ROOT } from './helpers.js';
 
 const WM04 = join(ROOT, 'scenarios', 'wm-04-isp-nat.yaml');
 const CALL = 'alice calls bob (audio/video)';
@@ -30,16 +30,22 @@ describe('explainText (ISP NAT, alice calls bob)', () => {
     const lines = explainText(call).split('\n');
     expect(lines[0]).toBe(`Check "${CALL}": alice → bob, av`);
     expect(lines[1]).toBe('Result: FAILS (expected fails, as expected)');
-    expect(lines[2]).toMatch(/^Why: SIP session \(invitee → inviter, dynamic UDP port\) from bob to 100\.64\.0\.2:\d+: dropped on the Internet: no route to 100\.64\.0\.2 \(100\.64\.0\.2 is in the carrier-NAT shared space 100\.64\.0\.0\/10: it is not routed on the Internet\)\. /);
+    expect(lines[2]).toMatch(
+      /^Why: SIP session \(invitee → inviter, dynamic UDP port\) from bob to 100\.64\.0\.2:\d+: dropped on the Internet: no route to 100\.64\.0\.2 \(100\.64\.0\.2 is in the carrier-NAT shared space 100\.64\.0\.0\/10: it is not routed on the Internet\)\. /,
+    );
     expect(lines[3]).toBe('');
     expect(lines[4]).toBe('What happened, step by step:');
   });
 
   it('names the advertised 100.64.0.2 address, isp-nat, and says UPnP reached only home-a', () => {
     const text = explainText(call);
-    expect(text).toMatch(/alice advertised 100\.64\.0\.2:\d+, the external address its UPnP gateway home-a reported — but home-a is itself behind isp-nat: from the Internet only 203\.0\.113\.1 leads there, and UPnP reached only home-a, so no mapping exists at isp-nat/);
+    expect(text).toMatch(
+      /alice advertised 100\.64\.0\.2:\d+, the external address its UPnP gateway home-a reported — but home-a is itself behind isp-nat: from the Internet only 203\.0\.113\.1 leads there, and UPnP reached only home-a, so no mapping exists at isp-nat/,
+    );
     expect(text).toContain('alice asks its gateway home-a over UPnP: GetExternalIPAddress = 100.64.0.2;');
-    expect(text).toMatch(/\n +\d+\. SIP session \(invitee → inviter, dynamic UDP port\): 198\.51\.100\.20:\d+ → 100\.64\.0\.2:\d+ — dropped at internet \(no-route\)\n {7}✗ dropped on the Internet: no route to 100\.64\.0\.2 /);
+    expect(text).toMatch(
+      /\n +\d+\. SIP session \(invitee → inviter, dynamic UDP port\): 198\.51\.100\.20:\d+ → 100\.64\.0\.2:\d+ — dropped at internet \(no-route\)\n {7}✗ dropped on the Internet: no route to 100\.64\.0\.2 /,
+    );
     expect(text.endsWith('\n\nThe decisive drop happened on the Internet.')).toBe(true);
   });
 
@@ -68,13 +74,15 @@ checks:
     expect(ok.split('\n')[1]).toBe('Result: WORKS (expected works, as expected)');
     expect(ok).not.toContain('decisive drop');
     expect(explainText(r.checks[1]!).split('\n')[1]).toBe('Result: WORKS (expected fails — MISMATCH)');
-    expect(summaryText(r)).toBe([
-      't',
-      '  PASS works   ok (expected works)',
-      '  FAIL works   wrong (expected fails)',
-      '         every flow of tcp-connect got through both ways (direct TCP connect)',
-      '  1 passed, 1 failed',
-    ].join('\n'));
+    expect(summaryText(r)).toBe(
+      [
+        't',
+        '  PASS works   ok (expected works)',
+        '  FAIL works   wrong (expected fails)',
+        '         every flow of tcp-connect got through both ways (direct TCP connect)',
+        '  1 passed, 1 failed',
+      ].join('\n'),
+    );
   });
 });
 
@@ -119,7 +127,9 @@ describe('explainMermaid (ISP NAT, alice calls bob)', () => {
     expect(drops).toHaveLength(1);
     expect(drops[0]).toMatch(/^ {2}bob-xinternet: UDP 198\.51\.100\.20:\d+ → 100\.64\.0\.2:\d+ ✗ no-route$/);
     const i = lines.indexOf(drops[0]!);
-    expect(lines[i + 1]).toBe('  Note right of internet: dropped on the Internet: no route to 100.64.0.2 (100.64.0.2 is in the carrier-NAT shared space 100.64.0.0/10: it is not routed on the Internet)');
+    expect(lines[i + 1]).toBe(
+      '  Note right of internet: dropped on the Internet: no route to 100.64.0.2 (100.64.0.2 is in the carrier-NAT shared space 100.64.0.0/10: it is not routed on the Internet)',
+    );
   });
 
   it('shows each translation at the NATs of the cascade', () => {
@@ -147,7 +157,16 @@ describe('toJson', () => {
     const checks = json.checks as Array<Record<string, unknown>>;
     expect(checks).toHaveLength(1);
     expect(Object.keys(checks[0]!)).toEqual(CHECK_KEYS);
-    expect(checks[0]).toMatchObject({ name: CALL, from: 'alice', to: 'bob', feature: 'av', expect: 'fails', result: 'fails', pass: true, reason: call.reason });
+    expect(checks[0]).toMatchObject({
+      name: CALL,
+      from: 'alice',
+      to: 'bob',
+      feature: 'av',
+      expect: 'fails',
+      result: 'fails',
+      pass: true,
+      reason: call.reason,
+    });
     const hops = checks[0]!.hops as Array<Record<string, unknown>>;
     expect(hops.length).toBeGreaterThan(0);
     for (const h of hops) expect(Object.keys(h)).toEqual(['node', 'action', 'code', 'message']);
@@ -155,13 +174,15 @@ describe('toJson', () => {
   });
 
   it('omits file when there is none, and never leaks steps, deliveries or failedAt', () => {
-    const json = toJson(play(`name: t
+    const json = toJson(
+      play(`name: t
 hosts:
   a: { address: 198.51.100.1 }
   b: { address: 198.51.100.2 }
 checks:
   - { from: a, to: b, feature: hole-punch, expect: works }
-`)) as Record<string, unknown>;
+`),
+    ) as Record<string, unknown>;
     expect(Object.keys(json)).toEqual(['scenario', 'checks', 'passed', 'failed']);
     const text = JSON.stringify(json);
     expect(text).not.toMatch(/"(steps|delivery|failedAt|before|after)"/);

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { ScenarioError, type ScenarioIssue } from '../../src/scenario/errors.js';
 import { parseScenario } from '../../src/scenario/loader.js';
-import { runScenario, type CheckResult, type ScenarioResult } from '../../src/scenario/simulate.js';
+import { type CheckResult, runScenario, type ScenarioResult } from '../../src/scenario/simulate.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/scenario/errors.js';
-import { DEFAULT_MAX_SCENARIO_BYTES, checkScenarioFile, checkScenarioText } from '../../src/scenario/loader.js';
+import { checkScenarioFile, checkScenarioText, DEFAULT_MAX_SCENARIO_BYTES } from '../../src/scenario/loader.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DIR = mkdtempSync(join(tmpdir(), 'natsim-limits-'));
@@ -42,10 +42,15 @@ function hostsScenario(bytes: number): string {
 
 function natsim(args: string[], nodeArgs: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...nodeArgs, 'bin/natsim.js', ...args], { cwd: ROOT, timeout: 110_000, maxBuffer: 8 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [...nodeArgs, 'bin/natsim.js', ...args],
+      { cwd: ROOT, timeout: 110_000, maxBuffer: 8 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') return reject(err);
+        resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -64,19 +69,25 @@ describe('size cap', () => {
     const r = await natsim(['validate', path]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe(`${path}:1:1: (document): the file is 52428800 bytes, larger than the 4194304-byte limit for scenario files (raise it with --max-scenario-bytes)\n`);
+    expect(r.stderr).toBe(
+      `${path}:1:1: (document): the file is 52428800 bytes, larger than the 4194304-byte limit for scenario files (raise it with --max-scenario-bytes)\n`,
+    );
   }, 60_000);
 
   it('--max-scenario-bytes lowers and raises the cap (run and validate)', async () => {
     const path = file('small.yaml', SMALL);
     const n = Buffer.byteLength(SMALL);
-    expect(await linesOf(path, 20)).toEqual([`${path}:1:1: (document): the file is ${n} bytes, larger than the 20-byte limit for scenario files (raise it with --max-scenario-bytes)`]);
+    expect(await linesOf(path, 20)).toEqual([
+      `${path}:1:1: (document): the file is ${n} bytes, larger than the 20-byte limit for scenario files (raise it with --max-scenario-bytes)`,
+    ]);
     expect(await linesOf(path, n)).toEqual([]);
     const low = await natsim(['validate', '--max-scenario-bytes', '20', path]);
     expect(low.code).toBe(1);
     const run = await natsim(['run', '--max-scenario-bytes', '20', path]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`${path}:1:1: (document): the file is ${n} bytes, larger than the 20-byte limit for scenario files (raise it with --max-scenario-bytes)\n`);
+    expect(run.stderr).toBe(
+      `${path}:1:1: (document): the file is ${n} bytes, larger than the 20-byte limit for scenario files (raise it with --max-scenario-bytes)\n`,
+    );
     const ok = await natsim(['validate', '--max-scenario-bytes', String(n), path]);
     expect([ok.code, ok.stdout]).toEqual([0, `${path}: ok\n`]);
   }, 60_000);
@@ -98,13 +109,21 @@ describe('bytes that are not scenario text', () => {
   });
 
   it('another control character, at its line:col (also in text given to parseScenario)', () => {
-    expect(checkScenarioText('name: t\x07\nhosts: {}\n', 'x.yaml').issues.map(formatIssue)).toEqual(['x.yaml:1:8: (document): the control character U+0007: scenario files must be text']);
+    expect(checkScenarioText('name: t\x07\nhosts: {}\n', 'x.yaml').issues.map(formatIssue)).toEqual([
+      'x.yaml:1:8: (document): the control character U+0007: scenario files must be text',
+    ]);
   });
 
   it('invalid UTF-8, at its line:col with the byte and offset', async () => {
-    const bytes = Buffer.concat([Buffer.from('name: t\nhosts:\n  a: { address: 198.51.100.1, description: café'), Buffer.from([0xc3, 0x28]), Buffer.from(' }\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('name: t\nhosts:\n  a: { address: 198.51.100.1, description: café'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(' }\n'),
+    ]);
     const path = file('utf8.yaml', bytes);
-    expect(await linesOf(path)).toEqual([`${path}:3:48: (document): invalid UTF-8 (byte 0xC3 at offset 63): scenario files must be UTF-8 text`]);
+    expect(await linesOf(path)).toEqual([
+      `${path}:3:48: (document): invalid UTF-8 (byte 0xC3 at offset 63): scenario files must be UTF-8 text`,
+    ]);
   });
 
   it.each([
@@ -115,7 +134,9 @@ describe('bytes that are not scenario text', () => {
     ['a truncated sequence at the end', [0xe2, 0x82]],
   ])('invalid UTF-8: %s', async (_name, seq) => {
     const path = file('seq.yaml', Buffer.concat([Buffer.from('name: t\n# '), Buffer.from(seq)]));
-    expect(await linesOf(path)).toEqual([`${path}:2:3: (document): invalid UTF-8 (byte 0x${seq[0]!.toString(16).toUpperCase()} at offset 10): scenario files must be UTF-8 text`]);
+    expect(await linesOf(path)).toEqual([
+      `${path}:2:3: (document): invalid UTF-8 (byte 0x${seq[0]!.toString(16).toUpperCase()} at offset 10): scenario files must be UTF-8 text`,
+    ]);
   });
 
   it('valid multi-byte UTF-8 passes', async () => {
@@ -141,17 +162,23 @@ hosts:
 
   it('100,000 nested flow brackets: refused at the 65th, no "Maximum call stack size exceeded"', () => {
     const text = `name: t\nhosts: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`;
-    expect(checkScenarioText(text, 'x.yaml').issues.map(formatIssue)).toEqual(['x.yaml:2:72: (document): YAML: mappings and lists nested deeper than 64 levels']);
+    expect(checkScenarioText(text, 'x.yaml').issues.map(formatIssue)).toEqual([
+      'x.yaml:2:72: (document): YAML: mappings and lists nested deeper than 64 levels',
+    ]);
   });
 
   it('100 nested block mappings: refused at the first too deep', () => {
     let text = 'name: t\nhosts:\n';
     for (let i = 0; i < 100; i++) text += `${' '.repeat(i + 2)}k${i}:\n`;
-    expect(checkScenarioText(text, 'x.yaml').issues.map(formatIssue)).toEqual(['x.yaml:66:66: (document): YAML: mappings and lists nested deeper than 64 levels']);
+    expect(checkScenarioText(text, 'x.yaml').issues.map(formatIssue)).toEqual([
+      'x.yaml:66:66: (document): YAML: mappings and lists nested deeper than 64 levels',
+    ]);
   });
 
   it('a second document after ---', () => {
-    expect(checkScenarioText(`${SMALL}---\nname: u\n`, 'x.yaml').issues.map(formatIssue)).toEqual(['x.yaml:4:1: (document): YAML: a scenario file holds one document; this is a second one (after ---)']);
+    expect(checkScenarioText(`${SMALL}---\nname: u\n`, 'x.yaml').issues.map(formatIssue)).toEqual([
+      'x.yaml:4:1: (document): YAML: a scenario file holds one document; this is a second one (after ---)',
+    ]);
   });
 
   it('many duplicate keys are found in one linear pass, each at its second occurrence', () => {

@@ -4,16 +4,19 @@
  * document `explain --format mermaid` prints, each check's diagram, each fenced diagram of
  * `--format markdown`, and the topology flowchart — plus the CLI's own output for one file.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { explainMarkdown, explainMermaid, explainMermaidDocument, mermaidId } from '../../src/scenario/mermaid.js';
 import { runScenario } from '../../src/scenario/simulate.js';
 import { topologyMermaid } from '../../src/scenario/topology.js';
+import { type MermaidParser, startMermaidParser } from '../support/mermaid-parser.js';
 import { natsim } from '../support/natsim-cli.js';
-import { startMermaidParser, type MermaidParser } from '../support/mermaid-parser.js';
 
-const FILES = readdirSync('scenarios').filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => `scenarios/${n}`);
+const FILES = readdirSync('scenarios')
+  .filter((n) => /\.ya?ml$/.test(n))
+  .sort()
+  .map((n) => `scenarios/${n}`);
 const WM04 = 'scenarios/wm-04-isp-nat.yaml';
 let parser: MermaidParser;
 
@@ -54,7 +57,7 @@ describe('the real mermaid parser', () => {
     expect(docs.length).toBeGreaterThan(FILES.length * 4);
   }, 120_000);
 
-  it("accepts every fenced mermaid block of the README", async () => {
+  it('accepts every fenced mermaid block of the README', async () => {
     const blocks = fenced(readFileSync('README.md', 'utf8'));
     expect(blocks.length).toBeGreaterThan(0);
     expect((await parser.parse(blocks)).filter((v) => !v.ok)).toEqual([]);
@@ -67,7 +70,11 @@ describe('the real mermaid parser', () => {
   }, 60_000);
 
   it('participant ids that are grammar words still parse', async () => {
-    const doc = ['sequenceDiagram', ...['end', 'loop', 'note', '1st'].map((n) => `  participant ${mermaidId(n)} as ${n}`), `  ${mermaidId('end')}->>${mermaidId('loop')}: hi`].join('\n');
+    const doc = [
+      'sequenceDiagram',
+      ...['end', 'loop', 'note', '1st'].map((n) => `  participant ${mermaidId(n)} as ${n}`),
+      `  ${mermaidId('end')}->>${mermaidId('loop')}: hi`,
+    ].join('\n');
     expect(await parser.parse([doc])).toEqual([{ ok: true, type: 'sequence' }]);
   });
 });
@@ -75,13 +82,19 @@ describe('the real mermaid parser', () => {
 describe('natsim explain output through the parser', () => {
   it('--format mermaid on a multi-check file: one valid document; --topology --format mermaid: a flowchart; --format markdown: one fenced diagram per check', async () => {
     const [mermaid, topology, markdown] = await Promise.all([
-      natsim('explain', WM04, '--format', 'mermaid'), natsim('explain', WM04, '--topology', '--format', 'mermaid'), natsim('explain', WM04, '--format', 'markdown'),
+      natsim('explain', WM04, '--format', 'mermaid'),
+      natsim('explain', WM04, '--topology', '--format', 'mermaid'),
+      natsim('explain', WM04, '--format', 'markdown'),
     ]);
     for (const r of [mermaid, topology, markdown]) expect([r.code, r.stderr]).toEqual([0, '']);
     const blocks = fenced(markdown.stdout);
     expect(blocks).toHaveLength(6);
     expect(mermaid.stdout.match(/^sequenceDiagram$/gm)).toHaveLength(1);
     const verdicts = await parser.parse([mermaid.stdout, topology.stdout, ...blocks]);
-    expect(verdicts).toEqual([{ ok: true, type: 'sequence' }, { ok: true, type: 'flowchart-v2' }, ...blocks.map(() => ({ ok: true, type: 'sequence' }))]);
+    expect(verdicts).toEqual([
+      { ok: true, type: 'sequence' },
+      { ok: true, type: 'flowchart-v2' },
+      ...blocks.map(() => ({ ok: true, type: 'sequence' })),
+    ]);
   }, 60_000);
 });

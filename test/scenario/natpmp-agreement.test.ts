@@ -5,10 +5,10 @@
  */
 import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../src/gateway/index.js';
+import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { ep, TCP } from '../../src/nat/index.js';
-import { encodeNatpmpRequest, parseNatpmpResponse, type NatpmpResponse } from '../../src/natpmp/codec.js';
+import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { runScenario } from '../../src/scenario/simulate.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
@@ -46,7 +46,12 @@ async function served(yaml: string): Promise<'works' | 'fails'> {
   const ip = await ask(gw, encodeNatpmpRequest({ opcode: 0 }));
   const map = await ask(gw, encodeNatpmpRequest({ opcode: 2, internalPort: 8000, externalPort: 8000, lifetime: 7200 }));
   if (ip.result !== 0 || map.result !== 0) return 'fails';
-  const syn = gw.network.send('pub', { proto: 'tcp', src: ep('198.51.100.50', 40000), dst: ep(ip.address!, map.externalPort!), flags: TCP.SYN });
+  const syn = gw.network.send('pub', {
+    proto: 'tcp',
+    src: ep('198.51.100.50', 40000),
+    dst: ep(ip.address!, map.externalPort!),
+    flags: TCP.SYN,
+  });
   return syn.delivered && syn.to === 'h' ? 'works' : 'fails';
 }
 
@@ -63,7 +68,9 @@ describe('natsim run and natsim serve agree on natpmp-map-connect', () => {
   it('miniupnpd: the mapping works, and the simulation says how it was made', () => {
     const r = run(scenario('miniupnpd'));
     expect(r.result).toBe('works');
-    expect(r.steps.map((s) => s.text)).toContain('h asks its gateway gw over NAT-PMP: external address 81.2.69.160; TCP 8000 → 10.7.0.2:8000 for 7200 s');
+    expect(r.steps.map((s) => s.text)).toContain(
+      'h asks its gateway gw over NAT-PMP: external address 81.2.69.160; TCP 8000 → 10.7.0.2:8000 for 7200 s',
+    );
   });
 
   it('disconnected-wan: result 3 in both', async () => {
@@ -76,7 +83,9 @@ describe('natsim run and natsim serve agree on natpmp-map-connect', () => {
   it('a rule denying port 8000: the NAT-PMP search takes 8001, and the connection still reaches h', async () => {
     const yaml = scenario('miniupnpd', ', permissions: ["deny 8000 0.0.0.0/0 0-65535", "allow 1024-65535 10.7.0.0/24 1024-65535"]');
     const r = run(yaml);
-    expect(r.steps.map((s) => s.text)).toContain('h asks its gateway gw over NAT-PMP: external address 81.2.69.160; TCP 8001 → 10.7.0.2:8000 for 7200 s');
+    expect(r.steps.map((s) => s.text)).toContain(
+      'h asks its gateway gw over NAT-PMP: external address 81.2.69.160; TCP 8001 → 10.7.0.2:8000 for 7200 s',
+    );
     expect(r.result).toBe('works');
     expect(await served(yaml)).toBe('works');
   });

@@ -48,9 +48,16 @@ checks:
 `);
 
   it.each([
-    ['FC x SYM', 'works'], ['SYM x FC', 'works'], ['RC x SYM', 'works'], ['PRC x PRC', 'works'],
-    ['PRC x SYM', 'fails'], ['SYM x SYM', 'fails'], ['SYM x PRC with UPnP', 'works'], ['SYM x public', 'works'],
-    ['carrier NAT x PRC', 'works'], ['carrier NAT x SYM', 'fails'],
+    ['FC x SYM', 'works'],
+    ['SYM x FC', 'works'],
+    ['RC x SYM', 'works'],
+    ['PRC x PRC', 'works'],
+    ['PRC x SYM', 'fails'],
+    ['SYM x SYM', 'fails'],
+    ['SYM x PRC with UPnP', 'works'],
+    ['SYM x public', 'works'],
+    ['carrier NAT x PRC', 'works'],
+    ['carrier NAT x SYM', 'fails'],
   ])('%s %s', (name, result) => {
     const c = check(r, name);
     expect(c.result).toBe(result);
@@ -64,11 +71,13 @@ checks:
   it('PRC × SYM fails at the symmetric NAT: its reflexive mapping only admits the reflector', () => {
     const c = check(r, 'PRC x SYM');
     expect(c.failedAt).toBe('sym');
-    expect(c.reason).toMatch(/^UDP hole punch from h-prc to 203\.0\.113\.13:\d+: dropped at sym: mapping 203\.0\.113\.13:\d+ → 10\.4\.0\.2:40000 exists, but address-and-port-dependent filtering admits only what 10\.4\.0\.2:40000 has sent to \(198\.51\.100\.6:3478\), not endpoint 203\.0\.113\.12:40000 \(still failing after 3 rounds\)/);
+    expect(c.reason).toMatch(
+      /^UDP hole punch from h-prc to 203\.0\.113\.13:\d+: dropped at sym: mapping 203\.0\.113\.13:\d+ → 10\.4\.0\.2:40000 exists, but address-and-port-dependent filtering admits only what 10\.4\.0\.2:40000 has sent to \(198\.51\.100\.6:3478\), not endpoint 203\.0\.113\.12:40000 \(still failing after 3 rounds\)/,
+    );
     expect(c.hops.at(-1)).toMatchObject({ node: 'sym', action: 'drop', code: 'filtered' });
   });
 
-  it('SYM × SYM fails at the callee\'s symmetric NAT', () => {
+  it("SYM × SYM fails at the callee's symmetric NAT", () => {
     const c = check(r, 'SYM x SYM');
     expect(c.failedAt).toBe('sym2');
     expect(c.reason).toMatch(/^UDP hole punch from h-sym to 203\.0\.113\.15:\d+: dropped at sym2: /);
@@ -80,7 +89,9 @@ checks:
 
   it('symmetric × full-cone: the full-cone side answers the observed (peer-reflexive) address, ICE-like', () => {
     for (const name of ['SYM x FC', 'FC x SYM']) {
-      const notes = stepTexts(check(r, name)).map((s) => PEER_REFLEXIVE.exec(s)).filter((m) => m !== null);
+      const notes = stepTexts(check(r, name))
+        .map((s) => PEER_REFLEXIVE.exec(s))
+        .filter((m) => m !== null);
       expect(notes.length, name).toBe(1);
       const [, who, seen, advertised] = notes[0]!;
       expect(who).toBe('h-fc');
@@ -95,7 +106,9 @@ checks:
   });
 
   it('the UPnP side advertises its mapping instead of a reflexive address', () => {
-    expect(stepTexts(check(r, 'SYM x PRC with UPnP'))).toContain('h-upnp advertises 203.0.113.16:40000 for UDP hole punch (external address and mapping from UPnP on prc-upnp)');
+    expect(stepTexts(check(r, 'SYM x PRC with UPnP'))).toContain(
+      'h-upnp advertises 203.0.113.16:40000 for UDP hole punch (external address and mapping from UPnP on prc-upnp)',
+    );
   });
 });
 
@@ -124,16 +137,26 @@ checks:
 
   it('tcp-connect works to a public host', () => {
     const c = check(r, 'tcp to public');
-    expect(c).toMatchObject({ result: 'works', pass: true, reason: 'every flow of tcp-connect got through both ways (direct TCP connect)' });
+    expect(c).toMatchObject({
+      result: 'works',
+      pass: true,
+      reason: 'every flow of tcp-connect got through both ways (direct TCP connect)',
+    });
   });
 
   it('tcp-connect to a NATed host fails with no-mapping at its router', () => {
     const c = check(r, 'tcp to NATed');
     expect(c).toMatchObject({ result: 'fails', pass: true, failedAt: 'prc' });
-    expect(c.hops.filter((h) => h.action === 'drop')).toEqual([{
-      node: 'prc', action: 'drop', code: 'no-mapping',
-      message: expect.stringMatching(/^dropped at prc: no mapping for 203\.0\.113\.12:8000 \(TCP, inbound from 198\.51\.100\.50:\d+\): nothing inside has sent to it and no port forward exists$/),
-    }]);
+    expect(c.hops.filter((h) => h.action === 'drop')).toEqual([
+      {
+        node: 'prc',
+        action: 'drop',
+        code: 'no-mapping',
+        message: expect.stringMatching(
+          /^dropped at prc: no mapping for 203\.0\.113\.12:8000 \(TCP, inbound from 198\.51\.100\.50:\d+\): nothing inside has sent to it and no port forward exists$/,
+        ),
+      },
+    ]);
     expect(c.reason).toMatch(/^direct TCP connect: pub → 203\.0\.113\.12:8000: dropped at prc: no mapping/);
   });
 
@@ -146,8 +169,12 @@ checks:
   it('upnp-map-connect works with services.upnp', () => {
     const c = check(r, 'upnp works');
     expect(c.result).toBe('works');
-    expect(stepTexts(c)).toContain('h-up asks its gateway up over UPnP: GetExternalIPAddress = 203.0.113.16; AddPortMapping TCP 8000 → 10.7.0.2:8000 succeeds');
-    expect(stepTexts(c)).toContain('h-up advertises 203.0.113.16:8000 for TCP connect to UPnP mapping (external address and mapping from UPnP on up)');
+    expect(stepTexts(c)).toContain(
+      'h-up asks its gateway up over UPnP: GetExternalIPAddress = 203.0.113.16; AddPortMapping TCP 8000 → 10.7.0.2:8000 succeeds',
+    );
+    expect(stepTexts(c)).toContain(
+      'h-up advertises 203.0.113.16:8000 for TCP connect to UPnP mapping (external address and mapping from UPnP on up)',
+    );
   });
 
   it('upnp-map-connect fails without UPnP, with no-mapping at the router', () => {
@@ -160,7 +187,9 @@ checks:
   it('upnp-map-connect ignores a UPnP gateway with a reserved WAN address and fails at the carrier NAT', () => {
     const c = check(r, 'upnp behind carrier NAT');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'cgn' });
-    expect(stepTexts(c)).toContain('h-home: its UPnP gateway home reports 100.64.0.2, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP');
+    expect(stepTexts(c)).toContain(
+      'h-home: its UPnP gateway home reports 100.64.0.2, a reserved address — another NAT sits upstream, so a UPnP mapping would be useless; it does not use UPnP',
+    );
   });
 });
 
@@ -232,16 +261,27 @@ checks:
   it('an address-dependent mapping override is told apart from APDM (test II ≠ test I, test III = test II)', () => {
     const c = check(r, 'address-dependent mapping');
     expect(c.classification).toEqual({ mapping: 'address-dependent', filtering: 'endpoint-independent' });
-    expect(stepTexts(c)).toContain('mapping: test I 203.0.113.14:50000, test II 203.0.113.14:50001, test III 203.0.113.14:50001 ⇒ address-dependent');
+    expect(stepTexts(c)).toContain(
+      'mapping: test I 203.0.113.14:50000, test II 203.0.113.14:50001, test III 203.0.113.14:50001 ⇒ address-dependent',
+    );
   });
 
   it('cascades combine: the mapping is EIM only if every layer is EIM, the filtering is the strictest layer', () => {
     // EIM ∘ EIM = EIM; filtering: APDF (home) over EIF (cgnat) = APDF
-    expect(check(r, 'PRC behind cgnat').classification).toEqual({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+    expect(check(r, 'PRC behind cgnat').classification).toEqual({
+      mapping: 'endpoint-independent',
+      filtering: 'address-and-port-dependent',
+    });
     // EIM ∘ EIM = EIM; filtering: ADF (home) and APDF (carrier) = APDF
-    expect(check(r, 'RC behind an APDF cgnat').classification).toEqual({ mapping: 'endpoint-independent', filtering: 'address-and-port-dependent' });
+    expect(check(r, 'RC behind an APDF cgnat').classification).toEqual({
+      mapping: 'endpoint-independent',
+      filtering: 'address-and-port-dependent',
+    });
     // EIM ∘ APDM = APDM; filtering: EIF (home) and APDF (carrier) = APDF
-    expect(check(r, 'FC behind a symmetric cgnat').classification).toEqual({ mapping: 'address-and-port-dependent', filtering: 'address-and-port-dependent' });
+    expect(check(r, 'FC behind a symmetric cgnat').classification).toEqual({
+      mapping: 'address-and-port-dependent',
+      filtering: 'address-and-port-dependent',
+    });
   });
 
   it('a host with no NAT classifies as EIM/EIF', () => {
@@ -258,7 +298,9 @@ checks:
     const c = check(r, 'wrong expectation');
     expect(c.result).toBe('works');
     expect(c.pass).toBe(false);
-    expect(c.reason).toBe('classified as endpoint-independent mapping, endpoint-independent filtering (expected endpoint-independent mapping, address-dependent filtering)');
+    expect(c.reason).toBe(
+      'classified as endpoint-independent mapping, endpoint-independent filtering (expected endpoint-independent mapping, address-dependent filtering)',
+    );
   });
 
   it('one reflector is not enough: fails with a clear reason and no hops', () => {
@@ -274,7 +316,12 @@ checks:
   - { name: c, from: h, to: pub, feature: classify, expect: fails }
 `);
     const c: CheckResult = check(one, 'c');
-    expect(c).toMatchObject({ result: 'fails', pass: true, reason: 'classify needs two reflector servers (a primary and an alternate address)', hops: [] });
+    expect(c).toMatchObject({
+      result: 'fails',
+      pass: true,
+      reason: 'classify needs two reflector servers (a primary and an alternate address)',
+      hops: [],
+    });
     expect(c.failedAt).toBeUndefined();
     expect(c.classification).toBeUndefined();
   });

@@ -32,9 +32,17 @@ async function served(yaml: string): Promise<'works' | 'fails'> {
   await using gw = await startGateway({ scenario: parseScenario(yaml, 'agreement.yaml'), mxDelay: 'none', clock: new FakeClock(0) });
   const ip = await soap(gw, 'GetExternalIPAddress');
   const external = ip.status === 200 ? (ip.arg('NewExternalIPAddress') ?? '') : '';
-  const add = await soap(gw, 'AddPortMapping', mappingArgs({
-    NewProtocol: 'TCP', NewExternalPort: 8000, NewInternalPort: 8000, NewInternalClient: '10.7.0.2', NewLeaseDuration: 0,
-  }));
+  const add = await soap(
+    gw,
+    'AddPortMapping',
+    mappingArgs({
+      NewProtocol: 'TCP',
+      NewExternalPort: 8000,
+      NewInternalPort: 8000,
+      NewInternalClient: '10.7.0.2',
+      NewLeaseDuration: 0,
+    }),
+  );
   if (add.status !== 200 || external === '') return 'fails';
   const syn = gw.network.send('pub', { proto: 'tcp', src: ep('198.51.100.50', 40000), dst: ep(external, 8000), flags: TCP.SYN });
   return syn.delivered && syn.to === 'h' ? 'works' : 'fails';
@@ -91,7 +99,7 @@ describe('natsim run and natsim serve agree on upnp-map-connect', () => {
     expect(await served(yaml)).toBe('works');
   });
 
-  it('a scenario\'s permissions: apply to both (a rule denying the probe\'s port 8000 → 606, fails in both)', async () => {
+  it("a scenario's permissions: apply to both (a rule denying the probe's port 8000 → 606, fails in both)", async () => {
     const yaml = scenario('miniupnpd', ', permissions: ["deny 8000 0.0.0.0/0 0-65535", "allow 1024-65535 10.7.0.0/24 1024-65535"]');
     const run = runScenario(parseScenario(yaml, 'agreement.yaml')).checks[0]!;
     expect(run.result).toBe('fails');

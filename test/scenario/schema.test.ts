@@ -2,17 +2,19 @@
  * The scenario file contract: every shipped scenario loads; bad files give exact
  * `file:line:col: path: message` errors; the JSON Schema is generated and committed.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ScenarioError, didYouMean, formatIssue } from '../../src/scenario/errors.js';
+import { didYouMean, formatIssue, ScenarioError } from '../../src/scenario/errors.js';
 import { loadScenarioFile, parseScenario } from '../../src/scenario/loader.js';
 import { scenarioJsonSchema } from '../../src/scenario/schema.js';
 import { runScenario } from '../../src/scenario/simulate.js';
-import { FIXTURES, ROOT, at, errorOf, issuesOf } from './helpers.js';
+import { at, errorOf, FIXTURES, issuesOf, ROOT } from './helpers.js';
 
 const SCENARIOS = join(ROOT, 'scenarios');
-const scenarioFiles = readdirSync(SCENARIOS).filter((n) => /\.ya?ml$/.test(n)).sort();
+const scenarioFiles = readdirSync(SCENARIOS)
+  .filter((n) => /\.ya?ml$/.test(n))
+  .sort();
 
 const ROUTER_KEYS = 'parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description';
 const PRESETS = '"full-cone", "restricted-cone", "port-restricted-cone", "symmetric", "cgnat", "one-to-one", "open", "none"';
@@ -51,8 +53,14 @@ checks:
     expect(config.seed).toBe(1);
     expect(config.servers).toEqual({});
     expect(config.routers.home).toMatchObject({
-      wan: '203.0.113.1', lan: '192.168.1.0/24', nat: 'port-restricted-cone', forwards: [], algs: [],
-      services: { upnp: false, natpmp: false, pcp: false }, profile: 'miniupnpd', wanUp: true,
+      wan: '203.0.113.1',
+      lan: '192.168.1.0/24',
+      nat: 'port-restricted-cone',
+      forwards: [],
+      algs: [],
+      services: { upnp: false, natpmp: false, pcp: false },
+      profile: 'miniupnpd',
+      wanUp: true,
     });
     expect(config.checks).toEqual([{ from: 'a', to: 'b', expect: 'works', initiator: 'from', after: [] }]);
   });
@@ -63,7 +71,9 @@ checks:
 
   it('loadScenarioFile names the file it could not read', async () => {
     const file = join(FIXTURES, 'does-not-exist.yaml');
-    await expect(loadScenarioFile(file)).rejects.toThrow(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:1: \\(document\\): cannot read file: ENOENT`));
+    await expect(loadScenarioFile(file)).rejects.toThrow(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:1:1: \\(document\\): cannot read file: ENOENT`),
+    );
   });
 
   it('loadScenarioFile reports the fixture path, line and column', async () => {
@@ -89,13 +99,21 @@ routers:
 hosts:
   a: { router: home, address: 192.168.1.10 }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'servcies', 'routers.home.servcies',
-      `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}`));
-    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 6, col: 5, path: 'routers.home.servcies',
-      message: `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}` }]);
+    expect(errorOf(text)).toBe(
+      loc(text, 'servcies', 'routers.home.servcies', `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}`),
+    );
+    expect(issuesOf(text)).toEqual([
+      {
+        file: 'x.yaml',
+        line: 6,
+        col: 5,
+        path: 'routers.home.servcies',
+        message: `unknown key "servcies" (did you mean "services"?); expected one of: ${ROUTER_KEYS}`,
+      },
+    ]);
   });
 
-  it('a bad permission rule is located at the rule, with the parser\'s reason', () => {
+  it("a bad permission rule is located at the rule, with the parser's reason", () => {
     const text = `name: t
 routers:
   home:
@@ -107,22 +125,36 @@ routers:
 hosts:
   a: { router: home, address: 192.168.1.10 }
 `;
-    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 8, col: 9, path: 'routers.home.permissions.1',
-      message: 'expected a rule "allow|deny ext-ports ip[/mask] int-ports" (must start with allow or deny), got "alow 80 192.168.1.0/24 80"' }]);
+    expect(issuesOf(text)).toEqual([
+      {
+        file: 'x.yaml',
+        line: 8,
+        col: 9,
+        path: 'routers.home.permissions.1',
+        message:
+          'expected a rule "allow|deny ext-ports ip[/mask] int-ports" (must start with allow or deny), got "alow 80 192.168.1.0/24 80"',
+      },
+    ]);
   });
 
-  it('permissions: reach the router\'s mapping service (and replace the default rules)', async () => {
+  it("permissions: reach the router's mapping service (and replace the default rules)", async () => {
     const { buildNetwork } = await import('../../src/scenario/build.js');
-    const cfg = parseScenario(`name: t
+    const cfg = parseScenario(
+      `name: t
 routers:
   home: { wan: 203.0.113.1, lan: 192.168.1.0/24, permissions: ["allow 80 192.168.1.0/24 80"] }
   plain: { wan: 203.0.113.2, lan: 192.168.2.0/24 }
 hosts:
   a: { router: home, address: 192.168.1.10 }
-`, 'x.yaml');
+`,
+      'x.yaml',
+    );
     const { net } = buildNetwork(cfg);
     expect(net.router('home').mappings.config.permissions.map((r) => r.text)).toEqual(['allow 80 192.168.1.0/24 80']);
-    expect(net.router('plain').mappings.config.permissions.map((r) => r.text)).toEqual(['allow 1024-65535 192.168.2.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+    expect(net.router('plain').mappings.config.permissions.map((r) => r.text)).toEqual([
+      'allow 1024-65535 192.168.2.0/24 1024-65535',
+      'deny 0-65535 0.0.0.0/0 0-65535',
+    ]);
   });
 
   it('unknown top-level key, plus the required key it replaced', () => {
@@ -130,10 +162,12 @@ hosts:
 hots:
   a: { address: 198.51.100.2 }
 `;
-    expect(errorOf(text)).toBe([
-      'x.yaml:1:1: hosts: missing required key "hosts" (a mapping)',
-      'x.yaml:2:1: hots: unknown key "hots" (did you mean "hosts"?); expected one of: name, description, source, notes, seed, routers, hosts, servers, checks, timeline',
-    ].join('\n'));
+    expect(errorOf(text)).toBe(
+      [
+        'x.yaml:1:1: hosts: missing required key "hosts" (a mapping)',
+        'x.yaml:2:1: hots: unknown key "hots" (did you mean "hosts"?); expected one of: name, description, source, notes, seed, routers, hosts, servers, checks, timeline',
+      ].join('\n'),
+    );
   });
 
   it('unknown key inside a nat mapping', () => {
@@ -143,8 +177,14 @@ routers:
 hosts:
   a: { address: 198.51.100.2 }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'maping', 'routers.home.nat.maping',
-      'unknown key "maping" (did you mean "mapping"?); expected one of: preset, mapping, filtering, portAssignment, portRangePreservation, portParity, pooling, hairpinning, refreshOnInbound, portQuota, portReuseDelay, timers, oneToOne, excludedDestinations, portBlocks'));
+    expect(errorOf(text)).toBe(
+      loc(
+        text,
+        'maping',
+        'routers.home.nat.maping',
+        'unknown key "maping" (did you mean "mapping"?); expected one of: preset, mapping, filtering, portAssignment, portRangePreservation, portParity, pooling, hairpinning, refreshOnInbound, portQuota, portReuseDelay, timers, oneToOne, excludedDestinations, portBlocks',
+      ),
+    );
   });
 
   it('bad NAT preset name, with did-you-mean', () => {
@@ -154,8 +194,9 @@ routers:
 hosts:
   a: { router: home, address: 192.168.1.10 }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'symetric', 'routers.home.nat',
-      `expected one of ${PRESETS} or a mapping, got "symetric" (did you mean "symmetric"?)`));
+    expect(errorOf(text)).toBe(
+      loc(text, 'symetric', 'routers.home.nat', `expected one of ${PRESETS} or a mapping, got "symetric" (did you mean "symmetric"?)`),
+    );
   });
 
   it('bad enum (server role, check expect), with did-you-mean', () => {
@@ -168,10 +209,17 @@ servers:
 checks:
   - { from: a, to: b, expect: work }
 `;
-    expect(errorOf(text)).toBe([
-      loc(text, 'reflecter', 'servers.s.role', 'expected one of "signalling", "reflector", "relay", got "reflecter" (did you mean "reflector"?)'),
-      loc(text, 'work', 'checks.0.expect', 'expected one of "works", "fails", "relayed", got "work" (did you mean "works"?)', 'expect:'),
-    ].join('\n'));
+    expect(errorOf(text)).toBe(
+      [
+        loc(
+          text,
+          'reflecter',
+          'servers.s.role',
+          'expected one of "signalling", "reflector", "relay", got "reflecter" (did you mean "reflector"?)',
+        ),
+        loc(text, 'work', 'checks.0.expect', 'expected one of "works", "fails", "relayed", got "work" (did you mean "works"?)', 'expect:'),
+      ].join('\n'),
+    );
   });
 
   it('bad IPv4 address (out of range octet)', () => {
@@ -180,8 +228,9 @@ hosts:
   a:
     address: 192.168.1.300
 `;
-    expect(errorOf(text)).toBe(loc(text, '192.168.1.300', 'hosts.a.address',
-      'expected an IPv4 address such as 192.168.1.10, got "192.168.1.300"'));
+    expect(errorOf(text)).toBe(
+      loc(text, '192.168.1.300', 'hosts.a.address', 'expected an IPv4 address such as 192.168.1.10, got "192.168.1.300"'),
+    );
   });
 
   it('bad prefix length', () => {
@@ -193,12 +242,15 @@ routers:
 hosts:
   a: { address: 198.51.100.1 }
 `;
-    expect(errorOf(text)).toBe(loc(text, '192.168.1.0/33', 'routers.home.lan',
-      'expected an IPv4 prefix such as 192.168.1.0/24, got "192.168.1.0/33"'));
+    expect(errorOf(text)).toBe(
+      loc(text, '192.168.1.0/33', 'routers.home.lan', 'expected an IPv4 prefix such as 192.168.1.0/24, got "192.168.1.0/33"'),
+    );
   });
 
   it('missing required scalar fields', () => {
-    expect(errorOf('')).toBe('x.yaml:1:1: name: missing required key "name" (text)\nx.yaml:1:1: hosts: missing required key "hosts" (a mapping)');
+    expect(errorOf('')).toBe(
+      'x.yaml:1:1: name: missing required key "name" (text)\nx.yaml:1:1: hosts: missing required key "hosts" (a mapping)',
+    );
     const text = `hosts:
   a: { address: 198.51.100.1 }
 `;
@@ -216,10 +268,11 @@ checks:
     expect: works
     after: nope
 `;
-    expect(errorOf(text)).toBe([
-      loc(text, '"abc"', 'seed', 'expected a number, got "abc"'),
-      loc(text, 'nope', 'checks.0.after', 'expected a list, got "nope"'),
-    ].join('\n'));
+    expect(errorOf(text)).toBe(
+      [loc(text, '"abc"', 'seed', 'expected a number, got "abc"'), loc(text, 'nope', 'checks.0.after', 'expected a list, got "nope"')].join(
+        '\n',
+      ),
+    );
   });
 
   it('a list where a mapping is expected', () => {
@@ -233,8 +286,15 @@ describe('bad files: YAML errors', () => {
 hosts:
   a: { address: 198.51.100.1
 `;
-    expect(issuesOf(text)).toEqual([{ file: 'x.yaml', line: 4, col: 1, path: '',
-      message: 'YAML: Flow map in block collection must be sufficiently indented and end with a }' }]);
+    expect(issuesOf(text)).toEqual([
+      {
+        file: 'x.yaml',
+        line: 4,
+        col: 1,
+        path: '',
+        message: 'YAML: Flow map in block collection must be sufficiently indented and end with a }',
+      },
+    ]);
     expect(errorOf(text)).toBe('x.yaml:4:1: (document): YAML: Flow map in block collection must be sufficiently indented and end with a }');
   });
 
@@ -324,7 +384,9 @@ routers:
 hosts:
   a: { address: 198.51.100.2 }
 `;
-    expect(errorOf(text)).toBe(loc(text, '192.168.2.10', 'routers.home.forwards.0.internal', "192.168.2.10 is not in home's LAN 192.168.1.0/24"));
+    expect(errorOf(text)).toBe(
+      loc(text, '192.168.2.10', 'routers.home.forwards.0.internal', "192.168.2.10 is not in home's LAN 192.168.1.0/24"),
+    );
   });
 
   it('unknown app (did you mean)', () => {
@@ -332,8 +394,9 @@ hosts:
 hosts:
   a: { address: 198.51.100.1, app: windows-mesenger }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'windows-mesenger', 'hosts.a.app',
-      `unknown app "windows-mesenger" (did you mean "windows-messenger"?); apps: ${APPS}`));
+    expect(errorOf(text)).toBe(
+      loc(text, 'windows-mesenger', 'hosts.a.app', `unknown app "windows-mesenger" (did you mean "windows-messenger"?); apps: ${APPS}`),
+    );
   });
 
   it('unknown feature for the app (with and without a close match)', () => {
@@ -345,11 +408,19 @@ checks:
   - { from: a, to: b, feature: vidoe, expect: works }
   - { from: a, to: b, feature: app-shring, expect: works }
 `;
-    const known = 'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify';
-    expect(errorOf(text)).toBe([
-      loc(text, 'vidoe', 'checks.0.feature', `unknown feature "vidoe" for windows-messenger; known: ${known}`),
-      loc(text, 'app-shring', 'checks.1.feature', `unknown feature "app-shring" for windows-messenger (did you mean "app-sharing"?); known: ${known}`),
-    ].join('\n'));
+    const known =
+      'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify';
+    expect(errorOf(text)).toBe(
+      [
+        loc(text, 'vidoe', 'checks.0.feature', `unknown feature "vidoe" for windows-messenger; known: ${known}`),
+        loc(
+          text,
+          'app-shring',
+          'checks.1.feature',
+          `unknown feature "app-shring" for windows-messenger (did you mean "app-sharing"?); known: ${known}`,
+        ),
+      ].join('\n'),
+    );
   });
 
   it('unknown probe for a host without an app', () => {
@@ -360,8 +431,14 @@ hosts:
 checks:
   - { from: a, to: b, feature: hole-punsh, expect: works }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'hole-punsh', 'checks.0.feature',
-      'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify'));
+    expect(errorOf(text)).toBe(
+      loc(
+        text,
+        'hole-punsh',
+        'checks.0.feature',
+        'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, classify',
+      ),
+    );
   });
 
   it('"after" naming a later check and an unknown check', () => {
@@ -373,10 +450,12 @@ checks:
   - { name: first, from: a, to: b, expect: works, after: [second] }
   - { name: second, from: a, to: b, expect: works, after: [nope] }
 `;
-    expect(errorOf(text)).toBe([
-      loc(text, '[second]', 'checks.0.after', '"after" must name an earlier check; no earlier check "second"'),
-      loc(text, '[nope]', 'checks.1.after', '"after" must name an earlier check; no earlier check "nope"'),
-    ].join('\n'));
+    expect(errorOf(text)).toBe(
+      [
+        loc(text, '[second]', 'checks.0.after', '"after" must name an earlier check; no earlier check "second"'),
+        loc(text, '[nope]', 'checks.1.after', '"after" must name an earlier check; no earlier check "nope"'),
+      ].join('\n'),
+    );
   });
 
   it('"after" may name an earlier unnamed check by its default name', () => {
@@ -453,15 +532,21 @@ checks:
     }
   });
 
-  it('a bad enum inside a nat mapping is reported at routers.home.nat with zod\'s raw text and no did-you-mean', () => {
+  it("a bad enum inside a nat mapping is reported at routers.home.nat with zod's raw text and no did-you-mean", () => {
     const text = `name: t
 routers:
   home: { wan: 203.0.113.1, lan: 192.168.1.0/24, nat: { mapping: endpoint-independant } }
 hosts:
   a: { address: 198.51.100.2 }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'endpoint-independant', 'routers.home.nat.mapping',
-      'expected one of "endpoint-independent", "address-dependent", "address-and-port-dependent", got "endpoint-independant" (did you mean "endpoint-independent"?)'));
+    expect(errorOf(text)).toBe(
+      loc(
+        text,
+        'endpoint-independant',
+        'routers.home.nat.mapping',
+        'expected one of "endpoint-independent", "address-dependent", "address-and-port-dependent", got "endpoint-independant" (did you mean "endpoint-independent"?)',
+      ),
+    );
   });
 
   it('an id shared by a router and a server is reported at hosts.<id>, a path that does not exist', () => {
@@ -473,7 +558,9 @@ hosts:
 servers:
   x: { address: 198.51.100.3, role: reflector }
 `;
-    expect(errorOf(text)).toBe(loc(text, 'x:', 'servers.x', 'id "x" is used twice (routers, hosts and servers share one namespace)', 'servers:'));
+    expect(errorOf(text)).toBe(
+      loc(text, 'x:', 'servers.x', 'id "x" is used twice (routers, hosts and servers share one namespace)', 'servers:'),
+    );
   });
 
   it('a classify check cannot name its reflector server in "to", although the schema documents exactly that', () => {
@@ -546,8 +633,20 @@ hosts:
 
 describe('JSON Schema', () => {
   const schema = scenarioJsonSchema() as {
-    $schema?: string; $id?: string; type?: string; required?: string[]; additionalProperties?: unknown;
-    properties?: Record<string, { type?: string; propertyNames?: { pattern?: string }; additionalProperties?: { properties?: Record<string, unknown>; required?: string[] }; items?: { required?: string[] } }>;
+    $schema?: string;
+    $id?: string;
+    type?: string;
+    required?: string[];
+    additionalProperties?: unknown;
+    properties?: Record<
+      string,
+      {
+        type?: string;
+        propertyNames?: { pattern?: string };
+        additionalProperties?: { properties?: Record<string, unknown>; required?: string[] };
+        items?: { required?: string[] };
+      }
+    >;
   };
 
   it('is a draft 2020-12 object schema with the top-level keys', () => {
@@ -556,7 +655,18 @@ describe('JSON Schema', () => {
     expect(schema.type).toBe('object');
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(['name', 'hosts']);
-    expect(Object.keys(schema.properties ?? {})).toEqual(['name', 'description', 'source', 'notes', 'seed', 'routers', 'hosts', 'servers', 'checks', 'timeline']);
+    expect(Object.keys(schema.properties ?? {})).toEqual([
+      'name',
+      'description',
+      'source',
+      'notes',
+      'seed',
+      'routers',
+      'hosts',
+      'servers',
+      'checks',
+      'timeline',
+    ]);
   });
 
   it('describes routers as a map of router objects with the router keys', () => {
@@ -573,7 +683,10 @@ describe('JSON Schema', () => {
     const refs = [...text.matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]!);
     for (const ref of refs) {
       expect(ref.startsWith('#/')).toBe(true);
-      const target = ref.slice(2).split('/').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], schema);
+      const target = ref
+        .slice(2)
+        .split('/')
+        .reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], schema);
       expect(target, ref).toBeDefined();
     }
   });
@@ -593,6 +706,8 @@ describe('JSON Schema', () => {
     } catch (e) {
       expect.fail(`cannot read ${file} (${(e as Error).message}); run: node bin/natsim.js schema > schema/scenario.schema.json`);
     }
-    expect(committed, 'schema/scenario.schema.json is stale; run: node bin/natsim.js schema > schema/scenario.schema.json').toEqual(scenarioJsonSchema());
+    expect(committed, 'schema/scenario.schema.json is stale; run: node bin/natsim.js schema > schema/scenario.schema.json').toEqual(
+      scenarioJsonSchema(),
+    );
   });
 });

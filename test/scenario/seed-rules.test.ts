@@ -36,7 +36,7 @@ checks:
 `;
 
 describe('Windows XP ICF: opening the firewall over UPnP needs administrative rights (seed 004)', () => {
-  it('an administrator\'s call works; a user without rights cannot open the firewall and the call fails there', () => {
+  it("an administrator's call works; a user without rights cannot open the firewall and the call fails there", () => {
     const r = playByName(ICF);
     expect(check(r, 'admin calls').result).toBe('works');
     const guest = check(r, 'guest calls');
@@ -53,6 +53,8 @@ describe('a static forward serves one LAN host only (seed 004 on TCP 1503, seed 
     expect(check(r, 'to pc').result).toBe('works');
     const other = check(r, 'to pc2');
     expect(other.result).toBe('fails');
-    expect(other.reason).toBe('video control (TCP 2000): pal → 203.0.113.50:2000: 203.0.113.50:2000 leads to pc (192.168.0.100:2000), not to pc2');
+    expect(other.reason).toBe(
+      'video control (TCP 2000): pal → 203.0.113.50:2000: 203.0.113.50:2000 leads to pc (192.168.0.100:2000), not to pc2',
+    );
   });
 });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { buildNetwork } from '../../src/scenario/build.js';
-import { ScenarioError, formatIssue } from '../../src/scenario/errors.js';
+import { formatIssue, ScenarioError } from '../../src/scenario/errors.js';
 import { checkScenarioFile, checkScenarioText, loadScenarioFile, parseScenario } from '../../src/scenario/loader.js';
 import { scenarioSchema } from '../../src/scenario/schema.js';
 import { runScenario } from '../../src/scenario/simulate.js';
@@ -24,12 +24,10 @@ hosts:
   ils: { address: 198.51.100.5 }
   ils2: { address: 198.51.100.5 }
 `,
-    [
-      'x.yaml:4:20: hosts.ils2.address: address 198.51.100.5 is already used by host ils on the Internet',
-    ],
+    ['x.yaml:4:20: hosts.ils2.address: address 198.51.100.5 is already used by host ils on the Internet'],
   ],
   [
-    'a host on the router\'s own LAN address',
+    "a host on the router's own LAN address",
     `name: t
 routers:
   home: { wan: 203.0.113.1, lan: 192.168.1.0/24 }
@@ -37,11 +35,11 @@ hosts:
   a: { router: home, address: 192.168.1.1 }
 `,
     [
-      'x.yaml:5:31: hosts.a.address: address 192.168.1.1 is already used by router home (its LAN address, by default the first address of 192.168.1.0/24; set lanAddress to move it) on home\'s LAN',
+      "x.yaml:5:31: hosts.a.address: address 192.168.1.1 is already used by router home (its LAN address, by default the first address of 192.168.1.0/24; set lanAddress to move it) on home's LAN",
     ],
   ],
   [
-    'a host on a router\'s WAN address, and two routers on one WAN address',
+    "a host on a router's WAN address, and two routers on one WAN address",
     `name: t
 routers:
   r1: { wan: 203.0.113.1, lan: 192.168.1.0/24 }
@@ -55,7 +53,7 @@ hosts:
     ],
   ],
   [
-    'a child router\'s WAN address taken by a host on the parent LAN',
+    "a child router's WAN address taken by a host on the parent LAN",
     `name: t
 routers:
   isp: { wan: 203.0.113.1, lan: 100.64.0.0/10 }
@@ -63,9 +61,7 @@ routers:
 hosts:
   neighbour: { router: isp, address: 100.64.0.2 }
 `,
-    [
-      'x.yaml:6:38: hosts.neighbour.address: address 100.64.0.2 is already used by router home (its WAN address) on isp\'s LAN',
-    ],
+    ["x.yaml:6:38: hosts.neighbour.address: address 100.64.0.2 is already used by router home (its WAN address) on isp's LAN"],
   ],
   [
     'static forwards: one port to two clients, a range past 65535, a LAN address outside the LAN',
@@ -84,7 +80,7 @@ hosts:
   a: { address: 198.51.100.2 }
 `,
     [
-      'x.yaml:6:17: routers.home.lanAddress: 192.168.2.1 is not in home\'s LAN 192.168.1.0/24',
+      "x.yaml:6:17: routers.home.lanAddress: 192.168.2.1 is not in home's LAN 192.168.1.0/24",
       'x.yaml:9:36: routers.home.forwards.1.external: TCP port 2005 is already forwarded to 192.168.1.10 by forwards.0',
       'x.yaml:11:83: routers.home.forwards.3.internalPort: external ports 100-200 from internal port 65500 run past 65535 (the last would be 65600)',
     ],
@@ -102,9 +98,7 @@ routers:
 hosts:
   a: { address: 198.51.100.2 }
 `,
-    [
-      'x.yaml:7:7: routers.home.forwards: the forwards cover 4102 ports; a router\'s forward table holds at most 4096 entries',
-    ],
+    ["x.yaml:7:7: routers.home.forwards: the forwards cover 4102 ports; a router's forward table holds at most 4096 entries"],
   ],
   [
     'the reserved id "internet"',
@@ -112,9 +106,7 @@ hosts:
 hosts:
   internet: { address: 198.51.100.2 }
 `,
-    [
-      'x.yaml:3:3: hosts.internet: "internet" is reserved (it names the Internet, e.g. in parent: internet); choose another id',
-    ],
+    ['x.yaml:3:3: hosts.internet: "internet" is reserved (it names the Internet, e.g. in parent: internet); choose another id'],
   ],
   [
     'schema and reference errors together',
@@ -250,8 +242,8 @@ hosts:
   b: { router: home, address: 192.168.1.255 }
 `,
     [
-      'x.yaml:5:31: warning: hosts.a.address: 192.168.1.0 is the network address of home\'s LAN 192.168.1.0/24, which host a cannot use; choose an address between them',
-      'x.yaml:6:31: warning: hosts.b.address: 192.168.1.255 is the broadcast address of home\'s LAN 192.168.1.0/24, which host b cannot use; choose an address between them',
+      "x.yaml:5:31: warning: hosts.a.address: 192.168.1.0 is the network address of home's LAN 192.168.1.0/24, which host a cannot use; choose an address between them",
+      "x.yaml:6:31: warning: hosts.b.address: 192.168.1.255 is the broadcast address of home's LAN 192.168.1.0/24, which host b cannot use; choose an address between them",
     ],
   ],
   [
@@ -281,9 +273,12 @@ describe('validate: errors, all of a file at once', () => {
     expect(() => parseScenario(text, 'x.yaml')).toThrow(ScenarioError);
   });
 
-  it('no message is zod\'s own text', () => {
+  it("no message is zod's own text", () => {
     for (const [, text] of ERRORS) {
-      for (const l of lines(text)) expect(l).not.toMatch(/Too (big|small)|Invalid (input|option|key)|expected (string|number|int|boolean|array|object|record)\b|Unrecognized key/);
+      for (const l of lines(text))
+        expect(l).not.toMatch(
+          /Too (big|small)|Invalid (input|option|key)|expected (string|number|int|boolean|array|object|record)\b|Unrecognized key/,
+        );
     }
   });
 });
@@ -298,7 +293,10 @@ describe('validate: lints (warnings), the file still loads', () => {
 });
 
 describe('validate and build agree', () => {
-  const shipped = readdirSync(join(ROOT, 'scenarios')).filter((n) => /\.ya?ml$/.test(n)).sort().map((n) => join(ROOT, 'scenarios', n));
+  const shipped = readdirSync(join(ROOT, 'scenarios'))
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort()
+    .map((n) => join(ROOT, 'scenarios', n));
 
   it.each(shipped)('%s validates without warnings, and runs', async (file) => {
     const checked = await checkScenarioFile(file);
@@ -313,23 +311,28 @@ describe('validate and build agree', () => {
 
   // A config made without the loader (schema only, as a library user might) is refused by
   // buildNetwork with the same problems validate reports, by path.
-  it.each(ERRORS.filter(([, text]) => scenarioSchema.safeParse(parse(text)).success))('build refuses "%s" with validate\'s messages', (_name, text, expected) => {
-    const config = scenarioSchema.parse(parse(text));
-    let error: unknown;
-    try {
-      buildNetwork(config);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ScenarioError);
-    const strip = (l: string): string => l.replace(/^[^:]+:\d+:\d+: /, '');
-    expect((error as ScenarioError).issues.map(formatIssue).map(strip).sort()).toEqual(expected.map(strip).sort());
-  });
+  it.each(ERRORS.filter(([, text]) => scenarioSchema.safeParse(parse(text)).success))(
+    'build refuses "%s" with validate\'s messages',
+    (_name, text, expected) => {
+      const config = scenarioSchema.parse(parse(text));
+      let error: unknown;
+      try {
+        buildNetwork(config);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ScenarioError);
+      const strip = (l: string): string => l.replace(/^[^:]+:\d+:\d+: /, '');
+      expect((error as ScenarioError).issues.map(formatIssue).map(strip).sort()).toEqual(expected.map(strip).sort());
+    },
+  );
 
   it('a config changed after loading is checked again: run refuses it with the path and the message', async () => {
     const file = join(ROOT, 'scenarios', 'wm-01-single-upnp-nat.yaml');
     const { config } = await loadScenarioFile(file);
     const broken = { ...config, hosts: { ...config.hosts, bob: { ...config.hosts.bob!, address: config.servers.messenger!.address } } };
-    expect(() => runScenario(broken)).toThrow(/^<scenario>:1:1: hosts\.bob\.address: address 198\.51\.100\.5 is already used by server messenger on the Internet$/);
+    expect(() => runScenario(broken)).toThrow(
+      /^<scenario>:1:1: hosts\.bob\.address: address 198\.51\.100\.5 is already used by server messenger on the Internet$/,
+    );
   });
 });

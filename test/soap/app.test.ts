@@ -5,8 +5,8 @@ import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
 import type { UpnpAppOptions } from '../../src/soap/app.js';
 import { createUpnpApp } from '../../src/soap/express-app.js';
-import { httpDeliver, type DeliverFn } from '../../src/soap/gena.js';
-import { IPC2, PUBLIC_WAN, mapping, soapBody } from './helpers.js';
+import { type DeliverFn, httpDeliver } from '../../src/soap/gena.js';
+import { IPC2, mapping, PUBLIC_WAN, soapBody } from './helpers.js';
 
 interface Reply {
   status: number;
@@ -35,13 +35,20 @@ async function start(options: Partial<UpnpAppOptions> = {}) {
         let data = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (data += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: data }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, statusMessage: res.statusMessage ?? '', headers: res.headers, body: data }),
+        );
       });
       req.on('error', reject);
       req.end(body);
     });
   const soap = (action: string, args: Record<string, string | number> = {}, serviceType = IPC2): Promise<Reply> =>
-    request('POST', '/ctl/IPConn', { SOAPAction: `"${serviceType}#${action}"`, 'Content-Type': 'text/xml; charset="utf-8"' }, soapBody(action, serviceType, args));
+    request(
+      'POST',
+      '/ctl/IPConn',
+      { SOAPAction: `"${serviceType}#${action}"`, 'Content-Type': 'text/xml; charset="utf-8"' },
+      soapBody(action, serviceType, args),
+    );
   return { app, router, clock, port, request, soap };
 }
 
@@ -76,7 +83,7 @@ describe('HTTP: connections', () => {
 });
 
 describe('HTTP: descriptions and routing', () => {
-  it('serves the root description with miniupnpd\'s headers', async () => {
+  it("serves the root description with miniupnpd's headers", async () => {
     const { request } = await start();
     const r = await request('GET', '/rootDesc.xml');
     expect(r.status).toBe(200);
@@ -122,7 +129,7 @@ describe('HTTP: descriptions and routing', () => {
     expect((await lax.request('GET', '/rootDesc.xml', { Host: 'evil.example.com' })).status).toBe(200);
   });
 
-  it('403 for requesters outside the router\'s LAN', async () => {
+  it("403 for requesters outside the router's LAN", async () => {
     const events: string[] = [];
     const { request } = await start({ trustLoopbackAs: '10.9.9.9', onEvent: (e) => events.push(e.type) });
     const r = await request('GET', '/rootDesc.xml');
@@ -160,7 +167,12 @@ describe('HTTP: SOAP control', () => {
     const noAction = await request('POST', '/ctl/IPConn', { 'Content-Type': 'text/xml' }, soapBody('GetStatusInfo', IPC2));
     expect(noAction.status).toBe(400);
     expect(noAction.body).toBe('<html><body>Bad request</body></html>');
-    const big = await request('POST', '/ctl/IPConn', { SOAPAction: `"${IPC2}#AddPortMapping"` }, soapBody('AddPortMapping', IPC2, { NewPortMappingDescription: 'x'.repeat(5000) }));
+    const big = await request(
+      'POST',
+      '/ctl/IPConn',
+      { SOAPAction: `"${IPC2}#AddPortMapping"` },
+      soapBody('AddPortMapping', IPC2, { NewPortMappingDescription: 'x'.repeat(5000) }),
+    );
     expect(big.status).toBe(413);
     const garbage = await request('POST', '/ctl/IPConn', { SOAPAction: `"${IPC2}#AddPortMapping"` }, '<<<>>>');
     expect(garbage.status).toBe(500);
@@ -174,14 +186,16 @@ describe('HTTP: SOAP control', () => {
     const { soap, clock } = await start();
     await soap('AddPortMapping', mapping({ NewInternalClient: '127.0.0.1', NewLeaseDuration: 30 }));
     clock.advance(20_000);
-    expect((await soap('GetGenericPortMappingEntry', { NewPortMappingIndex: 0 })).body).toContain('<NewLeaseDuration>10</NewLeaseDuration>');
+    expect((await soap('GetGenericPortMappingEntry', { NewPortMappingIndex: 0 })).body).toContain(
+      '<NewLeaseDuration>10</NewLeaseDuration>',
+    );
     clock.advance(10_000);
     expect((await soap('GetGenericPortMappingEntry', { NewPortMappingIndex: 0 })).body).toContain('<errorCode>713</errorCode>');
   });
 });
 
 describe('HTTP: GENA', () => {
-  it('SUBSCRIBE answers SID and TIMEOUT, then NOTIFYs the callback on the subscriber\'s own address', async () => {
+  it("SUBSCRIBE answers SID and TIMEOUT, then NOTIFYs the callback on the subscriber's own address", async () => {
     const sent: Array<{ url: string; seq: string }> = [];
     let notified!: () => void;
     const first = new Promise<void>((r) => (notified = r));
@@ -201,7 +215,11 @@ describe('HTTP: GENA', () => {
     const bad = await request('SUBSCRIBE', '/evt/IPConn', { NT: 'upnp:event', CALLBACK: '<http://192.168.1.2:9/cb>' });
     expect(bad.status).toBe(412);
     expect(bad.statusMessage).toBe('Precondition Failed');
-    const both = await request('SUBSCRIBE', '/evt/IPConn', { NT: 'upnp:event', CALLBACK: '<http://127.0.0.1:9/cb>', SID: r.headers.sid as string });
+    const both = await request('SUBSCRIBE', '/evt/IPConn', {
+      NT: 'upnp:event',
+      CALLBACK: '<http://127.0.0.1:9/cb>',
+      SID: r.headers.sid as string,
+    });
     expect(both.status).toBe(400);
     const un = await request('UNSUBSCRIBE', '/evt/IPConn', { SID: r.headers.sid as string });
     expect(un.status).toBe(200);
@@ -224,8 +242,16 @@ describe('HTTP: GENA', () => {
     await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/cb`;
     const deliver = httpDeliver(2000);
-    await deliver(url, { NT: 'upnp:event', NTS: 'upnp:propchange', SID: 'uuid:x', SEQ: '0', 'Content-Type': 'text/xml; charset="utf-8"' }, '<e:propertyset/>\r\n');
-    expect(got[0]).toMatchObject({ method: 'NOTIFY', body: '<e:propertyset/>\r\n', headers: { nt: 'upnp:event', seq: '0', sid: 'uuid:x' } });
+    await deliver(
+      url,
+      { NT: 'upnp:event', NTS: 'upnp:propchange', SID: 'uuid:x', SEQ: '0', 'Content-Type': 'text/xml; charset="utf-8"' },
+      '<e:propertyset/>\r\n',
+    );
+    expect(got[0]).toMatchObject({
+      method: 'NOTIFY',
+      body: '<e:propertyset/>\r\n',
+      headers: { nt: 'upnp:event', seq: '0', sid: 'uuid:x' },
+    });
     status = 412;
     await expect(deliver(url, { SEQ: '1' }, 'x')).rejects.toThrow(/412/);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CFG, IPC1, IPC2, L3F, call, client, makeFixture, mapping, soapBody } from './helpers.js';
+import { CFG, call, client, IPC1, IPC2, L3F, makeFixture, mapping, soapBody } from './helpers.js';
 
 describe('WANIPConnection status actions', () => {
   it('GetStatusInfo: Connected, ERROR_NONE, uptime from router.startedAt', () => {
@@ -8,7 +8,7 @@ describe('WANIPConnection status actions', () => {
     const r = call(igd, 'GetStatusInfo');
     expect(r.body).toContain(
       `<u:GetStatusInfoResponse xmlns:u="${IPC2}"><NewConnectionStatus>Connected</NewConnectionStatus>` +
-      '<NewLastConnectionError>ERROR_NONE</NewLastConnectionError><NewUptime>42</NewUptime></u:GetStatusInfoResponse>',
+        '<NewLastConnectionError>ERROR_NONE</NewLastConnectionError><NewUptime>42</NewUptime></u:GetStatusInfoResponse>',
     );
   });
 
@@ -22,7 +22,8 @@ describe('WANIPConnection status actions', () => {
   it('GetConnectionTypeInfo and GetNATRSIPStatus', () => {
     const { igd } = makeFixture();
     expect(call(igd, 'GetConnectionTypeInfo').body).toContain(
-      '<NewConnectionType>IP_Routed</NewConnectionType><NewPossibleConnectionTypes>IP_Routed</NewPossibleConnectionTypes>');
+      '<NewConnectionType>IP_Routed</NewConnectionType><NewPossibleConnectionTypes>IP_Routed</NewPossibleConnectionTypes>',
+    );
     expect(call(igd, 'GetNATRSIPStatus').body).toContain('<NewRSIPAvailable>0</NewRSIPAvailable><NewNATEnabled>1</NewNATEnabled>');
     const plain = makeFixture({}, { nat: null });
     expect(call(plain.igd, 'GetNATRSIPStatus').arg('NewNATEnabled')).toBe('0');
@@ -70,8 +71,8 @@ describe('WANCommonInterfaceConfig', () => {
     const r = call(igd, 'GetCommonLinkProperties', {}, { serviceType: CFG, path: '/ctl/CmnIfCfg' });
     expect(r.body).toContain(
       `<u:GetCommonLinkPropertiesResponse xmlns:u="${CFG}"><NewWANAccessType>Cable</NewWANAccessType>` +
-      '<NewLayer1UpstreamMaxBitRate>1000000000</NewLayer1UpstreamMaxBitRate><NewLayer1DownstreamMaxBitRate>1000000000</NewLayer1DownstreamMaxBitRate>' +
-      '<NewPhysicalLinkStatus>Up</NewPhysicalLinkStatus></u:GetCommonLinkPropertiesResponse>',
+        '<NewLayer1UpstreamMaxBitRate>1000000000</NewLayer1UpstreamMaxBitRate><NewLayer1DownstreamMaxBitRate>1000000000</NewLayer1DownstreamMaxBitRate>' +
+        '<NewPhysicalLinkStatus>Up</NewPhysicalLinkStatus></u:GetCommonLinkPropertiesResponse>',
     );
     router.setWanUp(false);
     expect(call(igd, 'GetCommonLinkProperties', {}, { serviceType: CFG }).arg('NewPhysicalLinkStatus')).toBe('Down');
@@ -81,7 +82,9 @@ describe('WANCommonInterfaceConfig', () => {
     const { igd, router } = makeFixture();
     Object.assign(router.counters, { bytesSent: 1000, bytesReceived: 2000, packetsSent: 3, packetsReceived: 4 });
     const o = { serviceType: CFG, path: '/ctl/CmnIfCfg' };
-    expect(call(igd, 'GetTotalBytesSent', {}, o).body).toContain(`<u:GetTotalBytesSentResponse xmlns:u="${CFG}"><NewTotalBytesSent>1000</NewTotalBytesSent>`);
+    expect(call(igd, 'GetTotalBytesSent', {}, o).body).toContain(
+      `<u:GetTotalBytesSentResponse xmlns:u="${CFG}"><NewTotalBytesSent>1000</NewTotalBytesSent>`,
+    );
     expect(call(igd, 'GetTotalBytesReceived', {}, o).arg('NewTotalBytesReceived')).toBe('2000');
     expect(call(igd, 'GetTotalPacketsSent', {}, o).arg('NewTotalPacketsSent')).toBe('3');
     expect(call(igd, 'GetTotalPacketsReceived', {}, o).arg('NewTotalPacketsReceived')).toBe('4');
@@ -103,22 +106,26 @@ describe('Layer3Forwarding', () => {
     const r = call(igd, 'GetDefaultConnectionService', {}, { serviceType: L3F, path: '/ctl/L3F' });
     expect(r.body).toContain(
       `<u:GetDefaultConnectionServiceResponse xmlns:u="${L3F}"><NewDefaultConnectionService>` +
-      'uuid:12345678-1234-1234-1234-123456789abe:WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1' +
-      '</NewDefaultConnectionService></u:GetDefaultConnectionServiceResponse>',
+        'uuid:12345678-1234-1234-1234-123456789abe:WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1' +
+        '</NewDefaultConnectionService></u:GetDefaultConnectionServiceResponse>',
     );
   });
 
   it('SetDefaultConnectionService: accepted and ignored; 402 without the argument; 720/721 in strict mode', () => {
     const { igd } = makeFixture();
     const o = { serviceType: L3F, path: '/ctl/L3F' };
-    expect(call(igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: 'x' }, o).body)
-      .toContain(`<u:SetDefaultConnectionServiceResponse xmlns:u="${L3F}"></u:SetDefaultConnectionServiceResponse>`);
+    expect(call(igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: 'x' }, o).body).toContain(
+      `<u:SetDefaultConnectionServiceResponse xmlns:u="${L3F}"></u:SetDefaultConnectionServiceResponse>`,
+    );
     expect(call(igd, 'SetDefaultConnectionService', {}, o).code).toBe(402);
     const strict = makeFixture({ profile: 'strict-miniupnpd' });
     expect(call(strict.igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: 'uuid:nope,x' }, o).code).toBe(720);
     const good = `${strict.igd.udns.wanConnectionDevice}:WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1`;
     expect(call(strict.igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: good }, o).status).toBe(200);
-    expect(call(strict.igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: `${strict.igd.udns.wanConnectionDevice}:x,y` }, o).code).toBe(721);
+    expect(
+      call(strict.igd, 'SetDefaultConnectionService', { NewDefaultConnectionService: `${strict.igd.udns.wanConnectionDevice}:x,y` }, o)
+        .code,
+    ).toBe(721);
   });
 });
 
@@ -133,7 +140,9 @@ describe('SOAP request handling', () => {
   it('SOAPACTION without # is 401; quotes are optional', () => {
     const { igd } = makeFixture();
     const body = soapBody('GetStatusInfo', IPC2);
-    expect(igd.control({ soapAction: 'GetStatusInfo', body, client: client(), path: '/ctl/IPConn' }).body).toContain('<errorCode>401</errorCode>');
+    expect(igd.control({ soapAction: 'GetStatusInfo', body, client: client(), path: '/ctl/IPConn' }).body).toContain(
+      '<errorCode>401</errorCode>',
+    );
     const r = igd.control({ soapAction: `${IPC2}#GetStatusInfo`, body, client: client(), path: '/ctl/IPConn' });
     expect(r.status).toBe(200);
   });
@@ -152,7 +161,8 @@ describe('SOAP request handling', () => {
   it('malformed XML, DOCTYPE and entity bombs: 402 fault, never a crash', () => {
     const { igd } = makeFixture();
     const act = `"${IPC2}#AddPortMapping"`;
-    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' +
+    const bomb =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>' +
       '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><u:AddPortMapping xmlns:u="x">' +
       '<NewPortMappingDescription>&lol2;</NewPortMappingDescription></u:AddPortMapping></s:Body></s:Envelope>';
     for (const body of ['<s:Envelope><s:Body>', 'garbage', bomb, '\u0000\u0001\u0002', '<a>'.repeat(100) + '</a>'.repeat(100)]) {
@@ -161,7 +171,9 @@ describe('SOAP request handling', () => {
       expect(r.body).toContain('<errorCode>402</errorCode>');
     }
     // An unknown action stays 401 whatever the body.
-    expect(igd.control({ soapAction: `"${IPC2}#Nope"`, body: 'garbage', client: client(), path: '/' }).body).toContain('<errorCode>401</errorCode>');
+    expect(igd.control({ soapAction: `"${IPC2}#Nope"`, body: 'garbage', client: client(), path: '/' }).body).toContain(
+      '<errorCode>401</errorCode>',
+    );
     // A no-argument action with an empty body succeeds, as in miniupnpd.
     expect(igd.control({ soapAction: `"${IPC2}#GetStatusInfo"`, body: '', client: client(), path: '/' }).status).toBe(200);
   });

@@ -1,8 +1,13 @@
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import {
-  deriveUdns, layer3ForwardingScpd, rootDescription, uuidFromSeed, wanCommonInterfaceConfigScpd, wanIpConnectionScpd,
   defaultDeviceInfo,
+  deriveUdns,
+  layer3ForwardingScpd,
+  rootDescription,
+  uuidFromSeed,
+  wanCommonInterfaceConfigScpd,
+  wanIpConnectionScpd,
 } from '../../src/soap/descriptions.js';
 import { makeFixture } from './helpers.js';
 
@@ -26,26 +31,38 @@ describe('UDNs', () => {
 
 describe('root description', () => {
   const cfg = (igdVersion: 1 | 2) => ({
-    igdVersion, udns: deriveUdns('11111111-2222-3333-4444-555555555550'), info: defaultDeviceInfo('192.168.1.1'),
+    igdVersion,
+    udns: deriveUdns('11111111-2222-3333-4444-555555555550'),
+    info: defaultDeviceInfo('192.168.1.1'),
   });
 
-  it('IGD:2 tree with miniupnpd\'s layout', () => {
+  it("IGD:2 tree with miniupnpd's layout", () => {
     const x = rootDescription(cfg(2));
     expect(XMLValidator.validate(x)).toBe(true);
-    expect(x.startsWith('<?xml version="1.0"?>\r\n<root xmlns="urn:schemas-upnp-org:device-1-0" configId="1337">' +
-      '<specVersion><major>1</major><minor>1</minor></specVersion><device>' +
-      '<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:2</deviceType><friendlyName>OpenWRT router</friendlyName>')).toBe(true);
-    expect(x).toContain('<UDN>uuid:11111111-2222-3333-4444-555555555550</UDN><serviceList><service>' +
-      '<serviceType>urn:schemas-upnp-org:service:Layer3Forwarding:1</serviceType><serviceId>urn:upnp-org:serviceId:L3Forwarding1</serviceId>' +
-      '<SCPDURL>/L3F.xml</SCPDURL><controlURL>/ctl/L3F</controlURL><eventSubURL>/evt/L3F</eventSubURL></service></serviceList><deviceList>');
+    expect(
+      x.startsWith(
+        '<?xml version="1.0"?>\r\n<root xmlns="urn:schemas-upnp-org:device-1-0" configId="1337">' +
+          '<specVersion><major>1</major><minor>1</minor></specVersion><device>' +
+          '<deviceType>urn:schemas-upnp-org:device:InternetGatewayDevice:2</deviceType><friendlyName>OpenWRT router</friendlyName>',
+      ),
+    ).toBe(true);
+    expect(x).toContain(
+      '<UDN>uuid:11111111-2222-3333-4444-555555555550</UDN><serviceList><service>' +
+        '<serviceType>urn:schemas-upnp-org:service:Layer3Forwarding:1</serviceType><serviceId>urn:upnp-org:serviceId:L3Forwarding1</serviceId>' +
+        '<SCPDURL>/L3F.xml</SCPDURL><controlURL>/ctl/L3F</controlURL><eventSubURL>/evt/L3F</eventSubURL></service></serviceList><deviceList>',
+    );
     expect(x).toContain('<deviceType>urn:schemas-upnp-org:device:WANDevice:2</deviceType><friendlyName>WANDevice</friendlyName>');
     expect(x).toContain('<UDN>uuid:11111111-2222-3333-4444-555555555551</UDN><UPC>MINIUPNPD</UPC>');
-    expect(x).toContain('<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType><serviceId>urn:upnp-org:serviceId:WANCommonIFC1</serviceId>' +
-      '<SCPDURL>/WANCfg.xml</SCPDURL><controlURL>/ctl/CmnIfCfg</controlURL><eventSubURL>/evt/CmnIfCfg</eventSubURL>');
+    expect(x).toContain(
+      '<serviceType>urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1</serviceType><serviceId>urn:upnp-org:serviceId:WANCommonIFC1</serviceId>' +
+        '<SCPDURL>/WANCfg.xml</SCPDURL><controlURL>/ctl/CmnIfCfg</controlURL><eventSubURL>/evt/CmnIfCfg</eventSubURL>',
+    );
     expect(x).toContain('<deviceType>urn:schemas-upnp-org:device:WANConnectionDevice:2</deviceType>');
     expect(x).toContain('<UDN>uuid:11111111-2222-3333-4444-555555555552</UDN>');
-    expect(x).toContain('<serviceType>urn:schemas-upnp-org:service:WANIPConnection:2</serviceType><serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId>' +
-      '<SCPDURL>/WANIPCn.xml</SCPDURL><controlURL>/ctl/IPConn</controlURL><eventSubURL>/evt/IPConn</eventSubURL>');
+    expect(x).toContain(
+      '<serviceType>urn:schemas-upnp-org:service:WANIPConnection:2</serviceType><serviceId>urn:upnp-org:serviceId:WANIPConn1</serviceId>' +
+        '<SCPDURL>/WANIPCn.xml</SCPDURL><controlURL>/ctl/IPConn</controlURL><eventSubURL>/evt/IPConn</eventSubURL>',
+    );
     expect(x.endsWith('</deviceList><presentationURL>http://192.168.1.1/</presentationURL></device></root>')).toBe(true);
     expect(x).not.toContain('URLBase');
   });
@@ -70,7 +87,9 @@ describe('root description', () => {
     expect(igd.description('/ROOTDESC.XML')).toBe(x);
     expect(igd.description('/nope.xml')).toBeUndefined();
     expect(igd.description('/rootDesc.xml', 'Microsoft-Windows/10.0 UPnP/1.0')).toContain('InternetGatewayDevice:1');
-    expect(makeFixture({ urlBase: true, httpPort: 5000 }).igd.description('/rootDesc.xml')).toContain('<URLBase>http://192.168.1.1:5000/</URLBase>');
+    expect(makeFixture({ urlBase: true, httpPort: 5000 }).igd.description('/rootDesc.xml')).toContain(
+      '<URLBase>http://192.168.1.1:5000/</URLBase>',
+    );
     expect(igd.identity).toMatchObject({ rootUdn: 'uuid:abcdef00-0000-4000-8000-000000000009', igdVersion: 2, configId: 1337 });
   });
 });
@@ -79,19 +98,36 @@ describe('service descriptions', () => {
   it('WANIPConnection:2 lists the v2 actions and state variables, miniupnpd style', () => {
     const x = wanIpConnectionScpd(2);
     expect(XMLValidator.validate(x)).toBe(true);
-    expect(x.startsWith('<?xml version="1.0"?>\r\n<scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>1</minor></specVersion>' +
-      '<actionList><action><name>SetConnectionType</name><argumentList><argument><name>NewConnectionType</name><direction>in</direction>' +
-      '<relatedStateVariable>ConnectionType</relatedStateVariable></argument></argumentList></action>')).toBe(true);
-    for (const a of ['AddAnyPortMapping', 'DeletePortMappingRange', 'GetListOfPortMappings', 'GetGenericPortMappingEntry']) expect(x).toContain(`<name>${a}</name>`);
+    expect(
+      x.startsWith(
+        '<?xml version="1.0"?>\r\n<scpd xmlns="urn:schemas-upnp-org:service-1-0"><specVersion><major>1</major><minor>1</minor></specVersion>' +
+          '<actionList><action><name>SetConnectionType</name><argumentList><argument><name>NewConnectionType</name><direction>in</direction>' +
+          '<relatedStateVariable>ConnectionType</relatedStateVariable></argument></argumentList></action>',
+      ),
+    ).toBe(true);
+    for (const a of ['AddAnyPortMapping', 'DeletePortMappingRange', 'GetListOfPortMappings', 'GetGenericPortMappingEntry'])
+      expect(x).toContain(`<name>${a}</name>`);
     expect(x).toContain('<action><name>RequestConnection</name></action>');
-    expect(x).toContain('<argument><name>NewReservedPort</name><direction>out</direction><relatedStateVariable>ExternalPort</relatedStateVariable></argument>');
-    expect(x).toContain('<argument><name>NewPortMappingIndex</name><direction>in</direction><relatedStateVariable>PortMappingNumberOfEntries</relatedStateVariable></argument>');
-    expect(x).toContain('<argument><name>NewNumberOfPorts</name><direction>in</direction><relatedStateVariable>PortMappingNumberOfEntries</relatedStateVariable></argument>');
-    expect(x).toContain('<stateVariable sendEvents="yes"><name>ConnectionStatus</name><dataType>string</dataType><defaultValue>Unconfigured</defaultValue>' +
-      '<allowedValueList><allowedValue>Unconfigured</allowedValue><allowedValue>Connecting</allowedValue><allowedValue>Connected</allowedValue>');
-    expect(x).toContain('<stateVariable sendEvents="no"><name>PortMappingLeaseDuration</name><dataType>ui4</dataType><defaultValue>3600</defaultValue>' +
-      '<allowedValueRange><minimum>0</minimum><maximum>604800</maximum></allowedValueRange></stateVariable>');
-    expect(x).toContain('<stateVariable sendEvents="no"><name>PortMappingProtocol</name><dataType>string</dataType><allowedValueList><allowedValue>TCP</allowedValue><allowedValue>UDP</allowedValue></allowedValueList></stateVariable>');
+    expect(x).toContain(
+      '<argument><name>NewReservedPort</name><direction>out</direction><relatedStateVariable>ExternalPort</relatedStateVariable></argument>',
+    );
+    expect(x).toContain(
+      '<argument><name>NewPortMappingIndex</name><direction>in</direction><relatedStateVariable>PortMappingNumberOfEntries</relatedStateVariable></argument>',
+    );
+    expect(x).toContain(
+      '<argument><name>NewNumberOfPorts</name><direction>in</direction><relatedStateVariable>PortMappingNumberOfEntries</relatedStateVariable></argument>',
+    );
+    expect(x).toContain(
+      '<stateVariable sendEvents="yes"><name>ConnectionStatus</name><dataType>string</dataType><defaultValue>Unconfigured</defaultValue>' +
+        '<allowedValueList><allowedValue>Unconfigured</allowedValue><allowedValue>Connecting</allowedValue><allowedValue>Connected</allowedValue>',
+    );
+    expect(x).toContain(
+      '<stateVariable sendEvents="no"><name>PortMappingLeaseDuration</name><dataType>ui4</dataType><defaultValue>3600</defaultValue>' +
+        '<allowedValueRange><minimum>0</minimum><maximum>604800</maximum></allowedValueRange></stateVariable>',
+    );
+    expect(x).toContain(
+      '<stateVariable sendEvents="no"><name>PortMappingProtocol</name><dataType>string</dataType><allowedValueList><allowedValue>TCP</allowedValue><allowedValue>UDP</allowedValue></allowedValueList></stateVariable>',
+    );
     expect(x).toContain('<name>SystemUpdateID</name>');
     expect(x.endsWith('</serviceStateTable></scpd>')).toBe(true);
   });
@@ -108,7 +144,9 @@ describe('service descriptions', () => {
   it('WANCommonInterfaceConfig:1 and Layer3Forwarding:1', () => {
     const c = wanCommonInterfaceConfigScpd();
     expect(XMLValidator.validate(c)).toBe(true);
-    expect(c).toContain('<stateVariable sendEvents="yes"><name>PhysicalLinkStatus</name><dataType>string</dataType><allowedValueList><allowedValue>Up</allowedValue>');
+    expect(c).toContain(
+      '<stateVariable sendEvents="yes"><name>PhysicalLinkStatus</name><dataType>string</dataType><allowedValueList><allowedValue>Up</allowedValue>',
+    );
     expect(c).toContain('<name>GetTotalPacketsReceived</name>');
     const l = layer3ForwardingScpd();
     expect(l).toContain('<stateVariable sendEvents="yes"><name>DefaultConnectionService</name><dataType>string</dataType></stateVariable>');

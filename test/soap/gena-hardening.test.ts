@@ -7,14 +7,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkCallbackUrl, httpDeliver, type DeliverFn, type GenaRequest } from '../../src/soap/gena.js';
+import { checkCallbackUrl, type DeliverFn, type GenaRequest, httpDeliver } from '../../src/soap/gena.js';
 import { GENA_LIMITS } from '../../src/soap/soap-constants.js';
 import { call, makeFixture, mapping } from './helpers.js';
 
 const PEER = '192.168.1.20';
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 const sub = (over: Partial<GenaRequest> = {}): GenaRequest => ({
-  method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, nt: 'upnp:event', callback: `<http://${PEER}:4000/notify>`, timeout: 'Second-3600', ...over,
+  method: 'SUBSCRIBE',
+  path: '/evt/IPConn',
+  peer: PEER,
+  nt: 'upnp:event',
+  callback: `<http://${PEER}:4000/notify>`,
+  timeout: 'Second-3600',
+  ...over,
 });
 
 /** A deliver function whose NOTIFYs stay in flight until released. */

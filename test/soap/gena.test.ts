@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { GenaPublisher, propertySet, selectCallback, type DeliverFn, type GenaRequest } from '../../src/soap/gena.js';
+import { type DeliverFn, GenaPublisher, type GenaRequest, propertySet, selectCallback } from '../../src/soap/gena.js';
 import { GENA_LIMITS } from '../../src/soap/soap-constants.js';
 import { call, makeFixture, mapping } from './helpers.js';
 
-interface Sent { url: string; headers: Readonly<Record<string, string>>; body: string }
+interface Sent {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
 
 function recorder(fail = false): { deliver: DeliverFn; sent: Sent[] } {
   const sent: Sent[] = [];
@@ -18,7 +22,13 @@ function recorder(fail = false): { deliver: DeliverFn; sent: Sent[] } {
 
 const PEER = '192.168.1.20';
 const sub = (over: Partial<GenaRequest> = {}): GenaRequest => ({
-  method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, nt: 'upnp:event', callback: `<http://${PEER}:4000/notify>`, timeout: 'Second-3600', ...over,
+  method: 'SUBSCRIBE',
+  path: '/evt/IPConn',
+  peer: PEER,
+  nt: 'upnp:event',
+  callback: `<http://${PEER}:4000/notify>`,
+  timeout: 'Second-3600',
+  ...over,
 });
 
 describe('SUBSCRIBE', () => {
@@ -36,16 +46,22 @@ describe('SUBSCRIBE', () => {
     const n = rec.sent[0]!;
     expect(n.url).toBe(`http://${PEER}:4000/notify`);
     expect(n.headers).toMatchObject({
-      Host: `${PEER}:4000`, 'Content-Type': 'text/xml; charset="utf-8"', NT: 'upnp:event', NTS: 'upnp:propchange',
-      SID: r.headers.SID, SEQ: '0', Connection: 'close', 'Cache-Control': 'no-cache',
+      Host: `${PEER}:4000`,
+      'Content-Type': 'text/xml; charset="utf-8"',
+      NT: 'upnp:event',
+      NTS: 'upnp:propchange',
+      SID: r.headers.SID,
+      SEQ: '0',
+      Connection: 'close',
+      'Cache-Control': 'no-cache',
     });
     expect(n.body).toBe(
       '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0">' +
-      '<e:property><PossibleConnectionTypes>IP_Routed</PossibleConnectionTypes></e:property>' +
-      '<e:property><ConnectionStatus>Connected</ConnectionStatus></e:property>' +
-      '<e:property><ExternalIPAddress>81.2.69.160</ExternalIPAddress></e:property>' +
-      '<e:property><PortMappingNumberOfEntries>0</PortMappingNumberOfEntries></e:property>' +
-      '<e:property><SystemUpdateID>1</SystemUpdateID></e:property></e:propertyset>\r\n',
+        '<e:property><PossibleConnectionTypes>IP_Routed</PossibleConnectionTypes></e:property>' +
+        '<e:property><ConnectionStatus>Connected</ConnectionStatus></e:property>' +
+        '<e:property><ExternalIPAddress>81.2.69.160</ExternalIPAddress></e:property>' +
+        '<e:property><PortMappingNumberOfEntries>0</PortMappingNumberOfEntries></e:property>' +
+        '<e:property><SystemUpdateID>1</SystemUpdateID></e:property></e:propertyset>\r\n',
     );
     expect(n.headers['Content-Length']).toBe(String(Buffer.byteLength(n.body)));
   });
@@ -86,7 +102,9 @@ describe('SUBSCRIBE', () => {
     expect(igd.gena.subscriptions()).toHaveLength(3);
     clock.advance(1);
     expect(igd.gena.subscriptions()).toHaveLength(0);
-    expect(igd.gena.handle({ method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid: r.headers.SID, timeout: 'Second-1800' }).status).toBe(412);
+    expect(
+      igd.gena.handle({ method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid: r.headers.SID, timeout: 'Second-1800' }).status,
+    ).toBe(412);
   });
 
   it('renewal with SID only; NT with SID is 400; unknown SID 412', () => {
@@ -99,13 +117,16 @@ describe('SUBSCRIBE', () => {
     clock.advance(7000_000);
     expect(igd.gena.subscriptions()).toHaveLength(1);
     expect(igd.gena.handle({ method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid, nt: 'upnp:event' }).status).toBe(400);
-    expect(igd.gena.handle({ method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid: 'uuid:00000000-0000-0000-0000-000000000000' }).status).toBe(412);
+    expect(
+      igd.gena.handle({ method: 'SUBSCRIBE', path: '/evt/IPConn', peer: PEER, sid: 'uuid:00000000-0000-0000-0000-000000000000' }).status,
+    ).toBe(412);
   });
 
   it('UNSUBSCRIBE: removes; missing SID 412; NT/CALLBACK 400; unknown 412', () => {
     const { igd } = makeFixture();
     const sid = igd.gena.handle(sub()).headers.SID!;
-    const un = (over: Partial<GenaRequest>): number => igd.gena.handle({ method: 'UNSUBSCRIBE', path: '/evt/IPConn', peer: PEER, ...over }).status;
+    const un = (over: Partial<GenaRequest>): number =>
+      igd.gena.handle({ method: 'UNSUBSCRIBE', path: '/evt/IPConn', peer: PEER, ...over }).status;
     expect(un({})).toBe(412);
     expect(un({ sid, nt: 'upnp:event' })).toBe(400);
     expect(un({ sid, callback: '<http://x/>' })).toBe(400);
@@ -138,14 +159,22 @@ describe('NOTIFY on changes', () => {
     expect(counts).toEqual(['0', '1', '2', '1', '0']);
   });
 
-  it('GENA is a subscriber of the model: a NAT-PMP mapping made through the mapping service notifies; another router\'s does not', async () => {
+  it("GENA is a subscriber of the model: a NAT-PMP mapping made through the mapping service notifies; another router's does not", async () => {
     const rec = recorder();
     const { igd, router, network, clock } = makeFixture({ deliver: rec.deliver });
     const other = network.addRouter({ id: 'r2', wan: '81.2.69.161', lan: '192.168.2.0/24' });
     igd.gena.handle(sub()).afterResponse!();
     await igd.gena.flush();
     rec.sent.length = 0;
-    const req = (client: string) => ({ requester: client, protocol: 'udp' as const, internalClient: client, internalPort: 7000, externalPort: 7000, lifetime: 60, origin: 'natpmp' as const });
+    const req = (client: string) => ({
+      requester: client,
+      protocol: 'udp' as const,
+      internalClient: client,
+      internalPort: 7000,
+      externalPort: 7000,
+      lifetime: 60,
+      origin: 'natpmp' as const,
+    });
     expect(other.mappings.request(req('192.168.2.20'), clock.now()).ok).toBe(true);
     await igd.gena.flush();
     expect(rec.sent).toEqual([]);
@@ -163,7 +192,9 @@ describe('NOTIFY on changes', () => {
     for (const r of [ipc, cfg, l3f]) r.afterResponse!();
     await igd.gena.flush();
     expect(rec.sent.find((s) => s.url.endsWith('/cfg'))!.body).toContain('<PhysicalLinkStatus>Up</PhysicalLinkStatus>');
-    expect(rec.sent.find((s) => s.url.endsWith('/l3f'))!.body).toContain(`<DefaultConnectionService>${igd.udns.wanConnectionDevice}:WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1</DefaultConnectionService>`);
+    expect(rec.sent.find((s) => s.url.endsWith('/l3f'))!.body).toContain(
+      `<DefaultConnectionService>${igd.udns.wanConnectionDevice}:WANConnectionDevice:2,urn:upnp-org:serviceId:WANIPConn1</DefaultConnectionService>`,
+    );
     rec.sent.length = 0;
     router.setWanAddress('81.2.69.170');
     await igd.gena.flush();
@@ -194,7 +225,9 @@ describe('NOTIFY on changes', () => {
     const deliver: DeliverFn = (_u, h, body) => {
       sent.push(h.SEQ!);
       counts.push(/<PortMappingNumberOfEntries>(\d+)</.exec(body)![1]!);
-      return new Promise<void>((res) => { release = res; });
+      return new Promise<void>((res) => {
+        release = res;
+      });
     };
     const { igd } = makeFixture({ deliver });
     igd.gena.handle(sub()).afterResponse!();
@@ -219,7 +252,9 @@ describe('NOTIFY on changes', () => {
     const counts: string[] = [];
     const deliver: DeliverFn = (_u, _h, body) => {
       counts.push(/<PortMappingNumberOfEntries>(\d+)</.exec(body)![1]!);
-      return new Promise<void>((res) => { release = res; });
+      return new Promise<void>((res) => {
+        release = res;
+      });
     };
     const { igd } = makeFixture({ deliver });
     igd.gena.handle(sub()).afterResponse!();
@@ -255,7 +290,9 @@ describe('helpers', () => {
   });
 
   it('propertySet escapes values', () => {
-    expect(propertySet([['A', 'x<y']])).toBe('<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><A>x&lt;y</A></e:property></e:propertyset>');
+    expect(propertySet([['A', 'x<y']])).toBe(
+      '<e:propertyset xmlns:e="urn:schemas-upnp-org:event-1-0"><e:property><A>x&lt;y</A></e:property></e:propertyset>',
+    );
   });
 
   it('a publisher without deliver still counts SEQ', () => {

@@ -3,7 +3,7 @@ import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import type { ModelEvent } from '../../src/nat/events.js';
 import { Network } from '../../src/nat/network.js';
 import type { RouterConfig } from '../../src/nat/router.js';
-import { UpnpService, type ControlResponse, type UpnpServiceOptions } from '../../src/soap/service.js';
+import { type ControlResponse, UpnpService, type UpnpServiceOptions } from '../../src/soap/service.js';
 import type { ClientInfo, UpnpEvent, UpnpRouter } from '../../src/soap/types.js';
 
 export const IPC1 = 'urn:schemas-upnp-org:service:WANIPConnection:1';
@@ -24,10 +24,7 @@ export interface Fixture {
   readonly modelEvents: ModelEvent[];
 }
 
-export function makeFixture(
-  options: Partial<UpnpServiceOptions> = {},
-  routerConfig: Partial<RouterConfig> = {},
-): Fixture {
+export function makeFixture(options: Partial<UpnpServiceOptions> = {}, routerConfig: Partial<RouterConfig> = {}): Fixture {
   const clock = new FakeClock(1_000_000);
   const network = new Network({ clock, rng: new SeededRng(7) });
   const router = network.addRouter({ id: 'r1', wan: PUBLIC_WAN, lan: '192.168.1.0/24', ...routerConfig });
@@ -46,7 +43,9 @@ export function client(address = '192.168.1.20'): ClientInfo {
 
 /** Builds a SOAP request body as clients send it. */
 export function soapBody(action: string, serviceType: string, args: Record<string, string | number> = {}, prefix = 'u'): string {
-  const inner = Object.entries(args).map(([k, v]) => `<${k}>${v}</${k}>`).join('');
+  const inner = Object.entries(args)
+    .map(([k, v]) => `<${k}>${v}</${k}>`)
+    .join('');
   const p = prefix ? `${prefix}:` : '';
   const xmlns = prefix ? `xmlns:${prefix}` : 'xmlns';
   return (

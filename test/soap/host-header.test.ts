@@ -3,14 +3,24 @@
  * optional port) pass; `[evil.example]`, which miniupnpd's `[` prefix test let through, is 400.
  */
 import { describe, expect, it } from 'vitest';
-import { classifyHostHeader } from '../../src/soap/host-header.js';
-import { createUpnpResponder } from '../../src/soap/app.js';
 import { SeededRng } from '../../src/nat/clock.js';
+import { createUpnpResponder } from '../../src/soap/app.js';
+import { classifyHostHeader } from '../../src/soap/host-header.js';
 import { makeFixture } from './helpers.js';
 
 describe('classifyHostHeader', () => {
   it('accepts IPv4 and bracketed IPv6 literals, with or without a port', () => {
-    for (const h of [undefined, '', '192.168.1.1', '192.168.1.1:5000', '127.0.0.1:', '[::1]', '[fe80::1]:5000', '[::ffff:192.168.1.1]:1', '0.0.0.0:65535']) {
+    for (const h of [
+      undefined,
+      '',
+      '192.168.1.1',
+      '192.168.1.1:5000',
+      '127.0.0.1:',
+      '[::1]',
+      '[fe80::1]:5000',
+      '[::ffff:192.168.1.1]:1',
+      '0.0.0.0:65535',
+    ]) {
       expect(classifyHostHeader(h), String(h)).toBe('ok');
     }
   });
@@ -22,7 +32,20 @@ describe('classifyHostHeader', () => {
   });
 
   it('refuses what is not a URI host (400)', () => {
-    for (const h of ['[evil.example]', '[evil.example]:5000', '[::1', '[::1]x', '[::1]:99999', '1:2:3', '1.2.3.4:x', '1.2.3.4:123456', 'a b', 'evil/x', '[]', '[1.2.3.4]']) {
+    for (const h of [
+      '[evil.example]',
+      '[evil.example]:5000',
+      '[::1',
+      '[::1]x',
+      '[::1]:99999',
+      '1:2:3',
+      '1.2.3.4:x',
+      '1.2.3.4:123456',
+      'a b',
+      'evil/x',
+      '[]',
+      '[1.2.3.4]',
+    ]) {
       expect(classifyHostHeader(h), h).toBe('malformed');
     }
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROFILE, ROUTER_PROFILES, profilesMarkdownTable, routerProfile } from '../../src/soap/profiles.js';
-import { CFG, IPC1, call, makeFixture, mapping } from './helpers.js';
+import { DEFAULT_PROFILE, profilesMarkdownTable, ROUTER_PROFILES, routerProfile } from '../../src/soap/profiles.js';
+import { CFG, call, IPC1, makeFixture, mapping } from './helpers.js';
 
 describe('router profiles', () => {
   it('miniupnpd is the default: IGDv2, secure mode', () => {
@@ -75,7 +75,7 @@ describe('router profiles', () => {
     expect(router.forwards.find('tcp', 5000)).toBeDefined();
   });
 
-  it('serviceActionCheck restricts actions to the control URL\'s service and version', () => {
+  it("serviceActionCheck restricts actions to the control URL's service and version", () => {
     const { igd } = makeFixture({ profile: { ...routerProfile('miniupnpd-igd1'), serviceActionCheck: true } });
     expect(call(igd, 'AddAnyPortMapping', mapping(), { serviceType: IPC1, path: '/ctl/IPConn' }).code).toBe(401);
     expect(call(igd, 'GetTotalBytesSent', {}, { serviceType: CFG, path: '/ctl/IPConn' }).code).toBe(401);

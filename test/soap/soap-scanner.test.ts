@@ -12,37 +12,65 @@ const IPC1 = 'urn:schemas-upnp-org:service:WANIPConnection:1';
 const IPC2 = 'urn:schemas-upnp-org:service:WANIPConnection:2';
 const ENV = 'xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"';
 const ADD_ARGS: Array<[string, string]> = [
-  ['NewRemoteHost', ''], ['NewExternalPort', '8080'], ['NewProtocol', 'TCP'], ['NewInternalPort', '8080'],
-  ['NewInternalClient', '192.168.1.2'], ['NewEnabled', '1'], ['NewPortMappingDescription', 'libminiupnpc'], ['NewLeaseDuration', '3600'],
+  ['NewRemoteHost', ''],
+  ['NewExternalPort', '8080'],
+  ['NewProtocol', 'TCP'],
+  ['NewInternalPort', '8080'],
+  ['NewInternalClient', '192.168.1.2'],
+  ['NewEnabled', '1'],
+  ['NewPortMappingDescription', 'libminiupnpc'],
+  ['NewLeaseDuration', '3600'],
 ];
 
 /** As miniupnpc 2.2 (upnpc, python3-miniupnpc) builds it (simpleUPnPcommand). */
 const miniupnpc = (action: string, service: string, args: Array<[string, string]>): string =>
   `<?xml version="1.0"?>\r\n<s:Envelope ${ENV}><s:Body><u:${action} xmlns:u="${service}">` +
-  args.map(([k, v]) => `<${k}>${v}</${k}>`).join('') + `</u:${action}></s:Body></s:Envelope>\r\n`;
+  args.map(([k, v]) => `<${k}>${v}</${k}>`).join('') +
+  `</u:${action}></s:Body></s:Envelope>\r\n`;
 
 /** As @achingbrain/nat-port-mapper builds it (indented, LF line ends, no trailing newline). */
 const natPortMapper = (action: string, service: string, args: Array<[string, string]>): string =>
   `<?xml version="1.0"?>\n<s:Envelope ${ENV}>\n  <s:Body>\n    <u:${action} xmlns:u="${service}">` +
-  args.map(([k, v]) => `\n      <${k}>${v}</${k}>`).join('') + `\n    </u:${action}>\n  </s:Body>\n</s:Envelope>`;
+  args.map(([k, v]) => `\n      <${k}>${v}</${k}>`).join('') +
+  `\n    </u:${action}>\n  </s:Body>\n</s:Envelope>`;
 
 /** As nat-upnp builds it (one line, JSON-quoted namespace). */
 const natUpnp = (action: string, service: string, args: Array<[string, string]>): string =>
   `<?xml version="1.0"?><s:Envelope ${ENV}><s:Body><u:${action} xmlns:u=${JSON.stringify(service)}>` +
-  args.map(([k, v]) => `<${k}>${v}</${k}>`).join('') + `</u:${action}></s:Body></s:Envelope>`;
+  args.map(([k, v]) => `<${k}>${v}</${k}>`).join('') +
+  `</u:${action}></s:Body></s:Envelope>`;
 
 const CLIENT_BODIES: Array<[string, string]> = [
   ['miniupnpc GetExternalIPAddress', miniupnpc('GetExternalIPAddress', IPC1, [])],
   ['miniupnpc AddPortMapping', miniupnpc('AddPortMapping', IPC1, ADD_ARGS)],
-  ['miniupnpc DeletePortMapping', miniupnpc('DeletePortMapping', IPC2, [['NewRemoteHost', ''], ['NewExternalPort', '8080'], ['NewProtocol', 'TCP']])],
+  [
+    'miniupnpc DeletePortMapping',
+    miniupnpc('DeletePortMapping', IPC2, [
+      ['NewRemoteHost', ''],
+      ['NewExternalPort', '8080'],
+      ['NewProtocol', 'TCP'],
+    ]),
+  ],
   ['nat-port-mapper AddAnyPortMapping', natPortMapper('AddAnyPortMapping', IPC2, ADD_ARGS)],
   ['nat-port-mapper GetExternalIPAddress', natPortMapper('GetExternalIPAddress', IPC2, [])],
   ['nat-upnp AddPortMapping', natUpnp('AddPortMapping', IPC1, ADD_ARGS)],
   ['nat-upnp GetGenericPortMappingEntry', natUpnp('GetGenericPortMappingEntry', IPC1, [['NewPortMappingIndex', '0']])],
-  ['default namespace, no prefix', `<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><GetStatusInfo xmlns="${IPC1}"/></Body></Envelope>`],
+  [
+    'default namespace, no prefix',
+    `<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><GetStatusInfo xmlns="${IPC1}"/></Body></Envelope>`,
+  ],
   ['namespace declared on the envelope', `<s:Envelope ${ENV} xmlns:m="${IPC2}"><s:Body><m:GetStatusInfo/></s:Body></s:Envelope>`],
-  ['single-quoted attributes, spaces in tags', `<s:Envelope xmlns:s='x' ><s:Body ><u:X xmlns:u='${IPC1}' ><A >1</A ><B/><C ></C></u:X ></s:Body></s:Envelope >`],
-  ['nested argument (first leaf wins)', miniupnpc('AddPortMapping', IPC1, [['Wrap', '<NewExternalPort>1</NewExternalPort>'], ['NewExternalPort', '2']])],
+  [
+    'single-quoted attributes, spaces in tags',
+    `<s:Envelope xmlns:s='x' ><s:Body ><u:X xmlns:u='${IPC1}' ><A >1</A ><B/><C ></C></u:X ></s:Body></s:Envelope >`,
+  ],
+  [
+    'nested argument (first leaf wins)',
+    miniupnpc('AddPortMapping', IPC1, [
+      ['Wrap', '<NewExternalPort>1</NewExternalPort>'],
+      ['NewExternalPort', '2'],
+    ]),
+  ],
   ['mixed content', miniupnpc('X', IPC1, [['Outer', 'text<Inner> v </Inner>more']])],
   ['no Body: every leaf counts', `<s:Envelope ${ENV}><Header><NewExternalPort>7</NewExternalPort></Header></s:Envelope>`],
   ['empty Body', `<s:Envelope ${ENV}><s:Body></s:Body></s:Envelope>`],
@@ -56,8 +84,11 @@ const CLIENT_BODIES: Array<[string, string]> = [
 function same(scanned: SoapBody, full: ReturnType<typeof parseSoapBodyFully>): void {
   expect(full.ok).toBe(true);
   if (!full.ok) return;
-  expect({ action: scanned.action, serviceType: scanned.serviceType, args: [...scanned.args] })
-    .toEqual({ action: full.body.action, serviceType: full.body.serviceType, args: [...full.body.args] });
+  expect({ action: scanned.action, serviceType: scanned.serviceType, args: [...scanned.args] }).toEqual({
+    action: full.body.action,
+    serviceType: full.body.serviceType,
+    args: [...full.body.args],
+  });
 }
 
 describe('soap-scanner', () => {
@@ -69,7 +100,9 @@ describe('soap-scanner', () => {
 
   it('reads the arguments of a real AddPortMapping', () => {
     expect(scanSoapBody(miniupnpc('AddPortMapping', IPC1, ADD_ARGS))).toEqual({
-      action: 'AddPortMapping', serviceType: IPC1, args: new Map(ADD_ARGS),
+      action: 'AddPortMapping',
+      serviceType: IPC1,
+      args: new Map(ADD_ARGS),
     });
   });
 
@@ -98,17 +131,29 @@ describe('soap-scanner', () => {
     ['text around a child element (no leaf)', E('<A>x<B>1</B>y</A><A>2</A>')],
     ['nested arguments, first of each name', E('<A><B>1</B><C><B>2</B><D/></C></A><B>3</B><D>4</D>')],
     ['a leaf split by a PI and a CDATA section', E('<A> x <?p q?> y <![CDATA[ z ]]> w </A><A>no</A>')],
-    ['many leaves of one name, then another', E('<A>1</A>'.repeat(50) + '<B>&amp;</B>' + '<A>2</A>'.repeat(50))],
-    ['leaves beside the action and after the Body', `<s:Envelope ${ENV}><X>1</X><s:Body><u:Act xmlns:u="${IPC1}"><A>2</A></u:Act><Y>3</Y></s:Body><Z>4</Z></s:Envelope>`],
-    ['a second Body', `<s:Envelope ${ENV}><s:Body><u:A xmlns:u="a"><P>1</P></u:A></s:Body><s:Body><u:B xmlns:u="b"><Q>2</Q></u:B></s:Body></s:Envelope>`],
+    ['many leaves of one name, then another', E(`${'<A>1</A>'.repeat(50)}<B>&amp;</B>${'<A>2</A>'.repeat(50)}`)],
+    [
+      'leaves beside the action and after the Body',
+      `<s:Envelope ${ENV}><X>1</X><s:Body><u:Act xmlns:u="${IPC1}"><A>2</A></u:Act><Y>3</Y></s:Body><Z>4</Z></s:Envelope>`,
+    ],
+    [
+      'a second Body',
+      `<s:Envelope ${ENV}><s:Body><u:A xmlns:u="a"><P>1</P></u:A></s:Body><s:Body><u:B xmlns:u="b"><Q>2</Q></u:B></s:Body></s:Envelope>`,
+    ],
     ['an empty Body', `<s:Envelope ${ENV}><X>1</X><s:Body/><Y>2</Y></s:Envelope>`],
     ['an empty action', `<s:Envelope ${ENV}><s:Body><u:Act xmlns:u="${IPC1}"/><A>1</A></s:Body></s:Envelope>`],
     ['an Envelope without a Body', `<s:Envelope ${ENV}><A>1</A><B><C>2</C></B><A>3</A></s:Envelope>`],
     ['a root that is not an Envelope', `<r><s:Body xmlns:s="x"><u:Act xmlns:u="y"><A>1</A></u:Act></s:Body><A>2</A></r>`],
     ['an empty Envelope', `<s:Envelope ${ENV}/>`],
     ['a leaf root', '<a> &amp; x </a>'],
-    ['the action namespace on the Body and the Envelope', `<s:Envelope xmlns:s="e" xmlns:u=" r&amp; "><s:Body xmlns:u="b"><u:Act><A>1</A></u:Act></s:Body></s:Envelope>`],
-    ['many namespace declarations on the action', `<s:Envelope ${ENV}><s:Body><u:Act${Array.from({ length: 40 }, (_, k) => ` xmlns:p${k}="q"`).join('')} xmlns:u=" n "><A>1</A></u:Act></s:Body></s:Envelope>`],
+    [
+      'the action namespace on the Body and the Envelope',
+      `<s:Envelope xmlns:s="e" xmlns:u=" r&amp; "><s:Body xmlns:u="b"><u:Act><A>1</A></u:Act></s:Body></s:Envelope>`,
+    ],
+    [
+      'many namespace declarations on the action',
+      `<s:Envelope ${ENV}><s:Body><u:Act${Array.from({ length: 40 }, (_, k) => ` xmlns:p${k}="q"`).join('')} xmlns:u=" n "><A>1</A></u:Act></s:Body></s:Envelope>`,
+    ],
   ];
   it.each(WIDENED)('reads %s exactly as the validated parser does', (_name, body) => {
     const scanned = scanSoapBody(body);
@@ -156,9 +201,33 @@ describe('soap-scanner', () => {
       seed ^= seed << 5;
       return (seed >>> 0) % n;
     };
-    const TOKENS = [...'<>/="\':&;!?-[] \t\r\nabsuXN0é\u0001#x', '<a>', '</a>', '<a/>', ' xmlns:u="q"', ' xmlns="w"',
-      '<!--', '-->', '<![CDATA[', ']]>', '&amp;', '&#65;', '&#x42;', '&lt;', '<?p x?>', '<?xml', ' &#32; ',
-      '<?xml version="1.0"?>', 's:', 'u:', '<s:Body>', '</s:Body>', 'Envelope', '\r\n', '  '];
+    const TOKENS = [
+      ...'<>/="\':&;!?-[] \t\r\nabsuXN0é\u0001#x',
+      '<a>',
+      '</a>',
+      '<a/>',
+      ' xmlns:u="q"',
+      ' xmlns="w"',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '&amp;',
+      '&#65;',
+      '&#x42;',
+      '&lt;',
+      '<?p x?>',
+      '<?xml',
+      ' &#32; ',
+      '<?xml version="1.0"?>',
+      's:',
+      'u:',
+      '<s:Body>',
+      '</s:Body>',
+      'Envelope',
+      '\r\n',
+      '  ',
+    ];
     const corpus = CLIENT_BODIES.map(([, b]) => b);
     let accepted = 0;
     let refused = 0;
@@ -170,9 +239,15 @@ describe('soap-scanner', () => {
         const at = rnd(s.length + 1);
         const ch = TOKENS[rnd(TOKENS.length)]!;
         switch (rnd(4)) {
-          case 0: s = s.slice(0, at) + ch + s.slice(at); break;
-          case 1: s = s.slice(0, at) + s.slice(at + 1 + rnd(8)); break;
-          case 2: s = s.slice(0, at) + ch + s.slice(at + ch.length); break;
+          case 0:
+            s = s.slice(0, at) + ch + s.slice(at);
+            break;
+          case 1:
+            s = s.slice(0, at) + s.slice(at + 1 + rnd(8));
+            break;
+          case 2:
+            s = s.slice(0, at) + ch + s.slice(at + ch.length);
+            break;
           default: {
             const len = 1 + rnd(24);
             s = s.slice(0, at) + s.slice(at, at + len) + s.slice(at);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ep } from '../../src/nat/address.js';
 import { DEFAULT_PROFILE } from '../../src/soap/profiles.js';
-import { IPC1, IPC2, call, client, makeFixture, mapping } from './helpers.js';
+import { call, client, IPC1, IPC2, makeFixture, mapping } from './helpers.js';
 
 describe('AddPortMapping', () => {
   it('adds a mapping to the forward table with origin upnp and answers the request namespace', () => {
@@ -10,11 +10,17 @@ describe('AddPortMapping', () => {
     expect(r.status).toBe(200);
     expect(r.body).toBe(
       '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" ' +
-      's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>' +
-      `<u:AddPortMappingResponse xmlns:u="${IPC2}"/></s:Body></s:Envelope>\r\n`,
+        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body>' +
+        `<u:AddPortMappingResponse xmlns:u="${IPC2}"/></s:Body></s:Envelope>\r\n`,
     );
     const e = router.forwards.find('udp', 5000);
-    expect(e).toMatchObject({ origin: 'upnp', internalClient: '192.168.1.20', internalPort: 5000, description: 'test', leaseSeconds: 3600 });
+    expect(e).toMatchObject({
+      origin: 'upnp',
+      internalClient: '192.168.1.20',
+      internalPort: 5000,
+      description: 'test',
+      leaseSeconds: 3600,
+    });
     expect(modelEvents.some((x) => x.type === 'mapping-created' && x.origin === 'upnp' && x.router === 'r1')).toBe(true);
   });
 
@@ -97,7 +103,9 @@ describe('AddPortMapping', () => {
     call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5001, NewLeaseDuration: 999999 }));
     expect(router.forwards.find('udp', 5001)?.leaseSeconds).toBe(999999);
     clock.advance(10 * 86400 * 1000);
-    expect(call(igd, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' }).arg('NewLeaseDuration')).toBe('0');
+    expect(
+      call(igd, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' }).arg('NewLeaseDuration'),
+    ).toBe('0');
   });
 
   it('same port, protocol, remote host and client overwrites in place (refresh)', () => {
@@ -109,7 +117,9 @@ describe('AddPortMapping', () => {
     expect(r.status).toBe(200);
     expect(router.forwards.size).toBe(2);
     expect(router.forwards.at(1)).toMatchObject({ externalPort: 5000, internalPort: 6000, description: 'new' });
-    expect(call(igd, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' }).arg('NewLeaseDuration')).toBe('7200');
+    expect(
+      call(igd, 'GetSpecificPortMappingEntry', { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' }).arg('NewLeaseDuration'),
+    ).toBe('7200');
     expect(modelEvents.at(-1)).toMatchObject({ type: 'mapping-refreshed', origin: 'upnp', mapping: { internalPort: 6000 } });
   });
 
@@ -138,7 +148,10 @@ describe('AddPortMapping', () => {
   });
 
   it('729 (IGDv2) / 718 (IGDv1) for a port the router itself uses or a static forward', () => {
-    const reserved = { reservedPorts: [{ protocol: 'tcp' as const, port: 5000 }], forwards: [{ protocol: 'udp' as const, externalPort: 22, internalClient: '192.168.1.5', internalPort: 22 }] };
+    const reserved = {
+      reservedPorts: [{ protocol: 'tcp' as const, port: 5000 }],
+      forwards: [{ protocol: 'udp' as const, externalPort: 22, internalClient: '192.168.1.5', internalPort: 22 }],
+    };
     // No permission rules: the default ones would deny port 22 first (606).
     const v2 = makeFixture({ permissions: [] }, reserved);
     expect(call(v2.igd, 'AddPortMapping', mapping({ NewProtocol: 'TCP' })).code).toBe(729);
@@ -172,7 +185,7 @@ describe('secure mode', () => {
     expect(r.body).toContain('<errorDescription>Action not authorized</errorDescription>');
   });
 
-  it('IGDv1: 718 on add, 714 on delete of another client\'s mapping', () => {
+  it("IGDv1: 718 on add, 714 on delete of another client's mapping", () => {
     const { igd } = makeFixture({ igdVersion: 1 });
     expect(call(igd, 'AddPortMapping', mapping({ NewInternalClient: '192.168.1.99' })).code).toBe(718);
     call(igd, 'AddPortMapping', mapping());
@@ -180,7 +193,7 @@ describe('secure mode', () => {
     expect(call(igd, 'DeletePortMapping', del, { from: client('192.168.1.30') }).code).toBe(714);
   });
 
-  it('IGDv2: 606 on delete of another client\'s mapping; the owner may delete', () => {
+  it("IGDv2: 606 on delete of another client's mapping; the owner may delete", () => {
     const { igd, router } = makeFixture();
     call(igd, 'AddPortMapping', mapping());
     const del = { NewRemoteHost: '', NewExternalPort: 5000, NewProtocol: 'UDP' };
@@ -200,8 +213,12 @@ describe('secure mode', () => {
     const loop = { address: '192.168.1.2', peer: '127.0.0.1', loopback: true };
     expect(call(igd, 'AddPortMapping', mapping({ NewInternalClient: '127.0.0.1' }), { from: loop }).status).toBe(200);
     expect(router.forwards.find('udp', 5000)?.internalClient).toBe('192.168.1.2');
-    expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5001, NewInternalClient: '192.168.1.2' }), { from: loop }).status).toBe(200);
-    expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5002, NewInternalClient: '192.168.1.20' }), { from: loop }).code).toBe(606);
+    expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5001, NewInternalClient: '192.168.1.2' }), { from: loop }).status).toBe(
+      200,
+    );
+    expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5002, NewInternalClient: '192.168.1.20' }), { from: loop }).code).toBe(
+      606,
+    );
   });
 });
 
@@ -217,16 +234,21 @@ describe('permission rules', () => {
     expect(call(v1.igd, 'AddPortMapping', mapping({ NewExternalPort: 80 })).code).toBe(718);
   });
 
-  it('default rules are miniupnpd\'s shipped ones: 1024–65535 to 1024–65535 for the LAN, the rest denied (22, 80, 443 → 606)', () => {
+  it("default rules are miniupnpd's shipped ones: 1024–65535 to 1024–65535 for the LAN, the rest denied (22, 80, 443 → 606)", () => {
     const { igd, router } = makeFixture();
     for (const port of [22, 80, 443, 1023]) {
       expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: port, NewInternalPort: 5000 })).code, `external ${port}`).toBe(606);
       expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5000, NewInternalPort: port })).code, `internal ${port}`).toBe(606);
     }
     expect(call(igd, 'AddPortMapping', mapping({ NewExternalPort: 1024, NewInternalPort: 65535 })).status).toBe(200);
-    expect(router.mappings.config.permissions.map((r) => r.text)).toEqual(['allow 1024-65535 192.168.1.0/24 1024-65535', 'deny 0-65535 0.0.0.0/0 0-65535']);
+    expect(router.mappings.config.permissions.map((r) => r.text)).toEqual([
+      'allow 1024-65535 192.168.1.0/24 1024-65535',
+      'deny 0-65535 0.0.0.0/0 0-65535',
+    ]);
     // No rules at all: everything is allowed, as miniupnpd without permission lines.
-    expect(call(makeFixture({ permissions: [] }).igd, 'AddPortMapping', mapping({ NewExternalPort: 80, NewInternalPort: 80 })).status).toBe(200);
+    expect(call(makeFixture({ permissions: [] }).igd, 'AddPortMapping', mapping({ NewExternalPort: 80, NewInternalPort: 80 })).status).toBe(
+      200,
+    );
   });
 
   it('rejects bad rule syntax at configuration time', () => {
@@ -243,8 +265,8 @@ describe('GetSpecificPortMappingEntry / GetGenericPortMappingEntry', () => {
     let r = call(igd, 'GetSpecificPortMappingEntry', q);
     expect(r.body).toContain(
       `<u:GetSpecificPortMappingEntryResponse xmlns:u="${IPC2}"><NewInternalPort>5000</NewInternalPort>` +
-      '<NewInternalClient>192.168.1.20</NewInternalClient><NewEnabled>1</NewEnabled>' +
-      '<NewPortMappingDescription>test</NewPortMappingDescription><NewLeaseDuration>100</NewLeaseDuration></u:GetSpecificPortMappingEntryResponse>',
+        '<NewInternalClient>192.168.1.20</NewInternalClient><NewEnabled>1</NewEnabled>' +
+        '<NewPortMappingDescription>test</NewPortMappingDescription><NewLeaseDuration>100</NewLeaseDuration></u:GetSpecificPortMappingEntryResponse>',
     );
     clock.advance(40_000);
     r = call(igd, 'GetSpecificPortMappingEntry', q);
@@ -272,7 +294,11 @@ describe('GetSpecificPortMappingEntry / GetGenericPortMappingEntry', () => {
 
   it('iterates with GetGenericPortMappingEntry until 713, in creation order', () => {
     const { igd } = makeFixture();
-    for (const [port, proto] of [[5000, 'UDP'], [6000, 'TCP'], [7000, 'UDP']] as const) {
+    for (const [port, proto] of [
+      [5000, 'UDP'],
+      [6000, 'TCP'],
+      [7000, 'UDP'],
+    ] as const) {
       call(igd, 'AddPortMapping', mapping({ NewExternalPort: port, NewInternalPort: port, NewProtocol: proto }));
     }
     const seen: string[] = [];
@@ -290,10 +316,24 @@ describe('GetSpecificPortMappingEntry / GetGenericPortMappingEntry', () => {
   });
 
   it('lists NAT-PMP/PCP entries but not static forwards', () => {
-    const { igd, router, clock } = makeFixture({}, {
-      forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: '192.168.1.5', internalPort: 22 }],
-    });
-    router.forwards.add({ protocol: 'udp', externalPort: 9000, internalClient: '192.168.1.7', internalPort: 9000, origin: 'natpmp', description: 'NAT-PMP 9000 udp', leaseSeconds: 60 }, clock.now());
+    const { igd, router, clock } = makeFixture(
+      {},
+      {
+        forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: '192.168.1.5', internalPort: 22 }],
+      },
+    );
+    router.forwards.add(
+      {
+        protocol: 'udp',
+        externalPort: 9000,
+        internalClient: '192.168.1.7',
+        internalPort: 9000,
+        origin: 'natpmp',
+        description: 'NAT-PMP 9000 udp',
+        leaseSeconds: 60,
+      },
+      clock.now(),
+    );
     expect(call(igd, 'GetGenericPortMappingEntry', { NewPortMappingIndex: 0 }).arg('NewExternalPort')).toBe('9000');
     expect(call(igd, 'GetGenericPortMappingEntry', { NewPortMappingIndex: 1 }).code).toBe(713);
   });
@@ -329,7 +369,10 @@ describe('DeletePortMapping', () => {
   });
 
   it('does not delete static forwards (714)', () => {
-    const { igd } = makeFixture({}, { forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: '192.168.1.20', internalPort: 22 }] });
+    const { igd } = makeFixture(
+      {},
+      { forwards: [{ protocol: 'tcp', externalPort: 22, internalClient: '192.168.1.20', internalPort: 22 }] },
+    );
     expect(call(igd, 'DeletePortMapping', { NewRemoteHost: '', NewExternalPort: 22, NewProtocol: 'TCP' }).code).toBe(714);
   });
 });
@@ -338,7 +381,9 @@ describe('AddAnyPortMapping (IGDv2)', () => {
   it('returns the asked port when free', () => {
     const { igd, router } = makeFixture();
     const r = call(igd, 'AddAnyPortMapping', mapping({ NewExternalPort: 6000 }));
-    expect(r.body).toContain(`<u:AddAnyPortMappingResponse xmlns:u="${IPC2}"><NewReservedPort>6000</NewReservedPort></u:AddAnyPortMappingResponse>`);
+    expect(r.body).toContain(
+      `<u:AddAnyPortMappingResponse xmlns:u="${IPC2}"><NewReservedPort>6000</NewReservedPort></u:AddAnyPortMappingResponse>`,
+    );
     expect(router.forwards.find('udp', 6000)?.leaseSeconds).toBe(3600);
   });
 
@@ -350,7 +395,7 @@ describe('AddAnyPortMapping (IGDv2)', () => {
     expect(r.arg('NewReservedPort')).toBe('4999');
   });
 
-  it('refreshes the client\'s own mapping on the asked port', () => {
+  it("refreshes the client's own mapping on the asked port", () => {
     const { igd, router } = makeFixture();
     call(igd, 'AddPortMapping', mapping());
     expect(call(igd, 'AddAnyPortMapping', mapping({ NewLeaseDuration: 0 })).arg('NewReservedPort')).toBe('5000');
@@ -393,43 +438,67 @@ describe('AddAnyPortMapping (IGDv2)', () => {
 describe('DeletePortMappingRange / GetListOfPortMappings (IGDv2)', () => {
   function populate(igd: ReturnType<typeof makeFixture>['igd']): void {
     for (const port of [5000, 5001, 5002, 7000]) {
-      call(igd, 'AddPortMapping', mapping({ NewExternalPort: port, NewInternalPort: port, NewProtocol: 'TCP', NewPortMappingDescription: `d${port}` }));
+      call(
+        igd,
+        'AddPortMapping',
+        mapping({ NewExternalPort: port, NewInternalPort: port, NewProtocol: 'TCP', NewPortMappingDescription: `d${port}` }),
+      );
     }
     call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5003 }));
   }
 
-  it('GetListOfPortMappings builds miniupnpd\'s PortMappingList in a CDATA section', () => {
+  it("GetListOfPortMappings builds miniupnpd's PortMappingList in a CDATA section", () => {
     const { igd } = makeFixture();
     populate(igd);
-    const r = call(igd, 'GetListOfPortMappings', { NewStartPort: 5000, NewEndPort: 5001, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 });
+    const r = call(igd, 'GetListOfPortMappings', {
+      NewStartPort: 5000,
+      NewEndPort: 5001,
+      NewProtocol: 'TCP',
+      NewManage: 1,
+      NewNumberOfPorts: 0,
+    });
     expect(r.body).toContain(
       `<u:GetListOfPortMappingsResponse xmlns:u="${IPC2}"><NewPortListing><![CDATA[` +
-      '<p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
-      'xsi:schemaLocation="urn:schemas-upnp-org:gw:WANIPConnection http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd">' +
-      '<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>5000</p:NewExternalPort><p:NewProtocol>TCP</p:NewProtocol>' +
-      '<p:NewInternalPort>5000</p:NewInternalPort><p:NewInternalClient>192.168.1.20</p:NewInternalClient><p:NewEnabled>1</p:NewEnabled>' +
-      '<p:NewDescription>d5000</p:NewDescription><p:NewLeaseTime>3600</p:NewLeaseTime></p:PortMappingEntry>' +
-      '<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>5001</p:NewExternalPort>',
+        '<p:PortMappingList xmlns:p="urn:schemas-upnp-org:gw:WANIPConnection" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ' +
+        'xsi:schemaLocation="urn:schemas-upnp-org:gw:WANIPConnection http://www.upnp.org/schemas/gw/WANIPConnection-v2.xsd">' +
+        '<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>5000</p:NewExternalPort><p:NewProtocol>TCP</p:NewProtocol>' +
+        '<p:NewInternalPort>5000</p:NewInternalPort><p:NewInternalClient>192.168.1.20</p:NewInternalClient><p:NewEnabled>1</p:NewEnabled>' +
+        '<p:NewDescription>d5000</p:NewDescription><p:NewLeaseTime>3600</p:NewLeaseTime></p:PortMappingEntry>' +
+        '<p:PortMappingEntry><p:NewRemoteHost></p:NewRemoteHost><p:NewExternalPort>5001</p:NewExternalPort>',
     );
     expect(r.body).toContain('</p:PortMappingList>]]></NewPortListing></u:GetListOfPortMappingsResponse>');
     expect(r.body).not.toContain('5002</p:NewExternalPort>');
-    const one = call(igd, 'GetListOfPortMappings', { NewStartPort: 0, NewEndPort: 65535, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 1 });
+    const one = call(igd, 'GetListOfPortMappings', {
+      NewStartPort: 0,
+      NewEndPort: 65535,
+      NewProtocol: 'TCP',
+      NewManage: 1,
+      NewNumberOfPorts: 1,
+    });
     expect(one.body.match(/<p:PortMappingEntry>/g)).toHaveLength(1);
   });
 
   it('GetListOfPortMappings: 402 for missing/non-numeric args, 733 for start > end', () => {
     const { igd } = makeFixture();
     expect(call(igd, 'GetListOfPortMappings', { NewStartPort: 1, NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1 }).code).toBe(402);
-    expect(call(igd, 'GetListOfPortMappings', { NewStartPort: 'a', NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 }).code).toBe(402);
+    expect(
+      call(igd, 'GetListOfPortMappings', { NewStartPort: 'a', NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 }).code,
+    ).toBe(402);
     const r = call(igd, 'GetListOfPortMappings', { NewStartPort: 9, NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 });
     expect(r.code).toBe(733);
     expect(r.body).toContain('<errorDescription>InconsistentParameter</errorDescription>');
-    const empty = call(igd, 'GetListOfPortMappings', { NewStartPort: 1, NewEndPort: 2, NewProtocol: 'TCP', NewManage: 1, NewNumberOfPorts: 0 });
+    const empty = call(igd, 'GetListOfPortMappings', {
+      NewStartPort: 1,
+      NewEndPort: 2,
+      NewProtocol: 'TCP',
+      NewManage: 1,
+      NewNumberOfPorts: 0,
+    });
     expect(empty.status).toBe(200);
     expect(empty.body).not.toContain('<p:PortMappingEntry>');
   });
 
-  it('DeletePortMappingRange honours NewManage: 0 deletes only the requester\'s mappings (730 when it has none there), 1 every one', () => {
+  it("DeletePortMappingRange honours NewManage: 0 deletes only the requester's mappings (730 when it has none there), 1 every one", () => {
     const { igd, router } = makeFixture({ secureMode: false });
     populate(igd);
     const other = client('192.168.1.30');
@@ -437,7 +506,13 @@ describe('DeletePortMappingRange / GetListOfPortMappings (IGDv2)', () => {
     const range = (manage: number | string) => ({ NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: manage });
     expect(call(igd, 'DeletePortMappingRange', range(0), { from: client('192.168.1.99') }).code).toBe(730);
     expect(call(igd, 'DeletePortMappingRange', range(0), { from: other }).status).toBe(200);
-    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp5000', 'tcp5001', 'tcp5002', 'tcp7000', 'udp5003']);
+    expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual([
+      'tcp5000',
+      'tcp5001',
+      'tcp5002',
+      'tcp7000',
+      'udp5003',
+    ]);
     expect(call(igd, 'DeletePortMappingRange', range(0)).status).toBe(200);
     expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp7000', 'udp5003']);
     call(igd, 'AddPortMapping', mapping({ NewExternalPort: 5500, NewProtocol: 'TCP', NewInternalClient: '192.168.1.30' }), { from: other });
@@ -448,11 +523,18 @@ describe('DeletePortMappingRange / GetListOfPortMappings (IGDv2)', () => {
   it('the miniupnpd-2.3.1 profile ignores NewManage, as 2.3.1 does', () => {
     const { igd, router } = makeFixture({ profile: 'miniupnpd-2.3.1', secureMode: false });
     populate(igd);
-    expect(call(igd, 'DeletePortMappingRange', { NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: 0 }, { from: client('192.168.1.99') }).status).toBe(200);
+    expect(
+      call(
+        igd,
+        'DeletePortMappingRange',
+        { NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: 0 },
+        { from: client('192.168.1.99') },
+      ).status,
+    ).toBe(200);
     expect(router.forwards.list().map((e) => `${e.protocol}${e.externalPort}`)).toEqual(['tcp7000', 'udp5003']);
   });
 
-  it('DeletePortMappingRange deletes the protocol\'s mappings in range; 730 when none; 733; 402', () => {
+  it("DeletePortMappingRange deletes the protocol's mappings in range; 730 when none; 733; 402", () => {
     const { igd, router } = makeFixture();
     populate(igd);
     const r = call(igd, 'DeletePortMappingRange', { NewStartPort: 5000, NewEndPort: 5999, NewProtocol: 'TCP', NewManage: 1 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { UPNP_ERROR } from '../../src/constants.js';
-import { UpnpError, soapFaultBody } from '../../src/soap/errors.js';
+import { soapFaultBody, UpnpError } from '../../src/soap/errors.js';
 import { decodeXmlText, parseSoapActionHeader, parseSoapBody, soapEnvelope } from '../../src/soap/xml.js';
 
 describe('UpnpError', () => {
-  it('renders miniupnpd\'s fault envelope byte for byte', () => {
+  it("renders miniupnpd's fault envelope byte for byte", () => {
     const e = new UpnpError(UPNP_ERROR.ConflictInMappingEntry, 'port taken');
     expect(e.code).toBe(718);
     expect(e.description).toBe('ConflictInMappingEntry');
@@ -12,13 +12,13 @@ describe('UpnpError', () => {
     expect(e.message).toBe('718 ConflictInMappingEntry: port taken');
     expect(e.toSoapFault()).toBe(
       '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">' +
-      '<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>' +
-      '<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>718</errorCode><errorDescription>ConflictInMappingEntry</errorDescription>' +
-      '</UPnPError></detail></s:Fault></s:Body></s:Envelope>',
+        '<s:Body><s:Fault><faultcode>s:Client</faultcode><faultstring>UPnPError</faultstring><detail>' +
+        '<UPnPError xmlns="urn:schemas-upnp-org:control-1-0"><errorCode>718</errorCode><errorDescription>ConflictInMappingEntry</errorDescription>' +
+        '</UPnPError></detail></s:Fault></s:Body></s:Envelope>',
     );
   });
 
-  it('uses miniupnpd\'s descriptions', () => {
+  it("uses miniupnpd's descriptions", () => {
     expect(new UpnpError(401).description).toBe('Invalid Action');
     expect(new UpnpError(402).description).toBe('Invalid Args');
     expect(new UpnpError(606).description).toBe('Action not authorized');
@@ -53,12 +53,20 @@ describe('parseSoapBody', () => {
     `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>${inner}</soap:Body></soap:Envelope>`;
 
   it('extracts action, namespace and arguments regardless of prefixes', () => {
-    const r = parseSoapBody(env('<m:AddPortMapping xmlns:m="urn:x:1"><NewRemoteHost></NewRemoteHost><m:NewExternalPort> 80 </m:NewExternalPort><E/></m:AddPortMapping>'));
+    const r = parseSoapBody(
+      env(
+        '<m:AddPortMapping xmlns:m="urn:x:1"><NewRemoteHost></NewRemoteHost><m:NewExternalPort> 80 </m:NewExternalPort><E/></m:AddPortMapping>',
+      ),
+    );
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.body.action).toBe('AddPortMapping');
     expect(r.body.serviceType).toBe('urn:x:1');
-    expect([...r.body.args]).toEqual([['NewRemoteHost', ''], ['NewExternalPort', '80'], ['E', '']]);
+    expect([...r.body.args]).toEqual([
+      ['NewRemoteHost', ''],
+      ['NewExternalPort', '80'],
+      ['E', ''],
+    ]);
   });
 
   it('resolves a default namespace and one declared on the envelope', () => {
@@ -83,9 +91,12 @@ describe('parseSoapBody', () => {
     expect(parseSoapBody('x'.repeat(100), { maxBytes: 10 })).toMatchObject({ ok: false, error: 'too-large' });
   });
 
-  it('without an envelope, takes every leaf element (miniupnpd\'s name/value parser)', () => {
+  it("without an envelope, takes every leaf element (miniupnpd's name/value parser)", () => {
     const r = parseSoapBody('<x><NewExternalPort>1</NewExternalPort><y><NewProtocol>TCP</NewProtocol></y></x>');
-    expect(r.ok && [...r.body.args]).toEqual([['NewExternalPort', '1'], ['NewProtocol', 'TCP']]);
+    expect(r.ok && [...r.body.args]).toEqual([
+      ['NewExternalPort', '1'],
+      ['NewProtocol', 'TCP'],
+    ]);
   });
 
   it('takes a bare & literally (miniupnpc does not escape descriptions), also next to CDATA', () => {
@@ -100,10 +111,10 @@ describe('parseSoapBody', () => {
 });
 
 describe('soapEnvelope', () => {
-  it('matches miniupnpd\'s reply envelope', () => {
+  it("matches miniupnpd's reply envelope", () => {
     expect(soapEnvelope('<x/>')).toBe(
       '<?xml version="1.0"?>\r\n<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" ' +
-      's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><x/></s:Body></s:Envelope>\r\n',
+        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/"><s:Body><x/></s:Body></s:Envelope>\r\n',
     );
   });
 });

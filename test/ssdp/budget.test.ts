@@ -67,15 +67,21 @@ describe('SsdpReplyBudget', () => {
     expect(budget.trackedSources).toBeLessThanOrEqual(SSDP_REPLY_BUDGET.maxSources);
   });
 
-  it('a flooder does not spend a quiet host\'s own budget, only the global one', () => {
-    const budget = new SsdpReplyBudget({ perSource: { burst: 20, perSecond: 1 }, global: { burst: 1000, perSecond: 100 }, maxSources: 16 }, 0);
+  it("a flooder does not spend a quiet host's own budget, only the global one", () => {
+    const budget = new SsdpReplyBudget(
+      { perSource: { burst: 20, perSecond: 1 }, global: { burst: 1000, perSecond: 100 }, maxSources: 16 },
+      0,
+    );
     for (let i = 0; i < 50; i++) budget.take('10.0.0.66', 10, 0);
     expect(budget.take('10.0.0.66', 10, 0)).toBe('source-budget');
     expect(budget.take('10.0.0.7', 10, 0)).toBeUndefined();
   });
 
   it('forgets the least recently seen source beyond maxSources (a full bucket first)', () => {
-    const budget = new SsdpReplyBudget({ perSource: { burst: 10, perSecond: 1 }, global: { burst: 1e6, perSecond: 1e6 }, maxSources: 3 }, 0);
+    const budget = new SsdpReplyBudget(
+      { perSource: { burst: 10, perSecond: 1 }, global: { burst: 1e6, perSecond: 1e6 }, maxSources: 3 },
+      0,
+    );
     expect(budget.take('a', 10, 0)).toBeUndefined();
     expect(budget.take('b', 10, 0)).toBeUndefined();
     expect(budget.take('c', 10, 0)).toBeUndefined();

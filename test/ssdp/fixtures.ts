@@ -1,6 +1,7 @@
 /** Shared fixtures for the SSDP tests. */
-import { SsdpResponder } from '../../src/ssdp/responder.js';
+
 import type { SsdpDeviceDescription, SsdpResponderOptions } from '../../src/ssdp/responder.js';
+import { SsdpResponder } from '../../src/ssdp/responder.js';
 
 export const ROOT = 'uuid:11111111-1111-4111-8111-111111111111';
 export const WAN = 'uuid:22222222-2222-4222-8222-222222222222';
@@ -33,10 +34,7 @@ export function description(over: Partial<SsdpDeviceDescription> = {}): SsdpDevi
   };
 }
 
-export function responder(
-  over: Partial<SsdpDeviceDescription> = {},
-  options: Partial<SsdpResponderOptions> = {},
-): SsdpResponder {
+export function responder(over: Partial<SsdpDeviceDescription> = {}, options: Partial<SsdpResponderOptions> = {}): SsdpResponder {
   return new SsdpResponder(description(over), { mxDelay: 'none', ...options });
 }
 

@@ -7,9 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SSDP_REPLY_BUDGET } from '../../src/constants.js';
 import { SsdpResponder, type SsdpResponderOptions } from '../../src/ssdp/responder.js';
-import { startSsdpServer, type SsdpServer, type SsdpServerOptions } from '../../src/ssdp/server.js';
-import { udpClient, type UdpClient } from '../support/udp-client.js';
-import { NOW, description, search } from './fixtures.js';
+import { type SsdpServer, type SsdpServerOptions, startSsdpServer } from '../../src/ssdp/server.js';
+import { type UdpClient, udpClient } from '../support/udp-client.js';
+import { description, NOW, search } from './fixtures.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -23,12 +23,20 @@ async function client(bind?: string): Promise<UdpClient> {
 }
 
 /** A server whose budget clock stands still at `t.ms` unless the test moves it. */
-async function server(extra: Partial<SsdpServerOptions> = {}, timing: Partial<SsdpResponderOptions> = {}): Promise<{ srv: SsdpServer; t: { ms: number } }> {
+async function server(
+  extra: Partial<SsdpServerOptions> = {},
+  timing: Partial<SsdpResponderOptions> = {},
+): Promise<{ srv: SsdpServer; t: { ms: number } }> {
   const t = { ms: 0 };
   const srv = await startSsdpServer({
     responder: new SsdpResponder(description(), { mxDelay: 'none', ...timing }),
-    address: '127.0.0.1', port: 0, multicast: false, notifyIntervalMs: 0,
-    now: () => NOW, random: () => 0.999, monotonic: () => t.ms,
+    address: '127.0.0.1',
+    port: 0,
+    multicast: false,
+    notifyIntervalMs: 0,
+    now: () => NOW,
+    random: () => 0.999,
+    monotonic: () => t.ms,
     ...extra,
   });
   cleanups.push(() => srv.stop());
@@ -97,7 +105,10 @@ describe('SSDP reply budget and pending replies', () => {
 
   it('delayed replies waiting at once are capped (dropped and counted), not queued without bound', async () => {
     // Every reply waits 5 s (the longest MX).
-    const { srv } = await server({ maxPending: 25, budget: { perSource: { burst: 1e6, perSecond: 1 }, global: { burst: 1e6, perSecond: 1 } } }, { mxDelay: 'fixed', fixedDelayMs: 5000 });
+    const { srv } = await server(
+      { maxPending: 25, budget: { perSource: { burst: 1e6, perSecond: 1 }, global: { burst: 1e6, perSecond: 1 } } },
+      { mxDelay: 'fixed', fixedDelayMs: 5000 },
+    );
     const c = await client();
     await flood(c, search('ssdp:all'), srv.port, 500);
     await handled(srv, 500);

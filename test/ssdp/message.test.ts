@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { ParseResult, SsdpMessage } from '../../src/ssdp/message.js';
 import {
-  SSDP_MAX_DATAGRAM_BYTES,
   buildMSearch,
   buildNotifyAlive,
   buildNotifyByebye,
   buildSearchResponse,
   formatHttpDate,
   parseSsdpMessage,
+  SSDP_MAX_DATAGRAM_BYTES,
 } from '../../src/ssdp/message.js';
-import type { ParseResult, SsdpMessage } from '../../src/ssdp/message.js';
-import { DATE, IGD, LOCATION, NOW, ROOT, SERVER, prng } from './fixtures.js';
+import { DATE, IGD, LOCATION, NOW, prng, ROOT, SERVER } from './fixtures.js';
 
 function ok(r: ParseResult): SsdpMessage {
   if (!r.ok) throw new Error(`expected ok, got ${r.error}`);
@@ -22,8 +22,7 @@ function err(r: ParseResult): string {
 }
 
 describe('parseSsdpMessage', () => {
-  const crlf =
-    'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n';
+  const crlf = 'M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: "ssdp:discover"\r\nMX: 2\r\nST: ssdp:all\r\n\r\n';
 
   it('parses an M-SEARCH with CRLF line endings', () => {
     const m = ok(parseSsdpMessage(crlf));
@@ -53,7 +52,11 @@ describe('parseSsdpMessage', () => {
   });
 
   it('reads header names case-insensitively and trims values', () => {
-    const m = ok(parseSsdpMessage('M-SEARCH * HTTP/1.1\r\nhOsT:239.255.255.250:1900\r\nSt: \t upnp:rootdevice \t\r\nMan:"ssdp:discover"\r\nmx:  3\r\n\r\n'));
+    const m = ok(
+      parseSsdpMessage(
+        'M-SEARCH * HTTP/1.1\r\nhOsT:239.255.255.250:1900\r\nSt: \t upnp:rootdevice \t\r\nMan:"ssdp:discover"\r\nmx:  3\r\n\r\n',
+      ),
+    );
     expect(m.headers.get('st')).toBe('upnp:rootdevice');
     expect(m.headers.get('host')).toBe('239.255.255.250:1900');
     expect(m.headers.get('man')).toBe('"ssdp:discover"');
@@ -168,7 +171,15 @@ describe('builders', () => {
 
   it('builds NOTIFY ssdp:alive byte for byte', () => {
     expect(
-      buildNotifyAlive({ nt: 'upnp:rootdevice', usn: `${ROOT}::upnp:rootdevice`, maxAge: 120, location: LOCATION, server: SERVER, bootId: 3, configId: 9 }),
+      buildNotifyAlive({
+        nt: 'upnp:rootdevice',
+        usn: `${ROOT}::upnp:rootdevice`,
+        maxAge: 120,
+        location: LOCATION,
+        server: SERVER,
+        bootId: 3,
+        configId: 9,
+      }),
     ).toBe(
       'NOTIFY * HTTP/1.1\r\n' +
         'HOST: 239.255.255.250:1900\r\n' +

@@ -8,16 +8,16 @@
  * the non-loopback interface it insists on; every datagram goes over lo.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import dgram from 'node:dgram';
 import type { RemoteInfo, Socket } from 'node:dgram';
+import dgram from 'node:dgram';
 import ssdp from 'node-ssdp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildMSearch, parseSsdpMessage } from '../../src/ssdp/message.js';
 import { SsdpResponder } from '../../src/ssdp/responder.js';
-import { startSsdpServer } from '../../src/ssdp/server.js';
 import type { SsdpEvent, SsdpServer } from '../../src/ssdp/server.js';
-import { IN_NETNS, assertSealed, reexecInNamespace } from '../support/sealed-namespace.js';
-import { IGD, ROOT, WANIP, WCD, allUsns, description } from './fixtures.js';
+import { startSsdpServer } from '../../src/ssdp/server.js';
+import { assertSealed, IN_NETNS, reexecInNamespace } from '../support/sealed-namespace.js';
+import { allUsns, description, IGD, ROOT, WANIP, WCD } from './fixtures.js';
 
 const SELF = 'test/ssdp/multicast.ns.test.ts';
 const GROUP = '239.255.255.250';
@@ -38,7 +38,6 @@ if (IN_NETNS) {
   // Inside the namespace.
   const LOCATION = 'http://127.0.0.1:49000/rootDesc.xml';
   const desc = description({ location: LOCATION });
-
 
   interface Rx {
     msg: string;
@@ -143,7 +142,14 @@ if (IN_NETNS) {
         client.stop();
       }
       const igd = responses.find((h) => h.ST === IGD(1));
-      expect(igd).toMatchObject({ ST: IGD(1), USN: `${ROOT}::${IGD(1)}`, LOCATION, 'BOOTID.UPNP.ORG': '7', 'CONFIGID.UPNP.ORG': '1', EXT: '' });
+      expect(igd).toMatchObject({
+        ST: IGD(1),
+        USN: `${ROOT}::${IGD(1)}`,
+        LOCATION,
+        'BOOTID.UPNP.ORG': '7',
+        'CONFIGID.UPNP.ORG': '1',
+        EXT: '',
+      });
       expect(responses.find((h) => h.ST === WANIP(2))).toMatchObject({ USN: `${WCD}::${WANIP(2)}`, LOCATION });
       expect(new Set(responses.map((h) => h.USN))).toEqual(new Set([...allUsns(2).map(([, usn]) => usn), `${ROOT}::${IGD(1)}`]));
       expect(responses).toHaveLength(12);
@@ -163,9 +169,12 @@ if (IN_NETNS) {
         await send(buildMSearch({ st: 'upnp:rootdevice', mx: 30 }), GROUP); // clamped to 5, answered
         await send(buildMSearch({ st: ROOT, host: '127.0.0.1:1900' }), '127.0.0.1'); // unicast, no MX
         const got = await rx.waitFor((all) => all.length >= 2);
-        expect(got.map((r) => parseSsdpMessage(r.msg)).map((p) => p.ok && p.message.headers.get('usn')).sort()).toEqual(
-          [ROOT, `${ROOT}::upnp:rootdevice`].sort(),
-        );
+        expect(
+          got
+            .map((r) => parseSsdpMessage(r.msg))
+            .map((p) => p.ok && p.message.headers.get('usn'))
+            .sort(),
+        ).toEqual([ROOT, `${ROOT}::upnp:rootdevice`].sort());
         expect(got.every((r) => r.rinfo.port === 1900)).toBe(true);
         const mine = events.filter((e) => e.type === 'search' && e.from.port === sock.address().port);
         expect(mine.map((e) => e.type === 'search' && [e.via, e.ignored ?? e.answered])).toEqual([

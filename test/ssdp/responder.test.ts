@@ -1,25 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrefix } from '../../src/nat/address.js';
-import { SsdpResponder } from '../../src/ssdp/responder.js';
 import type { SearchOutcome } from '../../src/ssdp/responder.js';
+import { SsdpResponder } from '../../src/ssdp/responder.js';
 import {
+  allUsns,
+  description,
+  expectedResponse,
   IGD,
   L3F,
+  msearch,
   NOW,
+  prng,
   ROOT,
+  responder,
+  search,
   WAN,
   WAND,
   WANIP,
   WCD,
   WCDT,
   WCIC,
-  allUsns,
-  description,
-  expectedResponse,
-  msearch,
-  prng,
-  responder,
-  search,
 } from './fixtures.js';
 
 const CP = { address: '192.168.1.50', port: 50000 };
@@ -149,7 +149,14 @@ describe('SsdpResponder: MAN and MX rules', () => {
   });
 
   it('accepts MX 1..5 and clamps larger values to 5', () => {
-    for (const [mx, eff] of [['1', 1], ['5', 5], ['6', 5], ['120', 5], ['007', 5], ['03', 3]] as const) {
+    for (const [mx, eff] of [
+      ['1', 1],
+      ['5', 5],
+      ['6', 5],
+      ['120', 5],
+      ['007', 5],
+      ['03', 3],
+    ] as const) {
       const o = r.handleSearch(search('upnp:rootdevice', mx), CP, zero, NOW);
       expect(o.mx).toBe(eff);
       expect(o.replies).toHaveLength(1);
@@ -220,7 +227,11 @@ describe('SsdpResponder: reply delays', () => {
   });
 
   it('mxDelay none answers multicast searches at once', () => {
-    expect(responder().handleSearch(search('ssdp:all', '5'), CP, () => 0.7, NOW).replies.every((x) => x.delayMs === 0)).toBe(true);
+    expect(
+      responder()
+        .handleSearch(search('ssdp:all', '5'), CP, () => 0.7, NOW)
+        .replies.every((x) => x.delayMs === 0),
+    ).toBe(true);
   });
 
   it('takes the DATE from the injected time (Date or ms)', () => {
@@ -228,7 +239,9 @@ describe('SsdpResponder: reply delays', () => {
     const a = r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW).replies[0]!.message;
     const b = r.handleSearch(search('upnp:rootdevice'), CP, zero, new Date(NOW)).replies[0]!.message;
     expect(a).toBe(b);
-    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, 0).replies[0]!.message).toContain('\r\nDATE: Thu, 01 Jan 1970 00:00:00 GMT\r\n');
+    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, 0).replies[0]!.message).toContain(
+      '\r\nDATE: Thu, 01 Jan 1970 00:00:00 GMT\r\n',
+    );
   });
 });
 
@@ -264,25 +277,47 @@ describe('SsdpResponder: LAN filter, input hygiene', () => {
 
   it('reports malformed input (garbage, huge datagrams) without throwing', () => {
     const rr = responder();
-    expect(rr.handleSearch(Buffer.from([0, 1, 2, 3, 255]), CP, zero, NOW)).toEqual({ replies: [], ignored: 'malformed', detail: 'control character in start line' });
-    expect(rr.handleSearch('GET / HTTP/1.1\r\n\r\n', CP, zero, NOW)).toEqual({ replies: [], ignored: 'malformed', detail: 'not an SSDP start line' });
+    expect(rr.handleSearch(Buffer.from([0, 1, 2, 3, 255]), CP, zero, NOW)).toEqual({
+      replies: [],
+      ignored: 'malformed',
+      detail: 'control character in start line',
+    });
+    expect(rr.handleSearch('GET / HTTP/1.1\r\n\r\n', CP, zero, NOW)).toEqual({
+      replies: [],
+      ignored: 'malformed',
+      detail: 'not an SSDP start line',
+    });
     const huge = Buffer.concat([Buffer.from(search('ssdp:all')), Buffer.alloc(70000, 0x41)]);
-    expect(rr.handleSearch(huge, CP, zero, NOW)).toEqual({ replies: [], ignored: 'malformed', detail: `datagram too large (${huge.length} > 4096 bytes)` });
+    expect(rr.handleSearch(huge, CP, zero, NOW)).toEqual({
+      replies: [],
+      ignored: 'malformed',
+      detail: `datagram too large (${huge.length} > 4096 bytes)`,
+    });
     expect(rr.handleSearch('', CP, zero, NOW).ignored).toBe('malformed');
     const rand = prng(3);
     for (let i = 0; i < 1000; i++) {
       const buf = Buffer.alloc(Math.floor(rand() * 300), 0);
       for (let j = 0; j < buf.length; j++) buf[j] = Math.floor(rand() * 256);
-      const o = rr.handleSearch(Buffer.concat([Buffer.from('M-SEARCH * HTTP/1.1\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n'), buf]), CP, rand, NOW);
+      const o = rr.handleSearch(
+        Buffer.concat([Buffer.from('M-SEARCH * HTTP/1.1\r\nMAN: "ssdp:discover"\r\nMX: 1\r\n'), buf]),
+        CP,
+        rand,
+        NOW,
+      );
       expect(Array.isArray(o.replies)).toBe(true);
     }
   });
 
   it('turns an exception from the injected random source into an outcome', () => {
     const rr = responder({}, { mxDelay: 'random' });
-    const o = rr.handleSearch(search('ssdp:all'), CP, () => {
-      throw new Error('boom');
-    }, NOW);
+    const o = rr.handleSearch(
+      search('ssdp:all'),
+      CP,
+      () => {
+        throw new Error('boom');
+      },
+      NOW,
+    );
     expect(o).toEqual({ replies: [], ignored: 'malformed', detail: 'internal error: boom' });
   });
 
@@ -291,7 +326,9 @@ describe('SsdpResponder: LAN filter, input hygiene', () => {
     const a = rr.handleSearch(search('ssdp:all'), CP, zero, NOW);
     expect(rr.handleSearch(Buffer.from(search('ssdp:all')), CP, zero, NOW)).toEqual(a);
     expect(rr.handleSearch(search('ssdp:all').replaceAll('\r\n', '\n'), CP, zero, NOW)).toEqual(a);
-    expect(rr.handleSearch('m-search * HTTP/1.1\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n', CP, zero, NOW).ignored).toBe('malformed');
+    expect(rr.handleSearch('m-search * HTTP/1.1\r\nMAN: "ssdp:discover"\r\nMX: 1\r\nST: ssdp:all\r\n\r\n', CP, zero, NOW).ignored).toBe(
+      'malformed',
+    );
   });
 });
 
@@ -299,13 +336,21 @@ describe('SsdpResponder: quirks', () => {
   it('searchMode multicast-only ignores unicast searches', () => {
     const r = responder({}, { quirks: { searchMode: 'multicast-only' } });
     expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'multicast').replies).toHaveLength(1);
-    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'unicast')).toEqual({ st: 'upnp:rootdevice', replies: [], ignored: 'search-mode' });
+    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'unicast')).toEqual({
+      st: 'upnp:rootdevice',
+      replies: [],
+      ignored: 'search-mode',
+    });
   });
 
   it('searchMode unicast-only ignores multicast searches', () => {
     const r = responder({}, { quirks: { searchMode: 'unicast-only' } });
     expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'unicast').replies).toHaveLength(1);
-    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'multicast')).toEqual({ st: 'upnp:rootdevice', replies: [], ignored: 'search-mode' });
+    expect(r.handleSearch(search('upnp:rootdevice'), CP, zero, NOW, 'multicast')).toEqual({
+      st: 'upnp:rootdevice',
+      replies: [],
+      ignored: 'search-mode',
+    });
   });
 
   it('searchMode both (the default) answers both', () => {
@@ -403,7 +448,7 @@ describe('SsdpResponder: description validation', () => {
   });
 });
 
-describe('SsdpResponder: WANPPPConnection:1 (miniupnpd\'s ADVERTISE_WANPPPCONN)', () => {
+describe("SsdpResponder: WANPPPConnection:1 (miniupnpd's ADVERTISE_WANPPPCONN)", () => {
   const PPP = 'urn:schemas-upnp-org:service:WANPPPConnection:1';
 
   it('answers a WANPPPConnection:1 search from the WANConnectionDevice, as miniupnpd does', () => {

@@ -5,12 +5,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { parsePrefix } from '../../src/nat/address.js';
 import { parseSsdpMessage } from '../../src/ssdp/message.js';
-import { SsdpResponder } from '../../src/ssdp/responder.js';
 import type { SearchOutcome, SearchVia, SsdpPeer, SsdpResponderOptions } from '../../src/ssdp/responder.js';
-import { startSsdpServer } from '../../src/ssdp/server.js';
+import { SsdpResponder } from '../../src/ssdp/responder.js';
 import type { SsdpEvent, SsdpServer } from '../../src/ssdp/server.js';
-import { udpClient, type UdpClient } from '../support/udp-client.js';
-import { NOW, ROOT, allUsns, description, expectedResponse, search } from './fixtures.js';
+import { startSsdpServer } from '../../src/ssdp/server.js';
+import { type UdpClient, udpClient } from '../support/udp-client.js';
+import { allUsns, description, expectedResponse, NOW, ROOT, search } from './fixtures.js';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -26,7 +26,10 @@ async function client(): Promise<UdpClient> {
   return c;
 }
 
-async function server(options: Partial<SsdpResponderOptions> = {}, responder?: SsdpResponder): Promise<{ srv: SsdpServer; events: SsdpEvent[] }> {
+async function server(
+  options: Partial<SsdpResponderOptions> = {},
+  responder?: SsdpResponder,
+): Promise<{ srv: SsdpServer; events: SsdpEvent[] }> {
   const events: SsdpEvent[] = [];
   const srv = await startSsdpServer({
     responder: responder ?? new SsdpResponder(description(), { mxDelay: 'none', ...options }),
@@ -58,10 +61,17 @@ describe('startSsdpServer over unicast loopback', () => {
     expect(got!.rinfo.port).toBe(srv.port);
     const parsed = parseSsdpMessage(got!.msg);
     expect(parsed.ok && parsed.message.kind === 'response' && parsed.message.status).toBe(200);
-    expect(events).toEqual([{ type: 'search', st: 'upnp:rootdevice', from: { address: LOOPBACK, port: c.port }, via: 'unicast', answered: 1 }]);
+    expect(events).toEqual([
+      { type: 'search', st: 'upnp:rootdevice', from: { address: LOOPBACK, port: c.port }, via: 'unicast', answered: 1 },
+    ]);
     await quiet(20);
     expect(srv.stats).toEqual({
-      searches: 1, answered: 1, repliesSent: 1, notifiesSent: 0, pending: 0, ignored: {},
+      searches: 1,
+      answered: 1,
+      repliesSent: 1,
+      notifiesSent: 0,
+      pending: 0,
+      ignored: {},
       repliesDropped: { 'source-budget': 0, 'global-budget': 0, 'pending-full': 0 },
     });
   });
@@ -71,7 +81,11 @@ describe('startSsdpServer over unicast loopback', () => {
     const c = await client();
     await c.send(search('ssdp:all'), srv.port);
     const got = await c.waitFor(10);
-    expect(got.map((g) => g.msg).sort()).toEqual(allUsns(2).map(([st, usn]) => expectedResponse(st, usn)).sort());
+    expect(got.map((g) => g.msg).sort()).toEqual(
+      allUsns(2)
+        .map(([st, usn]) => expectedResponse(st, usn))
+        .sort(),
+    );
   });
 
   it('survives garbage, huge datagrams and NOTIFYs, reports them, and keeps answering', async () => {
@@ -127,7 +141,13 @@ describe('startSsdpServer over unicast loopback', () => {
 
   it('clears pending delayed replies on stop; stop is idempotent and async-disposable', async () => {
     class Delaying extends SsdpResponder {
-      override handleSearch(d: Buffer | Uint8Array | string, from: SsdpPeer, rand: () => number, now: Date | number, via?: SearchVia): SearchOutcome {
+      override handleSearch(
+        d: Buffer | Uint8Array | string,
+        from: SsdpPeer,
+        rand: () => number,
+        now: Date | number,
+        via?: SearchVia,
+      ): SearchOutcome {
         const o = super.handleSearch(d, from, rand, now, via);
         return { ...o, replies: o.replies.map((r) => ({ ...r, delayMs: 150 })) };
       }
@@ -148,7 +168,13 @@ describe('startSsdpServer over unicast loopback', () => {
 
   it('sends delayed replies after their delay', async () => {
     class Delaying extends SsdpResponder {
-      override handleSearch(d: Buffer | Uint8Array | string, from: SsdpPeer, rand: () => number, now: Date | number, via?: SearchVia): SearchOutcome {
+      override handleSearch(
+        d: Buffer | Uint8Array | string,
+        from: SsdpPeer,
+        rand: () => number,
+        now: Date | number,
+        via?: SearchVia,
+      ): SearchOutcome {
         const o = super.handleSearch(d, from, rand, now, via);
         return { ...o, replies: o.replies.map((r) => ({ ...r, delayMs: 120 })) };
       }

@@ -4,7 +4,7 @@
  * scripts/interop-tools.mjs installs). The page loads nothing from the network.
  */
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
 export const CHROMIUM = '/usr/bin/chromium';
@@ -27,21 +27,26 @@ export async function startMermaidParser(): Promise<MermaidParser> {
     await page.route('**/*', (route) => route.abort()); // nothing leaves the page
     await page.setContent('<!doctype html><html><body><div id="out"></div></body></html>');
     await page.addScriptTag({ path: require.resolve('mermaid/dist/mermaid.min.js') });
-    await page.evaluate(() => (globalThis as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({ startOnLoad: false }));
+    await page.evaluate(() =>
+      (globalThis as unknown as { mermaid: { initialize(o: object): void } }).mermaid.initialize({ startOnLoad: false }),
+    );
     return {
       parse: (documents) =>
-        page.evaluate(async (docs) => {
-          const m = (globalThis as unknown as { mermaid: { parse(t: string): Promise<{ diagramType: string }> } }).mermaid;
-          const out: Array<{ ok: true; type: string } | { ok: false; error: string }> = [];
-          for (const d of docs) {
-            try {
-              out.push({ ok: true, type: (await m.parse(d)).diagramType });
-            } catch (e) {
-              out.push({ ok: false, error: String((e as Error).message ?? e) });
+        page.evaluate(
+          async (docs) => {
+            const m = (globalThis as unknown as { mermaid: { parse(t: string): Promise<{ diagramType: string }> } }).mermaid;
+            const out: Array<{ ok: true; type: string } | { ok: false; error: string }> = [];
+            for (const d of docs) {
+              try {
+                out.push({ ok: true, type: (await m.parse(d)).diagramType });
+              } catch (e) {
+                out.push({ ok: false, error: String((e as Error).message ?? e) });
+              }
             }
-          }
-          return out;
-        }, [...documents]),
+            return out;
+          },
+          [...documents],
+        ),
       render: (document) =>
         page.evaluate(async (doc) => {
           const m = (globalThis as unknown as { mermaid: { render(id: string, t: string): Promise<{ svg: string }> } }).mermaid;

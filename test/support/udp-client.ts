@@ -1,6 +1,7 @@
 /** A UDP test client on 127.0.0.1 that records what it receives (SSDP and gateway tests). */
-import dgram from 'node:dgram';
+
 import type { RemoteInfo } from 'node:dgram';
+import dgram from 'node:dgram';
 
 const LOOPBACK = '127.0.0.1';
 
@@ -32,7 +33,8 @@ export async function udpClient(bind = LOOPBACK): Promise<UdpClient> {
     received,
     send: (text, port) =>
       new Promise((resolve, reject) =>
-        socket.send(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, port, LOOPBACK, (e) => (e ? reject(e) : resolve()))),
+        socket.send(typeof text === 'string' ? Buffer.from(text, 'latin1') : text, port, LOOPBACK, (e) => (e ? reject(e) : resolve())),
+      ),
     waitFor: (n, timeoutMs = 2000) =>
       new Promise((resolve) => {
         const deadline = setTimeout(() => resolve(received.slice()), timeoutMs);

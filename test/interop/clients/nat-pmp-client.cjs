@@ -3,21 +3,22 @@
 const natpmp = require('nat-pmp');
 
 const client = natpmp.connect(process.argv[2]);
-const step = (name, run) => new Promise((resolve) => {
-  const timer = setTimeout(() => {
-    console.log(JSON.stringify({ step: name, ok: false, error: 'timeout' }));
-    resolve();
-  }, 5000);
-  run((err, info) => {
-    clearTimeout(timer);
-    if (err) console.log(JSON.stringify({ step: name, ok: false, error: err.message, code: err.code }));
-    else {
-      const { msg, ...rest } = info;
-      console.log(JSON.stringify({ step: name, ok: true, value: { ...rest, epoch: typeof rest.epoch } }));
-    }
-    resolve();
+const step = (name, run) =>
+  new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      console.log(JSON.stringify({ step: name, ok: false, error: 'timeout' }));
+      resolve();
+    }, 5000);
+    run((err, info) => {
+      clearTimeout(timer);
+      if (err) console.log(JSON.stringify({ step: name, ok: false, error: err.message, code: err.code }));
+      else {
+        const { msg, ...rest } = info;
+        console.log(JSON.stringify({ step: name, ok: true, value: { ...rest, epoch: typeof rest.epoch } }));
+      }
+      resolve();
+    });
   });
-});
 
 (async () => {
   await step('externalIp', (cb) => client.externalIp(cb));

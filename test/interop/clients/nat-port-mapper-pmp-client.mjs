@@ -15,7 +15,9 @@ const gateway = pmpNat(gatewayAddress, { autoRefresh: false });
 const signal = () => AbortSignal.timeout(5000);
 await step('externalIp', () => gateway.externalIp({ signal: signal() }));
 await step('mapTcp', () => gateway.map(4001, local, { protocol: 'tcp', ttl: 7200, autoRefresh: false, signal: signal() }));
-await step('mapUdp', () => gateway.map(4002, local, { protocol: 'udp', externalPort: 4102, ttl: 600, autoRefresh: false, signal: signal() }));
+await step('mapUdp', () =>
+  gateway.map(4002, local, { protocol: 'udp', externalPort: 4102, ttl: 600, autoRefresh: false, signal: signal() }),
+);
 await step('unmap', () => gateway.unmap(4001, { signal: signal() }));
 await step('stop', () => gateway.stop());
 console.log(JSON.stringify({ step: 'done' }));

@@ -17,8 +17,16 @@ const call = (name, fn) =>
   const client = natUpnp.createClient();
   client.timeout = 3000;
   await step(await call('externalIp', (cb) => client.externalIp(cb)));
-  await step(await call('portMapping', (cb) => client.portMapping({ public: 12345, private: 54321, ttl: 600, description: 'nat-upnp interop' }, (e) => cb(e, true))));
-  await step(await call('portMappingUdp', (cb) => client.portMapping({ public: 12346, private: 12346, protocol: 'udp', ttl: 0 }, (e) => cb(e, true))));
+  await step(
+    await call('portMapping', (cb) =>
+      client.portMapping({ public: 12345, private: 54321, ttl: 600, description: 'nat-upnp interop' }, (e) => cb(e, true)),
+    ),
+  );
+  await step(
+    await call('portMappingUdp', (cb) =>
+      client.portMapping({ public: 12346, private: 12346, protocol: 'udp', ttl: 0 }, (e) => cb(e, true)),
+    ),
+  );
   await step(await call('getMappings', (cb) => client.getMappings(cb)));
   await step(await call('getMappingsLocal', (cb) => client.getMappings({ local: true, description: /interop/ }, cb)));
   await step(await call('portUnmapping', (cb) => client.portUnmapping({ public: 12345 }, (e) => cb(e, true))));

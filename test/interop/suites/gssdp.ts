@@ -5,8 +5,8 @@
  * M-SEARCH, and lose it on the byebye sent when the gateway stops. Lab: see netns.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
-import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, PYTHON, requireTool, stepper, type Lan } from '../netns.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
+import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, type Lan, PYTHON, requireTool, stepper } from '../netns.js';
 
 const IGD1 = 'urn:schemas-upnp-org:device:InternetGatewayDevice:1';
 const IGD2 = 'urn:schemas-upnp-org:device:InternetGatewayDevice:2';
@@ -19,9 +19,19 @@ export function gssdpSuite(getLan: () => Lan): void {
     let gw: GatewayHandle;
 
     beforeAll(async () => {
-      requireTool({ cmd: PYTHON, args: ['-c', 'import gi; gi.require_version("GSSDP", "1.6"); from gi.repository import GSSDP'] }, 'python3-gi gir1.2-gssdp-1.6');
+      requireTool(
+        { cmd: PYTHON, args: ['-c', 'import gi; gi.require_version("GSSDP", "1.6"); from gi.repository import GSSDP'] },
+        'python3-gi gir1.2-gssdp-1.6',
+      );
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -34,7 +44,12 @@ export function gssdpSuite(getLan: () => Lan): void {
       gw.events.on('ssdp-search', (e) => searches.push(`${e.via} ${e.st} ${e.answered}`));
       const c = stepper(lan.spawn(PYTHON, [`${CLIENTS}gssdp_client.py`, LAN_IFACE, '8', IGD1, 'upnp:rootdevice', WANIP1]));
       try {
-        expect(await c.next()).toEqual({ event: 'ready', interface: LAN_IFACE, host_ip: LAN_ADDRESS, targets: [IGD1, 'upnp:rootdevice', WANIP1] });
+        expect(await c.next()).toEqual({
+          event: 'ready',
+          interface: LAN_IFACE,
+          host_ip: LAN_ADDRESS,
+          targets: [IGD1, 'upnp:rootdevice', WANIP1],
+        });
         const found = new Map<string, Record<string, unknown>>();
         while (found.size < 3) {
           const e = await c.next();
@@ -44,8 +59,16 @@ export function gssdpSuite(getLan: () => Lan): void {
         // An IGD:2 device answers an IGD:1 search with ST and USN of the version asked for
         // (as miniupnpd does), and GSSDP takes it as the IGD:1 resource.
         expect(found.get(IGD1)).toEqual({ event: 'available', target: IGD1, usn: `${rootUdn}::${IGD1}`, locations: [gw.descriptionUrl] });
-        expect(found.get('upnp:rootdevice')).toEqual({ event: 'available', target: 'upnp:rootdevice', usn: `${rootUdn}::upnp:rootdevice`, locations: [gw.descriptionUrl] });
-        expect(found.get(WANIP1)).toMatchObject({ usn: expect.stringMatching(new RegExp(`^uuid:[0-9a-f-]+::${WANIP1}$`)), locations: [gw.descriptionUrl] });
+        expect(found.get('upnp:rootdevice')).toEqual({
+          event: 'available',
+          target: 'upnp:rootdevice',
+          usn: `${rootUdn}::upnp:rootdevice`,
+          locations: [gw.descriptionUrl],
+        });
+        expect(found.get(WANIP1)).toMatchObject({
+          usn: expect.stringMatching(new RegExp(`^uuid:[0-9a-f-]+::${WANIP1}$`)),
+          locations: [gw.descriptionUrl],
+        });
         expect(searches).toEqual(expect.arrayContaining([`multicast ${IGD1} 1`, 'multicast upnp:rootdevice 1', `multicast ${WANIP1} 1`]));
 
         // Stop: byebye for every USN. The rootdevice one matches a resource GSSDP holds; the IGD
@@ -59,9 +82,7 @@ export function gssdpSuite(getLan: () => Lan): void {
           gone.push(e);
         }
         expect(gone).toEqual(
-          expect.arrayContaining([
-            { event: 'unavailable', target: 'upnp:rootdevice', usn: `${rootUdn}::upnp:rootdevice` },
-          ]),
+          expect.arrayContaining([{ event: 'unavailable', target: 'upnp:rootdevice', usn: `${rootUdn}::upnp:rootdevice` }]),
         );
         expect(gone.every((e) => e.event === 'unavailable')).toBe(true);
         const igdGone = gone.filter((e) => e.target === IGD1).map((e) => e.usn);

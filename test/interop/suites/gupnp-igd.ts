@@ -11,9 +11,9 @@
  * as a `mapped-external-port` with the new address for each remaining mapping. Lab: see netns.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
 import type { UpnpEvent } from '../../../src/soap/types.js';
-import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, PYTHON, requireTool, stepper, type Lan } from '../netns.js';
+import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, type Lan, PYTHON, requireTool, stepper } from '../netns.js';
 
 const WAN = '203.0.113.10';
 const NEW_WAN = '203.0.113.77';
@@ -28,9 +28,19 @@ export function gupnpIgdSuite(getLan: () => Lan): void {
     let gw: GatewayHandle;
 
     beforeAll(async () => {
-      requireTool({ cmd: PYTHON, args: ['-c', 'import gi; gi.require_version("GUPnPIgd", "1.0"); from gi.repository import GUPnPIgd'] }, 'python3-gi gir1.2-gupnpigd-1.0');
+      requireTool(
+        { cmd: PYTHON, args: ['-c', 'import gi; gi.require_version("GUPnPIgd", "1.0"); from gi.repository import GUPnPIgd'] },
+        'python3-gi gir1.2-gupnpigd-1.0',
+      );
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -42,9 +52,21 @@ export function gupnpIgdSuite(getLan: () => Lan): void {
       const timeline: string[] = [];
       const gena: UpnpEvent[] = [];
       gw.events.on('upnp', (e) => {
-        if (e.type === 'subscribe' || e.type === 'renew' || e.type === 'unsubscribe' || e.type === 'subscription-refused' || e.type === 'notify') {
+        if (
+          e.type === 'subscribe' ||
+          e.type === 'renew' ||
+          e.type === 'unsubscribe' ||
+          e.type === 'subscription-refused' ||
+          e.type === 'notify'
+        ) {
           gena.push(e);
-          timeline.push(e.type === 'notify' ? `notify ${e.sid} ${e.seq} ${e.ok ? 'ok' : `FAILED ${e.error}`}` : 'sid' in e ? `${e.type} ${e.sid}` : `${e.type} ${e.reason}`);
+          timeline.push(
+            e.type === 'notify'
+              ? `notify ${e.sid} ${e.seq} ${e.ok ? 'ok' : `FAILED ${e.error}`}`
+              : 'sid' in e
+                ? `${e.type} ${e.sid}`
+                : `${e.type} ${e.reason}`,
+          );
         }
       });
       gw.events.on('mapping-created', (e) => timeline.push(`created ${e.mapping.externalPort}`));
@@ -68,7 +90,12 @@ export function gupnpIgdSuite(getLan: () => Lan): void {
         const mapped = out.filter((e) => e.event === 'mapped');
         expect(mapped.map((e) => e.port).sort()).toEqual(PORTS);
         for (const e of mapped) expect(e).toMatchObject({ proto: 'TCP', external_ip: WAN, local_ip: LAN_ADDRESS });
-        expect(gw.listMappings().map((m) => m.externalPort).sort()).toEqual(PORTS);
+        expect(
+          gw
+            .listMappings()
+            .map((m) => m.externalPort)
+            .sort(),
+        ).toEqual(PORTS);
 
         // The subscription GUPnP-IGD made (from the LAN host, to a callback on it).
         for (let i = 0; i < 100 && !gena.some((e) => e.type === 'subscribe'); i++) await sleep(50);
@@ -80,7 +107,12 @@ export function gupnpIgdSuite(getLan: () => Lan): void {
         child.stdin.write(`remove ${PORTS[1]}\n`);
         await until((e) => e.event === 'removed', out);
         for (let i = 0; i < 100 && gw.listMappings().length !== 2; i++) await sleep(50);
-        expect(gw.listMappings().map((m) => m.externalPort).sort()).toEqual([PORTS[0], PORTS[2]]);
+        expect(
+          gw
+            .listMappings()
+            .map((m) => m.externalPort)
+            .sort(),
+        ).toEqual([PORTS[0], PORTS[2]]);
         await sleep(300);
         gw.network.router(gw.routerId).setWanAddress(NEW_WAN);
         const after: Array<Record<string, unknown>> = [];
@@ -94,7 +126,10 @@ export function gupnpIgdSuite(getLan: () => Lan): void {
         // Every NOTIFY natsim sent was answered 2xx, per subscription SEQ 0, 1, 2, … without a
         // gap, and a subscription that existed before a mapping change got an event for it.
         const notifies = gena.filter((e): e is Extract<UpnpEvent, { type: 'notify' }> => e.type === 'notify');
-        expect(notifies.filter((n) => !n.ok), timeline.join('\n')).toEqual([]);
+        expect(
+          notifies.filter((n) => !n.ok),
+          timeline.join('\n'),
+        ).toEqual([]);
         for (const s of subs) {
           const seqs = notifies.filter((n) => n.sid === s.sid).map((n) => n.seq);
           expect(seqs, timeline.join('\n')).toEqual(seqs.map((_, i) => i));

@@ -5,8 +5,8 @@
  * checked in between. Lab: see netns.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
-import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, PYTHON, requireTool, stepper, type Lan } from '../netns.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
+import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, type Lan, PYTHON, requireTool, stepper } from '../netns.js';
 
 const WAN = '203.0.113.10';
 
@@ -19,7 +19,14 @@ export function miniupnpcPythonSuite(getLan: () => Lan): void {
     beforeAll(async () => {
       requireTool({ cmd: PYTHON, args: ['-c', 'import miniupnpc'] }, 'python3-miniupnpc');
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -40,7 +47,10 @@ export function miniupnpcPythonSuite(getLan: () => Lan): void {
         expect(searches[0]).toBe('multicast urn:schemas-upnp-org:device:InternetGatewayDevice:1 1');
         c.proceed();
         // selectigd() takes the "connected?"-less tier too: it only needs UPNP_GetValidIGD() ≠ 0.
-        expect(await take('selectigd')).toEqual({ step: 'selectigd', value: `http://${GW_ADDRESS}:${new URL(gw.descriptionUrl).port}/ctl/IPConn` });
+        expect(await take('selectigd')).toEqual({
+          step: 'selectigd',
+          value: `http://${GW_ADDRESS}:${new URL(gw.descriptionUrl).port}/ctl/IPConn`,
+        });
         c.proceed();
         expect(await take('lanaddr')).toEqual({ step: 'lanaddr', value: LAN_ADDRESS });
         c.proceed();
@@ -54,7 +64,15 @@ export function miniupnpcPythonSuite(getLan: () => Lan): void {
 
         expect(await take('addportmapping')).toEqual({ step: 'addportmapping', value: true });
         expect(gw.listMappings()).toEqual([
-          expect.objectContaining({ protocol: 'TCP', externalPort: 6881, internalClient: LAN_ADDRESS, internalPort: 6881, description: 'natsim interop', enabled: true, origin: 'upnp' }),
+          expect.objectContaining({
+            protocol: 'TCP',
+            externalPort: 6881,
+            internalClient: LAN_ADDRESS,
+            internalPort: 6881,
+            description: 'natsim interop',
+            enabled: true,
+            origin: 'upnp',
+          }),
         ]);
         expect(gw.listMappings()[0]!.leaseDuration).toBeGreaterThan(3590);
         c.proceed();

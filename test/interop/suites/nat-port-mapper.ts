@@ -5,8 +5,8 @@
  * Lab: see netns.ts; client: clients/nat-port-mapper-client.mjs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
-import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, NODE, stepper, type Lan } from '../netns.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
+import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, type Lan, NODE, stepper } from '../netns.js';
 
 const WAN = '203.0.113.10';
 const IGD2 = 'urn:schemas-upnp-org:device:InternetGatewayDevice:2';
@@ -19,7 +19,14 @@ export function natPortMapperSuite(getLan: () => Lan): void {
 
     beforeAll(async () => {
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -34,21 +41,44 @@ export function natPortMapperSuite(getLan: () => Lan): void {
       gw.events.on('fault', (e) => faults.push(`${e.action} ${e.code}`));
       const c = stepper(lan.spawn(NODE, [`${CLIENTS}nat-port-mapper-client.mjs`, gw.descriptionUrl, LAN_ADDRESS]));
       try {
-        expect(await c.next()).toEqual({ step: 'findGateways', found: [{ id: `${rootUdn}::${IGD2}`, host: GW_ADDRESS, port: Number(new URL(gw.descriptionUrl).port), family: 'IPv4' }] });
+        expect(await c.next()).toEqual({
+          step: 'findGateways',
+          found: [{ id: `${rootUdn}::${IGD2}`, host: GW_ADDRESS, port: Number(new URL(gw.descriptionUrl).port), family: 'IPv4' }],
+        });
         c.proceed();
-        expect(await c.next()).toEqual({ step: 'getGateway', id: rootUdn, host: GW_ADDRESS, port: Number(new URL(gw.descriptionUrl).port) });
+        expect(await c.next()).toEqual({
+          step: 'getGateway',
+          id: rootUdn,
+          host: GW_ADDRESS,
+          port: Number(new URL(gw.descriptionUrl).port),
+        });
         c.proceed();
         expect(await c.next()).toEqual({ step: 'externalIp', ok: true, value: WAN });
         c.proceed();
 
-        expect(await c.next()).toEqual({ step: 'map', ok: true, value: { externalHost: WAN, externalPort: 4001, internalHost: LAN_ADDRESS, internalPort: 4001, protocol: 'TCP' } });
+        expect(await c.next()).toEqual({
+          step: 'map',
+          ok: true,
+          value: { externalHost: WAN, externalPort: 4001, internalHost: LAN_ADDRESS, internalPort: 4001, protocol: 'TCP' },
+        });
         expect(actions).toContain('AddAnyPortMapping');
         expect(faults).toEqual([]);
         expect(gw.listMappings()).toEqual([
-          expect.objectContaining({ protocol: 'TCP', externalPort: 4001, internalClient: LAN_ADDRESS, internalPort: 4001, description: 'libp2p interop', origin: 'upnp' }),
+          expect.objectContaining({
+            protocol: 'TCP',
+            externalPort: 4001,
+            internalClient: LAN_ADDRESS,
+            internalPort: 4001,
+            description: 'libp2p interop',
+            origin: 'upnp',
+          }),
         ]);
         c.proceed();
-        expect(await c.next()).toEqual({ step: 'mapUdp', ok: true, value: { externalHost: WAN, externalPort: 4002, internalHost: LAN_ADDRESS, internalPort: 4002, protocol: 'UDP' } });
+        expect(await c.next()).toEqual({
+          step: 'mapUdp',
+          ok: true,
+          value: { externalHost: WAN, externalPort: 4002, internalHost: LAN_ADDRESS, internalPort: 4002, protocol: 'UDP' },
+        });
         const udp = gw.listMappings().find((m) => m.protocol === 'UDP');
         expect(udp).toMatchObject({ externalPort: 4002, internalClient: LAN_ADDRESS, internalPort: 4002 });
         expect(udp!.leaseDuration).toBeGreaterThan(7190); // ttl is in ms, at least 3600 s

@@ -4,8 +4,8 @@
  * with the `miniupnpd-igd1` profile. Lab: see netns.ts; client: clients/nat-upnp-client.cjs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
-import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, NODE, stepper, type Lan } from '../netns.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
+import { CLIENTS, GW_ADDRESS, LAN_ADDRESS, type Lan, NODE, stepper } from '../netns.js';
 
 const WAN = '203.0.113.10';
 const IGD1 = 'urn:schemas-upnp-org:device:InternetGatewayDevice:1';
@@ -18,7 +18,15 @@ export function natUpnpSuite(getLan: () => Lan): void {
 
     beforeAll(async () => {
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', profile: 'miniupnpd-igd1', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        profile: 'miniupnpd-igd1',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -44,25 +52,58 @@ export function natUpnpSuite(getLan: () => Lan): void {
 
         expect(await c.next()).toEqual({ step: 'portMapping', ok: true, value: true });
         expect(gw.listMappings()).toEqual([
-          expect.objectContaining({ protocol: 'TCP', externalPort: 12345, internalClient: LAN_ADDRESS, internalPort: 54321, description: 'nat-upnp interop', origin: 'upnp' }),
+          expect.objectContaining({
+            protocol: 'TCP',
+            externalPort: 12345,
+            internalClient: LAN_ADDRESS,
+            internalPort: 54321,
+            description: 'nat-upnp interop',
+            origin: 'upnp',
+          }),
         ]);
         expect(gw.listMappings()[0]!.leaseDuration).toBeGreaterThan(590);
         c.proceed();
         // ttl 0: permanent on IGD:1 (no 604800 cap as on IGD:2).
         expect(await c.next()).toEqual({ step: 'portMappingUdp', ok: true, value: true });
-        expect(gw.listMappings().find((m) => m.protocol === 'UDP')).toMatchObject({ externalPort: 12346, internalClient: LAN_ADDRESS, internalPort: 12346, description: 'node:nat:upnp', leaseDuration: 0 });
+        expect(gw.listMappings().find((m) => m.protocol === 'UDP')).toMatchObject({
+          externalPort: 12346,
+          internalClient: LAN_ADDRESS,
+          internalPort: 12346,
+          description: 'node:nat:upnp',
+          leaseDuration: 0,
+        });
         c.proceed();
 
         const all = await c.next();
         expect(all).toMatchObject({ step: 'getMappings', ok: true });
         expect(all.value).toEqual([
-          { public: { host: '', port: 12345 }, private: { host: LAN_ADDRESS, port: 54321 }, protocol: 'tcp', enabled: true, description: 'nat-upnp interop', ttl: expect.any(Number), local: true },
-          { public: { host: '', port: 12346 }, private: { host: LAN_ADDRESS, port: 12346 }, protocol: 'udp', enabled: true, description: 'node:nat:upnp', ttl: 0, local: true },
+          {
+            public: { host: '', port: 12345 },
+            private: { host: LAN_ADDRESS, port: 54321 },
+            protocol: 'tcp',
+            enabled: true,
+            description: 'nat-upnp interop',
+            ttl: expect.any(Number),
+            local: true,
+          },
+          {
+            public: { host: '', port: 12346 },
+            private: { host: LAN_ADDRESS, port: 12346 },
+            protocol: 'udp',
+            enabled: true,
+            description: 'node:nat:upnp',
+            ttl: 0,
+            local: true,
+          },
         ]);
         expect((all.value as Array<{ ttl: number }>)[0]!.ttl).toBeGreaterThan(590);
         c.proceed();
         const mine = await c.next();
-        expect(mine).toMatchObject({ step: 'getMappingsLocal', ok: true, value: [{ public: { port: 12345 }, description: 'nat-upnp interop' }] });
+        expect(mine).toMatchObject({
+          step: 'getMappingsLocal',
+          ok: true,
+          value: [{ public: { port: 12345 }, description: 'nat-upnp interop' }],
+        });
         c.proceed();
 
         expect(await c.next()).toEqual({ step: 'portUnmapping', ok: true, value: true });

@@ -8,8 +8,8 @@
  * upnpc gives up unless `-i`; with `-u URL` (UPNP_GetIGDFromUrl) no address check is made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayHandle } from '../../../src/gateway/start-gateway.js';
-import { GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, requireTool, type Lan } from '../netns.js';
+import { type GatewayHandle, startGateway } from '../../../src/gateway/start-gateway.js';
+import { GW_ADDRESS, LAN_ADDRESS, LAN_IFACE, type Lan, requireTool } from '../netns.js';
 
 const WAN = '203.0.113.10';
 /** A public (non-reserved) address, only ever written into SOAP answers: nothing is sent to it. */
@@ -25,12 +25,20 @@ export function upnpcSuite(getLan: () => Lan): void {
       return r.output;
     };
     const u = (...args: string[]): Promise<string> => upnpc('-u', gw.descriptionUrl, ...args);
-    const mappings = (): string[] => gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.description} ${m.origin}`);
+    const mappings = (): string[] =>
+      gw.listMappings().map((m) => `${m.protocol} ${m.externalPort}->${m.internalClient}:${m.internalPort} ${m.description} ${m.origin}`);
 
     beforeAll(async () => {
       requireTool('upnpc', 'miniupnpc');
       lan = getLan();
-      gw = await startGateway({ scenario: 'scenarios/default.yaml', listen: GW_ADDRESS, httpPort: 0, ssdpPort: 1900, multicast: true, mxDelay: 'none' });
+      gw = await startGateway({
+        scenario: 'scenarios/default.yaml',
+        listen: GW_ADDRESS,
+        httpPort: 0,
+        ssdpPort: 1900,
+        multicast: true,
+        mxDelay: 'none',
+      });
     });
 
     afterAll(async () => {
@@ -110,7 +118,9 @@ export function upnpcSuite(getLan: () => Lan): void {
       expect(m, out).not.toBeNull();
       const port = Number(m![1]);
       expect(port).not.toBe(Number(httpPort));
-      expect(mappings().sort()).toEqual([`TCP 9000->${LAN_ADDRESS}:9001 libminiupnpc upnp`, `TCP ${port}->${LAN_ADDRESS}:9002 libminiupnpc upnp`].sort());
+      expect(mappings().sort()).toEqual(
+        [`TCP 9000->${LAN_ADDRESS}:9001 libminiupnpc upnp`, `TCP ${port}->${LAN_ADDRESS}:9002 libminiupnpc upnp`].sort(),
+      );
 
       const L = await u('-L');
       expect(L).toMatch(/TCP\s+9000->10\.99\.0\.2:9001/);
@@ -131,7 +141,10 @@ export function upnpcSuite(getLan: () => Lan): void {
       const out = await u('-r', '7000', 'tcp', '7001', 'udp');
       expect(out).toContain(`external ${WAN}:7000 TCP is redirected to internal ${LAN_ADDRESS}:7000 (duration=604800)`);
       expect(out).toContain(`external ${WAN}:7001 UDP is redirected to internal ${LAN_ADDRESS}:7001 (duration=604800)`);
-      expect(mappings().sort()).toEqual([`TCP 7000->${LAN_ADDRESS}:7000 libminiupnpc upnp`, `UDP 7001->${LAN_ADDRESS}:7001 libminiupnpc upnp`]);
+      expect(mappings().sort()).toEqual([
+        `TCP 7000->${LAN_ADDRESS}:7000 libminiupnpc upnp`,
+        `UDP 7001->${LAN_ADDRESS}:7001 libminiupnpc upnp`,
+      ]);
       expect(gw.listMappings().every((m) => m.leaseDuration > 604000)).toBe(true);
       expect(await u('-d', '7000', 'TCP')).toContain('returned : 0');
       expect(await u('-d', '7001', 'UDP')).toContain('returned : 0');
