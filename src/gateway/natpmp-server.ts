@@ -12,13 +12,22 @@ import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT,
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
 import { answerNatpmp, natpmpAnnouncement } from '../natpmp/responder.js';
+import { answerPcp } from '../pcp/responder.js';
 
-type NatpmpAnswer = ReturnType<typeof answerNatpmp>;
+/** One datagram's answer, by NAT-PMP or by PCP. */
+type PortControlAnswer =
+  | { readonly protocol: 'natpmp' | 'pcp'; readonly reply: Uint8Array; readonly result: number; readonly detail?: string }
+  | { readonly protocol: 'natpmp' | 'pcp'; readonly ignored: string };
+
+/** RFC 6887 §7: a PCP datagram is at most 1100 bytes. */
+const PCP_MAX_DATAGRAM = 1100;
 
 /** What the server reports. */
 export type NatpmpServerEvent =
   | {
       readonly type: 'natpmp-request';
+      /** Which protocol answered (the port carries both; absent in older listeners' eyes = NAT-PMP). */
+      readonly protocol: 'natpmp' | 'pcp';
       readonly client: string;
       readonly port: number;
       readonly opcode: number;
@@ -41,6 +50,12 @@ export interface NatpmpServerOptions {
   /** The LAN address a loopback sender stands for (serving on 127.0.0.1). */
   readonly loopbackAs?: string;
   readonly onEvent?: (e: NatpmpServerEvent) => void;
+  /**
+   * Also serve PCP (RFC 6887 §9: the same port, told apart by the version byte): a datagram whose
+   * first byte is not NAT-PMP's version 0 goes to the PCP server, which answers a version it does
+   * not speak with UNSUPP_VERSION. Default false: NAT-PMP answers it "unsupported version".
+   */
+  readonly pcp?: boolean;
   /**
    * Runs the answer and resolves once what it changed is durable (the gateway's lease file);
    * rejects when it could not be kept — the change is taken back and no reply is sent, so the
@@ -80,9 +95,29 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
   socket.on('error', (error) => emit({ type: 'natpmp-error', error }));
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const client = isLoopback(rinfo.address) && o.loopbackAs ? o.loopbackAs : rinfo.address;
-    const datagram = msg.length > NATPMP_MAX_DATAGRAM ? msg.subarray(0, NATPMP_MAX_DATAGRAM) : msg;
-    const answer = (): NatpmpAnswer => answerNatpmp(datagram, { address: client, port: rinfo.port }, o.router, o.clock.now());
-    const send = (out: NatpmpAnswer): void => {
+    const source = { address: client, port: rinfo.port };
+    const answer = (): PortControlAnswer => {
+      if (o.pcp && msg.length > 0 && msg[0] !== 0) {
+        const out = answerPcp(msg.length > PCP_MAX_DATAGRAM ? msg.subarray(0, PCP_MAX_DATAGRAM) : msg, source, o.router, o.clock.now());
+        if ('ignored' in out) return { protocol: 'pcp', ignored: out.ignored };
+        return {
+          protocol: 'pcp',
+          reply: out.reply,
+          result: out.result,
+          ...(out.result !== 0 && out.message ? { detail: out.message } : {}),
+        };
+      }
+      const datagram = msg.length > NATPMP_MAX_DATAGRAM ? msg.subarray(0, NATPMP_MAX_DATAGRAM) : msg;
+      const out = answerNatpmp(datagram, source, o.router, o.clock.now());
+      if ('ignored' in out) return { protocol: 'natpmp', ignored: out.ignored };
+      return {
+        protocol: 'natpmp',
+        reply: out.reply,
+        result: out.result,
+        ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}),
+      };
+    };
+    const send = (out: PortControlAnswer): void => {
       if ('ignored' in out) {
         emit({ type: 'natpmp-ignored', client: rinfo.address, port: rinfo.port, reason: out.ignored });
         return;
@@ -91,11 +126,12 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
       socket.send(out.reply, rinfo.port, rinfo.address);
       emit({
         type: 'natpmp-request',
+        protocol: out.protocol,
         client,
         port: rinfo.port,
-        opcode: datagram[1]!,
+        opcode: (msg[1] ?? 0) & 0x7f,
         result: out.result,
-        ...(out.refusal ? { detail: `${out.refusal.refusal}: ${out.refusal.message}` } : {}),
+        ...(out.detail !== undefined ? { detail: out.detail } : {}),
       });
     };
     const out = o.commit ? o.commit(answer) : answer();

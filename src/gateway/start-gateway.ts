@@ -558,6 +558,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         loopbackAs,
         onEvent: (e) => events.emit('natpmp', e),
         commit,
+        pcp: config?.routers[routerId]?.services.pcp === true,
       });
     } catch (e) {
       await ssdp.stop();

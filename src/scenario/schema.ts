@@ -122,7 +122,7 @@ export const servicesSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('NAT-PMP (RFC 6886): served on UDP 5351 by natsim serve, used by apps and probes that discover with natpmp'),
-  pcp: z.boolean().default(false).describe('named for later: not yet served'),
+  pcp: z.boolean().default(false).describe('PCP (RFC 6887) on the NAT-PMP port, where natpmp is served too'),
   proxy: z
     .boolean()
     .default(false)
