@@ -24,22 +24,13 @@
 import { SOAP_ENCODING, SOAP_ENVELOPE_NS } from '../constants.js';
 import { MAX_XML_DEPTH } from './soap-constants.js';
 import type { SoapBody } from './xml.js';
+import { BANG, COLON, DQ, EQ, GT, isWs, LT, QUESTION, SLASH, SQ } from './xml-chars.js';
 import type { ScanWork } from './xml-check.js';
 import { decodeXmlText } from './xml-text.js';
 
-const LT = 60;
-const GT = 62;
 /** Attributes per element checked for duplicates in a list (a SOAP envelope has at most three); more use a Set. */
 const MAX_LISTED_ATTRIBUTES = 16;
-const BANG = 33;
-const QUESTION = 63;
-const SLASH = 47;
-const EQ = 61;
-const DQ = 34;
-const SQ = 39;
-const COLON = 58;
 
-const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isNameStart = (c: number): boolean => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 const isNameChar = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57) || c === 45 || c === 46;
 
