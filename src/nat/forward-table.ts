@@ -3,7 +3,7 @@
  * and firewall pinholes all live here, and compete with dynamic mappings for external ports
  * through one arbiter ({@link ForwardTable.check}).
  */
-import { type IPv4, type Prefix, parseIPv4 } from './address.js';
+import { type IPv4, inPrefix, type Prefix, parseIPv4 } from './address.js';
 import { type MappingEventType, ModelEvents } from './events.js';
 import { type Expiring, TimerHeap } from './timer-heap.js';
 
@@ -39,6 +39,16 @@ export interface ForwardSpec {
 export interface ForwardFilter {
   readonly prefix: Prefix;
   readonly port: number;
+}
+
+/**
+ * Whether a mapping's FILTERs admit a remote peer (RFC 6887 §13.3): no filters admit every peer;
+ * otherwise the peer must fall in one filter's prefix, on its port (0 = any port).
+ */
+export function admitsPeer(e: Pick<ForwardEntry, 'filters'>, remoteIp: IPv4, remotePort: number): boolean {
+  const filters = e.filters;
+  if (filters === undefined || filters.length === 0) return true;
+  return filters.some((f) => inPrefix(remoteIp, f.prefix) && (f.port === 0 || f.port === remotePort));
 }
 
 /** A live entry of the table. */
@@ -324,12 +334,12 @@ export class ForwardTable {
   }
 
   /** Data plane: the enabled, unexpired entry accepting an inbound packet, if any. */
-  matchInbound(protocol: ForwardProtocol, externalPort: number, remoteIp: IPv4, now: number): ForwardEntry | undefined {
+  matchInbound(protocol: ForwardProtocol, externalPort: number, remoteIp: IPv4, remotePort: number, now: number): ForwardEntry | undefined {
     const list = this.#byPort.get(key(protocol, externalPort));
     if (!list) return undefined;
     for (const e of list) {
       if (!e.enabled || e.expiresAt <= now) continue;
-      if (e.remoteHostIp === undefined || e.remoteHostIp === remoteIp) return e;
+      if ((e.remoteHostIp === undefined || e.remoteHostIp === remoteIp) && admitsPeer(e, remoteIp, remotePort)) return e;
     }
     return undefined;
   }

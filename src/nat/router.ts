@@ -6,6 +6,7 @@ import {
   type Endpoint,
   formatEndpoint,
   formatIPv4,
+  formatPrefix,
   type IPv4,
   inPrefix,
   nthAddress,
@@ -438,7 +439,7 @@ export class Router {
     if (!('code' in m)) return { ok: true, packet: { ...p, dst: m.internal }, code: 'mapped' };
     if (p.proto !== 'icmp' && p.dst.ip === this.#external[0]) {
       this.forwards.expire(now);
-      const fwd = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, now);
+      const fwd = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, p.src.port, now);
       if (fwd) {
         fwd.packets++;
         return {
@@ -452,7 +453,12 @@ export class Router {
             : {}),
         };
       }
-      const others = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.enabled && e.expiresAt > now && e.remoteHost !== '');
+      const live = this.forwards.entriesOnPort(p.proto, p.dst.port).filter((e) => e.enabled && e.expiresAt > now);
+      const filtered = live.filter((e) => e.filters !== undefined && (e.remoteHostIp === undefined || e.remoteHostIp === p.src.ip));
+      if (filtered.length > 0) {
+        return this.#drop('pcp-filter', explain, () => this.#pcpFilterMessage(filtered, p));
+      }
+      const others = live.filter((e) => e.remoteHost !== '');
       if (others.length > 0) {
         return this.#drop(
           'forward-remote-mismatch',
@@ -473,13 +479,22 @@ export class Router {
     );
   }
 
+  /** Why a mapping's PCP FILTERs turned a sender away: the peers they admit. */
+  #pcpFilterMessage(entries: readonly ForwardEntry[], p: Packet): string {
+    const admitted = entries
+      .flatMap((e) => e.filters ?? [])
+      .map((f) => `${formatPrefix(f.prefix)}${f.port === 0 ? '' : ` port ${f.port}`}`)
+      .join(', ');
+    return `${this.id}'s ${p.proto.toUpperCase()} ${p.dst.port} mapping admits only ${admitted} (PCP FILTER), not ${formatEndpoint(p.src)}`;
+  }
+
   #firewallIn(r: Extract<StepResult, { ok: true }>, now: number, explain: boolean, what: string): StepResult {
     if (!this.firewall) return r;
     const p = r.packet;
     // Forwards and pinholes are holes in the firewall by definition (as miniupnpd inserts its filter rule).
     if (r.code === 'port-forward') return r;
     if (p.proto !== 'icmp') {
-      const pin = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, now);
+      const pin = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, p.src.port, now);
       if (pin && pin.internalClientIp === p.dst.ip && pin.internalPort === p.dst.port) return r;
     }
     const d = this.firewall.check('in', p, now);

@@ -25,6 +25,7 @@ export const REASONS = {
   'no-mapping': 'no mapping or forward for the destination port',
   filtered: 'a mapping exists but its filtering does not admit this sender',
   'forward-remote-mismatch': 'a port forward exists but only for another remote host',
+  'pcp-filter': 'a PCP mapping exists but its FILTER options do not admit this remote peer',
   'hairpin-disabled': 'the NAT does not hairpin',
   'firewall-rule': 'a firewall rule denied the packet',
   'firewall-default': 'the firewall default policy denied the packet',
