@@ -15,6 +15,8 @@
  * Knobs: GW_DURATION=5 (s per wrk run)  GW_ROUNDS=2  GW_THREADS=2 GW_CONNS=16 (SOAP)
  *        GW_PAIR_CONNS=16 (pairs: one connection per wrk thread)  GW_SSDP_N=20000 GW_SSDP_W=64
  *        GW_STARTUP_RUNS=9  GW_NATSIM_BIN=bin/natsim.js (CLI entry to measure, e.g. a prototype build)
+ *        GW_NATSIM_BASE_BIN=…/bin/natsim.js (a second build, e.g. main before a change, measured as
+ *        subject natsimBase in the same rounds of parts 1 and 2, with its ratios to bare and to natsim)
  *
  * What is measured
  *  1 soap   GetExternalIPAddress req/s, wrk -t2 -c16, natsim (`natsim serve`) vs a bare node:http
@@ -67,6 +69,8 @@ const SSDP_N = num('GW_SSDP_N', 20_000);
 const SSDP_W = num('GW_SSDP_W', 64);
 const STARTUP_RUNS = Math.max(5, num('GW_STARTUP_RUNS', 9));
 const NATSIM_BIN = env['GW_NATSIM_BIN'] ? resolve(env['GW_NATSIM_BIN']) : join(ROOT, 'bin/natsim.js');
+/** Optional second build measured in the same rounds of parts 1 and 2 (e.g. main before a change): subject natsimBase. */
+const NATSIM_BASE_BIN = env['GW_NATSIM_BASE_BIN'] ? resolve(env['GW_NATSIM_BASE_BIN']) : undefined;
 const SERVER_MAX_S = 900; // hard lifetime of every server child
 const WANT_LAB = process.argv.includes('--lab') || env['GW_LAB'] === '1';
 const ONLY = new Set((env['GW_ONLY'] ?? 'soap,pairs,ssdp,flood,startup,lab').split(',').map((s) => s.trim()));
@@ -137,14 +141,18 @@ async function startServer(name: string, argv: string[], opts: { ns?: string; en
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error(`${name}: no ready line in 30 s; stderr: ${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
+    // Only until the ready line: natsim serve logs a line per mapping change after it, and kept
+    // appending (and searching) them all, this process took CPU from the servers it measures.
+    const onData = (d: Buffer): void => {
       buf += d.toString();
       const i = buf.indexOf('\n');
       if (i >= 0) {
         clearTimeout(t);
+        child.stdout!.off('data', onData);
         resolve(buf.slice(0, i));
       }
-    });
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(t);
       reject(new Error(`${name} exited (${code}) before its ready line; stderr: ${err}`));
@@ -241,10 +249,10 @@ console.log(JSON.stringify({ ready: true, descriptionUrl: gw.descriptionUrl, ssd
 process.on('SIGTERM', () => void gw.stop().then(() => process.exit(0)));
 `;
 
-const startNatsimServe = (listen: string, httpPort: number, ns?: string): Promise<Server> =>
+const startNatsimServe = (listen: string, httpPort: number, ns?: string, bin = NATSIM_BIN): Promise<Server> =>
   startServer(
     'natsim',
-    ['node', NATSIM_BIN, 'serve', '--json', '--listen', listen, '--http-port', String(httpPort), '--ssdp-port', '0', '--no-multicast'],
+    ['node', bin, 'serve', '--json', '--listen', listen, '--http-port', String(httpPort), '--ssdp-port', '0', '--no-multicast'],
     ns ? { ns } : {},
   );
 
@@ -410,7 +418,19 @@ const pairsView = (o: Record<string, unknown>): Record<string, unknown> => {
 async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
   const natsim = await startNatsimServe('127.0.0.1', 0);
   let bare: Server | undefined;
+  let natsimBase: Server | undefined;
   try {
+    if (NATSIM_BASE_BIN) natsimBase = await startNatsimServe('127.0.0.1', 0, undefined, NATSIM_BASE_BIN);
+    const nb = natsimBase;
+    const baseOrigin = nb ? new URL(String(nb.ready['descriptionUrl'])).origin : '';
+    /** The base build as a third subject, with its ratios, when GW_NATSIM_BASE_BIN is set. */
+    const withBase = (subjects: Subject[], ratios: Array<[string, string]>, measure: (origin: string, s: Server) => Promise<WrkResult>) =>
+      nb
+        ? {
+            subjects: [...subjects, { name: 'natsimBase', measure: () => measure(baseOrigin, nb) }],
+            ratios: [...ratios, ['natsimBase', 'bare'] as [string, string], ['natsim', 'natsimBase'] as [string, string]],
+          }
+        : { subjects, ratios };
     const descUrl = String(natsim.ready['descriptionUrl']);
     const base = new URL(descUrl).origin;
     const { service, control } = controlOf((await httpOnce(descUrl)).body);
@@ -448,17 +468,17 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
     };
     if (ONLY.has('soap')) {
       log('1 GetExternalIPAddress, client offers keep-alive');
-      const ka = await compare(
-        'getext-ka',
+      const kaRun = withBase(
         [
           { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: THREADS, conns: CONNS, env: svcEnv }) },
           { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: THREADS, conns: CONNS, env: svcEnv }) },
         ],
         [['natsim', 'bare']],
+        (origin, srv) => wrk(origin + control, srv, { threads: THREADS, conns: CONNS, env: svcEnv }),
       );
+      const ka = await compare('getext-ka', kaRun.subjects, kaRun.ratios);
       log('1 GetExternalIPAddress, Connection: close');
-      const close = await compare(
-        'getext-close',
+      const closeRun = withBase(
         [
           {
             name: 'natsim',
@@ -470,20 +490,24 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
           },
         ],
         [['natsim', 'bare']],
+        (origin, srv) => wrk(origin + control, srv, { threads: THREADS, conns: CONNS, env: { ...svcEnv, CONN_CLOSE: '1' } }),
       );
+      const close = await compare('getext-close', closeRun.subjects, closeRun.ratios);
       result['soapGetExternalIP'] = { ...meta, keepAliveClient: ka, connectionClose: close, target: 'natsim/bare >= 0.5' };
     }
     if (ONLY.has('pairs')) {
       const pairEnv = { ...svcEnv, PAIRS: 'UDP', PAIR_CLIENT: '127.0.0.1', PAIR_SPAN: String(PAIR_SPAN) };
-      const pairRun = (label: string, env: Record<string, string>) =>
-        compare(
-          label,
+      const pairRun = (label: string, env: Record<string, string>) => {
+        const run = withBase(
           [
             { name: 'natsim', measure: () => wrk(base + control, natsim, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
             { name: 'bare', measure: () => wrk(bareBase + control, b, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }) },
           ],
           [['natsim', 'bare']],
+          (origin, srv) => wrk(origin + control, srv, { threads: PAIR_CONNS, conns: PAIR_CONNS, env }),
         );
+        return compare(label, run.subjects, run.ratios);
+      };
       log('2 AddPortMapping+DeletePortMapping pairs (UDP), client offers keep-alive');
       const ka = await pairRun('pairs-ka', pairEnv);
       log('2 AddPortMapping+DeletePortMapping pairs (UDP), Connection: close');
@@ -498,6 +522,7 @@ async function loopbackHttp(result: Record<string, unknown>): Promise<void> {
     }
   } finally {
     await natsim.stop();
+    await natsimBase?.stop();
     await bare?.stop();
   }
 }

@@ -6,6 +6,7 @@ import { ScenarioError } from '../scenario/errors.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
 import { CliError, EXIT, environmentError, usageError } from './errors.js';
+import { lineBatcher } from './line-batcher.js';
 import { integerValue, portValue } from './option-values.js';
 import { assertSsdpPortFree } from './port-guard.js';
 import { attachServeLog } from './serve-log.js';
@@ -93,7 +94,9 @@ async function serve(opts: ServeOptions): Promise<void> {
   const { startGateway, resolveListen } = await import('../gateway/start-gateway.js');
   const config = await loadConfig(opts.scenario);
   const permissions = opts.permissions !== undefined ? await readPermissions(opts.permissions) : undefined;
-  const write = (line: string): void => void process.stdout.write(`${line}\n`);
+  // Every stdout line goes through one batcher, so the log's lines keep their order with the rest.
+  const out = lineBatcher();
+  const write = out.line;
   const notice = (event: string, text: string, fields: object = {}): void =>
     opts.json ? write(JSON.stringify({ event, time: new Date().toISOString(), ...fields })) : write(`natsim: ${text}`);
   let address: string;
@@ -178,6 +181,7 @@ async function serve(opts: ServeOptions): Promise<void> {
       `natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`,
     );
   }
+  out.flush(); // whoever waits for the ready line sees it now
   if (!config.routers[gw.routerId]?.services.upnp) {
     console.error(
       `natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`,
@@ -189,7 +193,10 @@ async function serve(opts: ServeOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
-    void gw.stop().then(() => process.exit(0));
+    void gw.stop().then(() => {
+      out.flush();
+      process.exit(0);
+    });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

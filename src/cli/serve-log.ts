@@ -19,8 +19,7 @@ export interface ServeLogOptions {
   readonly now?: () => number;
 }
 
-function mappingText(e: MappingEvent, now: number): string {
-  const m = mappingView(e.mapping, now);
+function mappingText(e: MappingEvent, m: ReturnType<typeof mappingView>): string {
   const lease = e.type === 'mapping-created' || e.type === 'mapping-refreshed';
   return (
     `${e.type.replace('-', ' ')} ${m.protocol} ${m.remoteHost ? `from ${m.remoteHost} ` : ''}${m.externalPort} → ${m.internalClient}:${m.internalPort}` +
@@ -53,13 +52,26 @@ function upnpText(e: UpnpEvent): string | undefined {
 /** Subscribes to the gateway's events and prints them; returns the unsubscribe function. */
 export function attachServeLog(gw: GatewayHandle, options: ServeLogOptions = {}): () => void {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
-  const now = options.now ?? Date.now;
+  const clock = options.now ?? Date.now;
+  // Under load many lines share a millisecond: its ISO text is made once.
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  const time = (): string => {
+    const ms = clock();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    return lastIso;
+  };
   const print = (event: string, text: string, fields: object): void =>
-    write(options.json ? JSON.stringify({ event, time: new Date(now()).toISOString(), ...fields }) : `natsim: ${text}`);
+    write(options.json ? JSON.stringify({ event, time: time(), ...fields }) : `natsim: ${text}`);
   const onMapping = (e: MappingEvent): void => {
     if (e.router !== gw.routerId) return;
     const m = mappingView(e.mapping, gw.clock.now());
-    print(e.type, mappingText(e, gw.clock.now()), { router: e.router, ...m });
+    // One line per mapping change, so the cheap shape: the text only when it is printed.
+    if (options.json) write(JSON.stringify({ event: e.type, time: time(), router: e.router, ...m }));
+    else write(`natsim: ${mappingText(e, m)}`);
   };
   const handlers: { [K in keyof GatewayEvents]?: (...args: GatewayEvents[K]) => void } = {
     'mapping-created': onMapping,
