@@ -8,19 +8,16 @@
 
 import type { RemoteInfo, Socket } from 'node:dgram';
 import dgram from 'node:dgram';
-import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT, NATPMP_MAX_DATAGRAM, NATPMP_PORT } from '../constants.js';
+import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT, NATPMP_PORT } from '../constants.js';
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
-import { answerNatpmp, natpmpAnnouncement } from '../natpmp/responder.js';
-import { answerPcp } from '../pcp/responder.js';
+import { natpmpAnnouncement } from '../natpmp/responder.js';
+import { answerPortControl } from '../pcp/port-control.js';
 
 /** One datagram's answer, by NAT-PMP or by PCP. */
 type PortControlAnswer =
   | { readonly protocol: 'natpmp' | 'pcp'; readonly reply: Uint8Array; readonly result: number; readonly detail?: string }
   | { readonly protocol: 'natpmp' | 'pcp'; readonly ignored: string };
-
-/** RFC 6887 §7: a PCP datagram is at most 1100 bytes. */
-const PCP_MAX_DATAGRAM = 1100;
 
 /** What the server reports. */
 export type NatpmpServerEvent =
@@ -97,8 +94,9 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
     const client = isLoopback(rinfo.address) && o.loopbackAs ? o.loopbackAs : rinfo.address;
     const source = { address: client, port: rinfo.port };
     const answer = (): PortControlAnswer => {
-      if (o.pcp && msg.length > 0 && msg[0] !== 0) {
-        const out = answerPcp(msg.length > PCP_MAX_DATAGRAM ? msg.subarray(0, PCP_MAX_DATAGRAM) : msg, source, o.router, o.clock.now());
+      const a = answerPortControl(msg, source, o.router, o.clock.now(), o.pcp === true);
+      if (a.protocol === 'pcp') {
+        const out = a.outcome;
         if ('ignored' in out) return { protocol: 'pcp', ignored: out.ignored };
         return {
           protocol: 'pcp',
@@ -107,8 +105,7 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
           ...(out.result !== 0 && out.message ? { detail: out.message } : {}),
         };
       }
-      const datagram = msg.length > NATPMP_MAX_DATAGRAM ? msg.subarray(0, NATPMP_MAX_DATAGRAM) : msg;
-      const out = answerNatpmp(datagram, source, o.router, o.clock.now());
+      const out = a.outcome;
       if ('ignored' in out) return { protocol: 'natpmp', ignored: out.ignored };
       return {
         protocol: 'natpmp',

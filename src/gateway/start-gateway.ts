@@ -547,7 +547,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // NAT-PMP: the pure server behind a UDP socket on the same address.
   const natpmpOption = options.natpmp ?? config?.routers[routerId]?.services.natpmp === true;
   let natpmp: NatpmpServer | undefined;
-  if (natpmpOption !== false) {
+  // A UPnP-only profile binds nothing on the port-control port (clients get ICMP port unreachable).
+  if (natpmpOption !== false && router.mappings.config.policy.portControl !== 'absent') {
     try {
       natpmp = await startNatpmpServer({
         router,

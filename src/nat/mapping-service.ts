@@ -10,7 +10,7 @@ import { IGD2_MAX_LEASE_SECONDS } from '../constants.js';
 import { isIPv4, isReservedAddress, parseIPv4 } from './address.js';
 import type { Rng } from './clock.js';
 import type { ForwardEntry, ForwardFilter, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
-import { type PcpPolicy, pcpPolicyOf } from './pcp-policy.js';
+import { type PcpPolicy, pcpPolicyOf, pcpRefusesMappings } from './pcp-policy.js';
 import { isPermitted, type PermissionRule, parsePermissionRules } from './permissions.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from './router-policy.js';
 
@@ -45,7 +45,9 @@ export type Refusal =
   /** A PCP mapping renewed or deleted with another nonce. */
   | 'nonce-mismatch'
   /** The internal host already holds as many PCP mappings as the policy allows. */
-  | 'quota-exceeded';
+  | 'quota-exceeded'
+  /** The router's policy refuses every mapping of this protocol (PCP `mapping: 'not-authorized'`). */
+  | 'protocol-disabled';
 
 /** How a requested lifetime becomes the granted one. */
 export type LifetimeRule =
@@ -56,7 +58,9 @@ export type LifetimeRule =
   /** 0 becomes a week, larger values are kept (miniupnpd's AddAnyPortMapping). */
   | 'zero-is-week'
   /** Held within the PCP policy's [minLifetime, maxLifetime] (RFC 6887 §15; miniupnpd's min/max_lifetime). */
-  | 'pcp-clamped';
+  | 'pcp-clamped'
+  /** Held within the router policy's `natpmpLifetime` bounds; as requested where it has none. */
+  | 'natpmp-clamped';
 
 /** Where to look when the asked external port is not available. */
 export type SearchStrategy =
@@ -265,9 +269,17 @@ export class MappingService {
   /** Creates or refreshes a mapping. */
   request(req: MappingRequest, now: number): MappingResult {
     const denied =
-      this.authorize(req.requester, req.internalClient, req.thirdParty) ?? this.#leaseCheck(req.lifetime) ?? this.#quotaCheck(req, now);
+      this.#protocolCheck(req.origin) ??
+      this.authorize(req.requester, req.internalClient, req.thirdParty) ??
+      this.#leaseCheck(req.lifetime) ??
+      this.#quotaCheck(req, now);
     if (denied) return denied;
-    const lifetime = grantedLifetime(req.lifetime, req.lifetimeRule ?? 'as-requested', pcpPolicyOf(this.#config.policy));
+    const lifetime = grantedLifetime(
+      req.lifetime,
+      req.lifetimeRule ?? 'as-requested',
+      pcpPolicyOf(this.#config.policy),
+      this.#config.policy,
+    );
     const own = rulesOf(req.origin).reuseInternalPort ? this.ownMapping({ ...req, requester: req.internalClient }, now) : undefined;
     // A PCP renewal must carry the nonce the mapping was made with (RFC 6887 §11.3); no other port is tried.
     if (own?.nonce !== undefined && own.nonce !== req.nonce)
@@ -352,6 +364,12 @@ export class MappingService {
     }
     for (const v of victims) this.#host.forwards.delete(v, now);
     return { ok: true, removed: victims };
+  }
+
+  /** The policy's refusal of a whole protocol (PCP present but `mapping: 'not-authorized'`). */
+  #protocolCheck(origin: ForwardOrigin): MappingResult | undefined {
+    if (origin !== 'pcp' || !pcpRefusesMappings(this.#config.policy)) return undefined;
+    return refuse('protocol-disabled', 'this router answers PCP but authorizes no PCP mapping');
   }
 
   /** A new PCP mapping for a host that holds the policy's most already (a renewal always passes). */
@@ -474,9 +492,21 @@ export class MappingService {
   }
 }
 
-/** The lifetime granted for a requested one under a rule (0 = permanent; `pcp` bounds 'pcp-clamped'). */
-export function grantedLifetime(requested: number, rule: LifetimeRule, pcp?: Pick<PcpPolicy, 'minLifetime' | 'maxLifetime'>): number {
+/**
+ * The lifetime granted for a requested one under a rule (0 = permanent; `pcp` bounds
+ * 'pcp-clamped', the router policy's `natpmpLifetime` bounds 'natpmp-clamped').
+ */
+export function grantedLifetime(
+  requested: number,
+  rule: LifetimeRule,
+  pcp?: Pick<PcpPolicy, 'minLifetime' | 'maxLifetime'>,
+  policy?: Pick<RouterPolicy, 'natpmpLifetime'>,
+): number {
   switch (rule) {
+    case 'natpmp-clamped': {
+      const b = policy?.natpmpLifetime;
+      return b ? Math.min(b.max, Math.max(b.min, requested)) : requested;
+    }
     case 'pcp-clamped': {
       const b = pcp ?? pcpPolicyOf({});
       return Math.min(b.maxLifetime, Math.max(b.minLifetime, requested));

@@ -28,6 +28,11 @@ export interface PcpPolicy {
   readonly maxFilters: number;
   /** Most PCP mappings one internal host may hold; more → USER_EX_QUOTA. */
   readonly maxMappingsPerHost: number;
+  /**
+   * `not-authorized`: PCP is spoken (ANNOUNCE answers) but every MAP and PEER is refused
+   * NOT_AUTHORIZED, as a router whose user switched mapping off. Default `allowed`.
+   */
+  readonly mapping?: 'allowed' | 'not-authorized';
 }
 
 /**
@@ -49,6 +54,11 @@ export const DEFAULT_PCP_POLICY: PcpPolicy = {
 
 /** miniupnpd 2.3's error lifetimes: 0 for long-lifetime errors, 30 s for short ones (pcpserver.c). */
 export const MINIUPNPD_PCP_ERROR_LIFETIMES = { long: 0, short: 30 } as const;
+
+/** True when the policy speaks PCP but refuses every MAP and PEER (NOT_AUTHORIZED). */
+export function pcpRefusesMappings(p: { readonly pcp?: PcpPolicy }): boolean {
+  return pcpPolicyOf(p).mapping === 'not-authorized';
+}
 
 /** A policy's PCP part, the default where it has none. */
 export function pcpPolicyOf(p: { readonly pcp?: PcpPolicy }): PcpPolicy {

@@ -6,7 +6,7 @@
 import { type Endpoint, formatIPv4 } from './address.js';
 import { grantedLifetime } from './mapping-service.js';
 import { type MappingInfo, NatTable } from './nat-table.js';
-import { pcpPolicyOf } from './pcp-policy.js';
+import { pcpPolicyOf, pcpRefusesMappings } from './pcp-policy.js';
 import type { Router } from './router.js';
 
 export type PeerRefusal =
@@ -15,7 +15,9 @@ export type PeerRefusal =
   /** The WAN is down or forwarding is disabled. */
   | 'forwarding-disabled'
   /** No external port is free for a new session, or the host's quota is used up. */
-  | 'no-resources';
+  | 'no-resources'
+  /** The PCP policy refuses every MAP and PEER. */
+  | 'protocol-disabled';
 
 export type PeerResult =
   | {
@@ -40,6 +42,8 @@ export interface PeerRequest {
 export function holdPeerSession(router: Router, req: PeerRequest, now: number): PeerResult {
   const nat = router.nat;
   if (!nat) return { ok: false, refusal: 'no-nat', message: `${router.id} has no NAT sessions` };
+  if (pcpRefusesMappings(router.mappings.config.policy))
+    return { ok: false, refusal: 'protocol-disabled', message: `${router.id} answers PCP but authorizes no PEER` };
   if (router.mappings.forwardingDisabled())
     return { ok: false, refusal: 'forwarding-disabled', message: `${router.id} cannot forward now` };
   const granted = req.lifetime === 0 ? 0 : grantedLifetime(req.lifetime, 'pcp-clamped', pcpPolicyOf(router.mappings.config.policy));

@@ -41,6 +41,17 @@ export interface RouterPolicy {
   readonly onWanAddressChange?: 'keep' | 'drop';
   /** PCP's rules (versions, lifetimes, THIRD_PARTY, PEER); {@link DEFAULT_PCP_POLICY} when absent. */
   readonly pcp?: PcpPolicy;
+  /**
+   * Whether anything answers on the port-control port (UDP 5351): `served` (the default, where
+   * the scenario offers NAT-PMP/PCP) or `absent` (a UPnP-only router: NAT-PMP and PCP datagrams
+   * get no answer and the gateway binds nothing there).
+   */
+  readonly portControl?: 'served' | 'absent';
+  /**
+   * Bounds of NAT-PMP's granted lifetimes (a VPN gateway granting 60 s whatever is asked is
+   * `{ min: 60, max: 60 }`); absent: the lifetime asked for, as miniupnpd.
+   */
+  readonly natpmpLifetime?: { readonly min: number; readonly max: number };
 }
 
 /** miniupnpd's description buffer holds 64 bytes including the NUL. */

@@ -21,6 +21,7 @@ export const NATPMP_REFUSAL_CODES: Readonly<Record<Refusal, number>> = {
   'reserved-port': R.OutOfResources,
   'no-resources': R.OutOfResources,
   'quota-exceeded': R.OutOfResources,
+  'protocol-disabled': R.NotAuthorized,
   'ports-exhausted': R.OutOfResources,
   'forwarding-disabled': R.NetworkFailure,
   // A delete of nothing succeeds (RFC 6886 §3.4); listed for completeness.

@@ -40,11 +40,12 @@ export type NatpmpOutcome =
       /** The service's refusal behind a non-zero result. */
       readonly refusal?: { readonly refusal: Refusal; readonly message: string };
     }
-  /** No answer: malformed, a response, or a sender outside the router's LAN. */
-  | { readonly ignored: IgnoreReason | 'not-from-lan' };
+  /** No answer: malformed, a response, a sender outside the router's LAN, or nothing served on the port (a UPnP-only profile). */
+  | { readonly ignored: IgnoreReason | 'not-from-lan' | 'not-served' };
 
 /** Answers one NAT-PMP datagram from `source`, as `router` at `now` (ms). */
 export function answerNatpmp(datagram: Uint8Array, source: NatpmpSource, router: Router, now: number): NatpmpOutcome {
+  if (router.mappings.config.policy.portControl === 'absent') return { ignored: 'not-served' };
   if (!isIPv4(source.address) || !router.onLan(parseIPv4(source.address))) return { ignored: 'not-from-lan' };
   const request = parseNatpmpRequest(datagram);
   if ('ignored' in request) return request;
@@ -97,7 +98,7 @@ function answerMap(
       // A suggested port of 0 means "no preference": try the internal port first, as miniupnpd.
       externalPort: request.externalPort === 0 ? internalPort : request.externalPort,
       lifetime,
-      lifetimeRule: 'as-requested',
+      lifetimeRule: 'natpmp-clamped',
       search: 'ascending',
       origin: 'natpmp',
       description: `NAT-PMP ${protocol} ${internalPort}`,

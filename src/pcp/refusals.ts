@@ -25,6 +25,7 @@ export const PCP_REFUSAL_RESULTS: Readonly<Record<Refusal, number>> = {
   'no-resources': R.NO_RESOURCES,
   'ports-exhausted': R.NO_RESOURCES,
   'quota-exceeded': R.USER_EX_QUOTA,
+  'protocol-disabled': R.NOT_AUTHORIZED,
   'forwarding-disabled': R.NETWORK_FAILURE,
   // Deleting what is not there succeeds (RFC 6887 §15).
   'no-such-mapping': R.SUCCESS,
@@ -34,6 +35,7 @@ export const PCP_PEER_REFUSAL_RESULTS: Readonly<Record<PeerRefusal, number>> = {
   'no-nat': R.UNSUPP_OPCODE,
   'forwarding-disabled': R.NETWORK_FAILURE,
   'no-resources': R.NO_RESOURCES,
+  'protocol-disabled': R.NOT_AUTHORIZED,
 };
 
 /** The result code for a mapping refusal. */

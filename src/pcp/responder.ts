@@ -20,8 +20,10 @@ export type { PcpOutcome, PcpSource } from './reply.js';
 
 /** Answers one PCP datagram from `source`, as `router` at `now` (ms). */
 export function answerPcp(datagram: Uint8Array, source: PcpSource, router: Router, now: number): PcpOutcome {
+  if (router.mappings.config.policy.portControl === 'absent') return { ignored: 'not-served' };
   if (!isIPv4(source.address) || !router.onLan(parseIPv4(source.address))) return { ignored: 'not-from-lan' };
   const policy = pcpPolicyOf(router.mappings.config.policy);
+  // NAT-PMP only: the port's NAT-PMP server answers (UNSUPP_VERSION, RFC 6887 §9).
   if (policy.versions.length === 0) return { ignored: 'not-served' };
   const parsed = parsePcpRequest(datagram, policy.versions);
   if ('ignored' in parsed) return parsed;

@@ -7,6 +7,7 @@
  * {@link RouterPolicy} data that the router's mapping service applies.
  */
 import { UPNP_ERROR } from '../constants.js';
+import { DEFAULT_PCP_POLICY, MINIUPNPD_PCP_ERROR_LIFETIMES, pcpPolicyOf } from '../nat/pcp-policy.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from '../nat/router-policy.js';
 import type { RefusalOverrides } from './refusals.js';
 import { DEFAULT_SERVER_STRING } from './soap-constants.js';
@@ -103,6 +104,50 @@ const MINIUPNPD: RouterProfile = {
   ssdp: NO_SSDP_QUIRKS,
 };
 
+const withPolicy = (name: string, summary: string, router: Partial<RouterPolicy>): RouterProfile => ({
+  ...MINIUPNPD,
+  name,
+  summary,
+  router: { ...DEFAULT_ROUTER_POLICY, ...router },
+});
+
+/** Profiles for the mapping protocols on UDP 5351 (NAT-PMP, PCP); UPnP as miniupnpd. */
+const MAPPING_PROTOCOL_PROFILES: Readonly<Record<string, RouterProfile>> = Object.fromEntries(
+  [
+    withPolicy(
+      'natpmp-only',
+      'NAT-PMP only: a PCP request gets NAT-PMP\'s "unsupported version" (version 0, result 1), so PCP clients fall back (RFC 6887 §9)',
+      { pcp: { ...DEFAULT_PCP_POLICY, versions: [] } },
+    ),
+    withPolicy(
+      'pcp-draft-v1',
+      "a PCP version-1 draft server: version 2 gets UNSUPP_VERSION naming 1; MAP and PEER in the draft's layout, without a nonce",
+      { pcp: { ...DEFAULT_PCP_POLICY, versions: [1] } },
+    ),
+    withPolicy(
+      'pcp-not-authorized',
+      'PCP present (ANNOUNCE answers) but every MAP and PEER gets NOT_AUTHORIZED, as a router with mapping switched off',
+      { pcp: { ...DEFAULT_PCP_POLICY, mapping: 'not-authorized' } },
+    ),
+    withPolicy(
+      'vpn-60s',
+      "a VPN gateway's port forwarding: NAT-PMP and PCP grant 60 s whatever is asked, so clients renew about every 45 s",
+      { pcp: { ...DEFAULT_PCP_POLICY, minLifetime: 60, maxLifetime: 60 }, natpmpLifetime: { min: 60, max: 60 } },
+    ),
+    withPolicy(
+      'pcp-miniupnpd-error-lifetimes',
+      "PCP error answers with miniupnpd 2.3's lifetimes: 0 for long-lifetime errors, 30 s for short ones (others: RFC 6887's 1800 s / 30 s)",
+      { pcp: { ...DEFAULT_PCP_POLICY, errorLifetimes: MINIUPNPD_PCP_ERROR_LIFETIMES } },
+    ),
+    withPolicy(
+      'epoch-kept',
+      'the NAT-PMP/PCP epoch is not reset when the WAN address changes (RFC 6886 §3.6 says reset), so clients do not notice',
+      { epochOnAddressChange: 'keep' },
+    ),
+    withPolicy('upnp-only', 'UPnP IGD only: nothing on UDP 5351 (no NAT-PMP, no PCP: datagrams get no answer)', { portControl: 'absent' }),
+  ].map((p) => [p.name, p]),
+);
+
 /** Every built-in profile, by name. */
 export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
   miniupnpd: MINIUPNPD,
@@ -191,6 +236,7 @@ export const ROUTER_PROFILES: Readonly<Record<string, RouterProfile>> = {
     summary: 'answers ssdp:all with the root device only',
     ssdp: { ...NO_SSDP_QUIRKS, ssdpAllRootOnly: true },
   },
+  ...MAPPING_PROTOCOL_PROFILES,
 };
 
 /** The default profile. */
@@ -216,7 +262,26 @@ export function profilesMarkdownTable(profiles: Readonly<Record<string, RouterPr
       ]
         .filter(Boolean)
         .join(', ') || '—';
-    return `| \`${p.name}\` | IGD:${p.igdVersion} | ${p.summary} | ${ssdp} |`;
+    return `| \`${p.name}\` | IGD:${p.igdVersion} | ${p.summary} | ${ssdp} | ${portControlSummary(p.router)} |`;
   });
-  return ['| profile | IGD | behaviour | SSDP quirks |', '|---|---|---|---|', ...rows].join('\n');
+  return ['| profile | IGD | behaviour | SSDP quirks | NAT-PMP / PCP (where offered) |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** What a router policy does on the port-control port, in a few words (the README column). */
+export function portControlSummary(r: RouterPolicy): string {
+  if (r.portControl === 'absent') return 'nothing on 5351';
+  const pcp = pcpPolicyOf(r);
+  const parts = [pcp.versions.length === 0 ? 'NAT-PMP only (PCP → UNSUPP_VERSION)' : `PCP v${pcp.versions.join('/')}`];
+  if (pcp.mapping === 'not-authorized') parts.push('MAP/PEER → NOT_AUTHORIZED');
+  const d = DEFAULT_PCP_POLICY;
+  if (pcp.minLifetime !== d.minLifetime || pcp.maxLifetime !== d.maxLifetime)
+    parts.push(`PCP lifetimes ${pcp.minLifetime === pcp.maxLifetime ? `${pcp.maxLifetime} s` : `${pcp.minLifetime}–${pcp.maxLifetime} s`}`);
+  if (r.natpmpLifetime)
+    parts.push(
+      `NAT-PMP lifetimes ${r.natpmpLifetime.min === r.natpmpLifetime.max ? `${r.natpmpLifetime.max} s` : `${r.natpmpLifetime.min}–${r.natpmpLifetime.max} s`}`,
+    );
+  const e = pcp.errorLifetimes;
+  parts.push(`PCP errors ${e.long}/${e.short} s`);
+  if (r.epochOnAddressChange === 'keep') parts.push('epoch kept on address change');
+  return parts.join(', ');
 }

@@ -29,6 +29,7 @@ export const REFUSAL_CODES: Readonly<Record<Refusal, Codes>> = {
   'reserved-port': v2OrConflict(E.ConflictWithOtherMechanisms),
   'nonce-mismatch': v2OrConflict(E.ActionNotAuthorized),
   'quota-exceeded': both(E.NoPortMapsAvailable),
+  'protocol-disabled': v2OrConflict(E.ActionNotAuthorized),
   'no-resources': both(E.ActionFailed),
   'ports-exhausted': both(E.NoPortMapsAvailable),
   'forwarding-disabled': both(E.ActionFailed),

@@ -95,6 +95,6 @@ describe('router profiles', () => {
     expect(() => routerProfile('nope')).toThrow(/known: miniupnpd/);
     const table = profilesMarkdownTable();
     for (const name of Object.keys(ROUTER_PROFILES)) expect(table).toContain(`\`${name}\``);
-    expect(table.split('\n')[0]).toBe('| profile | IGD | behaviour | SSDP quirks |');
+    expect(table.split('\n')[0]).toBe('| profile | IGD | behaviour | SSDP quirks | NAT-PMP / PCP (where offered) |');
   });
 });
