@@ -2,9 +2,14 @@
  * Every router profile, served by startGateway and checked end to end over HTTP (and SSDP for the
  * SSDP quirks): the behaviour that defines it, against the miniupnpd default where it differs.
  */
+import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
+import { IP_PROTOCOL, NATPMP_OPCODE, NATPMP_RESULT, PCP_OPCODE, PCP_RESULT } from '../../src/constants.js';
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
+import { encodeNatpmpRequest, parseNatpmpResponse } from '../../src/natpmp/codec.js';
+import { encodePcpRequest, type PcpRequestSpec } from '../../src/pcp/request.js';
+import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
 import { CFG, faultEnvelope, headerOf, IGD1, IGD2, IPC1, IPC2, mappingArgs, mSearch, soap, udpClient, xmlText } from './helpers.js';
@@ -44,6 +49,52 @@ function otherClientsMapping(gw: GatewayHandle, port: number): void {
     gw.clock.now(),
   );
   expect(r.ok).toBe(true);
+}
+
+/** A gateway of `profile` offering NAT-PMP and PCP on an ephemeral UDP port (LAN 10.7.0.0/24; loopback stands for 10.7.0.2). */
+function portControlGateway(profile: string, clock = new FakeClock(0)): Promise<GatewayHandle> {
+  const yaml = `name: port control ${profile}
+routers:
+  gw: { wan: 81.2.69.160, lan: 10.7.0.0/24, profile: ${profile}, services: { upnp: true, natpmp: true, pcp: true } }
+hosts:
+  h: { router: gw, address: 10.7.0.2 }
+`;
+  return startGateway({ scenario: parseScenario(yaml, 'port-control.yaml'), natpmp: { port: 0 }, mxDelay: 'none', clock });
+}
+
+/** One datagram to the gateway's UDP 5351 socket and its reply. */
+async function udpAsk(gw: GatewayHandle, bytes: Uint8Array): Promise<Buffer> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+  try {
+    return await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no reply on the port-control port')), 2000);
+      socket.once('message', (msg) => {
+        clearTimeout(t);
+        resolve(msg);
+      });
+      socket.send(bytes, gw.natpmpAddress!.port, gw.natpmpAddress!.address);
+    });
+  } finally {
+    socket.close();
+  }
+}
+
+const pcpMap = (extra: Partial<PcpRequestSpec> = {}) =>
+  encodePcpRequest({
+    opcode: PCP_OPCODE.Map,
+    client: '10.7.0.2',
+    nonce: '0102030405060708090a0b0c',
+    protocol: IP_PROTOCOL.udp,
+    internalPort: 5000,
+    lifetime: 7200,
+    ...extra,
+  });
+const natpmpMap = encodeNatpmpRequest({ opcode: NATPMP_OPCODE.MapUdp, internalPort: 6000, externalPort: 6000, lifetime: 7200 });
+
+/** UPnP in the mapping-protocol profiles is miniupnpd's: an AddPortMapping is accepted. */
+async function upnpAsMiniupnpd(gw: GatewayHandle): Promise<void> {
+  expect((await soap(gw, 'AddPortMapping', mappingArgs())).status).toBe(200);
 }
 
 /** The defining behaviour of each profile. */
@@ -166,6 +217,55 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
   },
   async 'ssdp-all-root-only'(gw) {
     expect(await search(gw, 'ssdp:all', 4)).toHaveLength(4);
+  },
+  async 'natpmp-only'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('natpmp-only');
+    const r = await udpAsk(pc, pcpMap());
+    expect([r[0], parseNatpmpResponse(r).result]).toEqual([0, NATPMP_RESULT.UnsupportedVersion]);
+    expect(parseNatpmpResponse(await udpAsk(pc, natpmpMap)).result).toBe(NATPMP_RESULT.Success);
+  },
+  async 'pcp-draft-v1'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('pcp-draft-v1');
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap()))).toMatchObject({ version: 1, result: PCP_RESULT.UNSUPP_VERSION });
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap({ version: 1 })))).toMatchObject({ version: 1, result: PCP_RESULT.SUCCESS });
+  },
+  async 'pcp-not-authorized'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('pcp-not-authorized');
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap()))).toMatchObject({ result: PCP_RESULT.NOT_AUTHORIZED, lifetime: 1800 });
+    expect(pc.listMappings()).toEqual([]);
+  },
+  async 'vpn-60s'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('vpn-60s');
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap()))).toMatchObject({ result: PCP_RESULT.SUCCESS, lifetime: 60 });
+    expect(parseNatpmpResponse(await udpAsk(pc, natpmpMap))).toMatchObject({ result: NATPMP_RESULT.Success, lifetime: 60 });
+  },
+  async 'pcp-miniupnpd-error-lifetimes'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('pcp-miniupnpd-error-lifetimes');
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap({ protocol: 132 })))).toMatchObject({
+      result: PCP_RESULT.UNSUPP_PROTOCOL,
+      lifetime: 0,
+    });
+  },
+  async 'epoch-kept'(gw) {
+    await upnpAsMiniupnpd(gw);
+    const clock = new FakeClock(0);
+    await using pc = await portControlGateway('epoch-kept', clock);
+    clock.advance(10_000);
+    pc.router.setWanAddress('81.2.69.170', clock.now());
+    expect(parseNatpmpResponse(await udpAsk(pc, encodeNatpmpRequest({ opcode: NATPMP_OPCODE.ExternalAddress })))).toMatchObject({
+      address: '81.2.69.170',
+      epoch: 10,
+    });
+  },
+  async 'upnp-only'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('upnp-only');
+    expect(pc.natpmpAddress).toBeUndefined();
   },
 };
 

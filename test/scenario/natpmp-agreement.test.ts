@@ -43,6 +43,8 @@ async function ask(gw: GatewayHandle, bytes: Uint8Array): Promise<NatpmpResponse
 /** The probe's requests to a served gateway of this scenario (from 10.7.0.2, via loopback). */
 async function served(yaml: string): Promise<'works' | 'fails'> {
   await using gw = await startGateway({ scenario: parseScenario(yaml, 'agreement.yaml'), mxDelay: 'none', clock: new FakeClock(0) });
+  // A profile with nothing on the port-control port (upnp-only): no server to ask, no mapping.
+  if (!gw.natpmpAddress) return 'fails';
   const ip = await ask(gw, encodeNatpmpRequest({ opcode: 0 }));
   const map = await ask(gw, encodeNatpmpRequest({ opcode: 2, internalPort: 8000, externalPort: 8000, lifetime: 7200 }));
   if (ip.result !== 0 || map.result !== 0) return 'fails';
