@@ -13,6 +13,12 @@ export type Discovery =
    * of its port (opcode 1/2, suggesting the same port, 7200 s).
    */
   | 'natpmp'
+  /**
+   * Ask its own gateway over PCP (RFC 6887): one MAP of its port (suggesting the same port,
+   * 7200 s), whose answer carries the external address too. A router that speaks only NAT-PMP
+   * answers "unsupported version" and the next method is tried.
+   */
+  | 'pcp'
   /** A STUN-like query to a reflector from the port itself (Snatmap, STUN). */
   | 'stun'
   /** The address the signalling server saw the client connect from, with the app's own port. */
@@ -327,6 +333,20 @@ export const PROBES: Readonly<Record<string, ProbeSpec>> = Object.fromEntries(
       ['natpmp', 'server-observed'],
       false,
       [{ label: 'TCP connect to NAT-PMP mapping', proto: 'tcp', port: 8000, opener: 'caller' }],
+    ),
+    probeApp(
+      'pcp-map-connect',
+      'the peer maps its listening port with PCP on its gateway, then the caller connects to the mapped address',
+      ['pcp', 'server-observed'],
+      false,
+      [{ label: 'TCP connect to PCP mapping', proto: 'tcp', port: 8000, opener: 'caller' }],
+    ),
+    probeApp(
+      'port-map-connect',
+      'the peer maps its listening port as libtorrent, Tailscale and libplum do: PCP first, then NAT-PMP, then UPnP; the caller connects to the mapped address',
+      ['pcp', 'natpmp', 'upnp', 'server-observed'],
+      false,
+      [{ label: 'TCP connect to the mapping', proto: 'tcp', port: 8000, opener: 'caller' }],
     ),
     probeApp(
       'classify',

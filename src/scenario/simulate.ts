@@ -5,6 +5,7 @@
  * each flow got through both ways, and if not, which hop dropped it and why.
  */
 
+import { NATPMP_RECOMMENDED_LIFETIME } from '../constants.js';
 import { describeValue, NatsimError } from '../errors.js';
 import { type Endpoint, ep, formatEndpoint, formatIPv4, isPrivateAddress, parseIPv4 } from '../nat/address.js';
 import { type FakeClock, SeededRng } from '../nat/clock.js';
@@ -16,6 +17,7 @@ import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
 import type { LoadedScenario } from './loader.js';
 import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
+import { InProcessPcpClient, pcpFailureText } from './pcp-client.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
@@ -164,6 +166,7 @@ const UPNP_PORT_TRIES = 16;
 const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
   upnp: 'a UPnP gateway',
   natpmp: 'a NAT-PMP gateway',
+  pcp: 'a PCP server',
   stun: 'a STUN-like reflector',
   'server-observed': 'its server',
   proxy: 'a Winsock proxy',
@@ -620,6 +623,11 @@ class Play {
         if (adv) return adv;
         continue;
       }
+      if (method === 'pcp') {
+        const adv = this.#pcp(h, f, port);
+        if (adv) return adv;
+        continue;
+      }
       if (method === 'proxy') {
         const rid = this.#routerOf(h);
         const spec = rid ? this.config.routers[rid] : undefined;
@@ -695,6 +703,10 @@ class Play {
     const host = this.#host(h);
     const client = new InProcessNatpmpClient(this.net.router(rid), this.clock, host.address);
     const ip = client.externalAddress();
+    if (!ip.ok && ip.result === -1) {
+      this.#note(h, `${h} gets no NAT-PMP answer from ${rid}: nothing answers on UDP 5351 (profile ${this.config.routers[rid]!.profile})`);
+      return undefined;
+    }
     if (!ip.ok) {
       this.#note(h, `${h}: NAT-PMP external address request to ${rid} answered result ${natpmpResultText(ip.result)}`);
       return undefined;
@@ -717,6 +729,35 @@ class Play {
       `${h} asks its gateway ${rid} over NAT-PMP: external address ${ip.address}; ${P} ${m.externalPort} → ${host.address}:${port} for ${m.lifetime} s`,
     );
     return { endpoint: { ip: parseIPv4(ip.address), port: m.externalPort }, how: `external address and mapping from NAT-PMP on ${rid}` };
+  }
+
+  /** PCP on the host's gateway, through the same dispatcher `natsim serve` runs on UDP 5351: one MAP. */
+  #pcp(h: string, f: FlowSpec, port: number): Advertised | undefined {
+    const rid = this.#routerOf(h);
+    const services = rid ? this.config.routers[rid]?.services : undefined;
+    if (!rid || !services) return undefined;
+    const host = this.#host(h);
+    const client = new InProcessPcpClient(this.net.router(rid), this.clock, host.address, services.pcp, services.natpmp || services.pcp);
+    const P = f.proto.toUpperCase();
+    const m = client.map(f.proto, port, NATPMP_RECOMMENDED_LIFETIME);
+    if (!m.ok) {
+      this.#note(
+        h,
+        m.kind === 'no-answer' && !services.natpmp && !services.pcp
+          ? `${h} gets no PCP answer: ${rid} offers neither PCP nor NAT-PMP`
+          : `${h}: PCP MAP of ${P} ${port} on ${rid}: ${pcpFailureText(m)}`,
+      );
+      return undefined;
+    }
+    if (this.#app.rejectsReservedUpnpAddress && isPrivateAddress(parseIPv4(m.externalAddress))) {
+      this.#note(
+        h,
+        `${h}: its PCP server ${rid} maps on ${m.externalAddress}, a reserved address — another NAT sits upstream; it does not use the mapping`,
+      );
+      return undefined;
+    }
+    this.#note(h, `${h} asks its gateway ${rid} over PCP: MAP ${P} ${port} → ${m.externalAddress}:${m.externalPort} for ${m.lifetime} s`);
+    return { endpoint: { ip: parseIPv4(m.externalAddress), port: m.externalPort }, how: `external address and mapping from PCP on ${rid}` };
   }
 
   #describeMedia(from: string, flowIndex: number, portOf: (h: string, i: number) => number, kind: 'sdp' | 'h245'): string {

@@ -55,6 +55,19 @@ export const wanAddressEventSchema = z.strictObject({
 export const linkEventSchema = z.strictObject({
   link: z.strictObject({ router: id, state: z.enum(['down', 'up']).describe("the router's WAN link") }),
 });
+/** Most FILTER entries one timeline map may carry (the router's own limit answers beyond its own). */
+export const MAX_MAP_FILTERS = 16;
+
+/** A FILTER as written: `a.b.c.d[/len][:port]` (no length = /32, no port = any); undefined when malformed. */
+export function parsePcpFilter(text: string): { address: string; prefixLength: number; port: number } | undefined {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?(?::(\d{1,5}))?$/.exec(text);
+  if (!m || !isIPv4(m[1]!)) return undefined;
+  const prefixLength = m[2] === undefined ? 32 : Number(m[2]);
+  const port = m[3] === undefined ? 0 : Number(m[3]);
+  if (prefixLength > 32 || port > 65535) return undefined;
+  return { address: m[1]!, prefixLength, port };
+}
+
 export const mapEventSchema = z.strictObject({
   map: z.strictObject({
     host: id.describe('the LAN host asking its router'),
@@ -62,9 +75,16 @@ export const mapEventSchema = z.strictObject({
     port: port.describe('the internal port (and the external port asked for)'),
     externalPort: port.optional().describe('default: the same as port'),
     via: z
-      .enum(['upnp', 'natpmp'])
-      .describe("the mapping protocol: UPnP through the router's in-process IGD, or NAT-PMP through its NAT-PMP server"),
-    lease: durationSchema.optional().describe('lease duration (default: permanent for UPnP, 7200 s for NAT-PMP)'),
+      .enum(['upnp', 'natpmp', 'pcp'])
+      .describe("the mapping protocol: UPnP through the router's in-process IGD, NAT-PMP or PCP through its port-control server"),
+    lease: durationSchema.optional().describe('lease duration (default: permanent for UPnP, 7200 s for NAT-PMP and PCP)'),
+    filter: z
+      .array(
+        z.string().refine((s) => parsePcpFilter(s) !== undefined, 'a remote peer such as 203.0.113.0/24:443, 198.51.100.9 or 0.0.0.0/0'),
+      )
+      .max(MAX_MAP_FILTERS)
+      .optional()
+      .describe('PCP FILTER options (via pcp only): the remote peers (prefix, optional :port) the mapping admits'),
   }),
 });
 export const keepaliveEventSchema = z.strictObject({

@@ -48,6 +48,8 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
       const h = c.hosts[e.map.host];
       if (h && !h.router)
         err([...at, 'map', 'host'], `${e.map.host} is on the Internet, not behind a router: there is no gateway to map a port on`);
+      if (e.map.filter !== undefined && e.map.via !== 'pcp')
+        err([...at, 'map', 'filter'], `"filter" is PCP's FILTER option: it needs via: pcp (this map is via ${e.map.via})`);
     }
     if (e.keepalive) {
       const k = e.keepalive;

@@ -14,9 +14,10 @@ import { type Packet, TCP } from '../nat/packet.js';
 import { APPS } from './apps.js';
 import { buildNetwork } from './build.js';
 import { InProcessNatpmpClient, natpmpResultText } from './natpmp-client.js';
+import { InProcessPcpClient, pcpFailureText } from './pcp-client.js';
 import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.js';
 import { type CallSession, type CheckResult, type Outcome, playCheck, type Step } from './simulate.js';
-import { parseDuration, TIMELINE_KINDS, type TimelineKind } from './timeline-schema.js';
+import { parseDuration, parsePcpFilter, TIMELINE_KINDS, type TimelineKind } from './timeline-schema.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
 
 /** What one timeline entry did (JSON contract). */
@@ -225,6 +226,7 @@ class TimelinePlay {
     const P = m.protocol.toUpperCase() as 'TCP' | 'UDP';
     const ext = m.externalPort ?? m.port;
     if (m.via === 'natpmp') return this.#mapNatpmp(m, spec.address, rid, ext);
+    if (m.via === 'pcp') return this.#mapPcp(m, spec.address, rid, ext);
     if (!this.config.routers[rid]?.services.upnp)
       return `${m.host} asks ${rid} for a UPnP mapping of ${P} ${ext}, but ${rid} serves no UPnP: nothing is mapped`;
     const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), spec.address);
@@ -268,6 +270,24 @@ class TimelinePlay {
     if (ip.ok && ip.address !== '')
       this.#published.set(`${m.host}|${m.protocol}|${m.port}`, { endpoint: { ip: parseIPv4(ip.address), port: got }, via: 'NAT-PMP' });
     return `${head}${P} ${got} → ${address}:${m.port} for ${formatTime((r.lifetime ?? lifetime) * 1000)}; ${m.host} publishes ${ip.ok ? `${ip.address}:${got}` : 'nothing (no external address)'}`;
+  }
+
+  /** The same request as a PCP MAP through the router's port-control dispatcher (real RFC 6887 datagrams, in process). */
+  #mapPcp(m: NonNullable<TimelineEntry['map']>, address: string, rid: string, ext: number): string {
+    const P = m.protocol.toUpperCase();
+    const services = this.config.routers[rid]!.services;
+    const client = new InProcessPcpClient(this.net.router(rid), this.clock, address, services.pcp, services.natpmp || services.pcp);
+    const lifetime = m.lease ? Math.ceil(parseDuration(m.lease)! / 1000) : NATPMP_RECOMMENDED_LIFETIME;
+    const filters = (m.filter ?? []).map((f) => parsePcpFilter(f)!);
+    const r = client.map(m.protocol, m.port, lifetime, ext, filters);
+    const head = `${m.host} asks ${rid} over PCP: MAP ${P} ${m.port} (suggesting ${ext}${m.filter ? `, FILTER ${m.filter.join(', ')}` : ''})`;
+    if (!r.ok) return `${head} — ${pcpFailureText(r)}: nothing is mapped`;
+    if (r.externalAddress !== '')
+      this.#published.set(`${m.host}|${m.protocol}|${m.port}`, {
+        endpoint: { ip: parseIPv4(r.externalAddress), port: r.externalPort },
+        via: 'PCP',
+      });
+    return `${head} → ${r.externalAddress}:${r.externalPort} for ${formatTime(r.lifetime * 1000)}; ${m.host} publishes ${r.externalAddress ? `${r.externalAddress}:${r.externalPort}` : 'nothing (no external address)'}`;
   }
 
   #keepalive(k: NonNullable<TimelineEntry['keepalive']>): string {

@@ -238,7 +238,7 @@ describe('timeline validation', () => {
           '  - { wait: 1s, reboot: home }\n',
           '  - link: { router: home, state: sideways }\n',
           '  - wan-address: { router: home, address: 203.0.113.300 }\n',
-          '  - map: { host: pc, protocol: tcp, port: 8080, via: pcp }\n',
+          '  - map: { host: pc, protocol: tcp, port: 8080, via: pcpx }\n',
         ].join(''),
       ),
     ).toEqual([
@@ -248,7 +248,7 @@ describe('timeline validation', () => {
       'x.yaml:13:5: timeline.2: expected exactly one of wait, reboot, wan-address, link, map, keepalive, check per timeline entry (this one has wait and reboot), got a mapping',
       'x.yaml:14:34: timeline.3.link.state: expected one of "down", "up", got "sideways"',
       'x.yaml:15:43: timeline.4.wan-address.address: expected an IPv4 address such as 192.168.1.10, got "203.0.113.300"',
-      'x.yaml:16:54: timeline.5.map.via: expected one of "upnp", "natpmp", got "pcp" (did you mean "upnp"?)',
+      'x.yaml:16:54: timeline.5.map.via: expected one of "upnp", "natpmp", "pcp", got "pcpx" (did you mean "pcp"?)',
     ]);
   });
 
