@@ -65,4 +65,15 @@ describe('decodeXmlText', () => {
       'a&b<AB&unknown;&#0;&#xD800;&#1234567;&#12345678;&x',
     );
   });
+
+  it('leaves names of Object.prototype as text (the old table lookup turned &toString; into function source)', () => {
+    expect(decodeXmlText('a&toString;b&constructor;&__proto__;&hasOwnProperty;&amp;')).toBe(
+      'a&toString;b&constructor;&__proto__;&hasOwnProperty;&',
+    );
+  });
+
+  it('runs of bare & and of references: same text as reference by reference', () => {
+    expect(decodeXmlText('&&&&&amp;&&lt;&#x41;&#65;&')).toBe('&&&&&&<AA&');
+    expect(decodeXmlText('&amp;'.repeat(1000))).toBe('&'.repeat(1000));
+  });
 });
