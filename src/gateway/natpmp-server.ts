@@ -3,7 +3,10 @@
  * bound to the gateway's LAN address and port (5351 for real clients), so every reply leaves from
  * the gateway's address and port, as clients require (RFC 6886 §3.1). With `multicast`, address
  * announcements go to 224.0.0.1:5350 (RFC 6886 §3.2.1) and :5351 (the 2006 draft, as miniupnpd)
- * at start-up and on every WAN address change of the router, ten times with doubling gaps.
+ * and, where PCP is served, an unsolicited PCP ANNOUNCE to 224.0.0.1:5350 (RFC 6887 §14.1.3) —
+ * at start-up and whenever the model says the mapping state began again (its events
+ * `wan-address-changed` and `router-rebooted`), or `announce()` is called, ten times with
+ * doubling gaps.
  */
 
 import type { RemoteInfo, Socket } from 'node:dgram';
@@ -12,6 +15,7 @@ import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT,
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
 import { natpmpAnnouncement } from '../natpmp/responder.js';
+import { pcpAnnouncement } from '../pcp/announce.js';
 import { answerPortControl } from '../pcp/port-control.js';
 
 /** One datagram's answer, by NAT-PMP or by PCP. */
@@ -33,6 +37,8 @@ export type NatpmpServerEvent =
     }
   | { readonly type: 'natpmp-ignored'; readonly client: string; readonly port: number; readonly reason: string }
   | { readonly type: 'natpmp-announce'; readonly ports: readonly number[] }
+  /** An unsolicited PCP ANNOUNCE went to 224.0.0.1 on these ports, with this epoch. */
+  | { readonly type: 'pcp-announce'; readonly ports: readonly number[]; readonly epoch: number }
   | { readonly type: 'natpmp-error'; readonly error: Error };
 
 export interface NatpmpServerOptions {
@@ -64,7 +70,10 @@ export interface NatpmpServerOptions {
 export interface NatpmpServer {
   readonly address: string;
   readonly port: number;
-  /** Starts a new series of announcements (no-op without multicast or without an address). */
+  /**
+   * Starts a new series of announcements: NAT-PMP's address announcement (when the router has an
+   * address) and, where PCP is served, PCP's unsolicited ANNOUNCE. No-op without multicast.
+   */
   announce(): void;
   /** Clears timers and closes the socket. Idempotent. */
   stop(): Promise<void>;
@@ -144,10 +153,18 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
   let timers: NodeJS.Timeout[] = [];
   let stopped = false;
   const sendAnnouncement = (): void => {
-    const bytes = natpmpAnnouncement(o.router, o.clock.now());
-    if (!bytes || stopped) return;
-    for (const p of [NATPMP_CLIENT_PORT, NATPMP_PORT]) socket.send(bytes, p, NATPMP_ANNOUNCE_ADDRESS);
-    emit({ type: 'natpmp-announce', ports: [NATPMP_CLIENT_PORT, NATPMP_PORT] });
+    if (stopped) return;
+    const now = o.clock.now();
+    const bytes = natpmpAnnouncement(o.router, now);
+    if (bytes) {
+      for (const p of [NATPMP_CLIENT_PORT, NATPMP_PORT]) socket.send(bytes, p, NATPMP_ANNOUNCE_ADDRESS);
+      emit({ type: 'natpmp-announce', ports: [NATPMP_CLIENT_PORT, NATPMP_PORT] });
+    }
+    const pcp = o.pcp ? pcpAnnouncement(o.router, now) : undefined;
+    if (pcp) {
+      socket.send(pcp, NATPMP_CLIENT_PORT, NATPMP_ANNOUNCE_ADDRESS);
+      emit({ type: 'pcp-announce', ports: [NATPMP_CLIENT_PORT], epoch: o.router.mappings.epochSeconds(now) });
+    }
   };
   const announce = (): void => {
     if (!o.multicast || stopped) return;
@@ -161,9 +178,17 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
       timers.push(t);
     }
   };
-  const unsubscribe = o.router.events.on('wan-address-changed', (e) => {
+  // The model says when the mapping state began again; the server only listens.
+  const offAddress = o.router.events.on('wan-address-changed', (e) => {
     if (e.router === o.router.id) announce();
   });
+  const offReboot = o.router.events.on('router-rebooted', (e) => {
+    if (e.router === o.router.id) announce();
+  });
+  const unsubscribe = (): void => {
+    offAddress();
+    offReboot();
+  };
   announce();
 
   let closing: Promise<void> | undefined;
