@@ -258,7 +258,7 @@ describe('natsim serve', () => {
     expect((await p.exit).code).toBe(2);
     expect(p.stderr).toHaveLength(1);
     expect(p.stderr[0]).toMatch(
-      /^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only\)$/,
+      /^error: --profile: unknown router profile "nope" \(known: miniupnpd, miniupnpd-igd1, .*ssdp-all-root-only, natpmp-only, .*upnp-only\)$/,
     );
     expect(p.stdout).toEqual([]);
   });
