@@ -17,6 +17,8 @@ async function run(body: () => Promise<void>): Promise<void> {
     await body();
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    // Another natsim is using the file: the environment, as a port in use is (exit 3).
+    if (err.name === 'LeaseFileLockedError') throw new CliError(err.message, EXIT.environment, 'LEASE_FILE_LOCKED');
     if (err.name === 'LeaseJournalError' || err.path !== undefined) throw new CliError(err.message, EXIT.failed, err.code ?? 'LEASE_FILE');
     throw e;
   }
@@ -82,27 +84,35 @@ export function registerLeaseCommands(program: Command): void {
     .action((source: string, opts: TimeOption & { leaseFile: string; replace?: boolean }) =>
       run(async () => {
         const time = opts.time;
-        const [{ readLeaseJournal, writeLeaseJournal }, { parseMiniupnpdLeases }, { readFile }, { leaseKey }] = await Promise.all([
-          import('../gateway/lease-journal.js'),
-          import('../gateway/miniupnpd-leases.js'),
-          import('node:fs/promises'),
-          import('../gateway/lease-records.js'),
-        ]);
-        const parsed = parseMiniupnpdLeases(await readFile(source, 'utf8'), { time });
-        for (const p of parsed.problems) console.error(`natsim: ${source}: ${p.message}`);
-        const table = new Map<string, import('../gateway/lease-records.js').LeaseRecord>();
-        if (!opts.replace) {
-          const existing = await readLeaseJournal(opts.leaseFile, { missingOk: true });
-          for (const p of existing.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
-          for (const l of existing.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
+        const [{ readLeaseJournal, writeLeaseJournal }, { parseMiniupnpdLeases }, { readFile }, { leaseKey }, { acquireLeaseLock }] =
+          await Promise.all([
+            import('../gateway/lease-journal.js'),
+            import('../gateway/miniupnpd-leases.js'),
+            import('node:fs/promises'),
+            import('../gateway/lease-records.js'),
+            import('../gateway/lease-lock.js'),
+          ]);
+        // Not while a natsim serve writes the journal: its next compaction would undo the import.
+        const lock = acquireLeaseLock(opts.leaseFile);
+        try {
+          const parsed = parseMiniupnpdLeases(await readFile(source, 'utf8'), { time });
+          for (const p of parsed.problems) console.error(`natsim: ${source}: ${p.message}`);
+          const table = new Map<string, import('../gateway/lease-records.js').LeaseRecord>();
+          if (!opts.replace) {
+            const existing = await readLeaseJournal(opts.leaseFile, { missingOk: true });
+            for (const p of existing.problems) console.error(`natsim: ${opts.leaseFile}: ${p.message}`);
+            for (const l of existing.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
+          }
+          for (const l of parsed.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
+          await writeLeaseJournal(opts.leaseFile, [...table.values()]);
+          console.error(
+            `natsim: ${parsed.leases.length} mapping(s) imported into ${opts.leaseFile} (${table.size} in all)` +
+              `${parsed.expired ? `, ${parsed.expired} expired dropped` : ''}${parsed.problems.length ? `, ${parsed.problems.length} line(s) not readable` : ''}`,
+          );
+          if (parsed.problems.length) process.exitCode = EXIT.failed;
+        } finally {
+          lock.release();
         }
-        for (const l of parsed.leases) table.set(leaseKey(l.protocol, l.externalPort, l.remoteHost), l);
-        await writeLeaseJournal(opts.leaseFile, [...table.values()]);
-        console.error(
-          `natsim: ${parsed.leases.length} mapping(s) imported into ${opts.leaseFile} (${table.size} in all)` +
-            `${parsed.expired ? `, ${parsed.expired} expired dropped` : ''}${parsed.problems.length ? `, ${parsed.problems.length} line(s) not readable` : ''}`,
-        );
-        if (parsed.problems.length) process.exitCode = EXIT.failed;
       }),
     );
 }

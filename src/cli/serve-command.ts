@@ -129,6 +129,8 @@ async function serve(opts: ServeOptions): Promise<void> {
     });
   } catch (e) {
     // The lease file: not a natsim journal (exit 1), or one natsim cannot read or write (exit 3).
+    // Another natsim holds the lease file: the environment, as a port in use is (exit 3).
+    if ((e as Error).name === 'LeaseFileLockedError') throw new CliError((e as Error).message, EXIT.environment, 'LEASE_FILE_LOCKED');
     if ((e as Error).name === 'LeaseJournalError')
       throw new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
     if (opts.leaseFile !== undefined && (e as NodeJS.ErrnoException).path?.startsWith(opts.leaseFile)) {

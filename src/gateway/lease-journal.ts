@@ -20,6 +20,8 @@
  *   are dropped; a damaged or partial record (a crash in mid-write) is dropped and reported.
  * - A failed write rejects the waiting flushes (the gateway answers those requests with an error
  *   instead of acknowledging them) and the next write rewrites the whole journal from the table.
+ * - One writer per file: `FILE.lock` (lease-lock.ts) is held from open to close; a second natsim
+ *   on the same file is refused while the first lives.
  */
 import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
 import { type FileHandle, open, readFile, rename, stat } from 'node:fs/promises';
@@ -27,6 +29,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../nat/clock.js';
 import type { MappingEvent } from '../nat/events.js';
 import type { ForwardEntry, ForwardOrigin, ForwardTable } from '../nat/forward-table.js';
+import { acquireLeaseLock, type LeaseLock } from './lease-lock.js';
 import {
   encodeRecord,
   type JournalProblem,
@@ -136,6 +139,7 @@ export class LeaseJournal {
   #broken = false;
   #closed = false;
   #unsubscribe: () => void = () => {};
+  #lock: LeaseLock | undefined;
   /** Writes done (appends and rewrites), for tests and the bench. */
   writes = 0;
   compactions = 0;
@@ -156,6 +160,16 @@ export class LeaseJournal {
    * and follows the table from then on. Call before the table can change otherwise.
    */
   static async open(options: LeaseJournalOptions): Promise<LeaseJournal> {
+    const lock = acquireLeaseLock(options.path);
+    try {
+      return await LeaseJournal.#openLocked(options, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  static async #openLocked(options: LeaseJournalOptions, lock: LeaseLock): Promise<LeaseJournal> {
     const text = await readJournal(options.path);
     const wall = (options.wallClock ?? Date.now)();
     const now = options.clock.now();
@@ -192,6 +206,7 @@ export class LeaseJournal {
     journal.#unsubscribe = () => {
       for (const off of offs) off();
     };
+    journal.#lock = lock;
     return journal;
   }
 
@@ -216,8 +231,12 @@ export class LeaseJournal {
     this.#unsubscribe();
     await this.flush().catch(() => {});
     this.#closed = true;
-    await this.#fh?.close();
-    this.#fh = undefined;
+    try {
+      await this.#fh?.close();
+    } finally {
+      this.#fh = undefined;
+      this.#lock?.release();
+    }
   }
 
   #onChange(c: MappingEvent): void {

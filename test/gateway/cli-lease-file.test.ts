@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,34 @@ describe('natsim serve --lease-file', () => {
     const [code] = await once(child, 'exit');
     expect(err).toMatch(/^error: .*foreign\.leases is not a natsim lease journal .*natsim leases import/m);
     expect(code).toBe(1);
+  });
+
+  it('one natsim per lease file: a second serve and an import are refused while the first runs (exit 3)', async () => {
+    const file = join(dir, 'shared.journal');
+    const a = await serve('--lease-file', file);
+    const run = async (args: string[]): Promise<{ code: number; err: string }> => {
+      const child = spawn(process.execPath, ['bin/natsim.js', ...args], { cwd: ROOT });
+      children.push(child);
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      const [code] = (await once(child, 'exit')) as [number];
+      return { code, err };
+    };
+    const locked = `lease file ${file} is in use by process ${a.child.pid} (lock ${file}.lock); stop that natsim or give this one another --lease-file`;
+    const second = await run(['serve', '--http-port', '0', '--ssdp-port', '0', '--no-multicast', '--lease-file', file]);
+    expect(second).toEqual({ code: 3, err: expect.stringContaining(locked) });
+    const upnp = join(dir, 'upnp.leases');
+    appendFileSync(upnp, 'TCP:45200:192.168.1.2:45200:0:imported\n');
+    const imported = await run(['leases', 'import', upnp, '--lease-file', file]);
+    expect(imported).toEqual({ code: 3, err: expect.stringContaining(locked) });
+    // The first is untouched: still serving, its journal still its own.
+    expect((await soap(a.ready, 'AddPortMapping', mappingArgs({ NewExternalPort: 45201, NewInternalPort: 45201 }))).status).toBe(200);
+    // Stopped normally, it gives the file up: the import now goes through.
+    const gone = once(a.child, 'exit');
+    a.child.kill('SIGTERM');
+    await gone;
+    expect(existsSync(`${file}.lock`)).toBe(false);
+    expect((await run(['leases', 'import', upnp, '--lease-file', file])).code).toBe(0);
   });
 
   it('refuses an unknown --lease-sync mode as a usage error', async () => {
