@@ -36,9 +36,7 @@ describe('lease file lock', () => {
     const file = join(dir, 'b.journal');
     const lock = acquireLeaseLock(file);
     try {
-      expect(() => acquireLeaseLock(file)).toThrow(
-        new LeaseFileLockedError(file, process.pid),
-      );
+      expect(() => acquireLeaseLock(file)).toThrow(new LeaseFileLockedError(file, process.pid));
       expect(() => acquireLeaseLock(file)).toThrow(
         `lease file ${file} is in use by process ${process.pid} (lock ${file}.lock); stop that natsim or give this one another --lease-file`,
       );
