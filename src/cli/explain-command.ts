@@ -2,10 +2,10 @@
 import type { Command } from 'commander';
 import { DEFAULT_SCENARIO } from './default-scenario.js';
 import { EXIT, usageError } from './errors.js';
-import { checkNames, engine } from './scenario-engine.js';
+import { checkNames, engine, report } from './scenario-engine.js';
 import { maxScenarioBytesOption } from './scenario-limits.js';
 
-const FORMATS = ['text', 'mermaid', 'markdown', 'json'] as const;
+const FORMATS = ['text', 'mermaid', 'markdown', 'json', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
 function format(text: string): Format {
@@ -23,11 +23,11 @@ export function registerExplainCommand(program: Command): void {
       .option('--check <name>', 'only this check')
       .option(
         '--format <format>',
-        'text, mermaid (one sequence diagram), markdown (one fenced diagram per check) or json',
+        'text, mermaid (one sequence diagram), markdown (one fenced diagram per check), json or html (one self-contained report: network, verdicts, a sequence diagram per check)',
         format,
         'text' as Format,
       )
-      .option('--topology', 'draw the network instead (routers, hosts, servers; text, mermaid flowchart, markdown or json)'),
+      .option('--topology', 'draw the network instead (routers, hosts, servers; text, mermaid flowchart, markdown, json or html)'),
   ).action(async (file: string | undefined, opts: { check?: string; format: Format; topology?: boolean; maxScenarioBytes: number }) => {
     const e = await engine();
     const path = file ?? DEFAULT_SCENARIO;
@@ -39,8 +39,9 @@ export function registerExplainCommand(program: Command): void {
         mermaid: () => e.topologyMermaid(config),
         markdown: () => `# ${config.name}\n\n\`\`\`mermaid\n${e.topologyMermaid(config)}\n\`\`\``,
         json: () => JSON.stringify(e.topologyJson(config), null, 2),
+        html: async () => (await report()).htmlTopology(config, path),
       }[opts.format];
-      console.log(out());
+      console.log(await out());
       return;
     }
     if (opts.check !== undefined && !checkNames(config).includes(opts.check)) {
@@ -52,8 +53,9 @@ export function registerExplainCommand(program: Command): void {
       mermaid: () => e.explainMermaidDocument(result),
       markdown: () => e.explainMarkdown(result),
       json: () => JSON.stringify(e.explainJson(result), null, 2),
+      html: async () => (await report()).htmlReport([{ config, result }]),
     }[opts.format];
-    console.log(out());
+    console.log(await out());
     process.exitCode = result.failed ? EXIT.failed : EXIT.ok;
   });
 }

@@ -11,6 +11,11 @@ export async function engine() {
   return { loadScenarioFile, runScenario, ...explain, ...topology };
 }
 
+/** The HTML report renderer, loaded only for `--format html` and `--report`. */
+export function report() {
+  return import('../report/index.js');
+}
+
 /** The names of a scenario's checks as `--check` takes them (unnamed ones are `check N`). */
 export function checkNames(config: ScenarioConfig): string[] {
   return config.checks.map((c, i) => c.name ?? `check ${i + 1}`);

@@ -18,7 +18,8 @@ export interface TopologyNode {
 /** The Internet's id in {@link topologyNodes}. */
 export const INTERNET = 'internet';
 
-function natName(r: RouterSpec): string {
+/** A router's NAT as people name it: `no NAT`, `NAT symmetric`, `NAT cgnat (tuned)`. */
+export function natName(r: RouterSpec): string {
   if (r.nat === 'none') return 'no NAT';
   if (typeof r.nat === 'string') return `NAT ${r.nat}`;
   return `NAT ${r.nat.preset ?? 'port-restricted-cone'} (tuned)`;

@@ -164,7 +164,7 @@ describe.concurrent('natsim explain', () => {
   it('--format dot: exit 2', async ({ expect }) => {
     const r = await natsim('explain', WM04, '--format', 'dot');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('error: --format must be text, mermaid, markdown or json, not "dot"\n');
+    expect(r.stderr).toBe('error: --format must be text, mermaid, markdown, json or html, not "dot"\n');
   });
 
   it('--format json: the run with every step and hop of every check', async ({ expect }) => {

@@ -15,7 +15,7 @@ describe.concurrent('usage errors: one line on stderr, exit 2, no stack trace', 
     [['serve', '--ssdp-port', '-1'], 'error: --ssdp-port must be a port number (0–65535), not "-1"'],
     [['validate'], "error: missing required argument 'paths'"],
     [['serve', '--listen', 'nosuchiface0', '--ssdp-port', '0'], 'error: --listen: no interface "nosuchiface0" with an IPv4 address'],
-    [['explain', '--format', 'svg'], 'error: --format must be text, mermaid, markdown or json, not "svg"'],
+    [['explain', '--format', 'svg'], 'error: --format must be text, mermaid, markdown, json or html, not "svg"'],
   ] as const) {
     it(`natsim ${args.join(' ')}`, async ({ expect }) => {
       const r = await natsim(...args);

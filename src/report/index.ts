@@ -1,0 +1,2 @@
+/** The HTML report (see ./html-report.ts). */
+export { type HtmlReportOptions, htmlReport, htmlTopology, type ReportEntry } from './html-report.js';
