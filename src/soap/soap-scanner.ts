@@ -74,8 +74,7 @@ function nameEnd(text: string, i: number, w: ScanWork): number {
   }
 }
 
-/** The envelope openings miniupnpc (upnpc, python miniupnpc), nat-upnp and natsim's own tools send. */
-/** Each with where its Envelope and Body names start. */
+/** The envelope openings miniupnpc (upnpc, python miniupnpc), nat-upnp and natsim's own tools send, each with where its Envelope and Body names start. */
 const KNOWN_OPENINGS: ReadonlyArray<{ readonly text: string; readonly envelope: number; readonly body: number }> = [
   '<?xml version="1.0"?>\r\n',
   '<?xml version="1.0"?>\n',
@@ -153,7 +152,13 @@ function addLeaf(found: Found, name: string, value: string): void {
 
 /** text[from, to) is `xmlns` or `xmlns:…` (compared in place). */
 const isXmlns = (text: string, from: number, to: number): boolean =>
-  to - from >= 5 && text.startsWith('xmlns', from) && (to - from === 5 || text.charCodeAt(from + 5) === COLON);
+  to - from >= 5 &&
+  text.charCodeAt(from) === 120 && // x m l n s
+  text.charCodeAt(from + 1) === 109 &&
+  text.charCodeAt(from + 2) === 108 &&
+  text.charCodeAt(from + 3) === 110 &&
+  text.charCodeAt(from + 4) === 115 &&
+  (to - from === 5 || text.charCodeAt(from + 5) === COLON);
 
 /** The text node so far: `raw` and the piece text[from, to) not yet sliced (no closure: the scan's variables stay in registers). */
 const rawText = (text: string, raw: string, from: number, to: number): string => (to === from ? raw : raw + text.slice(from, to));
