@@ -4,6 +4,7 @@ import { registerDiscoverCommand } from './discover-command.js';
 import { reportCliError } from './errors.js';
 import { registerInitCommand } from './init-command.js';
 import { registerLeaseCommands } from './lease-commands.js';
+import { registerMatrixCommand } from './matrix-command.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
 import { registerServeCommand } from './serve-command.js';
@@ -26,6 +27,7 @@ registerInitCommand(program);
 registerServeCommand(program);
 registerDiscoverCommand(program);
 registerLeaseCommands(program);
+registerMatrixCommand(program);
 
 try {
   await program.parseAsync(process.argv);
