@@ -39,14 +39,13 @@ export function matrixText(m: MatrixResult): string {
   return [legend(m), '', ...grid, ...(drops.length ? ['', 'Not direct:', ...drops] : [])].join('\n');
 }
 
-/** The matrix as a markdown table, then the drops as a list. */
+/** The matrix as a markdown table (columns padded, as formatters write tables), then the drops as a list. */
 export function matrixMarkdown(m: MatrixResult): string {
-  const row = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  const table = [
-    row(['row \\ column', ...m.columns.map((c) => `**${c}**`)]),
-    row(['---', ...m.columns.map(() => '---')]),
-    ...m.rows.map((r) => row([`**${r}**`, ...m.columns.map((c) => cellLabel(cellAt(m, r, c)))])),
-  ];
+  const header = ['row \\ column', ...m.columns.map((c) => `**${c}**`)];
+  const body = m.rows.map((r) => [`**${r}**`, ...m.columns.map((c) => cellLabel(cellAt(m, r, c)))]);
+  const widths = header.map((_, i) => Math.max(3, ...[header, ...body].map((l) => l[i]!.length)));
+  const row = (cells: string[]): string => `| ${cells.map((t, i) => t.padEnd(widths[i]!)).join(' | ')} |`;
+  const table = [row(header), row(widths.map((w) => '-'.repeat(w))), ...body.map(row)];
   const drops = dropLines(m, '- ');
   return [legend(m), '', ...table, ...(drops.length ? ['', ...drops] : [])].join('\n');
 }

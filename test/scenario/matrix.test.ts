@@ -144,13 +144,13 @@ describe('formats', () => {
     expect(lines).toHaveLength(8);
   });
 
-  it('markdown: a table, then a list of the drops', () => {
+  it('markdown: a padded table, then a list of the drops', () => {
     const lines = matrixMarkdown(m).split('\n');
     expect(lines.slice(2, 6)).toEqual([
-      '| row \\ column | **full-cone** | **symmetric** |',
-      '| --- | --- | --- |',
-      '| **full-cone** | direct | direct |',
-      '| **symmetric** | direct | fails at router-b (filtered) |',
+      '| row \\ column  | **full-cone** | **symmetric**                |',
+      '| ------------- | ------------- | ---------------------------- |',
+      '| **full-cone** | direct        | direct                       |',
+      '| **symmetric** | direct        | fails at router-b (filtered) |',
     ]);
     expect(lines[7]).toMatch(/^- symmetric × symmetric: fails at router-b \(filtered\): /);
   });
