@@ -14,6 +14,8 @@ export interface TimelineSemanticInput {
   readonly servers: Readonly<Record<string, ServerSpec>>;
   /** Names of the checks in `checks:`. */
   readonly checkNames: ReadonlySet<string>;
+  /** Names of the checks in `checks:` that have an `after:` (a timeline cannot honour it). */
+  readonly checksWithAfter?: ReadonlySet<string>;
   readonly timeline: ReadonlyArray<TimelineEntry | undefined>;
   /** Ids written in the file (valid or not): references to them are not reported again. */
   readonly written?: ReadonlySet<string>;
@@ -65,6 +67,11 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
     }
     if (typeof e.check === 'string') {
       if (!c.checkNames.has(e.check)) err([...at, 'check'], `no check "${e.check}" in checks:${hint(e.check, c.checkNames)}`);
+      else if (c.checksWithAfter?.has(e.check))
+        err(
+          [...at, 'check'],
+          `check "${e.check}" has "after", which a timeline cannot honour: the entries before a timeline check are what it sees (write it inline without "after")`,
+        );
     } else if (e.check) {
       const k = e.check;
       host([...at, 'check', 'from'], k.from);

@@ -275,6 +275,12 @@ describe('timeline validation', () => {
       'x.yaml:16:33: timeline.5.check.to: no host or server "pcc" (did you mean "pc"?)',
     ]);
   });
+  it('check: NAME of a check with "after" is refused, located (a timeline cannot honour after)', () => {
+    const base = `${HOME}checks:\n  - { name: a, from: pc, to: visitor, expect: works }\n  - { name: b, from: pc, to: visitor, expect: works, after: [a] }\n`;
+    expect(errors(base, '  - check: a\n  - check: b\n')).toEqual([
+      'x.yaml:15:12: timeline.1.check: check "b" has "after", which a timeline cannot honour: the entries before a timeline check are what it sees (write it inline without "after")',
+    ]);
+  });
 });
 
 describe('timeline: NAT-PMP, leases, output', () => {
