@@ -4,7 +4,7 @@
  * same address and port as NAT-PMP, version 0 still by NAT-PMP; where it does not, NAT-PMP
  * answers PCP "unsupported version" so clients fall back.
  */
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { IP_PROTOCOL, PCP_OPCODE, PCP_RESULT } from '../../src/constants.js';
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
@@ -13,22 +13,10 @@ import { encodeNatpmpRequest, parseNatpmpResponse } from '../../src/natpmp/codec
 import { encodePcpRequest } from '../../src/pcp/request.js';
 import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
+import { udpRequest } from '../support/udp-client.js';
 
-async function exchange(gw: GatewayHandle, bytes: Uint8Array): Promise<{ msg: Buffer; from: dgram.RemoteInfo }> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no reply')), 2000);
-      socket.once('message', (msg, from) => {
-        clearTimeout(t);
-        resolve({ msg, from });
-      });
-      socket.send(bytes, gw.natpmpAddress!.port, gw.natpmpAddress!.address);
-    });
-  } finally {
-    socket.close();
-  }
+function exchange(gw: GatewayHandle, bytes: Uint8Array): Promise<{ msg: Buffer; from: dgram.RemoteInfo }> {
+  return udpRequest(gw.natpmpAddress!, bytes);
 }
 
 const scenario = (pcp: boolean): ReturnType<typeof parseScenario> =>

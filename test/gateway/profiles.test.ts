@@ -2,7 +2,6 @@
  * Every router profile, served by startGateway and checked end to end over HTTP (and SSDP for the
  * SSDP quirks): the behaviour that defines it, against the miniupnpd default where it differs.
  */
-import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { IP_PROTOCOL, NATPMP_OPCODE, NATPMP_RESULT, PCP_OPCODE, PCP_RESULT } from '../../src/constants.js';
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
@@ -12,6 +11,7 @@ import { encodePcpRequest, type PcpRequestSpec } from '../../src/pcp/request.js'
 import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
+import { udpRequest } from '../support/udp-client.js';
 import { CFG, faultEnvelope, headerOf, IGD1, IGD2, IPC1, IPC2, mappingArgs, mSearch, soap, udpClient, xmlText } from './helpers.js';
 
 async function serve(profile: string): Promise<GatewayHandle> {
@@ -64,20 +64,7 @@ hosts:
 
 /** One datagram to the gateway's UDP 5351 socket and its reply. */
 async function udpAsk(gw: GatewayHandle, bytes: Uint8Array): Promise<Buffer> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no reply on the port-control port')), 2000);
-      socket.once('message', (msg) => {
-        clearTimeout(t);
-        resolve(msg);
-      });
-      socket.send(bytes, gw.natpmpAddress!.port, gw.natpmpAddress!.address);
-    });
-  } finally {
-    socket.close();
-  }
+  return (await udpRequest(gw.natpmpAddress!, bytes, { noReply: 'no reply on the port-control port' })).msg;
 }
 
 const pcpMap = (extra: Partial<PcpRequestSpec> = {}) =>

@@ -3,7 +3,6 @@
  * the verdict `natsim run` gives the natpmp-map-connect probe equals what the served gateway's UDP
  * NAT-PMP server answers to the same requests (and whether its mapping lets the connection in).
  */
-import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
@@ -12,6 +11,7 @@ import { encodeNatpmpRequest, type NatpmpResponse, parseNatpmpResponse } from '.
 import { parseScenario } from '../../src/scenario/loader.js';
 import { runScenario } from '../../src/scenario/simulate.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
+import { udpRequest } from '../support/udp-client.js';
 
 const scenario = (profile: string, extra = '', services = 'natpmp: true'): string => `name: natpmp agreement ${profile}
 routers:
@@ -24,20 +24,7 @@ checks:
 `;
 
 async function ask(gw: GatewayHandle, bytes: Uint8Array): Promise<NatpmpResponse> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no NAT-PMP reply')), 2000);
-      socket.once('message', (msg) => {
-        clearTimeout(t);
-        resolve(parseNatpmpResponse(msg));
-      });
-      socket.send(bytes, gw.natpmpAddress!.port, gw.natpmpAddress!.address);
-    });
-  } finally {
-    socket.close();
-  }
+  return parseNatpmpResponse((await udpRequest(gw.natpmpAddress!, bytes, { noReply: 'no NAT-PMP reply' })).msg);
 }
 
 /** The probe's requests to a served gateway of this scenario (from 10.7.0.2, via loopback). */

@@ -3,7 +3,6 @@
  * router profile, the verdict `natsim run` gives the pcp-map-connect probe equals what the served
  * gateway answers to the same MAP over real UDP (and whether its mapping lets the connection in).
  */
-import dgram from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { IP_PROTOCOL, PCP_OPCODE, PCP_RESULT } from '../../src/constants.js';
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
@@ -14,6 +13,7 @@ import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { runScenario } from '../../src/scenario/simulate.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
+import { udpRequest } from '../support/udp-client.js';
 
 const scenario = (profile: string): string => `name: pcp agreement ${profile}
 routers:
@@ -26,20 +26,7 @@ checks:
 `;
 
 async function ask(gw: GatewayHandle, bytes: Uint8Array): Promise<Buffer> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
-  try {
-    return await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no reply')), 2000);
-      socket.once('message', (msg) => {
-        clearTimeout(t);
-        resolve(msg);
-      });
-      socket.send(bytes, gw.natpmpAddress!.port, gw.natpmpAddress!.address);
-    });
-  } finally {
-    socket.close();
-  }
+  return (await udpRequest(gw.natpmpAddress!, bytes)).msg;
 }
 
 /** The probe's MAP to a served gateway of this scenario (from 10.7.0.2, via loopback), then a SYN from pub. */

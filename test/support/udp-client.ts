@@ -54,3 +54,28 @@ export async function udpClient(bind = LOOPBACK): Promise<UdpClient> {
       }),
   };
 }
+
+/**
+ * One datagram from an ephemeral port on 127.0.0.1 to `to`, and the first datagram that comes
+ * back, with its sender (rejects with `Error(noReply)` after `timeoutMs`).
+ */
+export async function udpRequest(
+  to: { readonly address: string; readonly port: number },
+  bytes: Uint8Array,
+  { timeoutMs = 2000, noReply = 'no reply' }: { timeoutMs?: number; noReply?: string } = {},
+): Promise<{ msg: Buffer; from: RemoteInfo }> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((r) => socket.bind(0, LOOPBACK, r));
+  try {
+    return await new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(noReply)), timeoutMs);
+      socket.once('message', (msg, from) => {
+        clearTimeout(t);
+        resolve({ msg, from });
+      });
+      socket.send(bytes, to.port, to.address);
+    });
+  } finally {
+    socket.close();
+  }
+}
