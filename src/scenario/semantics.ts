@@ -60,6 +60,7 @@ export function semanticIssues(c: SemanticInput): SemanticIssue[] {
         servers: c.servers,
         timeline: c.timeline,
         checkNames,
+        checkCalls: new Map(c.checks.flatMap((k, i) => (k ? [[k.name ?? `check ${i + 1}`, k] as const] : []))),
         checksWithAfter: new Set(c.checks.flatMap((k, i) => (k && k.after.length > 0 ? [k.name ?? `check ${i + 1}`] : []))),
         ...(c.written ? { written: c.written.ids } : {}),
       },

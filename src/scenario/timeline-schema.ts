@@ -16,6 +16,9 @@ const port = z.number().int().min(1).max(65535);
 /** Most entries a timeline may have. */
 export const MAX_TIMELINE_ENTRIES = 1000;
 
+/** Most keepalive rounds one wait may run (a bound on the work a file can ask for). */
+export const MAX_KEEPALIVES_PER_WAIT = 100_000;
+
 /** Longest duration one `wait` (or a keepalive interval) may name: 30 days. */
 export const MAX_DURATION_MS = 30 * 24 * 3600 * 1000;
 
@@ -131,6 +134,9 @@ export function timelineSchemas(checkSchema: typeof CheckSchema) {
     })
     .superRefine((e, ctx) => {
       const kinds = TIMELINE_KINDS.filter((k) => e[k] !== undefined);
+      // An unknown key is already reported (with a "did you mean"); a second message about the
+      // same entry would only repeat it.
+      if (kinds.length === 0 && ctx.issues.some((i) => i.code === 'unrecognized_keys')) return;
       if (kinds.length !== 1) {
         ctx.addIssue({
           code: 'custom',

@@ -3,9 +3,10 @@
  * a mapping is asked for by a host behind a router, a keepalive has an interval, and a timeline
  * check is one kind of check (a check, a reach probe or a resumed call).
  */
-import { APPS } from './apps.js';
+import { APPS, type AppProfile, PROBES } from './apps.js';
 import { didYouMean } from './errors.js';
 import type { HostSpec, RouterSpec, ServerSpec, TimelineEntry } from './schema.js';
+import { MAX_KEEPALIVES_PER_WAIT, parseDuration } from './timeline-schema.js';
 
 /** What the timeline checks look at. */
 export interface TimelineSemanticInput {
@@ -14,6 +15,8 @@ export interface TimelineSemanticInput {
   readonly servers: Readonly<Record<string, ServerSpec>>;
   /** Names of the checks in `checks:`. */
   readonly checkNames: ReadonlySet<string>;
+  /** The hosts and feature of each named check in `checks:` (for the keepalives a call starts). */
+  readonly checkCalls?: ReadonlyMap<string, CallSpec>;
   /** Names of the checks in `checks:` that have an `after:` (a timeline cannot honour it). */
   readonly checksWithAfter?: ReadonlySet<string>;
   readonly timeline: ReadonlyArray<TimelineEntry | undefined>;
@@ -22,6 +25,13 @@ export interface TimelineSemanticInput {
 }
 
 type Err = (path: readonly PropertyKey[], message: string) => void;
+
+/** The parts of a check that decide which app plays it. */
+export interface CallSpec {
+  readonly from: string;
+  readonly to: string;
+  readonly feature?: string | undefined;
+}
 
 function hint(name: string, candidates: Iterable<string>): string {
   const h = didYouMean(name, candidates);
@@ -84,5 +94,56 @@ export function timelineIssues(c: TimelineSemanticInput, err: Err): void {
       if (k.after.length > 0)
         err([...at, 'check', 'after'], '"after" is for checks: in a timeline, the entries before a check are what it sees');
     }
+  });
+  keepaliveBudget(c, err);
+}
+
+/** The app a call check is played by (as the simulation picks it: the probe named, else `from`'s app). */
+function appOf(c: TimelineSemanticInput, call: CallSpec): AppProfile | undefined {
+  const own = c.hosts[call.from]?.app;
+  const app = own ? APPS[own] : undefined;
+  const feature = call.feature ?? app?.defaultFeature ?? 'hole-punch';
+  return PROBES[feature]?.app ?? app;
+}
+
+/**
+ * Refuses, at the wait, a timeline whose keepalives could make one wait send more than
+ * {@link MAX_KEEPALIVES_PER_WAIT} rounds (e.g. every: 1ms over 30 days). Counts every keepalive
+ * that may be running by then — those written and those an app's call starts — so the bound the
+ * player enforces is never reached by a file that validates.
+ */
+function keepaliveBudget(c: TimelineSemanticInput, err: Err): void {
+  const running = new Map<string, number>();
+  const start = (from: string, to: string, every: number): void => {
+    running.set(`${from}>${to}`, every);
+  };
+  c.timeline.forEach((e, i) => {
+    if (!e) return;
+    if (e.keepalive) {
+      const k = e.keepalive;
+      const own = APPS[c.hosts[k.host]?.app ?? '']?.keepalive;
+      const every = k.every !== undefined ? parseDuration(k.every) : own ? own.every * 1000 : undefined;
+      if (every) start(k.host, k.to, every);
+    }
+    const call: CallSpec | undefined =
+      typeof e.check === 'string'
+        ? c.checkCalls?.get(e.check)
+        : e.check && e.check.port === undefined && !e.check.resume
+          ? e.check
+          : undefined;
+    const k = call && appOf(c, call)?.keepalive;
+    if (call && k) {
+      if (!running.has(`${call.from}>${call.to}`)) start(call.from, call.to, k.every * 1000);
+      if (!running.has(`${call.to}>${call.from}`)) start(call.to, call.from, k.every * 1000);
+    }
+    const ms = e.wait !== undefined ? parseDuration(e.wait) : undefined;
+    if (!ms) return;
+    let rounds = 0;
+    for (const every of running.values()) rounds += Math.floor(ms / every) + 1;
+    if (rounds > MAX_KEEPALIVES_PER_WAIT)
+      err(
+        ['timeline', i, 'wait'],
+        `this wait could run ${rounds} keepalive rounds (${running.size} keepalive${running.size === 1 ? '' : 's'} running), more than the ${MAX_KEEPALIVES_PER_WAIT} one wait may send: split it, or send keepalives less often`,
+      );
   });
 }

@@ -28,6 +28,9 @@ checks:
   - { name: call, from: alice, to: bob, feature: av, expect: works }
 `;
 
+const errors = (base: string, entries: string): string[] =>
+  checkScenarioText(`name: t\n${base}\ntimeline:\n${entries}`, 'x.yaml').issues.map(formatIssue);
+
 function timeline(base: string, entries: string): ScenarioResult {
   return play(`name: t\n${base}\ntimeline:\n${entries}`);
 }
@@ -225,9 +228,6 @@ describe('timeline events', () => {
 });
 
 describe('timeline validation', () => {
-  const errors = (base: string, entries: string): string[] =>
-    checkScenarioText(`name: t\n${base}\ntimeline:\n${entries}`, 'x.yaml').issues.map(formatIssue);
-
   it('schema errors, located, in words', () => {
     expect(
       errors(
@@ -244,7 +244,6 @@ describe('timeline validation', () => {
     ).toEqual([
       'x.yaml:11:11: timeline.0.wait: expected a duration with a unit such as "90s", "2min", "1h" or "500ms" (more than 0, at most 30 days), got "90x"',
       'x.yaml:12:5: timeline.1.rebot: unknown key "rebot" (did you mean "reboot"?); expected one of: wait, reboot, wan-address, link, map, keepalive, check',
-      'x.yaml:12:5: timeline.1: expected exactly one of wait, reboot, wan-address, link, map, keepalive, check per timeline entry, got a mapping',
       'x.yaml:13:5: timeline.2: expected exactly one of wait, reboot, wan-address, link, map, keepalive, check per timeline entry (this one has wait and reboot), got a mapping',
       'x.yaml:14:34: timeline.3.link.state: expected one of "down", "up", got "sideways"',
       'x.yaml:15:43: timeline.4.wan-address.address: expected an IPv4 address such as 192.168.1.10, got "203.0.113.300"',
@@ -280,6 +279,27 @@ describe('timeline validation', () => {
     expect(errors(base, '  - check: a\n  - check: b\n')).toEqual([
       'x.yaml:15:12: timeline.1.check: check "b" has "after", which a timeline cannot honour: the entries before a timeline check are what it sees (write it inline without "after")',
     ]);
+  });
+});
+
+describe('timeline: the keepalive bound', () => {
+  const NO_CALL = CALL.replace(/checks:\n.*\n/, '');
+  it('a wait whose keepalives would run more rounds than the bound is refused at the wait, located', () => {
+    expect(errors(NO_CALL, '  - keepalive: { host: alice, to: bob, every: 1ms }\n  - wait: 2min\n')).toEqual([
+      'x.yaml:14:11: timeline.1.wait: this wait could run 120001 keepalive rounds (1 keepalive running), more than the 100000 one wait may send: split it, or send keepalives less often',
+    ]);
+  });
+
+  it("counts the keepalives an app's call starts (ICE-like probe, every 15 s, both ways)", () => {
+    const base = CALL.replace(/app: ichat-av/g, 'app: windows-messenger').replace('feature: av', 'feature: hole-punch');
+    expect(errors(base, '  - check: call\n  - wait: 100h\n  - wait: 480h\n')).toEqual([
+      'x.yaml:17:11: timeline.2.wait: this wait could run 230402 keepalive rounds (2 keepalives running), more than the 100000 one wait may send: split it, or send keepalives less often',
+    ]);
+  });
+
+  it('a keepalive with no call sends nothing and a long wait does not step through its rounds', () => {
+    const r = timeline(NO_CALL, '  - keepalive: { host: alice, to: bob, every: 30s }\n  - wait: 720h\n');
+    expect(r.timeline![1]!.text).toBe('720 h pass (t=0 s → 720 h); no NAT session or mapping ran out');
   });
 });
 
