@@ -2,11 +2,12 @@
  * Application layer gateways: a router feature that rewrites addresses announced inside a known
  * protocol's payload and opens the ports they announce.
  *
- * Payloads are text (the protocol's own wire text); an ALG sees the outbound packet before and
- * after source translation and may return a rewritten copy.
+ * Payloads are text (the protocol's own wire text; a packet carrying bytes is read as latin1, see
+ * {@link payloadText}); an ALG sees the outbound packet before and after source translation and
+ * may return a rewritten copy (through {@link withPayloadText}, so bytes follow the text).
  */
 import { type Endpoint, formatIPv4, type IPv4, type Protocol } from './address.js';
-import type { Packet } from './packet.js';
+import { type Packet, payloadText, withPayloadText } from './packet.js';
 
 /** What an ALG may do at the router. */
 export interface AlgContext {
@@ -41,9 +42,11 @@ export const sipAlg: Alg = {
   name: 'sip',
   description: 'rewrites private addresses in SIP/SDP and opens the announced RTP ports',
   matches(p) {
-    if (p.payload === undefined || (p.proto !== 'udp' && p.proto !== 'tcp')) return false;
+    if ((p.payload === undefined && p.data === undefined) || (p.proto !== 'udp' && p.proto !== 'tcp')) return false;
     // Port 5060, or any port carrying a SIP message (clients such as Windows Messenger use dynamic SIP ports).
-    return p.dst.port === SIP_PORT || p.src.port === SIP_PORT || SIP_START.test(p.payload);
+    if (p.dst.port === SIP_PORT || p.src.port === SIP_PORT) return true;
+    const text = p.payload ?? payloadText({ ...p, data: p.data!.subarray(0, 512) })!;
+    return SIP_START.test(text);
   },
   outbound(original, translated, ctx) {
     const rewrite = rewriteContext(original, translated);
@@ -75,14 +78,16 @@ export const sipAlg: Alg = {
     const rewritten = lines.map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp)).join('\r\n');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in the SIP message`);
-    return { packet: { ...translated, payload: rewritten }, notes };
+    return { packet: withPayloadText(translated, rewritten), notes };
   },
 };
 
 /** The payload and the private/public address pair an ALG rewrites, or undefined when nothing to do. */
 function rewriteContext(original: Packet, translated: Packet): { payload: string; inIp: string; exIp: string } | undefined {
-  if (original.payload === undefined || original.src.ip === translated.src.ip) return undefined;
-  return { payload: original.payload, inIp: formatIPv4(original.src.ip), exIp: formatIPv4(translated.src.ip) };
+  if (original.src.ip === translated.src.ip) return undefined;
+  const payload = payloadText(original);
+  if (payload === undefined) return undefined;
+  return { payload, inIp: formatIPv4(original.src.ip), exIp: formatIPv4(translated.src.ip) };
 }
 
 /** Matches `text` (an address or address:port) only where it is not part of a longer address. */
@@ -106,7 +111,9 @@ export const h323Alg: Alg = {
   name: 'h323',
   description: 'rewrites private media addresses in H.323 call signalling (TCP 1720/1731) and opens the announced RTP ports',
   matches(p) {
-    return p.payload !== undefined && p.proto === 'tcp' && (H323_PORTS.has(p.dst.port) || H323_PORTS.has(p.src.port));
+    return (
+      (p.payload !== undefined || p.data !== undefined) && p.proto === 'tcp' && (H323_PORTS.has(p.dst.port) || H323_PORTS.has(p.src.port))
+    );
   },
   outbound(original, translated, ctx) {
     const rewrite = rewriteContext(original, translated);
@@ -127,7 +134,7 @@ export const h323Alg: Alg = {
       .join('\r\n');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in H.245`);
-    return { packet: { ...translated, payload: rewritten }, notes };
+    return { packet: withPayloadText(translated, rewritten), notes };
   },
 };
 

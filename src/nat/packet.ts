@@ -1,6 +1,7 @@
 /**
- * Packets as the model sees them: protocol, endpoints, TCP flags, an optional text payload
- * (what ALGs read and rewrite) and a size for traffic counters.
+ * Packets as the model sees them: protocol, endpoints, TCP flags, an optional payload (text, or
+ * the real bytes when the packet came off a wire; ALGs read and rewrite it) and a size for
+ * traffic counters.
  */
 import { type Endpoint, formatEndpoint, type Protocol } from './address.js';
 
@@ -15,13 +16,51 @@ export interface Packet {
   readonly flags?: number;
   /** Application payload as text (e.g. a SIP message); ALGs may rewrite it. */
   readonly payload?: string;
+  /**
+   * Application payload as bytes (a packet from a real wire). It flows through the model
+   * unchanged unless an ALG rewrites it: ALGs read it as text through {@link payloadText} and
+   * return a new array (so a changed payload is a different object). When both are set, `data`
+   * is the payload and `payload` its latin1 text.
+   */
+  readonly data?: Uint8Array;
   /** Bytes on the wire (default: payload length + 28). */
   readonly size?: number;
 }
 
 /** Bytes a packet counts for. */
 export function packetSize(p: Packet): number {
-  return p.size ?? (p.payload ? p.payload.length : 0) + 28;
+  return p.size ?? (p.data ? p.data.length : p.payload ? p.payload.length : 0) + 28;
+}
+
+/**
+ * The payload as text: `payload`, or `data` read as latin1 (one character per byte, so a text
+ * rewrite maps back to the same bytes with {@link latin1Bytes}). Undefined when there is none.
+ */
+export function payloadText(p: Packet): string | undefined {
+  if (p.payload !== undefined) return p.payload;
+  const d = p.data;
+  if (d === undefined) return undefined;
+  let s = '';
+  for (let i = 0; i < d.length; i += 8192) s += String.fromCharCode.apply(null, d.subarray(i, i + 8192) as unknown as number[]);
+  return s;
+}
+
+/** Text as latin1 bytes (each character's low 8 bits): the inverse of {@link payloadText} for bytes. */
+export function latin1Bytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/**
+ * A copy of `p` whose payload is `text`: for a packet that carries bytes, `data` becomes the
+ * text's latin1 bytes too (and `size` follows the length change), so the edge re-encodes it.
+ */
+export function withPayloadText(p: Packet, text: string): Packet {
+  if (p.data === undefined) return { ...p, payload: text };
+  const data = latin1Bytes(text);
+  const size = p.size === undefined ? undefined : p.size - p.data.length + data.length;
+  return size === undefined ? { ...p, payload: text, data } : { ...p, payload: text, data, size };
 }
 
 /** `UDP 10.0.0.2:5000 → 1.2.3.4:3478` */
