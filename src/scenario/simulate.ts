@@ -173,6 +173,28 @@ const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
   local: 'its own address',
 };
 
+/** TURN's UDP port (RFC 8656), where a relay server takes allocations. */
+const TURN_PORT = 3478;
+/** The first port a relay hands out as a relayed transport address. */
+const RELAY_PORT_BASE = 49152;
+
+/** The candidate pairs of the complete peer, in priority order. */
+type PairKind = 'host' | 'srflx' | 'relay';
+const PAIR_NAMES: Readonly<Record<PairKind, string>> = { host: 'host', srflx: 'server-reflexive', relay: 'relayed' };
+
+/** A candidate pair that did not carry packets both ways, and its decisive drop. */
+interface PairFailure {
+  readonly kind: PairKind;
+  readonly reason: string;
+  readonly delivery?: Delivery;
+}
+
+/** `the host pair failed: …; the server-reflexive pair failed: …`, after `lead` (empty when none failed). */
+function failuresText(failures: readonly PairFailure[], lead: string): string {
+  if (failures.length === 0) return '';
+  return lead + failures.map((x) => `the ${PAIR_NAMES[x.kind]} pair failed: ${x.reason}`).join('; ');
+}
+
 /** Ports each host listens on, per network (sessions of earlier checks played with `after`). */
 const LISTENING = new WeakMap<Network, Map<string, Set<string>>>();
 
@@ -193,6 +215,14 @@ interface FlowOutcome {
   readonly ok: boolean;
   readonly reason: string;
   readonly delivery?: Delivery;
+  /** The media went through a relay (the complete peer's relayed pair), with these packets. */
+  readonly relayed?: readonly Delivery[];
+}
+
+/** Two UDP streams played to the end: the packets of the last round, and who learnt a peer-reflexive source. */
+interface StreamsOutcome extends FlowOutcome {
+  readonly last?: readonly Delivery[];
+  readonly learnt?: readonly string[];
 }
 
 /** One check being played. */
@@ -233,9 +263,9 @@ class Play {
   run(): CheckResult {
     if (this.#featureId === 'classify') return this.#classify();
     const outcome = this.#play();
-    let result: Outcome = outcome.ok ? 'works' : 'fails';
+    let result: Outcome = outcome.relayed ? 'relayed' : outcome.ok ? 'works' : 'fails';
     let reason = outcome.reason;
-    let decisive = outcome.ok ? this.#deliveries : outcome.delivery ? [outcome.delivery] : [];
+    let decisive = outcome.relayed ?? (outcome.ok ? this.#deliveries : outcome.delivery ? [outcome.delivery] : []);
     if (!outcome.ok && this.#feature.fallback === 'relay') {
       const relayed = this.#relay();
       if (relayed.ok) {
@@ -244,7 +274,7 @@ class Play {
         decisive = relayed.deliveries;
       }
     }
-    if (result === 'fails' && outcome.delivery) reason += this.#insight(outcome.delivery);
+    if (result === 'fails' && outcome.delivery && this.#featureId !== 'hole-punch') reason += this.#insight(outcome.delivery);
     const failedAt = result === 'fails' ? outcome.delivery?.drop?.node : undefined;
     return this.#result(result, reason, decisive, failedAt);
   }
@@ -364,7 +394,8 @@ class Play {
         })
         .join('; ')}`,
     );
-    // 3. The flows, in order.
+    // 3. The flows, in order (the complete peer checks candidate pairs instead).
+    if (this.#featureId === 'hole-punch') return this.#checkPairs(feature.flows[0]!, portOf, view);
     for (const [i, f] of feature.flows.entries()) {
       const r = this.#flow(f, i, portOf, view);
       if (!r.ok) return r;
@@ -447,11 +478,12 @@ class Play {
   }
 
   /** Two UDP streams, one each way, played in rounds until they settle. */
-  #udpStreams(f: FlowSpec, i: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+  #udpStreams(f: FlowSpec, i: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): StreamsOutcome {
     const sides = [this.#caller, this.#callee] as const;
     const srcPort = new Map<string, number>();
     for (const h of sides) srcPort.set(h, f.symmetric ? portOf(h, i) : this.#nextPort(h));
     const target = new Map<string, Endpoint>(sides.map((h) => [h, view.get(`${h}|${i}`)!]));
+    const learnt: string[] = [];
     let last: Record<string, FlowOutcome> = {};
     const rounds = 3;
     for (let round = 1; round <= rounds; round++) {
@@ -472,6 +504,7 @@ class Play {
               to,
               `${to} received from ${formatEndpoint(seen)}, not the advertised ${formatEndpoint(known)}: it answers the observed address (peer-reflexive)`,
             );
+            learnt.push(`${to} learnt ${formatEndpoint(seen)}, the port ${from}'s NAT really used, from its packet (peer-reflexive)`);
             target.set(to, seen);
           }
         }
@@ -483,7 +516,7 @@ class Play {
             this.#caller,
             `${f.label}: both directions got through in round ${round} (the first packets opened the NATs on the way out)`,
           );
-        return { ok: true, reason: '' };
+        return { ok: true, reason: '', last: sides.map((h) => last[h]!.delivery!), learnt };
       }
     }
     const failed = sides.map((h) => last[h]!).find((r) => !r.ok)!;
@@ -491,6 +524,177 @@ class Play {
       ok: false,
       reason: `${failed.reason} (still failing after ${rounds} rounds)`,
       ...(failed.delivery ? { delivery: failed.delivery } : {}),
+    };
+  }
+
+  // ---- the complete peer (probe hole-punch) ----------------------------------------------
+
+  /**
+   * The complete peer, ICE-like: both sides check candidate pairs in priority order — host ↔ host,
+   * then server-reflexive (or mapped) ↔ server-reflexive, and only when nothing direct carried
+   * packets both ways, a TURN-like relayed pair through a `role: relay` server — and select the
+   * first pair that works. Every verdict comes from packets pushed through the model.
+   */
+  #checkPairs(f: FlowSpec, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+    const sides = [this.#caller, this.#callee] as const;
+    const peerOf = (h: string): string => (h === this.#caller ? this.#callee : this.#caller);
+    const host = new Map(sides.map((h) => [h, ep(this.#host(h).ip, portOf(h, 0))]));
+    // view: `${viewer}|0` → where the viewer sends, i.e. the peer's advertised (reflexive) candidate.
+    const srflx = new Map(sides.map((h) => [h, view.get(`${peerOf(h)}|0`)!]));
+    const same = (a: Endpoint, b: Endpoint): boolean => a.ip === b.ip && a.port === b.port;
+    const pairs: Array<{ kind: PairKind; candidate: Map<string, Endpoint> }> = [{ kind: 'host', candidate: host }];
+    if (sides.some((h) => !same(host.get(h)!, srflx.get(h)!))) pairs.push({ kind: 'srflx', candidate: srflx });
+    const failures: PairFailure[] = [];
+    for (const { kind, candidate } of pairs) {
+      const pv = new Map(sides.map((h) => [`${h}|0`, candidate.get(peerOf(h))!]));
+      this.#note(
+        this.#caller,
+        `checking the ${PAIR_NAMES[kind]} pair (UDP): ${sides.map((h) => `${h} sends to ${formatEndpoint(pv.get(`${h}|0`)!)}`).join(', ')}`,
+      );
+      const r = this.#udpStreams(f, 0, portOf, pv);
+      if (r.ok) {
+        for (const h of sides) view.set(`${h}|0`, pv.get(`${h}|0`)!);
+        const selected = `selected the ${PAIR_NAMES[kind]} pair (UDP ${formatEndpoint(candidate.get(this.#caller)!)} ↔ ${formatEndpoint(candidate.get(this.#callee)!)})`;
+        this.#note(this.#caller, `${selected}: packets got through both ways`);
+        return { ok: true, reason: `${selected}: ${this.#whyPairWorked(kind, r)}${failuresText(failures, '; before it, ')}` };
+      }
+      failures.push({
+        kind,
+        reason: r.reason + (r.delivery ? this.#insight(r.delivery) : ''),
+        ...(r.delivery ? { delivery: r.delivery } : {}),
+      });
+    }
+    const relay = this.#server('relay');
+    if (!relay) {
+      this.#note(this.#caller, 'no direct pair worked, and the scenario has no relay server (role: relay) to fall back on');
+      const last = failures.at(-1)!;
+      return {
+        ok: false,
+        reason: `no candidate pair worked and there is no relay server: ${failuresText(failures.slice().reverse(), '')}`,
+        ...(last.delivery ? { delivery: last.delivery } : {}),
+      };
+    }
+    const r = this.#relayPair(relay, portOf);
+    if (r.ok) {
+      return {
+        ok: true,
+        reason: `selected the relayed pair: ${r.reason}, because no direct pair worked${failuresText(failures, ': ')}`,
+        relayed: r.deliveries,
+      };
+    }
+    failures.push({ kind: 'relay', reason: r.reason, ...(r.delivery ? { delivery: r.delivery } : {}) });
+    return {
+      ok: false,
+      reason: `no candidate pair worked, not even the relayed one: ${failuresText(failures.slice().reverse(), '')}`,
+      ...(r.delivery ? { delivery: r.delivery } : {}),
+    };
+  }
+
+  /** What made a pair work, from its packets' hops (same LAN, hairpin, mapping learnt, port mapping). */
+  #whyPairWorked(kind: PairKind, r: StreamsOutcome): string {
+    const hops = (r.last ?? []).flatMap((d) => d.hops);
+    const nodes = (pick: (h: Hop) => boolean): string[] => [...new Set(hops.filter(pick).map((h) => h.node))];
+    const hairpins = nodes((h) => h.action === 'hairpin');
+    const translated = nodes((h) => h.action === 'translate');
+    const forwarded = nodes((h) => h.action === 'forward');
+    const why: string[] = [];
+    if (hairpins.length) why.push(`hairpinned at ${hairpins.join(' and ')} (the NAT turned the packets back into its own LAN)`);
+    if (kind === 'host' && hairpins.length === 0 && translated.length === 0) {
+      const rid = this.#routerOf(this.#caller);
+      why.push(
+        forwarded.length === 0
+          ? `same LAN: the host candidates reach each other directly on ${rid ? `${rid}'s LAN` : 'the Internet'}, no NAT involved`
+          : `the host addresses are routable between them (${forwarded.join(', ')} forwarded without translating)`,
+      );
+    }
+    why.push(...(r.learnt ?? []));
+    if (kind === 'srflx') {
+      for (const h of [this.#caller, this.#callee]) {
+        const adv = [...this.#advertised.entries()].find(([k]) => k.startsWith(`${h}|`))?.[1];
+        if (adv?.how.startsWith('external address and mapping from'))
+          why.push(`${h}'s ${adv.how.slice('external address and '.length)} let the peer in`);
+      }
+    }
+    if (why.length === 0)
+      why.push(
+        `each side's packets opened its NAT for the other (${translated.join(', ')} translated), and the reflexive mappings held for the peer`,
+      );
+    return why.join('; ');
+  }
+
+  /**
+   * The relayed pair, TURN-like: each peer allocates on the relay from its own port (UDP 3478),
+   * then its media goes peer → relay → peer (a Send indication in, a Data indication out).
+   */
+  #relayPair(
+    relay: { id: string; address: string },
+    portOf: (h: string, i: number) => number,
+  ): { ok: boolean; reason: string; delivery?: Delivery; deliveries: Delivery[] } {
+    const start = this.#deliveries.length;
+    const sides = [this.#caller, this.#callee] as const;
+    const relayHost = this.#host(relay.id);
+    const observed = new Map<string, Endpoint>();
+    const allocated = new Map<string, Endpoint>();
+    const fail = (reason: string, d: Delivery): { ok: false; reason: string; delivery: Delivery; deliveries: Delivery[] } => ({
+      ok: false,
+      reason,
+      delivery: d,
+      deliveries: [],
+    });
+    const server = (h: string): Endpoint => ep(this.#serverAddressFor(h, relay.id), TURN_PORT);
+    for (const [n, h] of sides.entries()) {
+      const src = ep(this.#host(h).ip, portOf(h, 0));
+      const d = this.#send(h, { proto: 'udp', src, dst: server(h), payload: 'TURN Allocate' }, `TURN Allocate request to ${relay.id}`);
+      const a = this.#arrived(d, relay.id, TURN_PORT);
+      if (!a.ok) return fail(`${h} cannot allocate on the relay ${relay.id} (${formatEndpoint(server(h))}): ${a.reason}`, d);
+      const alloc = ep(relay.address, RELAY_PORT_BASE + n);
+      const back = this.#send(
+        relay.id,
+        {
+          proto: 'udp',
+          src: ep(relayHost.ip, TURN_PORT),
+          dst: d.packet.src,
+          payload: `TURN Allocate success: relayed ${formatEndpoint(alloc)}`,
+        },
+        `TURN Allocate response from ${relay.id}`,
+      );
+      const b = this.#arrived(back, h, src.port);
+      if (!b.ok) return fail(`the relay's answer to ${h}'s allocation (to ${formatEndpoint(d.packet.src)}): ${b.reason}`, back);
+      observed.set(h, d.packet.src);
+      allocated.set(h, alloc);
+      this.#note(h, `${h} allocates ${formatEndpoint(alloc)} on the relay ${relay.id}, which sees it at ${formatEndpoint(d.packet.src)}`);
+    }
+    for (const h of sides) {
+      const peer = h === this.#caller ? this.#callee : this.#caller;
+      const src = ep(this.#host(h).ip, portOf(h, 0));
+      const d = this.#send(
+        h,
+        { proto: 'udp', src, dst: server(h), payload: `TURN Send indication to ${formatEndpoint(allocated.get(peer)!)}` },
+        `media from ${h} to ${peer}'s relayed address, via ${relay.id}`,
+      );
+      const a = this.#arrived(d, relay.id, TURN_PORT);
+      if (!a.ok) return fail(`${h}'s media to the relay ${relay.id}: ${a.reason}`, d);
+      const e = this.#send(
+        relay.id,
+        {
+          proto: 'udp',
+          src: ep(relayHost.ip, TURN_PORT),
+          dst: observed.get(peer)!,
+          payload: `TURN Data indication from ${formatEndpoint(allocated.get(h)!)}`,
+        },
+        `${relay.id} relays ${h}'s media to ${peer}`,
+      );
+      const b = this.#arrived(e, peer, portOf(peer, 0));
+      if (!b.ok) return fail(`the relay's media to ${peer} (at ${formatEndpoint(observed.get(peer)!)}): ${b.reason}`, e);
+    }
+    this.#note(
+      relay.id,
+      `${relay.id} carries the media between ${this.#caller} and ${this.#callee}: each sent to its allocation, and got the other's media from it`,
+    );
+    return {
+      ok: true,
+      reason: `media relayed through ${relay.id} (${relay.address}), where each peer allocated from its own port (UDP ${TURN_PORT}) and got the other's packets back`,
+      deliveries: this.#deliveries.slice(start),
     };
   }
 

@@ -1,0 +1,96 @@
+/**
+ * The complete peer (probe hole-punch): candidate pairs checked in priority order as packets —
+ * host ↔ host, server-reflexive ↔ server-reflexive, then a TURN-like relay — and the report of
+ * the pair selected, why it worked and why the others failed.
+ */
+import { describe, expect, it } from 'vitest';
+import { ep } from '../../src/nat/address.js';
+import { buildNetwork } from '../../src/scenario/build.js';
+import { parseScenario } from '../../src/scenario/loader.js';
+import { check, playByName, stepTexts } from './helpers.js';
+
+const LAN = `name: one LAN
+routers:
+  flat: { wan: 203.0.113.10, lan: 10.1.0.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+hosts:
+  alice: { router: flat, address: 10.1.0.2 }
+  bob: { router: flat, address: 10.1.0.3 }
+servers:
+  stun: { address: 198.51.100.6, role: reflector }
+`;
+
+describe('host candidates', () => {
+  const r = playByName(`name: host candidates
+routers:
+  flat: { wan: 203.0.113.10, lan: 10.1.0.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+  cgn: { wan: 203.0.113.20, lan: 100.64.0.0/10, nat: cgnat }
+  home-a: { parent: cgn, wan: 100.64.0.2, lan: 192.168.1.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+  home-b: { parent: cgn, wan: 100.64.0.3, lan: 192.168.2.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+  open-a: { wan: 203.0.113.30, lan: 198.18.1.0/24, nat: open }
+  open-b: { wan: 203.0.113.31, lan: 198.18.2.0/24, nat: open }
+hosts:
+  alice: { router: flat, address: 10.1.0.2 }
+  bob: { router: flat, address: 10.1.0.3 }
+  carol: { router: home-a, address: 192.168.1.2 }
+  dave: { router: home-b, address: 192.168.2.2 }
+  erin: { router: cgn, address: 100.64.0.50 }
+  frank: { router: cgn, address: 100.64.0.51 }
+  gina: { router: open-a, address: 198.18.1.2 }
+  hank: { router: open-b, address: 198.18.2.2 }
+servers:
+  rendezvous: { address: 198.51.100.5, role: signalling }
+  stun: { address: 198.51.100.6, role: reflector }
+checks:
+  - { name: one LAN, from: alice, to: bob, feature: hole-punch, expect: works }
+  - { name: two homes behind one carrier NAT, from: carol, to: dave, feature: hole-punch, expect: works }
+  - { name: one carrier LAN, from: erin, to: frank, feature: hole-punch, expect: works }
+  - { name: routed realm, from: gina, to: hank, feature: hole-punch, expect: works }
+`);
+
+  it('two peers on one LAN behind a non-hairpinning NAT connect by host candidate, on the LAN', () => {
+    const c = check(r, 'one LAN');
+    expect(c.result).toBe('works');
+    expect(c.pass).toBe(true);
+    expect(c.reason).toBe(
+      "selected the host pair (UDP 10.1.0.2:40000 ↔ 10.1.0.3:40000): same LAN: the host candidates reach each other directly on flat's LAN, no NAT involved",
+    );
+    const punches = c.steps.filter((s) => s.delivery && /^UDP hole punch/.test(s.text));
+    expect(punches.length).toBeGreaterThan(0);
+    for (const s of punches) expect(s.delivery!.hops.map((h) => h.code)).toEqual(['same-lan']);
+    // The reflexive pair was never needed (it would hairpin, which flat refuses).
+    expect(stepTexts(c).some((t) => t.startsWith('checking the server-reflexive pair'))).toBe(false);
+  });
+
+  it("the reflexive candidate alone would fail there: bob's advertised address hairpins, which flat refuses", () => {
+    const c = check(r, 'one LAN');
+    const m = /^bob advertises (203\.0\.113\.10):(\d+) /.exec(stepTexts(c).find((t) => t.startsWith('bob advertises'))!);
+    expect(m).not.toBeNull();
+    const { net } = buildNetwork(parseScenario(LAN, 'lan.yaml'));
+    net.send('bob', { proto: 'udp', src: ep('10.1.0.3', 40000), dst: ep('198.51.100.6', 3478) });
+    const d = net.send('alice', { proto: 'udp', src: ep('10.1.0.2', 40000), dst: ep(m![1]!, Number(m![2])) });
+    expect(d.delivered).toBe(false);
+    expect(d.drop).toMatchObject({ node: 'flat', code: 'hairpin-disabled' });
+  });
+
+  it('two homes behind one carrier NAT: host candidates fail (private, unrouted), the reflexive pair hairpins at the carrier', () => {
+    const c = check(r, 'two homes behind one carrier NAT');
+    expect(c.result).toBe('works');
+    expect(c.reason).toMatch(
+      /^selected the server-reflexive pair \(UDP 203\.0\.113\.20:\d+ ↔ 203\.0\.113\.20:\d+\): hairpinned at cgn \(the NAT turned the packets back into its own LAN\); before it, the host pair failed: UDP hole punch from carol to 192\.168\.2\.2:40000: dropped on the Internet: no route to 192\.168\.2\.2 /,
+    );
+  });
+
+  it('peers on one carrier LAN (one address realm) connect by host candidate', () => {
+    const c = check(r, 'one carrier LAN');
+    expect(c.reason).toBe(
+      "selected the host pair (UDP 100.64.0.50:40000 ↔ 100.64.0.51:40000): same LAN: the host candidates reach each other directly on cgn's LAN, no NAT involved",
+    );
+  });
+
+  it('routable host addresses behind routers without NAT: the host pair, forwarded without translation', () => {
+    const c = check(r, 'routed realm');
+    expect(c.reason).toBe(
+      'selected the host pair (UDP 198.18.1.2:40000 ↔ 198.18.2.2:40000): the host addresses are routable between them (open-a, open-b forwarded without translating)',
+    );
+  });
+});
