@@ -21,7 +21,11 @@ export {
   type HttpLimits,
   type MappingView,
   OffsetClock,
+  type ScenarioGatewayHandle,
+  type ScenarioGatewayOptions,
+  type ServedRouterHandle,
   startGateway,
+  startScenarioGateway,
 } from './gateway/index.js';
 export * from './nat/index.js';
 export {

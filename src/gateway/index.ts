@@ -18,5 +18,11 @@ export {
   type MappingView,
   mappingView,
   resolveListen,
+  type ServedRouterHandle,
   startGateway,
 } from './start-gateway.js';
+export {
+  type ScenarioGatewayHandle,
+  type ScenarioGatewayOptions,
+  startScenarioGateway,
+} from './start-scenario-gateway.js';

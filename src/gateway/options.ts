@@ -186,3 +186,41 @@ export function checkGatewayOptions(options: unknown): asserts options is Gatewa
     if (value !== undefined) CHECKS[key as keyof GatewayOptions](value, key);
   }
 }
+
+/** `startGateway` options that {@link checkScenarioGatewayOptions} refuses (they name one router or one file). */
+const SINGLE_ROUTER_ONLY = ['router', 'nat', 'wan', 'lan', 'leaseFile', 'leaseSync', 'leaseWriteHook'] as const;
+
+/**
+ * Throws {@link NatsimError} (fn `startScenarioGateway`) for the first option that is unknown or of
+ * the wrong kind: `startGateway`'s options that apply to every router, plus `routers`.
+ */
+export function checkScenarioGatewayOptions(options: unknown): void {
+  const fn = 'startScenarioGateway';
+  if (options === undefined) return;
+  if (!isObject(options))
+    throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn, reason: `expected an options object, not ${describeValue(options)}` });
+  const known = [...Object.keys(CHECKS).filter((k) => !(SINGLE_ROUTER_ONLY as readonly string[]).includes(k)), 'routers'];
+  for (const [key, value] of Object.entries(options)) {
+    if ((SINGLE_ROUTER_ONLY as readonly string[]).includes(key)) {
+      throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+        fn,
+        option: key,
+        reason: `is an option of startGateway() (one router); options: ${known.join(', ')}`,
+      });
+    }
+    if (!known.includes(key)) {
+      const hint = didYouMean(key, known);
+      throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+        fn,
+        option: key,
+        reason: `is not an option${hint ? ` (did you mean "${hint}"?)` : ''}; options: ${known.join(', ')}`,
+      });
+    }
+    if (value === undefined || key === 'routers') continue;
+    try {
+      CHECKS[key as keyof GatewayOptions](value, key);
+    } catch (e) {
+      throw e instanceof NatsimError ? new NatsimError(e.code, { fn, ...(e.option ? { option: e.option } : {}), reason: e.reason }) : e;
+    }
+  }
+}

@@ -12,7 +12,7 @@
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import { UPNP_ERROR } from '../constants.js';
-import { NatsimError } from '../errors.js';
+import { describeValue, NatsimError } from '../errors.js';
 import { formatIPv4, inPrefix, isIPv4, type Prefix, parseIPv4 } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
@@ -200,6 +200,19 @@ export interface GatewayHandle extends AsyncDisposable {
   /** Moves the clock forward and expires leases. */
   advance(ms: number): void;
   /**
+   * Restarts the router as a power cycle does: NAT sessions and every dynamic mapping (UPnP,
+   * NAT-PMP, PCP, ALG) are lost, static forwards stay, the NAT-PMP/PCP epoch starts again and is
+   * announced (with multicast), and SSDP says byebye, then alive with BOOTID.UPNP.ORG one higher.
+   */
+  reboot(): Promise<void>;
+  /**
+   * The ISP renumbers the line: the router's WAN address becomes `address`. NAT sessions end;
+   * dynamic mappings are kept or dropped as `mappings` says (default: the profile's
+   * `onWanAddressChange`, else keep); the epoch restarts unless the profile keeps it; NAT-PMP/PCP
+   * announce it (with multicast) and GENA notifies ExternalIPAddress.
+   */
+  setExternalAddress(address: string, mappings?: 'keep' | 'drop'): void;
+  /**
    * Stops serving: byebye, sockets closed. Safe to call twice. With `strict`, then rejects as
    * {@link assertNoPendingFaults} would when injected faults were never used.
    */
@@ -263,9 +276,7 @@ const isLoopback = (address: string): boolean => address.startsWith('127.');
 /** Starts serving one router as a UPnP IGD. */
 export async function startGateway(options: GatewayOptions = {}): Promise<GatewayHandle> {
   checkGatewayOptions(options);
-  const listen = await resolveListenWhenUp(options.listen ?? '127.0.0.1').catch((e: unknown) => {
-    throw e instanceof NatsimError ? new NatsimError(e.code, { fn: 'startGateway', option: 'listen', reason: e.reason }) : e;
-  });
+  const listen = await resolveListenOption(options.listen ?? '127.0.0.1', 'startGateway');
   const loopback = isLoopback(listen.address);
   const clock = options.clock ?? new OffsetClock();
   const config = await gatewayScenario(options);
@@ -273,42 +284,11 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   // The model: the scenario's routers (or one plain router).
   const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });
   let routerId: string;
-  let profileName = options.profile;
-  let realLan: string | undefined;
   if (config) {
     const ids = routerOrder(config);
     routerId = options.router ?? ids.find((id) => config.routers[id]!.services.upnp) ?? ids[0] ?? '';
-    if (!config.routers[routerId]) {
-      throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', {
-        reason: `no router "${routerId}" in the scenario (routers: ${ids.join(', ') || 'none'})`,
-      });
-    }
-    profileName ??= config.routers[routerId]!.profile;
-    for (const id of ids) {
-      const spec = config.routers[id]!;
-      // Serving on a real LAN: the served router's LAN is the interface's network.
-      const real =
-        id === routerId &&
-        !loopback &&
-        listen.prefix &&
-        !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
-      net.addRouter(
-        routerConfigFromSpec(
-          id,
-          spec,
-          real && listen.prefix
-            ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] }
-            : {},
-        ),
-      );
-      if (real) realLan = id;
-    }
-    // The scenario's servers and hosts, so packets sent through `network` reach them (not on a
-    // router whose LAN was replaced by the real interface's: their addresses do not fit there).
-    for (const [id, h] of [...Object.entries(config.servers), ...Object.entries(config.hosts)]) {
-      if (h.router !== undefined && h.router === realLan) continue;
-      net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
-    }
+    assertRouter(config, routerId);
+    addScenario(net, config, loopback ? undefined : { id: routerId, listen });
   } else {
     routerId = options.router ?? 'gateway';
     const lan = !loopback && listen.prefix ? `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}` : (options.lan ?? '192.168.1.0/24');
@@ -320,6 +300,106 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       nat: natPolicy(options.nat ?? 'port-restricted-cone'),
     });
   }
+  const spec = config?.routers[routerId];
+  const served = await serveRouter({
+    net,
+    clock,
+    routerId,
+    address: listen.address,
+    options,
+    upnp: true,
+    natpmp: options.natpmp ?? (spec?.services.natpmp === true || spec?.services.pcp === true),
+    pcp: spec?.services.pcp === true,
+    profile: options.profile ?? spec?.profile,
+  });
+  return served as GatewayHandle;
+}
+
+/** {@link resolveListenWhenUp}, its error naming `fn` and the `listen` option. */
+export async function resolveListenOption(listen: string, fn: string): Promise<{ address: string; prefix: Prefix | undefined }> {
+  return resolveListenWhenUp(listen).catch((e: unknown) => {
+    throw e instanceof NatsimError ? new NatsimError(e.code, { fn, option: 'listen', reason: e.reason }) : e;
+  });
+}
+
+/** Throws ERR_NATSIM_UNKNOWN_ROUTER unless the scenario has a router `id`. */
+export function assertRouter(config: ScenarioConfig, id: string): void {
+  if (!config.routers[id]) {
+    const ids = routerOrder(config);
+    throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', {
+      reason: `no router "${id}" in the scenario (routers: ${ids.join(', ') || 'none'})`,
+    });
+  }
+}
+
+/**
+ * Adds the scenario's routers, servers and hosts to `net`. With `real` (serving one router on a
+ * real interface), that router's LAN becomes the interface's network, and its hosts are left out
+ * (their addresses do not fit there).
+ */
+export function addScenario(
+  net: Network,
+  config: ScenarioConfig,
+  real?: { readonly id: string; readonly listen: { address: string; prefix: Prefix | undefined } },
+): void {
+  let realLan: string | undefined;
+  for (const id of routerOrder(config)) {
+    const spec = config.routers[id]!;
+    const listen = real?.listen;
+    const replace =
+      id === real?.id &&
+      listen?.prefix !== undefined &&
+      !inPrefix(parseIPv4(listen.address), routerConfigFromSpec(id, spec).lan ? prefixOf(spec.lan) : listen.prefix);
+    net.addRouter(
+      routerConfigFromSpec(
+        id,
+        spec,
+        replace && listen?.prefix
+          ? { lan: `${formatIPv4(listen.prefix.addr)}/${listen.prefix.len}`, lanAddress: listen.address, forwards: [] }
+          : {},
+      ),
+    );
+    if (replace) realLan = id;
+  }
+  // The scenario's servers and hosts, so packets sent through `network` reach them.
+  for (const [id, h] of [...Object.entries(config.servers), ...Object.entries(config.hosts)]) {
+    if (h.router !== undefined && h.router === realLan) continue;
+    net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
+  }
+}
+
+/** What {@link serveRouter} needs: one router of a model, where and what to serve. */
+export interface ServeRouterContext {
+  readonly net: Network;
+  readonly clock: Clock;
+  readonly routerId: string;
+  /** The address this router's sockets bind to. */
+  readonly address: string;
+  readonly options: GatewayOptions;
+  /** Serve the IGD (HTTP + SSDP). */
+  readonly upnp: boolean;
+  /** Serve NAT-PMP (and PCP, with `pcp`) on UDP: false, or true / `{ port }`. */
+  readonly natpmp: boolean | { readonly port?: number };
+  readonly pcp: boolean;
+  readonly profile: string | undefined;
+}
+
+/** A served router: {@link GatewayHandle}, where the IGD's parts are absent when UPnP is not served. */
+export interface ServedRouterHandle extends Omit<GatewayHandle, 'descriptionUrl' | 'ssdpAddress' | 'httpLimits'> {
+  /** The address this router's sockets are bound to. */
+  readonly address: string;
+  /** `http://ADDR:PORT/rootDesc.xml`; undefined when the router does not offer UPnP. */
+  readonly descriptionUrl: string | undefined;
+  readonly ssdpAddress: { readonly address: string; readonly port: number } | undefined;
+  readonly httpLimits: HttpLimits | undefined;
+}
+
+/** Serves one router of `net` on `address`: the IGD (when `upnp`), NAT-PMP/PCP (when asked). */
+export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouterHandle> {
+  const { net, clock, routerId, options } = ctx;
+  const loopback = isLoopback(ctx.address);
+  const listen = { address: ctx.address };
+  const profileName = ctx.profile;
   const router = net.router(routerId);
 
   const events = new EventEmitter<GatewayEvents>();
@@ -462,90 +542,99 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       close: closeAfterFault,
     };
   };
-  let server: HttpServer;
-  try {
-    server = await startHttpServer({
-      host: listen.address,
-      port: options.httpPort ?? 0,
-      ...options.httpLimits,
-      maxBodyBytes: app.bodyLimit,
-      errorReply: (status) => app.errorReply(status),
-      handler: (req): UpnpHttpReply | Promise<UpnpHttpReply> => {
-        router.expire(clock.now());
-        if (req.method === 'POST' && !faults.empty) {
-          const soapAction = parseSoapActionHeader(req.headers['soapaction']);
-          const action = soapAction?.action;
-          const injected = action !== undefined ? faults.take(action) : undefined;
-          if (injected && soapAction && action !== undefined) {
-            const peer = normalizePeer(req.peer);
-            const client = peer === '::1' || isLoopbackIPv4(peer) ? loopbackAs : peer;
-            const request = { type: 'soap-request', action, serviceType: soapAction.serviceType, client, peer } as const;
-            events.emit('upnp', request);
-            events.emit('soap-request', request);
-            if (!injected.delayMs) return injectedReply(action, injected, client);
-            const delay = injected.delayMs;
-            return new Promise((resolve) => setTimeout(() => resolve(injectedReply(action, injected, client)), delay).unref());
-          }
-        }
-        return durableReply(req);
-      },
-    });
-  } catch (e) {
-    unsubscribeAdded();
-    await journal?.close();
-    app.close();
-    throw e;
-  }
-  const httpPort = server.port;
-  router.forwards.reservePort('tcp', httpPort);
   const identity = app.upnp.identity;
-  const descriptionUrl = `http://${listen.address}:${httpPort}${identity.descriptionPath}`;
+  const igd = ctx.upnp ? await serveIgd() : undefined;
+  const server = igd?.server;
+  const ssdp = igd?.ssdp;
+  const descriptionUrl = igd?.descriptionUrl;
 
-  // SSDP.
-  const responder = new SsdpResponder(
-    {
-      rootUdn: identity.rootUdn,
-      wanDeviceUdn: identity.wanDeviceUdn,
-      wanConnectionDeviceUdn: identity.wanConnectionDeviceUdn,
-      igdVersion: identity.igdVersion,
-      location: descriptionUrl,
-      server: identity.server,
-      bootId: Math.floor(clock.now() / 1000) >>> 0,
-      configId: identity.configId,
-      maxAge: 1800,
-    },
-    {
-      mxDelay: options.mxDelay ?? (identity.ssdp.replyTiming === 'fixed' ? 'fixed' : 'random'),
-      quirks: identity.ssdp,
-      ...(loopback ? {} : { lanPrefix: router.lanPrefix }),
-    },
-  );
-  let ssdp: SsdpServer;
-  try {
-    ssdp = await startSsdpServer({
-      responder,
-      address: listen.address,
-      port: options.ssdpPort ?? 0,
-      multicast: options.multicast ?? !loopback,
-      ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
-      ...(options.ssdpBudget ? { budget: options.ssdpBudget } : {}),
-      ...(options.ssdpMaxPending !== undefined ? { maxPending: options.ssdpMaxPending } : {}),
-      ...(options.logger ? { log: options.logger } : {}),
-      onEvent: (e) => {
-        if (e.type === 'search') events.emit('ssdp-search', e);
+  /** HTTP (the IGD) and SSDP on the router's address. */
+  async function serveIgd(): Promise<{ server: HttpServer; ssdp: SsdpServer; descriptionUrl: string }> {
+    let server: HttpServer;
+    try {
+      server = await startHttpServer({
+        host: listen.address,
+        port: options.httpPort ?? 0,
+        ...options.httpLimits,
+        maxBodyBytes: app.bodyLimit,
+        errorReply: (status) => app.errorReply(status),
+        handler: (req): UpnpHttpReply | Promise<UpnpHttpReply> => {
+          router.expire(clock.now());
+          if (req.method === 'POST' && !faults.empty) {
+            const soapAction = parseSoapActionHeader(req.headers['soapaction']);
+            const action = soapAction?.action;
+            const injected = action !== undefined ? faults.take(action) : undefined;
+            if (injected && soapAction && action !== undefined) {
+              const peer = normalizePeer(req.peer);
+              const client = peer === '::1' || isLoopbackIPv4(peer) ? loopbackAs : peer;
+              const request = { type: 'soap-request', action, serviceType: soapAction.serviceType, client, peer } as const;
+              events.emit('upnp', request);
+              events.emit('soap-request', request);
+              if (!injected.delayMs) return injectedReply(action, injected, client);
+              const delay = injected.delayMs;
+              return new Promise((resolve) => setTimeout(() => resolve(injectedReply(action, injected, client)), delay).unref());
+            }
+          }
+          return durableReply(req);
+        },
+      });
+    } catch (e) {
+      unsubscribeAdded();
+      await journal?.close();
+      app.close();
+      throw e;
+    }
+    const httpPort = server.port;
+    router.forwards.reservePort('tcp', httpPort);
+    const descriptionUrl = `http://${listen.address}:${httpPort}${identity.descriptionPath}`;
+
+    // SSDP.
+    const responder = new SsdpResponder(
+      {
+        rootUdn: identity.rootUdn,
+        wanDeviceUdn: identity.wanDeviceUdn,
+        wanConnectionDeviceUdn: identity.wanConnectionDeviceUdn,
+        igdVersion: identity.igdVersion,
+        location: descriptionUrl,
+        server: identity.server,
+        bootId: Math.floor(clock.now() / 1000) >>> 0,
+        configId: identity.configId,
+        maxAge: 1800,
       },
-    });
-  } catch (e) {
-    await server.close();
-    unsubscribeAdded();
-    await journal?.close();
-    app.close();
-    throw e;
+      {
+        mxDelay: options.mxDelay ?? (identity.ssdp.replyTiming === 'fixed' ? 'fixed' : 'random'),
+        quirks: identity.ssdp,
+        ...(loopback ? {} : { lanPrefix: router.lanPrefix }),
+      },
+    );
+    let ssdp: SsdpServer;
+    try {
+      ssdp = await startSsdpServer({
+        responder,
+        address: listen.address,
+        port: options.ssdpPort ?? 0,
+        multicast: options.multicast ?? !loopback,
+        ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
+        ...(options.ssdpBudget ? { budget: options.ssdpBudget } : {}),
+        ...(options.ssdpMaxPending !== undefined ? { maxPending: options.ssdpMaxPending } : {}),
+        ...(options.logger ? { log: options.logger } : {}),
+        onEvent: (e) => {
+          if (e.type === 'search') events.emit('ssdp-search', e);
+        },
+      });
+    } catch (e) {
+      await server.close();
+      unsubscribeAdded();
+      await journal?.close();
+      app.close();
+      throw e;
+    }
+    router.forwards.reservePort('udp', ssdp.port);
+    return { server, ssdp, descriptionUrl };
   }
-  router.forwards.reservePort('udp', ssdp.port);
 
   // NAT-PMP: the pure server behind a UDP socket on the same address.
-  const natpmpOption = options.natpmp ?? config?.routers[routerId]?.services.natpmp === true;
+  const natpmpOption = ctx.natpmp;
   let natpmp: NatpmpServer | undefined;
   // A UPnP-only profile binds nothing on the port-control port (clients get ICMP port unreachable).
   if (natpmpOption !== false && router.mappings.config.policy.portControl !== 'absent') {
@@ -559,11 +648,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
         loopbackAs,
         onEvent: (e) => events.emit('natpmp', e),
         commit,
-        pcp: config?.routers[routerId]?.services.pcp === true,
+        pcp: ctx.pcp,
       });
     } catch (e) {
-      await ssdp.stop();
-      await server.close();
+      await ssdp?.stop();
+      await server?.close();
+      unsubscribeAdded();
+      await journal?.close();
       app.close();
       throw e;
     }
@@ -580,8 +671,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       clearInterval(ticker);
       unsubscribe();
       await natpmp?.stop();
-      await ssdp.stop();
-      await server.close();
+      await ssdp?.stop();
+      await server?.close();
       unsubscribeAdded();
       await journal?.close();
       app.close();
@@ -597,11 +688,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     }
   };
 
-  const handle: GatewayHandle = {
+  const handle: ServedRouterHandle = {
+    address: listen.address,
     descriptionUrl,
-    ssdpAddress: { address: listen.address, port: ssdp.port },
+    ssdpAddress: ssdp ? { address: listen.address, port: ssdp.port } : undefined,
     natpmpAddress: natpmp ? { address: natpmp.address, port: natpmp.port } : undefined,
-    httpLimits: server.limits,
+    httpLimits: server?.limits,
     get externalIp() {
       return router.wanAddress;
     },
@@ -631,6 +723,27 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       if (!isAdvanceable(clock)) throw new Error('advance() needs a clock with advance(): pass a FakeClock or use the default clock');
       clock.advance(ms);
       router.expire(clock.now());
+    },
+    reboot: async () => {
+      if (stopping) return;
+      router.reboot(clock.now()); // the NAT-PMP/PCP server announces the new epoch (it listens for router-rebooted)
+      await ssdp?.restart();
+    },
+    setExternalAddress: (address, mode) => {
+      if (typeof address !== 'string' || !isIPv4(address)) {
+        throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+          fn: 'setExternalAddress',
+          reason: `expected an IPv4 address such as "203.0.113.7", not ${describeValue(address)}`,
+        });
+      }
+      if (mode !== undefined && mode !== 'keep' && mode !== 'drop') {
+        throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', {
+          fn: 'setExternalAddress',
+          reason: `mappings must be "keep" or "drop", not ${describeValue(mode)}`,
+        });
+      }
+      router.expire(clock.now());
+      router.setWanAddress(address, clock.now(), mode);
     },
     stop,
     [Symbol.asyncDispose]: () => stop(),

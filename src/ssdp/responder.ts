@@ -178,8 +178,11 @@ function normalizeUdn(name: string, udn: string): string {
  * one); {@link handleSearch} and {@link notifications} never throw.
  */
 export class SsdpResponder {
-  /** The validated description (UDNs normalized to `uuid:…`). */
-  readonly description: SsdpDeviceDescription;
+  /** The validated description (UDNs normalized to `uuid:…`); its `bootId` changes on {@link reboot}. */
+  get description(): SsdpDeviceDescription {
+    return this.#description;
+  }
+  #description: SsdpDeviceDescription;
   readonly options: SsdpResponderOptions;
   readonly quirks: SsdpQuirks;
   readonly #advertisements: readonly SsdpAdvertisement[];
@@ -213,7 +216,7 @@ export class SsdpResponder {
       throw new RangeError(`fixedDelayMs must be an integer in 0..${SSDP_MAX_MX * 1000}`);
     }
 
-    this.description = { ...description, rootUdn, wanDeviceUdn: wanUdn, wanConnectionDeviceUdn: wcdUdn };
+    this.#description = { ...description, rootUdn, wanDeviceUdn: wanUdn, wanConnectionDeviceUdn: wcdUdn };
     this.options = options;
     this.quirks = options.quirks ?? {};
 
@@ -238,6 +241,16 @@ export class SsdpResponder {
     this.#advertisements = ads;
     this.#types = devices.flatMap((d) => [d.type, ...d.services].map((t) => ({ ...splitType(t), udn: d.udn })));
     this.#udns = devices.map((d) => d.udn);
+  }
+
+  /**
+   * The device started again (UDA 1.1 §1.2.2): BOOTID.UPNP.ORG moves on by one (wrapping at
+   * 2^31), so control points that cached the old one know to refetch the description.
+   */
+  reboot(): number {
+    const bootId = (this.#description.bootId + 1) % 0x80000000;
+    this.#description = { ...this.#description, bootId };
+    return bootId;
   }
 
   /** Every advertised (NT, USN) pair: 3 for the root device, 2 per embedded device, 1 per service. */

@@ -109,6 +109,11 @@ export interface SsdpServer {
   readonly stats: Readonly<SsdpStats>;
   /** Sends NOTIFY alive for every USN now (no-op without multicast). */
   announce(): Promise<void>;
+  /**
+   * The device restarted: byebye for every USN, BOOTID.UPNP.ORG one higher, then alive (the
+   * NOTIFYs only with multicast; search replies carry the new BOOTID either way).
+   */
+  restart(): Promise<void>;
   /** Stops: clears timers, sends byebye (multicast), closes the sockets. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -335,6 +340,12 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
     replyPort,
     stats,
     announce: () => (stopping ? Promise.resolve() : notifyAll(NTS_ALIVE)),
+    restart: async () => {
+      if (stopping) return;
+      await notifyAll(NTS_BYEBYE);
+      responder.reboot();
+      await notifyAll(NTS_ALIVE);
+    },
     stop,
     [Symbol.asyncDispose]: stop,
   };

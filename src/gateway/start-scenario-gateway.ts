@@ -1,0 +1,204 @@
+/**
+ * `startScenarioGateway()`: every router of a scenario that offers a service (UPnP, NAT-PMP,
+ * PCP), or the ones named, served at once from one shared model — one {@link Network} built from
+ * the scenario, so a mapping made at one router and a packet through another meet the same
+ * state. Each router gets its own address, so their SSDP, HTTP and port-control (5351) sockets
+ * coexist: on loopback the first served router binds the listen address (127.0.0.1 by default)
+ * and the next ones the addresses after it (127.0.0.2, 127.0.0.3 … in scenario order); Linux
+ * answers all of 127.0.0.0/8 on `lo`.
+ *
+ * ```ts
+ * await using gws = await startScenarioGateway({ scenario: 'wm-02-two-upnp-gateways' });
+ * gws.router('home-b').descriptionUrl; // http://127.0.0.2:…/rootDesc.xml
+ * await gws.router('home-a').reboot();
+ * ```
+ */
+import { describeValue, NatsimError } from '../errors.js';
+import { formatIPv4, parseIPv4 } from '../nat/address.js';
+import type { Clock } from '../nat/clock.js';
+import { SeededRng } from '../nat/clock.js';
+import { Network } from '../nat/network.js';
+import { routerOrder } from '../scenario/build.js';
+import type { LoadedScenario } from '../scenario/loader.js';
+import type { RouterSpec, ScenarioConfig } from '../scenario/schema.js';
+import { isScenarioName, shippedScenarioPath } from '../scenario/shipped.js';
+import { isAdvanceable, OffsetClock } from './clock.js';
+import { checkScenarioGatewayOptions } from './options.js';
+import {
+  addScenario,
+  assertRouter,
+  type GatewayOptions,
+  resolveListenOption,
+  type ServedRouterHandle,
+  serveRouter,
+} from './start-gateway.js';
+
+const FN = 'startScenarioGateway';
+
+/** Options of {@link startScenarioGateway}: those of `startGateway` that apply to every served router. */
+export interface ScenarioGatewayOptions
+  extends Omit<GatewayOptions, 'scenario' | 'router' | 'nat' | 'wan' | 'lan' | 'leaseFile' | 'leaseSync' | 'leaseWriteHook'> {
+  /** A shipped scenario's name, a scenario file's path, or a loaded scenario (default: the default scenario). */
+  readonly scenario?: string | ScenarioConfig | LoadedScenario;
+  /**
+   * Routers to serve, in any order (they are served, and given addresses, in scenario order).
+   * Default: every router with `services: { upnp | natpmp | pcp: true }`.
+   */
+  readonly routers?: readonly string[];
+  /**
+   * The first served router's address (default 127.0.0.1). On loopback the next routers take the
+   * following addresses; elsewhere only one router can be served (name it in `routers`).
+   */
+  readonly listen?: string;
+  /**
+   * NAT-PMP/PCP on the routers that offer them: false (none), or `true` / `{ port }` (default
+   * port 0: ephemeral; real clients need 5351, as `natsim serve` uses).
+   */
+  readonly natpmp?: boolean | { readonly port?: number };
+}
+
+/** Running routers of one scenario. */
+export interface ScenarioGatewayHandle extends AsyncDisposable {
+  /** The served routers' ids, in scenario order (the order of their addresses). */
+  readonly routers: readonly string[];
+  /** The one model every served router is part of. */
+  readonly network: Network;
+  readonly clock: Clock;
+  /** One served router's handle (its endpoints and controls); throws for a router not served. */
+  router(id: string): ServedRouterHandle;
+  /** Moves the shared clock forward and expires every router's leases. */
+  advance(ms: number): void;
+  /** Stops every router (byebye, sockets closed). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Does the scenario router offer a mapping service? */
+export const offersService = (spec: RouterSpec): boolean =>
+  spec.services.upnp === true || spec.services.natpmp === true || spec.services.pcp === true;
+
+/**
+ * Which routers of `config` to serve, in scenario order: the named ones (checked), else every one
+ * offering a service. Throws when nothing would be served.
+ */
+export function routersToServe(config: ScenarioConfig, named?: readonly string[]): string[] {
+  const ids = routerOrder(config);
+  if (named !== undefined) {
+    if (!Array.isArray(named) || named.length === 0 || !named.every((n) => typeof n === 'string' && n !== '')) {
+      throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+        fn: FN,
+        option: 'routers',
+        reason: `must be a non-empty array of router ids, not ${describeValue(named)}`,
+      });
+    }
+    for (const id of named) assertRouter(config, id);
+    return ids.filter((id) => named.includes(id));
+  }
+  const offering = ids.filter((id) => offersService(config.routers[id]!));
+  if (offering.length === 0) {
+    throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+      fn: FN,
+      option: 'routers',
+      reason: `no router of the scenario offers a service (services: { upnp | natpmp | pcp: true }); name the routers to serve (routers: ${ids.join(', ') || 'none'})`,
+    });
+  }
+  return offering;
+}
+
+/**
+ * The address of the `index`-th served router: `first` itself, then on loopback the addresses
+ * after it (127.0.0.1, 127.0.0.2 …).
+ */
+export function routerAddress(first: string, index: number): string {
+  if (index === 0) return first;
+  const n = parseIPv4(first) + index;
+  if (!first.startsWith('127.') || (n & 0xff) === 0 || (n & 0xff) === 255 || n >>> 24 !== 127) {
+    throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+      fn: FN,
+      option: 'listen',
+      reason: `${index + 1} routers need ${index + 1} loopback addresses from ${first}, and ${formatIPv4(n >>> 0)} is not one`,
+    });
+  }
+  return formatIPv4(n >>> 0);
+}
+
+/** Serves every router of a scenario that offers a service (or those in `routers`) from one model. */
+export async function startScenarioGateway(options: ScenarioGatewayOptions = {}): Promise<ScenarioGatewayHandle> {
+  checkScenarioGatewayOptions(options);
+  const { scenario, routers: named, ...rest } = options;
+  const listen = await resolveListenOption(options.listen ?? '127.0.0.1', FN);
+  const config = await loadScenario(scenario ?? 'default');
+  const ids = routersToServe(config, named);
+  const loopback = listen.address.startsWith('127.');
+  if (!loopback && ids.length > 1) {
+    throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+      fn: FN,
+      option: 'listen',
+      reason: `${ids.length} routers (${ids.join(', ')}) cannot share ${listen.address}: serve several on loopback, or name one router`,
+    });
+  }
+  const addresses = ids.map((_, i) => routerAddress(listen.address, i));
+  const clock = options.clock ?? new OffsetClock();
+  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1) });
+  addScenario(net, config, loopback ? undefined : { id: ids[0]!, listen });
+
+  const served = new Map<string, ServedRouterHandle>();
+  const stopAll = async (): Promise<void> => {
+    await Promise.all([...served.values()].map((h) => h.stop()));
+  };
+  try {
+    for (const [i, id] of ids.entries()) {
+      const spec = config.routers[id]!;
+      const offers = offersService(spec);
+      const portControl = spec.services.natpmp === true || spec.services.pcp === true;
+      served.set(
+        id,
+        await serveRouter({
+          net,
+          clock,
+          routerId: id,
+          address: addresses[i]!,
+          options: { ...rest, clock },
+          // A named router that offers nothing is served as an IGD, as startGateway does.
+          upnp: spec.services.upnp === true || !offers,
+          natpmp: portControl && options.natpmp !== false ? (options.natpmp ?? true) : false,
+          pcp: spec.services.pcp === true,
+          profile: options.profile ?? spec.profile,
+        }),
+      );
+    }
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopping ??= stopAll());
+  return {
+    routers: ids,
+    network: net,
+    clock,
+    router: (id) => {
+      const h = served.get(id);
+      if (!h) {
+        throw new NatsimError('ERR_NATSIM_UNKNOWN_ROUTER', {
+          fn: 'router',
+          reason: `router ${describeValue(id)} is not served (served: ${ids.join(', ')})`,
+        });
+      }
+      return h;
+    },
+    advance: (ms) => {
+      if (!isAdvanceable(clock)) throw new Error('advance() needs a clock with advance(): pass a FakeClock or use the default clock');
+      clock.advance(ms);
+      for (const id of ids) net.router(id).expire(clock.now());
+    },
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+async function loadScenario(scenario: string | ScenarioConfig | LoadedScenario): Promise<ScenarioConfig> {
+  if (typeof scenario !== 'string') return 'config' in scenario && 'file' in scenario ? scenario.config : scenario;
+  const file = isScenarioName(scenario) ? shippedScenarioPath(scenario, { fn: FN, option: 'scenario' }) : scenario;
+  return (await (await import('../scenario/loader.js')).loadScenarioFile(file)).config;
+}
