@@ -4,6 +4,7 @@
  * @see UPnP Device Architecture 1.1 / 2.0 (SSDP, GENA): https://openconnectivity.org/developer/specifications/upnp-resources/upnp/
  * @see UPnP IGD:1 and IGD:2 (InternetGatewayDevice, WANIPConnection, WANCommonInterfaceConfig, Layer3Forwarding)
  * @see RFC 6886 (NAT-PMP), RFC 6887 (PCP)
+ * @see RFC 5389 (STUN), RFC 5780 (NAT behaviour discovery), RFC 3489 (classic STUN)
  */
 
 /** SSDP multicast group and port (UDA 1.1 §1). */
@@ -190,3 +191,64 @@ export type UpnpErrorName = keyof typeof UPNP_ERROR;
 export const IGD2_MAX_LEASE_SECONDS = 604800;
 /** GetListOfPortMappings with NewNumberOfPorts=0 returns at most this many (miniupnpd). */
 export const LIST_OF_PORT_MAPPINGS_MAX = 1000;
+
+/** STUN's default port (RFC 5389 §18.4). */
+export const STUN_PORT = 3478;
+/** The magic cookie every RFC 5389 message carries in bytes 4..7 (RFC 5389 §6). */
+export const STUN_MAGIC_COOKIE = 0x2112a442;
+/** Header and transaction-id sizes in bytes (RFC 5389 §6). */
+export const STUN_HEADER_LENGTH = 20;
+export const STUN_TRANSACTION_ID_LENGTH = 12;
+/**
+ * Largest datagram the STUN server reads (natsim's bound; RFC 5389 §7.1 keeps messages under the
+ * path MTU, 576 bytes if unknown). Longer datagrams are ignored unread.
+ */
+export const STUN_MAX_MESSAGE = 2048;
+/** STUN methods (RFC 5389 §18.1). Binding is the only one a plain STUN server answers. */
+export const STUN_METHOD = { Binding: 0x001 } as const;
+/** Message classes (RFC 5389 §6), as the two class bits C1 C0. */
+export const STUN_CLASS = { Request: 0b00, Indication: 0b01, SuccessResponse: 0b10, ErrorResponse: 0b11 } as const;
+/**
+ * Attribute types (RFC 5389 §18.2, RFC 5780 §9.1, RFC 3489 §11.2). Types below 0x8000 are
+ * comprehension-required: a request carrying one the server does not know is refused with 420.
+ */
+export const STUN_ATTRIBUTE = {
+  MappedAddress: 0x0001,
+  /** RFC 3489 only (deprecated by RFC 5389); answered 420 like any unknown required attribute. */
+  ResponseAddress: 0x0002,
+  ChangeRequest: 0x0003,
+  /** RFC 3489 only: what RFC 5780 calls RESPONSE-ORIGIN. */
+  SourceAddress: 0x0004,
+  /** RFC 3489 only: what RFC 5780 calls OTHER-ADDRESS. */
+  ChangedAddress: 0x0005,
+  Username: 0x0006,
+  MessageIntegrity: 0x0008,
+  ErrorCode: 0x0009,
+  UnknownAttributes: 0x000a,
+  Realm: 0x0014,
+  Nonce: 0x0015,
+  XorMappedAddress: 0x0020,
+  Padding: 0x0026,
+  ResponsePort: 0x0027,
+  Software: 0x8022,
+  AlternateServer: 0x8023,
+  Fingerprint: 0x8028,
+  ResponseOrigin: 0x802b,
+  OtherAddress: 0x802c,
+} as const;
+export type StunAttributeName = keyof typeof STUN_ATTRIBUTE;
+/** First comprehension-optional attribute type (RFC 5389 §15). */
+export const STUN_OPTIONAL_ATTRIBUTE_MIN = 0x8000;
+/** CHANGE-REQUEST flag bits (RFC 5780 §7.2). */
+export const STUN_CHANGE_IP = 0x4;
+export const STUN_CHANGE_PORT = 0x2;
+/** Address families in (XOR-)MAPPED-ADDRESS and friends (RFC 5389 §15.1). */
+export const STUN_FAMILY = { IPv4: 0x01, IPv6: 0x02 } as const;
+/** FINGERPRINT is the CRC-32 of the message before it, XORed with this (RFC 5389 §15.5). */
+export const STUN_FINGERPRINT_XOR = 0x5354554e;
+/** Error codes the server sends (RFC 5389 §15.6). */
+export const STUN_ERROR = { BadRequest: 400, UnknownAttribute: 420 } as const;
+/** Longest SOFTWARE value, in bytes of UTF-8 (RFC 5389 §15.10: fewer than 128 characters, ≤ 763 bytes). */
+export const STUN_MAX_SOFTWARE_BYTES = 763;
+/** An error 420 lists at most this many unknown attributes (natsim's bound, so a reply stays small). */
+export const STUN_MAX_UNKNOWN_LISTED = 16;

@@ -80,3 +80,13 @@ export {
   type UpnpResponder,
 } from './soap/index.js';
 export { SsdpResponder, startSsdpServer } from './ssdp/index.js';
+export {
+  answerStun,
+  parseStunMessage,
+  type StunContext,
+  type StunEvent,
+  type StunOutcome,
+  type StunServer,
+  type StunServerOptions,
+  startStunServer,
+} from './stun/index.js';
