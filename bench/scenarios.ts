@@ -11,6 +11,7 @@ import { ep, formatIPv4 } from '../src/nat/address.js';
 import type { Network } from '../src/nat/network.js';
 import { buildNetwork } from '../src/scenario/build.js';
 import { loadScenarioFile } from '../src/scenario/loader.js';
+import { MATRIX_TYPES, playMatrix } from '../src/scenario/matrix.js';
 import { type ScenarioConfig, scenarioSchema } from '../src/scenario/schema.js';
 import { runScenario } from '../src/scenario/simulate.js';
 import { log, median, msSince, nowNs } from './lib.js';
@@ -114,6 +115,38 @@ function timelineBench(): Record<string, unknown> {
   };
 }
 
+/**
+ * `natsim matrix` at its largest: the six preset types × six, each cell behind a carrier NAT (a
+ * cascade of two NATs per peer), every cell played as packets — against the same 6 × 6 without
+ * the carrier NAT, measured in the same rounds.
+ */
+function matrixBench(): Record<string, unknown> {
+  const rows = [...MATRIX_TYPES];
+  const cascade: number[] = [];
+  const flat: number[] = [];
+  let direct = 0;
+  for (let run = 0; run < 7; run++) {
+    let t0 = nowNs();
+    direct = playMatrix({ rows, cgnat: true }).cells.filter((c) => c.outcome === 'direct').length;
+    cascade.push(msSince(t0));
+    t0 = nowNs();
+    playMatrix({ rows });
+    flat.push(msSince(t0));
+  }
+  const ratio = median(cascade) / median(flat);
+  log(
+    `matrix: 6×6 behind a carrier NAT, median ${median(cascade).toFixed(1)} ms (${direct} of 36 direct); 6×6 without ${median(flat).toFixed(1)} ms; ratio ${ratio.toFixed(2)}`,
+  );
+  return {
+    cells: rows.length * rows.length,
+    cascadeMedianMs: round(median(cascade)),
+    flatMedianMs: round(median(flat)),
+    ratio: round(ratio),
+    directWithCarrier: direct,
+    runsMs: cascade.map(round),
+  };
+}
+
 /** 10 carrier NATs × 100 home NATs × 10 hosts, plus 100 servers on the Internet. */
 function generatedTopology(): ScenarioConfig {
   const routers: Record<string, unknown> = {};
@@ -186,6 +219,7 @@ function round(x: number): number {
 async function main(): Promise<void> {
   const shipped = await shippedScenarios();
   const timeline = timelineBench();
+  const matrix = matrixBench();
   gc?.();
   const base = process.memoryUsage();
   let peakRss = base.rss;
@@ -218,6 +252,7 @@ async function main(): Promise<void> {
     at: new Date().toISOString(),
     shippedScenarios: shipped,
     timeline,
+    matrix,
     generated: {
       carrierNats: 10,
       homeNats: 1000,
