@@ -6,7 +6,7 @@
 #
 # In $P-router: miniupnpd (HTTP 10.77.0.1:49000, secure mode, allow 1024-65535 10.77.0.0/24) and
 # natsim twice (HTTP 10.77.0.1:$NATSIM_HTTP_PORT with profile miniupnpd, and :$NATSIM231_HTTP_PORT
-# with profile miniupnpd-2.3.1; same rules, WAN 100.64.0.1). Modelled on
+# with profile miniupnpd-2.3.1, or $NATSIM231_PROFILE; same rules, WAN 100.64.0.1). Modelled on
 # /work/shared/lab/lab-miniupnpd.sh: coturn in $P-wan answers miniupnpd 2.3.1's STUN check (it
 # refuses a reserved WAN address without it) and a bind mount over /dev/console in miniupnpd's
 # private mount namespace keeps its log lines off the machine console.
@@ -99,11 +99,11 @@ NATSIM_HTTP_PORT=$NATSIM_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM_SSDP_PORT \
 NATSIM_PID=$!
 for i in $(seq 150); do grep -qs '"ready":true' "$D/natsim.out" && break; kill -0 $NATSIM_PID 2>/dev/null || break; sleep 0.1; done
 grep -q '"ready":true' "$D/natsim.out" || fail "natsim did not start"
-NATSIM_PROFILE=miniupnpd-2.3.1 NATSIM_HTTP_PORT=$NATSIM231_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM231_SSDP_PORT \
+NATSIM_PROFILE=${NATSIM231_PROFILE:-miniupnpd-2.3.1} NATSIM_HTTP_PORT=$NATSIM231_HTTP_PORT NATSIM_SSDP_PORT=$NATSIM231_SSDP_PORT \
   ip netns exec "$ROUTER" node --import tsx "$LAUNCHER" > "$D/natsim231.out" 2> "$D/natsim231.log" &
 NATSIM231_PID=$!
 for i in $(seq 150); do grep -qs '"ready":true' "$D/natsim231.out" && break; kill -0 $NATSIM231_PID 2>/dev/null || break; sleep 0.1; done
-grep -q '"ready":true' "$D/natsim231.out" || fail "natsim (miniupnpd-2.3.1) did not start"
+grep -q '"ready":true' "$D/natsim231.out" || fail "natsim (${NATSIM231_PROFILE:-miniupnpd-2.3.1}) did not start"
 
 # --- both answer from the lan namespace ---
 for url in http://10.77.0.1:49000/rootDesc.xml "http://10.77.0.1:$NATSIM_HTTP_PORT/rootDesc.xml" "http://10.77.0.1:$NATSIM231_HTTP_PORT/rootDesc.xml"; do
