@@ -94,3 +94,92 @@ checks:
     );
   });
 });
+
+describe('the relayed pair (role: relay, TURN-like)', () => {
+  const base = `routers:
+  sym-a: { wan: 203.0.113.13, lan: 10.4.0.0/24, nat: symmetric }
+  sym-b: { wan: 203.0.113.17, lan: 10.8.0.0/24, nat: symmetric }
+  prc-a: { wan: 203.0.113.12, lan: 10.3.0.0/24, nat: port-restricted-cone }
+  prc-b: { wan: 203.0.113.16, lan: 10.7.0.0/24, nat: port-restricted-cone }
+  walled:
+    wan: 203.0.113.30
+    lan: 10.9.0.0/24
+    nat: symmetric
+    firewall: { inbound: deny, rules: [{ action: deny, direction: out, protocol: udp, to: 198.51.100.7/32 }] }
+hosts:
+  a: { router: sym-a, address: 10.4.0.2 }
+  b: { router: sym-b, address: 10.8.0.2 }
+  c: { router: prc-a, address: 10.3.0.2 }
+  d: { router: prc-b, address: 10.7.0.2 }
+  w: { router: walled, address: 10.9.0.2 }
+servers:
+  rendezvous: { address: 198.51.100.5, role: signalling }
+  stun: { address: 198.51.100.6, role: reflector }
+`;
+  const r = playByName(`name: relay
+${base}  turn: { address: 198.51.100.7, role: relay }
+checks:
+  - { name: sym x sym, from: a, to: b, feature: hole-punch, expect: relayed }
+  - { name: prc x prc, from: c, to: d, feature: hole-punch, expect: relayed }
+  - { name: relay unreachable, from: w, to: b, feature: hole-punch, expect: relayed }
+`);
+
+  it('symmetric × symmetric: no direct pair works, so the media goes peer → relay → peer, and expect: relayed passes', () => {
+    const c = check(r, 'sym x sym');
+    expect(c.result).toBe('relayed');
+    expect(c.pass).toBe(true);
+    expect(c.failedAt).toBeUndefined();
+    expect(c.reason).toMatch(
+      /^selected the relayed pair: media relayed through turn \(198\.51\.100\.7\), .*because no direct pair worked: the host pair failed: .*; the server-reflexive pair failed: UDP hole punch from a to 203\.0\.113\.17:\d+: dropped at sym-b: /,
+    );
+    // The decisive packets are the relay's: allocations and media, translated by both NATs.
+    const relayed = c.steps.filter((s) => s.delivery && /TURN|relay/.test(s.text));
+    expect(relayed.map((s) => s.delivery!.delivered)).toEqual(Array(8).fill(true));
+    const toB = relayed.find((s) => s.text.startsWith("turn relays a's media to b"))!;
+    expect(toB.delivery!.to).toBe('b');
+    expect(toB.delivery!.hops.map((h) => [h.node, h.action])).toEqual([
+      ['sym-b', 'translate'],
+      ['b', 'deliver'],
+    ]);
+    expect(c.hops.some((h) => h.node === 'sym-a' && h.action === 'translate')).toBe(true);
+  });
+
+  it('expect: relayed fails when a direct pair worked, and the reason names that pair', () => {
+    const c = check(r, 'prc x prc');
+    expect(c.result).toBe('works');
+    expect(c.pass).toBe(false);
+    expect(c.reason).toMatch(/^selected the server-reflexive pair \(UDP 203\.0\.113\.12:40000 ↔ 203\.0\.113\.16:40000\): /);
+    expect(stepTexts(c).some((t) => /TURN/.test(t))).toBe(false);
+  });
+
+  it('expect: relayed fails when the relay is unreachable, naming the drop', () => {
+    const c = check(r, 'relay unreachable');
+    expect(c.result).toBe('fails');
+    expect(c.pass).toBe(false);
+    expect(c.failedAt).toBe('walled');
+    expect(c.reason).toMatch(
+      /^no candidate pair worked, not even the relayed one: the relayed pair failed: w cannot allocate on the relay turn \(198\.51\.100\.7:3478\): dropped at walled: .*; the server-reflexive pair failed: .*; the host pair failed: /,
+    );
+    expect(c.hops.at(-1)).toMatchObject({ node: 'walled', action: 'drop' });
+  });
+
+  it('without a relay server, symmetric × symmetric fails and says there is none', () => {
+    const c = check(
+      playByName(`name: no relay\n${base}checks:\n  - { name: s, from: a, to: b, feature: hole-punch, expect: relayed }\n`),
+      's',
+    );
+    expect(c.result).toBe('fails');
+    expect(c.failedAt).toBe('sym-b');
+    expect(c.reason).toMatch(/^no candidate pair worked and there is no relay server: the server-reflexive pair failed: /);
+  });
+
+  it('the shipped scenario relay-01 plays symmetric × symmetric relayed', async () => {
+    const { loadScenarioFile } = await import('../../src/scenario/loader.js');
+    const { runScenario } = await import('../../src/scenario/simulate.js');
+    const result = runScenario(await loadScenarioFile('scenarios/relay-01-symmetric-turn.yaml'));
+    expect(result.checks.map((x) => [x.result, x.pass])).toEqual([
+      ['relayed', true],
+      ['works', true],
+    ]);
+  });
+});
