@@ -38,7 +38,7 @@ export function wireTcpFlags(model: number): number {
 }
 
 /**
- * Encodes a model packet (UDP, TCP or ICMP echo with `src.port` as the id) as an IPv4 datagram
+ * Encodes a model packet (UDP, TCP or ICMP echo with the id as `src.port` of a request, `dst.port` of a reply) as an IPv4 datagram
  * with a 20-byte header; the payload is `data`, else `payload` as latin1.
  */
 export function encodeIpv4(p: Packet, options: EncodeOptions = {}): Uint8Array {
@@ -60,8 +60,9 @@ export function encodeIpv4(p: Packet, options: EncodeOptions = {}): Uint8Array {
   b.set(payload, 20 + th);
   const len = total - 20;
   if (p.proto === 'icmp') {
-    b[20] = options.icmpType ?? ICMP_TYPE.ECHO_REQUEST;
-    write16(b, 24, p.src.port);
+    const type = options.icmpType ?? ICMP_TYPE.ECHO_REQUEST;
+    b[20] = type;
+    write16(b, 24, type === ICMP_TYPE.ECHO_REPLY ? p.dst.port : p.src.port);
     write16(b, 26, options.icmpSeq ?? 0);
     write16(b, 22, internetChecksum(b, 20, total));
     return b;

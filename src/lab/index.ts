@@ -15,23 +15,40 @@
  *   (UDP checksum 0 stays 0); a changed payload (an ALG returned new `data`) is re-encoded with
  *   new lengths and full checksums ({@link reencodeDatagram}); `{ ok: false, code: 'ttl-expired',
  *   hop }` when a router on the way would see TTL 0.
+ * - {@link rewriteIcmpError}`(datagram, translation, { hops })` for a decoded ICMP error
+ *   (destination unreachable, time exceeded, parameter problem): outer addresses and TTL, the
+ *   quoted header's addresses, ports or echo id, its IPv4 and (when quoted) transport checksum,
+ *   and the ICMP checksum. `translation` is what {@link Network.sendIcmpError} returns: the model
+ *   finds each NAT's mapping by the quoted header (RFC 5508), so a UDP sender behind NAT gets its
+ *   port unreachable ("connection refused").
+ * - {@link buildIcmpError}`(offending, routerIp, { type, code })` builds the error a router or host
+ *   sends (default time exceeded), quoting up to 576 bytes.
+ * - {@link carryDatagram}`(network, fromHost, bytes)` does all of it for one datagram: decode,
+ *   `Network.send` or `Network.sendIcmpError`, rewrite with `hops` = routers crossed; returns
+ *   `{ ok: true, to, bytes }` or `{ ok: false, stage: 'decode' | 'model' | 'ttl', code, message }`.
  * - {@link encodeIpv4}`(packet, options)` builds a datagram from scratch (full checksums).
  * - Checksum helpers in checksum.ts ({@link internetChecksum}, {@link updateChecksum16}, …).
  *
  * Typical use for one datagram read from host H's TUN device:
  *
  * ```ts
- * const d = decodeIpv4(bytes);
- * if (!d.ok) return log(d.code, d.message);            // counted drop
- * const r = network.send(H, d.packet, { trace: false });
- * if (!r.delivered) return log(r.drop!.code, r.drop!.message);
- * const out = rewriteDatagram(d, r.packet, { hops: routersCrossed(r) });
- * if (out.ok) writeToTun(r.to!, out.bytes);
+ * const r = carryDatagram(network, H, bytes);
+ * if (r.ok) writeToTun(r.to, r.bytes);   // r.to may be `router:<id>` (the router's own services)
+ * else count(r.stage, r.code, r.message); // e.g. decode/fragment, model/no-mapping, ttl/ttl-expired
  * ```
+ *
+ * The model's ICMP echo convention: the identifier is the querying side's port (a request's
+ * `src.port`, a reply's `dst.port`), the other side's port is 0, so a NAT's filtering admits the
+ * reply whatever id the NAT assigned. Payloads travel as `Packet.data` (a view into the input);
+ * ALGs read them as latin1 text and return new bytes, which the rewrite re-encodes. A TCP ALG
+ * that changes a length does not repair sequence numbers (see rewrite.ts). Transport checksums
+ * are never verified (a router does not), only kept right.
  *
  * @see RFC 791, RFC 768, RFC 9293, RFC 792, RFC 1624, RFC 5508
  */
+export * from './carry.js';
 export * from './checksum.js';
 export * from './encode.js';
+export * from './icmp-error.js';
 export * from './ipv4.js';
 export * from './rewrite.js';

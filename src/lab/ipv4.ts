@@ -81,7 +81,8 @@ export interface IcmpInfo {
 export interface Datagram {
   readonly ok: true;
   /**
-   * The model's view: addresses, ports (ICMP echo: the identifier as both ports), TCP flags, the
+   * The model's view: addresses, ports (ICMP echo: the identifier as the querying side's port —
+   * a request's source, a reply's destination — and 0 for the other side), TCP flags, the
    * payload bytes as `data` (a view into `bytes`) and the total length as `size`. For an ICMP
    * error the ports are 0: it is translated by its {@link IcmpInfo.error} header.
    */
@@ -176,10 +177,11 @@ export function decodeIpv4(bytes: Uint8Array): DecodeResult {
     const code = bytes[t + 1]!;
     if (type === ICMP_TYPE.ECHO_REQUEST || type === ICMP_TYPE.ECHO_REPLY) {
       const id = read16(bytes, t + 4);
+      const request = type === ICMP_TYPE.ECHO_REQUEST;
       const packet: Packet = {
         proto: 'icmp',
-        src: { ip: src, port: id },
-        dst: { ip: dst, port: id },
+        src: { ip: src, port: request ? id : 0 },
+        dst: { ip: dst, port: request ? 0 : id },
         data: bytes.subarray(t + 8, total),
         size: total,
       };
@@ -225,8 +227,9 @@ function decodeEmbedded(b: Uint8Array, at: number, end: number): EmbeddedResult 
   } else if (protocol === IPPROTO.ICMP && (b[t] === ICMP_TYPE.ECHO_REQUEST || b[t] === ICMP_TYPE.ECHO_REPLY)) {
     proto = 'icmp';
     const id = read16(b, t + 4);
-    s = { ip: src, port: id };
-    d = { ip: dst, port: id };
+    const request = b[t] === ICMP_TYPE.ECHO_REQUEST;
+    s = { ip: src, port: request ? id : 0 };
+    d = { ip: dst, port: request ? 0 : id };
   } else {
     return {
       ok: false,

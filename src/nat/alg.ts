@@ -53,7 +53,8 @@ export const sipAlg: Alg = {
     if (!rewrite) return undefined;
     const { payload, inIp, exIp } = rewrite;
     const notes: string[] = [];
-    let lines = payload.split(/\r?\n/);
+    // Line breaks are kept as they came (split with the separators), so bytes that are not text pass unchanged.
+    let lines = payload.split(/(\r?\n)/);
     // SDP media: open a path for each announced port.
     let connIp: IPv4 = original.src.ip;
     const cLine = lines.find((l) => l.startsWith('c=IN IP4 '));
@@ -75,12 +76,28 @@ export const sipAlg: Alg = {
     });
     const sigFrom = `${inIp}:${original.src.port}`;
     const sigTo = `${exIp}:${translated.src.port}`;
-    const rewritten = lines.map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp)).join('\r\n');
+    const rewritten = fixContentLength(
+      lines.map((line) => line.replace(wholeAddress(sigFrom), sigTo).replace(wholeAddress(inIp), exIp)).join(''),
+    );
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in the SIP message`);
     return { packet: withPayloadText(translated, rewritten), notes };
   },
 };
+
+/**
+ * Sets a SIP message's Content-Length (or compact `l:`) header to its body's length in bytes
+ * (one per latin1 character) after a rewrite changed the body, as RFC 3261 section 20.14 requires.
+ */
+function fixContentLength(message: string): string {
+  const end = message.indexOf('\r\n\r\n');
+  const sep = end >= 0 ? 4 : 2;
+  const at = end >= 0 ? end : message.indexOf('\n\n');
+  if (at < 0) return message;
+  const bodyLength = message.length - at - sep;
+  const head = message.slice(0, at).replace(/^(Content-Length|l)([ \t]*:[ \t]*)\d+/im, (_m, name, colon) => `${name}${colon}${bodyLength}`);
+  return head + message.slice(at);
+}
 
 /** The payload and the private/public address pair an ALG rewrites, or undefined when nothing to do. */
 function rewriteContext(original: Packet, translated: Packet): { payload: string; inIp: string; exIp: string } | undefined {
@@ -121,7 +138,7 @@ export const h323Alg: Alg = {
     const { payload, inIp, exIp } = rewrite;
     const notes: string[] = [];
     const rewritten = payload
-      .split(/\r?\n/)
+      .split(/(\r?\n)/)
       .map((line) => {
         const m = /^(\w+)=(\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(line);
         if (!m || m[2] !== inIp) return line;
@@ -131,7 +148,7 @@ export const h323Alg: Alg = {
         notes.push(`opened ${exIp}:${ext.port} → ${inIp}:${port}`);
         return `${m[1]}=${exIp}:${ext.port}`;
       })
-      .join('\r\n');
+      .join('');
     if (rewritten === payload) return undefined;
     notes.unshift(`rewrote ${inIp} to ${exIp} in H.245`);
     return { packet: withPayloadText(translated, rewritten), notes };

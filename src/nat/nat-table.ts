@@ -256,6 +256,20 @@ export class NatTable {
   }
 
   /**
+   * The live mapping an outbound packet from `internal` to `remote` would use, without creating
+   * or refreshing one (an ICMP error a LAN host sends about inbound traffic, RFC 5508).
+   */
+  lookupInternal(protocol: Protocol, internal: Endpoint, remote: Endpoint, now: number): Mapping | undefined {
+    const pp = internal.port * 4 + PROTO_CODE[protocol];
+    const mb = this.policy.mapping;
+    const m =
+      mb === 'endpoint-independent'
+        ? this.#eim.get(internal.ip, pp)
+        : this.#dep.get(internal.ip, pp)?.get(mb === 'address-dependent' ? remote.ip : remote.ip * 65536 + remote.port);
+    return m && m.expiresAt > now ? m : undefined;
+  }
+
+  /**
    * Does the mapping's filtering admit a packet from `src` at `now`? A remote is admitted while
    * its permission lasts: the protocol's idle timer (for TCP, its connection's) from the last
    * packet sent to it, whatever traffic to other remotes keeps the mapping itself alive.

@@ -6,7 +6,7 @@ import { formatEndpoint, formatIPv4, type IPv4, inPrefix, parseIPv4 } from './ad
 import { type Clock, FakeClock, type Rng, SeededRng } from './clock.js';
 import { ModelEvents } from './events.js';
 import { checkPacket, describePacket, type Packet } from './packet.js';
-import { Router, type RouterConfig, type StepResult } from './router.js';
+import { type IcmpErrorStep, Router, type RouterConfig, type StepResult } from './router.js';
 import { type Hop, type HopAction, REASONS, type ReasonCode } from './trace.js';
 
 /** The id of the root network. */
@@ -40,6 +40,36 @@ export interface Delivery {
   readonly hops: readonly Hop[];
   /** The hop that dropped the packet. */
   readonly drop?: Hop;
+  /**
+   * Routers that forwarded the packet (translated, routed or hairpinned it), counted with or
+   * without tracing: an IPv4 datagram's TTL drops by this much on the way.
+   */
+  readonly routers: number;
+}
+
+/** An ICMP error to carry (RFC 5508): its outer addresses and the header it quotes. */
+export interface IcmpErrorSpec {
+  /** The error's source address (the sending host's, or a router's own address). */
+  readonly src: IPv4;
+  /** The error's destination: the source of the quoted packet as the sender of the error saw it. */
+  readonly dst: IPv4;
+  /** The quoted packet's header (protocol, endpoints) as it reached the sender of the error. */
+  readonly embedded: Packet;
+}
+
+/** Where an ICMP error ended up, translated at every NAT on the way. */
+export interface IcmpErrorDelivery {
+  readonly delivered: boolean;
+  /** Host id (or `router:<id>`) the error was delivered to. */
+  readonly to?: string;
+  /** Outer addresses and quoted header as delivered (or as they were at the drop). */
+  readonly src: IPv4;
+  readonly dst: IPv4;
+  readonly embedded: Packet;
+  /** Routers the error crossed, in order (each decrements the TTL). */
+  readonly routers: readonly string[];
+  /** Why it was dropped: node, reason code and sentence. */
+  readonly drop?: { readonly node: string; readonly code: ReasonCode; readonly message: string };
 }
 
 export interface SendOptions {
@@ -206,6 +236,100 @@ export class Network {
     return d;
   }
 
+  /**
+   * Carries an ICMP error (destination unreachable, time exceeded …) from a host, or from a router
+   * (`from` a router id: the error leaves on that router's LAN, as for a datagram whose TTL ran
+   * out there), towards the source of the packet it quotes. Every NAT on the way finds its mapping
+   * by the quoted header alone (no new mapping, no refresh, no filtering) and translates the
+   * outer address and the quoted header (RFC 5508 REQ-1, REQ-3, REQ-4); a NAT that has no
+   * mapping drops it with `icmp-no-mapping`. No event is emitted.
+   * @see RFC 5508 section 4
+   */
+  sendIcmpError(from: string, error: IcmpErrorSpec, options: SendOptions = {}): IcmpErrorDelivery {
+    const trace = options.trace ?? true;
+    const now = this.clock.now();
+    checkPacket(error.embedded);
+    let seg: Segment;
+    let src = error.src;
+    let dst = error.dst;
+    let embedded = error.embedded;
+    const routers: string[] = [];
+    const result = (drop?: IcmpErrorDelivery['drop'], to?: string): IcmpErrorDelivery => ({
+      delivered: drop === undefined,
+      src,
+      dst,
+      embedded,
+      routers,
+      ...(to !== undefined ? { to } : {}),
+      ...(drop ? { drop } : {}),
+    });
+    const host = this.#hosts.get(from);
+    if (host) {
+      if (error.src !== host.ip) {
+        return result({
+          node: from,
+          code: 'spoofed-source',
+          message: trace
+            ? `dropped at ${from}: its address is ${host.address}, not the source ${formatIPv4(error.src)}`
+            : REASONS['spoofed-source'],
+        });
+      }
+      seg = this.#hostSeg.get(from)!;
+    } else if (this.#routers.has(from)) {
+      seg = this.#lans.get(from)!;
+    } else throw new Error(`no host or router "${from}"`);
+    const failed = (node: string, r: Extract<IcmpErrorStep, { ok: false }>) =>
+      result({ node, code: r.code, message: trace ? `dropped at ${node}: ${r.message}` : REASONS[r.code] });
+    let fromAbove = false;
+    for (let n = 0; n < 64; n++) {
+      const target = seg.hosts.get(dst | 0);
+      if (target) return result(undefined, target.id);
+      const owner = seg.owner;
+      if (owner && dst === owner.lanAddress) return result(undefined, `router:${owner.id}`);
+      const child = seg.children.get(dst | 0) ?? (seg.routed.length ? seg.routedChild(dst) : undefined);
+      if (child) {
+        const r = child.icmpErrorInbound(embedded, now, trace);
+        if (!r.ok) return failed(child.id, r);
+        routers.push(child.id);
+        dst = r.outer;
+        embedded = r.embedded;
+        seg = this.#lans.get(child.id)!;
+        fromAbove = true;
+        continue;
+      }
+      if (owner && !fromAbove) {
+        const r = owner.icmpErrorOutbound(embedded, now, trace);
+        if (!r.ok) return failed(owner.id, r);
+        routers.push(owner.id);
+        src = r.outer;
+        embedded = r.embedded;
+        if (owner.isExternal(dst)) {
+          // Hairpinned: back through the same router's inbound side.
+          const back = owner.icmpErrorInbound(embedded, now, trace);
+          if (!back.ok) return failed(owner.id, back);
+          dst = back.outer;
+          embedded = back.embedded;
+          fromAbove = true;
+          continue;
+        }
+        seg = this.#segment(owner.parentId, '');
+        continue;
+      }
+      const where = owner ? owner.id : INTERNET;
+      const code: ReasonCode = owner ? 'no-host' : 'no-route';
+      return result({
+        node: where,
+        code,
+        message: trace
+          ? owner
+            ? `dropped at ${where}: no host has address ${formatIPv4(dst)} on its LAN`
+            : `dropped on the Internet: no route to ${formatIPv4(dst)}${isPrivateText(dst)}`
+          : REASONS[code],
+      });
+    }
+    return result({ node: INTERNET, code: 'ttl-exceeded', message: 'dropped: routing loop' });
+  }
+
   #route(from: string, packet: Packet, options: SendOptions): Delivery {
     const host = this.#hosts.get(from);
     if (!host) throw new Error(`no host "${from}"`);
@@ -226,12 +350,13 @@ export class Network {
             `dropped at ${from}: its address is ${host.address}, not the source ${formatIPv4(packet.src.ip)} (a spoofed source is not sent)`,
         ),
       );
-      return this.#dropped(packet, hops);
+      return this.#dropped(packet, hops, 0);
     }
     let seg = this.#hostSeg.get(from)!;
     let p = packet;
     let fromAbove = false;
     let crossed = false;
+    let routers = 0;
     for (let n = 0; n < 64; n++) {
       const dip = p.dst.ip;
       const target = seg.hosts.get(dip | 0);
@@ -245,7 +370,7 @@ export class Network {
               : `delivered to ${target.id} across the Internet, no NAT involved`,
         );
         hops.push(hop);
-        return { delivered: true, to: target.id, packet: p, hops };
+        return { delivered: true, to: target.id, packet: p, hops, routers };
       }
       const owner = seg.owner;
       if (owner && dip === owner.lanAddress) {
@@ -260,7 +385,7 @@ export class Network {
             () => `delivered to router ${owner.id} itself (${formatEndpoint(p.dst)})`,
           ),
         );
-        return { delivered: true, to: `router:${owner.id}`, packet: p, hops };
+        return { delivered: true, to: `router:${owner.id}`, packet: p, hops, routers };
       }
       const child =
         seg.children.get(dip | 0) ??
@@ -269,8 +394,9 @@ export class Network {
       if (child) {
         const r = child.inbound(p, now, trace);
         const step = this.#step(trace, child.id, r, p, hops);
-        if (!step) return this.#dropped(p, hops);
+        if (!step) return this.#dropped(p, hops, routers);
         p = step;
+        routers++;
         seg = this.#lans.get(child.id)!;
         fromAbove = true;
         crossed = true;
@@ -279,16 +405,18 @@ export class Network {
       if (owner && !fromAbove && owner.isExternal(dip)) {
         const r = owner.hairpin(p, now, trace);
         const step = this.#step(trace, owner.id, r, p, hops);
-        if (!step) return this.#dropped(p, hops);
+        if (!step) return this.#dropped(p, hops, routers);
         p = step;
+        routers++;
         crossed = true;
         continue;
       }
       if (owner && !fromAbove) {
         const r = owner.outbound(p, now, trace);
         const step = this.#step(trace, owner.id, r, p, hops);
-        if (!step) return this.#dropped(p, hops);
+        if (!step) return this.#dropped(p, hops, routers);
         p = step;
+        routers++;
         seg = this.#segment(owner.parentId, '');
         crossed = true;
         continue;
@@ -319,10 +447,10 @@ export class Network {
           ),
         );
       }
-      return this.#dropped(p, hops);
+      return this.#dropped(p, hops, routers);
     }
     hops.push(this.#hop(trace, INTERNET, 'drop', 'ttl-exceeded', p, undefined, () => 'dropped: routing loop'));
-    return this.#dropped(p, hops);
+    return this.#dropped(p, hops, routers);
   }
 
   #step(trace: boolean, node: string, r: StepResult, before: Packet, hops: Hop[]): Packet | undefined {
@@ -357,8 +485,8 @@ export class Network {
     return after ? { ...hop, after } : hop;
   }
 
-  #dropped(p: Packet, hops: Hop[]): Delivery {
-    return { delivered: false, packet: p, hops, drop: hops[hops.length - 1]! };
+  #dropped(p: Packet, hops: Hop[], routers: number): Delivery {
+    return { delivered: false, packet: p, hops, drop: hops[hops.length - 1]!, routers };
   }
 
   #segment(id: string, who: string): Segment {

@@ -67,6 +67,14 @@ export interface WanCounters {
   packetsReceived: number;
 }
 
+/**
+ * An ICMP error translated at one router (RFC 5508): the error's new outer address (the side it
+ * is heading to) and the embedded header as the other side sent it.
+ */
+export type IcmpErrorStep =
+  | { readonly ok: true; readonly outer: IPv4; readonly embedded: Packet; readonly code: ReasonCode }
+  | { readonly ok: false; readonly code: ReasonCode; readonly message: string };
+
 /** The outcome of one router step. */
 export type StepResult =
   | { readonly ok: true; readonly packet: Packet; readonly code: ReasonCode; readonly note?: string }
@@ -411,6 +419,78 @@ export class Router {
     };
   }
 
+  /**
+   * An ICMP error arriving from the parent network about a packet this router sent out
+   * (`embedded`, as it left: source = an external endpoint). Finds the mapping by the embedded
+   * header — the NAT session or port forward holding `embedded.src` — without creating, refreshing
+   * or filtering (RFC 5508 REQ-3, REQ-4), and returns the LAN address the error goes to and the
+   * embedded header as the LAN host sent it. Drops with `icmp-no-mapping` when none holds it.
+   * @see RFC 5508 section 4
+   */
+  icmpErrorInbound(embedded: Packet, now: number, explain: boolean): IcmpErrorStep {
+    if (!this.#wanUp) return this.#drop('wan-down', explain, () => `the WAN link of ${this.id} is down`);
+    const policy = this.policy;
+    if (policy === null || policy.mode === 'none') return { ok: true, outer: embedded.src.ip, embedded, code: 'routed' };
+    if (this.acceptsUntranslated({ ...embedded, src: embedded.dst, dst: embedded.src })) {
+      return { ok: true, outer: embedded.src.ip, embedded, code: 'not-translated' };
+    }
+    if (policy.mode === 'one-to-one') {
+      const int = this.#oneToOneIn.get(embedded.src.ip);
+      if (int === undefined) return this.#icmpNoMapping(embedded, explain);
+      return { ok: true, outer: int, embedded: { ...embedded, src: { ip: int, port: embedded.src.port } }, code: 'one-to-one' };
+    }
+    const m = this.nat!.lookupExternal(embedded.proto, embedded.src, now);
+    if (m) return { ok: true, outer: m.intIp, embedded: { ...embedded, src: m.internal }, code: 'mapped' };
+    if (embedded.proto !== 'icmp' && embedded.src.ip === this.#external[0]) {
+      const fwd = this.forwards.matchInbound(embedded.proto, embedded.src.port, embedded.dst.ip, embedded.dst.port, now);
+      if (fwd) {
+        const src = { ip: fwd.internalClientIp, port: fwd.internalPort };
+        return { ok: true, outer: src.ip, embedded: { ...embedded, src }, code: 'port-forward' };
+      }
+    }
+    return this.#icmpNoMapping(embedded, explain);
+  }
+
+  /**
+   * An ICMP error a LAN host sends out about a packet it received (`embedded`, as it arrived:
+   * destination = the LAN host's endpoint). Finds the session or forward that carried it in,
+   * without creating or refreshing one, and returns the external address the error leaves from
+   * and the embedded header as the remote sent it.
+   * @see RFC 5508 section 4
+   */
+  icmpErrorOutbound(embedded: Packet, now: number, explain: boolean): IcmpErrorStep {
+    if (!this.#wanUp) return this.#drop('wan-down', explain, () => `the WAN link of ${this.id} is down`);
+    const policy = this.policy;
+    if (policy === null || policy.mode === 'none' || (this.excluded.length > 0 && excludedBy(this.excluded, embedded.src))) {
+      return { ok: true, outer: embedded.dst.ip, embedded, code: policy === null || policy.mode === 'none' ? 'routed' : 'not-translated' };
+    }
+    if (policy.mode === 'one-to-one') {
+      const ext = this.#oneToOneOut.get(embedded.dst.ip);
+      if (ext === undefined) return this.#icmpNoMapping(embedded, explain);
+      return { ok: true, outer: ext, embedded: { ...embedded, dst: { ip: ext, port: embedded.dst.port } }, code: 'one-to-one' };
+    }
+    const fwd =
+      embedded.proto === 'icmp'
+        ? undefined
+        : this.forwards.matchOutbound(embedded.proto, embedded.dst.ip, embedded.dst.port, embedded.src.ip, now);
+    if (fwd) {
+      const dst = { ip: this.#external[0]!, port: fwd.externalPort };
+      return { ok: true, outer: dst.ip, embedded: { ...embedded, dst }, code: 'port-forward' };
+    }
+    const m = this.nat!.lookupInternal(embedded.proto, embedded.dst, embedded.src, now);
+    if (m) return { ok: true, outer: m.extIp, embedded: { ...embedded, dst: m.external }, code: 'mapped' };
+    return this.#icmpNoMapping(embedded, explain);
+  }
+
+  #icmpNoMapping(embedded: Packet, explain: boolean): IcmpErrorStep {
+    return this.#drop(
+      'icmp-no-mapping',
+      explain,
+      () =>
+        `${this.id} has no mapping or forward for the ${embedded.proto.toUpperCase()} packet ${formatEndpoint(embedded.src)} → ${formatEndpoint(embedded.dst)} the ICMP error quotes`,
+    );
+  }
+
   /** A reply from an excluded destination to an untranslated LAN address (RFC 6888 REQ-6): routed to this router. */
   acceptsUntranslated(p: Packet): boolean {
     return this.excluded.length > 0 && this.onLan(p.dst.ip) && excludedBy(this.excluded, p.src) !== undefined;
@@ -561,7 +641,7 @@ export class Router {
     };
   }
 
-  #drop(code: ReasonCode, explain: boolean, message: () => string): StepResult {
+  #drop(code: ReasonCode, explain: boolean, message: () => string): Extract<StepResult, { ok: false }> {
     return { ok: false, code, message: explain ? message() : '' };
   }
 

@@ -38,6 +38,7 @@ export const REASONS = {
   'no-host': 'no host has the destination address',
   'ttl-exceeded': 'routing loop',
   'spoofed-source': "the source address is not the sending host's",
+  'icmp-no-mapping': 'an ICMP error quotes a packet that no mapping or forward of this router carried (RFC 5508)',
 } as const;
 
 export type ReasonCode = keyof typeof REASONS;

@@ -50,12 +50,12 @@ describe('Internet checksum (RFC 1071, RFC 1624)', () => {
 });
 
 describe('decodeIpv4', () => {
-  it('decodes a golden ICMP echo request (id as both ports)', () => {
+  it('decodes a golden ICMP echo request (the id as its source port)', () => {
     const d = decoded(GOLDEN.ping);
     expect(d.packet).toMatchObject({
       proto: 'icmp',
       src: { ip: ip('10.0.0.2'), port: 0x1234 },
-      dst: { ip: ip('8.8.8.8'), port: 0x1234 },
+      dst: { ip: ip('8.8.8.8'), port: 0 },
       size: 36,
     });
     expect(d.icmp).toEqual({ type: 8, code: 0, id: 0x1234 });
@@ -102,7 +102,7 @@ describe('decodeIpv4', () => {
     const cases = [
       { proto: 'udp', src: { ip: 1, port: 2 }, dst: { ip: 0xffffffff, port: 65535 }, payload: 'x'.repeat(1001) },
       { proto: 'tcp', src: { ip: ip('192.168.1.2'), port: 1 }, dst: { ip: ip('1.2.3.4'), port: 443 }, flags: TCP.SYN | TCP.ACK },
-      { proto: 'icmp', src: { ip: ip('192.168.1.2'), port: 7 }, dst: { ip: ip('1.2.3.4'), port: 7 }, payload: 'ping' },
+      { proto: 'icmp', src: { ip: ip('192.168.1.2'), port: 7 }, dst: { ip: ip('1.2.3.4'), port: 0 }, payload: 'ping' },
     ] as const;
     for (const p of cases) {
       const b = encodeIpv4(p);

@@ -38,7 +38,7 @@ describe('rewriteDatagram (RFC 1624 incremental update)', () => {
     expect(badChecksums(b)).toEqual([]);
     const again = decoded(b);
     expect(again.packet.src).toEqual(out.src);
-    expect(again.packet.dst).toEqual(d.packet.proto === 'icmp' ? { ip: out.dst.ip, port: out.src.port } : out.dst);
+    expect(again.packet.dst).toEqual(out.dst);
     expect(again.ttl).toBe(d.ttl - 1);
     expect(Buffer.from(again.packet.data!)).toEqual(Buffer.from(d.packet.data!));
   });
@@ -54,7 +54,7 @@ describe('rewriteDatagram (RFC 1624 incremental update)', () => {
   });
 
   it('rewrites an echo reply id on the destination side', () => {
-    const reply = encodeIpv4({ proto: 'icmp', src: { ip: ip('8.8.8.8'), port: 0x9999 }, dst: { ip: EXT, port: 0x9999 } }, { icmpType: 0 });
+    const reply = encodeIpv4({ proto: 'icmp', src: { ip: ip('8.8.8.8'), port: 0 }, dst: { ip: EXT, port: 0x9999 } }, { icmpType: 0 });
     const d = decoded(reply);
     const b = rewrite(d, { ...d.packet, dst: { ip: INT, port: 0x1234 } });
     expect(badChecksums(b)).toEqual([]);
