@@ -5,16 +5,31 @@ import type { ReportEntry } from '../report/index.js';
 import { ScenarioError } from '../scenario/errors.js';
 import { scenarioFiles } from './default-scenario.js';
 import { EXIT, environmentError, usageError } from './errors.js';
+import { typesValue } from './matrix-command.js';
 import { checkNames, engine, report } from './scenario-engine.js';
 import { maxScenarioBytesOption } from './scenario-limits.js';
+
+/** `--matrix` alone: the classic five types; `--matrix a,b`: those. */
+type MatrixOption = true | string;
+
+/** The matrix section of the report (the types checked first, so a typo fails before any scenario plays). */
+async function matrixAppendix(types: MatrixOption): Promise<() => string> {
+  const [{ CLASSIC_TYPES, MATRIX_TYPES, playMatrix }, { matrixSection }] = await Promise.all([
+    import('../scenario/matrix.js'),
+    import('../report/matrix-section.js'),
+  ]);
+  const rows = types === true ? CLASSIC_TYPES : (typesValue(types, MATRIX_TYPES, '--matrix') as typeof CLASSIC_TYPES);
+  return () => matrixSection(playMatrix({ rows }));
+}
 
 function errorText(e: unknown): string {
   return e instanceof ScenarioError ? e.message : `error: ${(e as Error).message}`;
 }
 
 /** Writes the HTML report of the played scenarios to `file`. */
-async function writeReport(file: string, entries: ReportEntry[], problems: string[]): Promise<void> {
-  const html = (await report()).htmlReport(entries, { problems });
+async function writeReport(file: string, entries: ReportEntry[], problems: string[], matrix?: () => string): Promise<void> {
+  const appendix = matrix?.();
+  const html = (await report()).htmlReport(entries, { problems, ...(appendix ? { appendix } : {}) });
   try {
     writeFileSync(file, `${html}\n`);
   } catch (e) {
@@ -34,9 +49,16 @@ export function registerRunCommand(program: Command): void {
       .option(
         '--report <file>',
         'also write one self-contained HTML report of every scenario played (network, verdicts, a sequence diagram per check)',
-      ),
+      )
+      .option('--matrix [types]', 'with --report: add the NAT matrix (comma-separated presets; default the five classic types)'),
   ).action(
-    async (paths: string[], opts: { check?: string; json?: boolean; trace?: boolean; report?: string; maxScenarioBytes: number }) => {
+    async (
+      paths: string[],
+      opts: { check?: string; json?: boolean; trace?: boolean; report?: string; matrix?: MatrixOption; maxScenarioBytes: number },
+    ) => {
+      if (opts.matrix !== undefined && opts.report === undefined)
+        throw usageError('--matrix adds the NAT matrix to the report: give --report FILE too');
+      const matrix = opts.matrix === undefined ? undefined : await matrixAppendix(opts.matrix);
       const { loadScenarioFile, runScenario, summaryText, toJson } = await engine();
       let ok = true;
       let passed = 0;
@@ -86,7 +108,7 @@ export function registerRunCommand(program: Command): void {
             : `no check "${opts.check}" in any of the ${files.length} scenario files`,
         );
       }
-      if (opts.report !== undefined) await writeReport(opts.report, entries, problems);
+      if (opts.report !== undefined) await writeReport(opts.report, entries, problems, matrix);
       if (!opts.json)
         console.log(`\n${passed} checks passed, ${failed} failed${broken ? `, ${broken} scenario file(s) could not be loaded` : ''}`);
       if (opts.report !== undefined && !opts.json) console.log(`report written to ${opts.report}`);

@@ -54,6 +54,11 @@ details.check > summary { cursor: pointer; font-size: 1.25em; font-weight: 700; 
 .drop-summary { border-left: 8px solid ${COLOUR.drop}; background: #fdebe8; padding: 0.4em 0.7em; font-weight: 700; }
 .legend-list { display: flex; flex-wrap: wrap; gap: 0.4em 1.6em; padding: 0; list-style: none; }
 .legend-list svg { display: inline-block; vertical-align: middle; }
+table.matrix-grid { width: auto; }
+table.matrix-grid td.cell { font-weight: 700; white-space: nowrap; }
+td.cell.direct { color: ${COLOUR.pass}; background: #e3f5ee; }
+td.cell.relayed { color: ${COLOUR.ink}; background: #fff4d6; }
+td.cell.fails { color: ${COLOUR.fail}; background: #fdebe8; }
 footer { margin-top: 3em; color: ${COLOUR.muted}; font-size: 0.9em; }
 @media print {
   body { font-size: 14px; max-width: none; padding: 0; }

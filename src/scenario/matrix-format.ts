@@ -11,7 +11,7 @@ function cellAt(m: MatrixResult, row: string, column: string): MatrixCell {
 }
 
 /** What the grid shows, in one sentence. */
-function legend(m: MatrixResult): string {
+export function matrixLegend(m: MatrixResult): string {
   const { row, column, carrier } = MATRIX_ROUTERS;
   const behind = m.cgnat ? `, both behind one carrier NAT (${carrier}, preset cgnat)` : '';
   return `UDP hole punching (probe hole-punch), played as packets: the row's peer behind ${row}, the column's peer behind ${column}${behind}.`;
@@ -36,7 +36,7 @@ export function matrixText(m: MatrixResult): string {
       .trimEnd(),
   );
   const drops = dropLines(m, '  ');
-  return [legend(m), '', ...grid, ...(drops.length ? ['', 'Not direct:', ...drops] : [])].join('\n');
+  return [matrixLegend(m), '', ...grid, ...(drops.length ? ['', 'Not direct:', ...drops] : [])].join('\n');
 }
 
 /** The matrix as a markdown table (columns padded, as formatters write tables), then the drops as a list. */
@@ -47,7 +47,7 @@ export function matrixMarkdown(m: MatrixResult): string {
   const row = (cells: string[]): string => `| ${cells.map((t, i) => t.padEnd(widths[i]!)).join(' | ')} |`;
   const table = [row(header), row(widths.map((w) => '-'.repeat(w))), ...body.map(row)];
   const drops = dropLines(m, '- ');
-  return [legend(m), '', ...table, ...(drops.length ? ['', ...drops] : [])].join('\n');
+  return [matrixLegend(m), '', ...table, ...(drops.length ? ['', ...drops] : [])].join('\n');
 }
 
 /** The matrix as JSON: `{ rows, columns, cgnat, cells: [{ row, column, outcome, drop?: { router, reason, why } }] }`. */

@@ -94,11 +94,24 @@ describe.concurrent('natsim matrix', () => {
     expect(r.stderr).toBe(`error: --types: unknown NAT type "moderate"; types: ${TYPES}\n`);
   });
 
+  it('run --matrix: its types are checked first, and it needs --report', async ({ expect }) => {
+    const [typo, alone] = await Promise.all([
+      natsim('run', '--report', '/nonexistent/r.html', '--matrix', 'symetric'),
+      natsim('run', '--matrix'),
+    ]);
+    expect([typo.code, typo.stdout, typo.stderr]).toEqual([2, '', `error: --matrix: unknown NAT type "symetric"; types: ${TYPES}\n`]);
+    expect([alone.code, alone.stdout, alone.stderr]).toEqual([
+      2,
+      '',
+      'error: --matrix adds the NAT matrix to the report: give --report FILE too\n',
+    ]);
+  });
+
   it('a type listed twice and an unknown format are usage errors, exit 2', async ({ expect }) => {
-    const [twice, fmt] = await Promise.all([natsim('matrix', '--types', 'symmetric,symmetric'), natsim('matrix', '--format', 'html')]);
+    const [twice, fmt] = await Promise.all([natsim('matrix', '--types', 'symmetric,symmetric'), natsim('matrix', '--format', 'xml')]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toBe('error: --types: "symmetric" is listed twice\n');
     expect(fmt.code).toBe(2);
-    expect(fmt.stderr).toBe('error: --format must be text, markdown or json, not "html"\n');
+    expect(fmt.stderr).toBe('error: --format must be text, markdown, json or html, not "xml"\n');
   });
 });

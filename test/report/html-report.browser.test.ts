@@ -62,6 +62,7 @@ interface Rendered {
   images: number;
   title: string;
   timelineRows: number;
+  matrixCells: Array<{ row: string; column: string; outcome: string; text: string; visible: boolean }>;
 }
 
 /** Opens `html` from a file as a user would; what the page did and shows. */
@@ -119,6 +120,13 @@ async function render(html: string, name: string): Promise<Rendered> {
       images: document.querySelectorAll('img').length,
       title: document.title,
       timelineRows: document.querySelectorAll('table.timeline tbody tr').length,
+      matrixCells: [...document.querySelectorAll('table.matrix-grid td.cell')].map((td) => ({
+        row: td.getAttribute('data-row')!,
+        column: td.getAttribute('data-column')!,
+        outcome: (td.getAttribute('class') ?? '').replace('cell ', ''),
+        text: td.textContent ?? '',
+        visible: visible(td),
+      })),
     };
   });
   await page.close();
@@ -222,6 +230,33 @@ describe('the CLI writes the report', () => {
     const r = await render(html, 'cli-run');
     expect([r.errors, r.requests]).toEqual([[], []]);
     expect(r.checks.length).toBe(6 + 4);
+  }, 60_000);
+
+  it('run --report FILE --matrix adds the NAT matrix; natsim matrix --format html is the matrix alone; both render cleanly', async () => {
+    const out = join(dir, 'run-matrix.html');
+    const [ran, alone] = await Promise.all([
+      natsim('run', SHIPPED[0]!, '--report', out, '--matrix'),
+      natsim('matrix', '--format', 'html', '--types', 'full-cone,symmetric'),
+    ]);
+    expect([ran.code, ran.stderr, alone.code, alone.stderr]).toEqual([0, '', 0, '']);
+    const r = await render(readFileSync(out, 'utf8'), 'run-matrix');
+    expect([r.errors, r.requests]).toEqual([[], []]);
+    expect(r.checks.length).toBe(6);
+    expect(r.matrixCells).toHaveLength(25);
+    expect(r.matrixCells.every((c) => c.visible)).toBe(true);
+    expect(r.matrixCells.filter((c) => c.outcome !== 'direct').map((c) => `${c.row}×${c.column} ${c.text}`)).toEqual([
+      'port-restricted-cone×symmetric ✗ fails at router-b (filtered)',
+      'symmetric×port-restricted-cone ✗ fails at router-b (filtered)',
+      'symmetric×symmetric ✗ fails at router-b (filtered)',
+    ]);
+    const m = await render(alone.stdout, 'matrix-alone');
+    expect([m.errors, m.requests, m.title]).toEqual([[], [], 'natsim matrix']);
+    expect(m.matrixCells.map((c) => `${c.row}×${c.column}:${c.outcome}`)).toEqual([
+      'full-cone×full-cone:direct',
+      'full-cone×symmetric:direct',
+      'symmetric×full-cone:direct',
+      'symmetric×symmetric:fails',
+    ]);
   }, 60_000);
 
   it('a report path that cannot be written: exit 3 and one sentence', async () => {
