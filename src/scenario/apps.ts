@@ -73,7 +73,17 @@ export interface FeatureSpec {
   readonly flows: readonly FlowSpec[];
   /** What the app does when direct flows fail. */
   readonly fallback?: 'relay';
+  /** A hole-punching peer checking candidate pairs (one symmetric UDP flow); see {@link PeerVariant}. */
+  readonly peer?: PeerVariant;
 }
+
+/**
+ * How a hole-punching peer picks the pairs it checks: `complete` (ICE-like: host, then
+ * server-reflexive, then a relay, answering peer-reflexive sources), `naive` (only the advertised
+ * address, answering only it), `predicting` (complete, plus a pair to the port a sequential
+ * symmetric NAT will pick next, predicted from two fresh reflector queries).
+ */
+export type PeerVariant = 'complete' | 'naive' | 'predicting';
 
 /** An application profile. */
 export interface AppProfile {
@@ -284,7 +294,14 @@ export interface ProbeSpec {
 /** ICE keeps a selected pair alive with a packet at least every Tr = 15 s (RFC 8445 §11). */
 const ICE_KEEPALIVE = { every: 15, label: 'ICE keepalive (STUN Binding indication, RFC 8445 §11: every 15 s)' } as const;
 
-const probeApp = (id: string, description: string, discovery: Discovery[], iceLike: boolean, flows: FlowSpec[]): ProbeSpec => ({
+const probeApp = (
+  id: string,
+  description: string,
+  discovery: Discovery[],
+  iceLike: boolean,
+  flows: FlowSpec[],
+  peer?: PeerVariant,
+): ProbeSpec => ({
   id,
   description,
   app: {
@@ -299,7 +316,7 @@ const probeApp = (id: string, description: string, discovery: Discovery[], iceLi
     rejectsReservedUpnpAddress: true,
     defaultFeature: id,
     ...(iceLike ? { keepalive: ICE_KEEPALIVE } : {}),
-    features: { [id]: { label: id, description, flows } },
+    features: { [id]: { label: id, description, flows, ...(peer ? { peer } : {}) } },
   },
 });
 
@@ -312,6 +329,23 @@ export const PROBES: Readonly<Record<string, ProbeSpec>> = Object.fromEntries(
       ['upnp', 'stun'],
       true,
       [{ label: 'UDP hole punch', proto: 'udp', port: 40000, opener: 'both', symmetric: true }],
+      'complete',
+    ),
+    probeApp(
+      'hole-punch-naive',
+      'naive UDP hole punching: both send only to the address the other advertised (reflexive or UPnP) and answer only that address; no host candidate, no relay',
+      ['upnp', 'stun'],
+      false,
+      [{ label: 'UDP hole punch', proto: 'udp', port: 40000, opener: 'both', symmetric: true }],
+      'naive',
+    ),
+    probeApp(
+      'hole-punch-predict',
+      "port-predicting UDP hole punching: as hole-punch, plus a pair to the port a sequential symmetric NAT will pick next (predicted from two fresh reflector queries' port step)",
+      ['upnp', 'stun'],
+      true,
+      [{ label: 'UDP hole punch', proto: 'udp', port: 40000, opener: 'both', symmetric: true }],
+      'predicting',
     ),
     probeApp(
       'tcp-connect',

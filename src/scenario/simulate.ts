@@ -12,7 +12,7 @@ import { type FakeClock, SeededRng } from '../nat/clock.js';
 import type { Delivery, Host, Network } from '../nat/network.js';
 import { type Packet, TCP } from '../nat/packet.js';
 import type { Hop } from '../nat/trace.js';
-import { APPS, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec, PROBES } from './apps.js';
+import { APPS, type AppProfile, type Discovery, type FeatureSpec, type FlowSpec, type PeerVariant, PROBES } from './apps.js';
 import { scenarioArgument } from './argument.js';
 import { buildNetwork } from './build.js';
 import type { LoadedScenario } from './loader.js';
@@ -175,12 +175,19 @@ const DISCOVERY_NAMES: Readonly<Record<Discovery, string>> = {
 
 /** TURN's UDP port (RFC 8656), where a relay server takes allocations. */
 const TURN_PORT = 3478;
+/** The two reflector ports a port-predicting peer queries just before its predicted pair. */
+const PREDICT_PORTS = [3479, 3480] as const;
 /** The first port a relay hands out as a relayed transport address. */
 const RELAY_PORT_BASE = 49152;
 
 /** The candidate pairs of the complete peer, in priority order. */
-type PairKind = 'host' | 'srflx' | 'relay';
-const PAIR_NAMES: Readonly<Record<PairKind, string>> = { host: 'host', srflx: 'server-reflexive', relay: 'relayed' };
+type PairKind = 'host' | 'srflx' | 'predicted' | 'relay';
+const PAIR_NAMES: Readonly<Record<PairKind, string>> = {
+  host: 'host',
+  srflx: 'server-reflexive',
+  predicted: 'port-predicted',
+  relay: 'relayed',
+};
 
 /** A candidate pair that did not carry packets both ways, and its decisive drop. */
 interface PairFailure {
@@ -274,7 +281,7 @@ class Play {
         decisive = relayed.deliveries;
       }
     }
-    if (result === 'fails' && outcome.delivery && this.#featureId !== 'hole-punch') reason += this.#insight(outcome.delivery);
+    if (result === 'fails' && outcome.delivery && this.#feature.peer === undefined) reason += this.#insight(outcome.delivery);
     const failedAt = result === 'fails' ? outcome.delivery?.drop?.node : undefined;
     return this.#result(result, reason, decisive, failedAt);
   }
@@ -395,7 +402,7 @@ class Play {
         .join('; ')}`,
     );
     // 3. The flows, in order (the complete peer checks candidate pairs instead).
-    if (this.#featureId === 'hole-punch') return this.#checkPairs(feature.flows[0]!, portOf, view);
+    if (feature.peer) return this.#checkPairs(feature.peer, feature.flows[0]!, portOf, view);
     for (const [i, f] of feature.flows.entries()) {
       const r = this.#flow(f, i, portOf, view);
       if (!r.ok) return r;
@@ -535,17 +542,22 @@ class Play {
    * packets both ways, a TURN-like relayed pair through a `role: relay` server — and select the
    * first pair that works. Every verdict comes from packets pushed through the model.
    */
-  #checkPairs(f: FlowSpec, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
+  #checkPairs(variant: PeerVariant, f: FlowSpec, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
     const sides = [this.#caller, this.#callee] as const;
     const peerOf = (h: string): string => (h === this.#caller ? this.#callee : this.#caller);
     const host = new Map(sides.map((h) => [h, ep(this.#host(h).ip, portOf(h, 0))]));
     // view: `${viewer}|0` → where the viewer sends, i.e. the peer's advertised (reflexive) candidate.
     const srflx = new Map(sides.map((h) => [h, view.get(`${peerOf(h)}|0`)!]));
     const same = (a: Endpoint, b: Endpoint): boolean => a.ip === b.ip && a.port === b.port;
-    const pairs: Array<{ kind: PairKind; candidate: Map<string, Endpoint> }> = [{ kind: 'host', candidate: host }];
-    if (sides.some((h) => !same(host.get(h)!, srflx.get(h)!))) pairs.push({ kind: 'srflx', candidate: srflx });
+    const pairs: Array<{ kind: PairKind; candidate: () => Map<string, Endpoint> | undefined }> = [];
+    if (variant !== 'naive') pairs.push({ kind: 'host', candidate: () => host });
+    if (variant === 'naive' || sides.some((h) => !same(host.get(h)!, srflx.get(h)!))) pairs.push({ kind: 'srflx', candidate: () => srflx });
+    if (variant === 'predicting') pairs.push({ kind: 'predicted', candidate: () => this.#predict(srflx, portOf) });
     const failures: PairFailure[] = [];
-    for (const { kind, candidate } of pairs) {
+    for (const pair of pairs) {
+      const kind = pair.kind;
+      const candidate = pair.candidate();
+      if (!candidate) continue;
       const pv = new Map(sides.map((h) => [`${h}|0`, candidate.get(peerOf(h))!]));
       this.#note(
         this.#caller,
@@ -564,7 +576,15 @@ class Play {
         ...(r.delivery ? { delivery: r.delivery } : {}),
       });
     }
-    const relay = this.#server('relay');
+    const relay = variant === 'naive' ? undefined : this.#server('relay');
+    if (variant === 'naive') {
+      const last = failures.at(-1)!;
+      return {
+        ok: false,
+        reason: `the naive peer's only pair failed: ${last.reason}`,
+        ...(last.delivery ? { delivery: last.delivery } : {}),
+      };
+    }
     if (!relay) {
       this.#note(this.#caller, 'no direct pair worked, and the scenario has no relay server (role: relay) to fall back on');
       const last = failures.at(-1)!;
@@ -607,6 +627,10 @@ class Play {
           : `the host addresses are routable between them (${forwarded.join(', ')} forwarded without translating)`,
       );
     }
+    if (kind === 'predicted')
+      why.push(
+        'each NAT that changes ports per destination picked the port its peer predicted from the step between two reflector answers',
+      );
     why.push(...(r.learnt ?? []));
     if (kind === 'srflx') {
       for (const h of [this.#caller, this.#callee]) {
@@ -620,6 +644,55 @@ class Play {
         `each side's packets opened its NAT for the other (${translated.join(', ')} translated), and the reflexive mappings held for the peer`,
       );
     return why.join('; ');
+  }
+
+  /**
+   * Port prediction (against sequential symmetric NATs): each side queries the reflector twice
+   * more from its port, on two fresh reflector ports; when the mapped port moved by a step, it
+   * advertises the port after the second answer plus that step. Undefined when neither side's
+   * mapping moved (nothing to predict) or the reflector did not answer.
+   */
+  #predict(srflx: Map<string, Endpoint>, portOf: (h: string, i: number) => number): Map<string, Endpoint> | undefined {
+    const reflector = this.#server('reflector');
+    if (!reflector) return undefined;
+    const predicted = new Map(srflx);
+    let moved = false;
+    for (const h of [this.#caller, this.#callee]) {
+      const src = ep(this.#host(h).ip, portOf(h, 0));
+      const seen: Endpoint[] = [];
+      for (const port of [PREDICT_PORTS[0], PREDICT_PORTS[1]]) {
+        const d = this.#send(
+          h,
+          { proto: 'udp', src, dst: ep(reflector.address, port) },
+          `port-prediction query to ${reflector.id}:${port}`,
+        );
+        if (!d.delivered || d.to !== reflector.id) return undefined;
+        const back = this.#send(
+          reflector.id,
+          { proto: 'udp', src: ep(this.#host(reflector.id).ip, port), dst: d.packet.src },
+          `reflector answer: you are ${formatEndpoint(d.packet.src)}`,
+        );
+        if (!back.delivered || back.to !== h) return undefined;
+        seen.push(d.packet.src);
+      }
+      const step = seen[1]!.port - seen[0]!.port;
+      if (step === 0) continue;
+      const next = ep(formatIPv4(seen[1]!.ip), seen[1]!.port + step);
+      if (next.port < 1 || next.port > 65535) {
+        this.#note(
+          h,
+          `${h}'s mapped port moved ${formatEndpoint(seen[0]!)} → ${formatEndpoint(seen[1]!)} (step ${step}): the next port would be outside 1–65535, so it predicts nothing`,
+        );
+        continue;
+      }
+      moved = true;
+      predicted.set(h, next);
+      this.#note(
+        h,
+        `${h}'s mapped port moved ${formatEndpoint(seen[0]!)} → ${formatEndpoint(seen[1]!)} (step ${step}): it predicts ${formatEndpoint(next)} for its next destination and advertises it`,
+      );
+    }
+    return moved ? predicted : undefined;
   }
 
   /**

@@ -183,3 +183,80 @@ checks:
     ]);
   });
 });
+
+describe('variants: the naive peer and the port-predicting peer', () => {
+  const r = playByName(`name: variants
+routers:
+  flat: { wan: 203.0.113.10, lan: 10.1.0.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+  fc: { wan: 203.0.113.11, lan: 10.2.0.0/24, nat: full-cone }
+  sym: { wan: 203.0.113.13, lan: 10.4.0.0/24, nat: symmetric }
+  seq-a: { wan: 203.0.113.21, lan: 10.5.0.0/24, nat: { preset: symmetric, portAssignment: sequential } }
+  seq-b: { wan: 203.0.113.22, lan: 10.6.0.0/24, nat: { preset: symmetric, portAssignment: sequential } }
+  sym-b: { wan: 203.0.113.23, lan: 10.7.0.0/24, nat: symmetric }
+hosts:
+  alice: { router: flat, address: 10.1.0.2 }
+  bob: { router: flat, address: 10.1.0.3 }
+  f: { router: fc, address: 10.2.0.2 }
+  s: { router: sym, address: 10.4.0.2 }
+  qa: { router: seq-a, address: 10.5.0.2 }
+  qb: { router: seq-b, address: 10.6.0.2 }
+  sb: { router: sym-b, address: 10.7.0.2 }
+servers:
+  rendezvous: { address: 198.51.100.5, role: signalling }
+  stun: { address: 198.51.100.6, role: reflector }
+checks:
+  - { name: naive one LAN, from: alice, to: bob, feature: hole-punch-naive, expect: fails }
+  - { name: naive sym x fc, from: s, to: f, feature: hole-punch-naive, expect: fails }
+  - { name: complete sym x fc, from: s, to: f, feature: hole-punch, expect: works }
+  - { name: complete seq x seq, from: qa, to: qb, feature: hole-punch, expect: fails }
+  - { name: predict seq x seq, from: qa, to: qb, feature: hole-punch-predict, expect: works }
+  - { name: predict random x random, from: s, to: sb, feature: hole-punch-predict, expect: fails }
+`);
+
+  it('the naive peer has no host candidate: on one non-hairpinning LAN its only pair hairpins and is refused', () => {
+    const c = check(r, 'naive one LAN');
+    expect(c.result).toBe('fails');
+    expect(c.pass).toBe(true);
+    expect(c.failedAt).toBe('flat');
+    expect(c.reason).toMatch(
+      /^the naive peer's only pair failed: UDP hole punch from alice to 203\.0\.113\.10:\d+: dropped at flat: flat does not hairpin/,
+    );
+    expect(c.hops.at(-1)).toMatchObject({ node: 'flat', code: 'hairpin-disabled' });
+  });
+
+  it('the naive peer does not answer a peer-reflexive source, so symmetric × full-cone fails where the complete peer works', () => {
+    const naive = check(r, 'naive sym x fc');
+    expect(naive.result).toBe('fails');
+    expect(naive.failedAt).toBe('sym');
+    expect(stepTexts(naive).some((t) => /peer-reflexive/.test(t))).toBe(false);
+    const complete = check(r, 'complete sym x fc');
+    expect(complete.result).toBe('works');
+    expect(complete.reason).toMatch(/f learnt 203\.0\.113\.13:\d+, the port s's NAT really used, from its packet \(peer-reflexive\)/);
+  });
+
+  it('port prediction: two sequential symmetric NATs connect by the predicted pair, which the complete peer lacks', () => {
+    expect(check(r, 'complete seq x seq').result).toBe('fails');
+    const c = check(r, 'predict seq x seq');
+    expect(c.result).toBe('works');
+    expect(c.pass).toBe(true);
+    expect(c.reason).toMatch(
+      /^selected the port-predicted pair \(UDP 203\.0\.113\.21:(\d+) ↔ 203\.0\.113\.22:(\d+)\): each NAT that changes ports per destination picked the port its peer predicted/,
+    );
+    const [, pa] = /UDP 203\.0\.113\.21:(\d+)/.exec(c.reason)!;
+    const note = stepTexts(c).find((t) => t.startsWith("qa's mapped port moved"))!;
+    const m = /→ 203\.0\.113\.21:(\d+) \(step (-?\d+)\): it predicts 203\.0\.113\.21:(\d+)/.exec(note)!;
+    expect(Number(m[3])).toBe(Number(m[1]) + Number(m[2]));
+    expect(Number(pa)).toBe(Number(m[3]));
+    // The predicted port is the one the NAT really used for the peer.
+    const sent = c.steps.filter((s) => s.from === 'qa' && s.delivery?.delivered && s.text.startsWith('UDP hole punch'));
+    expect(sent.at(-1)!.delivery!.packet.src.port).toBe(Number(pa));
+  });
+
+  it('port prediction fails against random port assignment, naming the predicted pair', () => {
+    const c = check(r, 'predict random x random');
+    expect(c.result).toBe('fails');
+    expect(c.reason).toMatch(
+      /^no candidate pair worked and there is no relay server: the port-predicted pair failed: UDP hole punch from s to 203\.0\.113\.23:\d+: dropped at sym-b/,
+    );
+  });
+});

@@ -409,7 +409,7 @@ checks:
   - { from: a, to: b, feature: app-shring, expect: works }
 `;
     const known =
-      'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, pcp-map-connect, port-map-connect, classify';
+      'im, av, app-sharing, file-transfer, remote-assistance, hole-punch, hole-punch-naive, hole-punch-predict, tcp-connect, upnp-map-connect, natpmp-map-connect, pcp-map-connect, port-map-connect, classify';
     expect(errorOf(text)).toBe(
       [
         loc(text, 'vidoe', 'checks.0.feature', `unknown feature "vidoe" for windows-messenger; known: ${known}`),
@@ -436,7 +436,7 @@ checks:
         text,
         'hole-punsh',
         'checks.0.feature',
-        'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, tcp-connect, upnp-map-connect, natpmp-map-connect, pcp-map-connect, port-map-connect, classify',
+        'unknown feature "hole-punsh" (did you mean "hole-punch"?); known: hole-punch, hole-punch-naive, hole-punch-predict, tcp-connect, upnp-map-connect, natpmp-map-connect, pcp-map-connect, port-map-connect, classify',
       ),
     );
   });
