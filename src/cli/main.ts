@@ -8,6 +8,7 @@ import { registerMatrixCommand } from './matrix-command.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
 import { registerScenarioCommands } from './scenario-commands.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerStunCommand } from './stun-command.js';
 
 exitQuietlyOnEpipe(process.stdout);
 exitQuietlyOnEpipe(process.stderr);
@@ -28,6 +29,7 @@ registerServeCommand(program);
 registerDiscoverCommand(program);
 registerLeaseCommands(program);
 registerMatrixCommand(program);
+registerStunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -63,7 +63,8 @@ function endpointOption(name: string, text: string): Endpoint {
 
 function bind(socket: Socket, e: Endpoint): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(new Error(`cannot bind the STUN server to ${formatEndpoint(e)}: ${err.message}`));
+    const onError = (err: NodeJS.ErrnoException): void =>
+      reject(Object.assign(new Error(`cannot bind the STUN server to ${formatEndpoint(e)}: ${err.message}`), { code: err.code }));
     socket.once('error', onError);
     socket.bind(e.port, formatIPv4(e.ip), () => {
       socket.off('error', onError);
