@@ -40,8 +40,15 @@ export type CarryResult = Carried | NotCarried;
 /**
  * Carries one IPv4 datagram sent by host `from` through `network`. `trace` (default false) asks
  * the model for sentences in drops; without it a drop's message is the reason's short text.
+ * `inPlace` (default false) rewrites `bytes` itself when the payload did not change (the caller
+ * owns the buffer and writes the result before reading the next datagram into it).
  */
-export function carryDatagram(network: Network, from: string, bytes: Uint8Array, options: { trace?: boolean } = {}): CarryResult {
+export function carryDatagram(
+  network: Network,
+  from: string,
+  bytes: Uint8Array,
+  options: { trace?: boolean; inPlace?: boolean } = {},
+): CarryResult {
   const trace = options.trace ?? false;
   const d = decodeIpv4(bytes);
   if (!d.ok) return { ok: false, stage: 'decode', code: d.code, message: d.message };
@@ -56,7 +63,7 @@ export function carryDatagram(network: Network, from: string, bytes: Uint8Array,
   const r = network.send(from, d.packet, { trace });
   if (!r.delivered) return { ok: false, stage: 'model', code: r.drop!.code, message: r.drop!.message, node: r.drop!.node };
   if (r.routers === 0 && r.packet === d.packet) return { ok: true, to: r.to!, bytes: d.bytes.subarray(0, d.totalLength), routers: 0 };
-  const out = rewriteDatagram(d, r.packet, { hops: r.routers });
+  const out = rewriteDatagram(d, r.packet, { hops: r.routers, inPlace: options.inPlace ?? false });
   if (!out.ok) return { ok: false, stage: 'ttl', code: out.code, message: out.message, hop: out.hop };
   return { ok: true, to: r.to!, bytes: out.bytes, routers: r.routers };
 }

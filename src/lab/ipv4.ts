@@ -105,6 +105,20 @@ function refuse(code: DecodeReason, detail: string): DecodeRefusal {
   return { ok: false, code, message: `${DECODE_REASONS[code]}: ${detail}` };
 }
 
+function datagram(
+  packet: Packet,
+  bytes: Uint8Array,
+  ttl: number,
+  protocol: number,
+  headerLength: number,
+  totalLength: number,
+  payloadOffset: number,
+  icmp?: IcmpInfo,
+): Datagram {
+  const d = { ok: true as const, packet, bytes, ttl, protocol, headerLength, totalLength, transportOffset: headerLength, payloadOffset };
+  return icmp ? { ...d, icmp } : d;
+}
+
 /** Model TCP flags from the wire's flag byte. */
 export function modelTcpFlags(wire: number): number {
   return (
@@ -142,12 +156,11 @@ export function decodeIpv4(bytes: Uint8Array): DecodeResult {
   const dst = read32(bytes, 16);
   const t = hl;
   const len = total - hl;
-  const where = `${formatIPv4(src)} → ${formatIPv4(dst)}`;
-  const base = { ok: true as const, bytes, ttl, protocol, headerLength: hl, totalLength: total, transportOffset: t };
   if (protocol === IPPROTO.UDP) {
-    if (len < 8) return refuse('truncated', `UDP ${where}: ${len} bytes after the IPv4 header, UDP needs 8`);
+    if (len < 8) return refuse('truncated', `UDP ${where(src, dst)}: ${len} bytes after the IPv4 header, UDP needs 8`);
     const ulen = read16(bytes, t + 4);
-    if (ulen < 8 || ulen > len) return refuse('bad-transport', `UDP ${where}: length ${ulen} with ${len} bytes after the IPv4 header`);
+    if (ulen < 8 || ulen > len)
+      return refuse('bad-transport', `UDP ${where(src, dst)}: length ${ulen} with ${len} bytes after the IPv4 header`);
     const packet: Packet = {
       proto: 'udp',
       src: { ip: src, port: read16(bytes, t) },
@@ -155,12 +168,12 @@ export function decodeIpv4(bytes: Uint8Array): DecodeResult {
       data: bytes.subarray(t + 8, t + ulen),
       size: total,
     };
-    return { ...base, packet, payloadOffset: t + 8 };
+    return datagram(packet, bytes, ttl, protocol, hl, total, t + 8);
   }
   if (protocol === IPPROTO.TCP) {
-    if (len < 20) return refuse('truncated', `TCP ${where}: ${len} bytes after the IPv4 header, TCP needs 20`);
+    if (len < 20) return refuse('truncated', `TCP ${where(src, dst)}: ${len} bytes after the IPv4 header, TCP needs 20`);
     const off = (bytes[t + 12]! >>> 4) * 4;
-    if (off < 20 || off > len) return refuse('bad-transport', `TCP ${where}: data offset ${off} with ${len} bytes`);
+    if (off < 20 || off > len) return refuse('bad-transport', `TCP ${where(src, dst)}: data offset ${off} with ${len} bytes`);
     const packet: Packet = {
       proto: 'tcp',
       src: { ip: src, port: read16(bytes, t) },
@@ -169,10 +182,10 @@ export function decodeIpv4(bytes: Uint8Array): DecodeResult {
       data: bytes.subarray(t + off, total),
       size: total,
     };
-    return { ...base, packet, payloadOffset: t + off };
+    return datagram(packet, bytes, ttl, protocol, hl, total, t + off);
   }
   if (protocol === IPPROTO.ICMP) {
-    if (len < 8) return refuse('truncated', `ICMP ${where}: ${len} bytes, ICMP needs 8`);
+    if (len < 8) return refuse('truncated', `ICMP ${where(src, dst)}: ${len} bytes, ICMP needs 8`);
     const type = bytes[t]!;
     const code = bytes[t + 1]!;
     if (type === ICMP_TYPE.ECHO_REQUEST || type === ICMP_TYPE.ECHO_REPLY) {
@@ -185,17 +198,22 @@ export function decodeIpv4(bytes: Uint8Array): DecodeResult {
         data: bytes.subarray(t + 8, total),
         size: total,
       };
-      return { ...base, packet, payloadOffset: t + 8, icmp: { type, code, id } };
+      return datagram(packet, bytes, ttl, protocol, hl, total, t + 8, { type, code, id });
     }
     if (type === ICMP_TYPE.DEST_UNREACHABLE || type === ICMP_TYPE.TIME_EXCEEDED || type === ICMP_TYPE.PARAMETER_PROBLEM) {
       const inner = decodeEmbedded(bytes, t + 8, total);
-      if (!inner.ok) return refuse(inner.code, `ICMP type ${type} code ${code} ${where}: ${inner.detail}`);
+      if (!inner.ok) return refuse(inner.code, `ICMP type ${type} code ${code} ${where(src, dst)}: ${inner.detail}`);
       const packet: Packet = { proto: 'icmp', src: { ip: src, port: 0 }, dst: { ip: dst, port: 0 }, size: total };
-      return { ...base, packet, payloadOffset: t + 8, icmp: { type, code, error: inner.header } };
+      return datagram(packet, bytes, ttl, protocol, hl, total, t + 8, { type, code, error: inner.header });
     }
-    return refuse('unsupported-icmp', `ICMP type ${type} code ${code} ${where}`);
+    return refuse('unsupported-icmp', `ICMP type ${type} code ${code} ${where(src, dst)}`);
   }
-  return refuse('unknown-protocol', `protocol ${protocol} ${where}`);
+  return refuse('unknown-protocol', `protocol ${protocol} ${where(src, dst)}`);
+}
+
+/** `10.0.0.2 → 8.8.8.8`, for refusal sentences only (formatting costs more than decoding). */
+function where(src: number, dst: number): string {
+  return `${formatIPv4(src)} → ${formatIPv4(dst)}`;
 }
 
 type EmbeddedResult = { ok: true; header: EmbeddedHeader } | { ok: false; code: DecodeReason; detail: string };

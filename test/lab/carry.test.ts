@@ -75,6 +75,14 @@ describe('carryDatagram: real datagrams through the model', () => {
     expect(r).toMatchObject({ ok: false, stage: 'model', code: 'no-mapping', node: 'cgn' });
   });
 
+  it("rewrites the caller's buffer when asked to work in place", () => {
+    const b = hex(GOLDEN.udp);
+    const out = carried(carryDatagram(lab(), 'a', b, { inPlace: true }));
+    expect(out.bytes).toBe(b);
+    expect(badChecksums(b)).toEqual([]);
+    expect(decoded(b).packet.src.ip).toBe(ip('203.0.113.1'));
+  });
+
   it('names the decode refusal of a fragment', () => {
     const b = hex(GOLDEN.udp);
     b[6] = 0x20; // MF (the header checksum is now wrong too; the checksum is checked first)
