@@ -260,3 +260,48 @@ checks:
     );
   });
 });
+
+describe('the TCP pair (simultaneous open)', () => {
+  const noUdp = '{ inbound: deny, rules: [{ action: deny, direction: out, protocol: udp }] }';
+  const r = playByName(`name: tcp pair
+routers:
+  a: { wan: 203.0.113.12, lan: 10.3.0.0/24, nat: port-restricted-cone, firewall: ${noUdp} }
+  b: { wan: 203.0.113.16, lan: 10.7.0.0/24, nat: port-restricted-cone, firewall: ${noUdp} }
+  s: { wan: 203.0.113.17, lan: 10.8.0.0/24, nat: symmetric, firewall: ${noUdp} }
+hosts:
+  pa: { router: a, address: 10.3.0.2 }
+  pb: { router: b, address: 10.7.0.2 }
+  ps: { router: s, address: 10.8.0.2 }
+servers:
+  rendezvous: { address: 198.51.100.5, role: signalling }
+  stun: { address: 198.51.100.6, role: reflector }
+checks:
+  - { name: cones without UDP, from: pa, to: pb, feature: hole-punch, expect: works }
+  - { name: symmetric without UDP, from: pa, to: ps, feature: hole-punch, expect: fails }
+  - { name: naive without UDP, from: pa, to: pb, feature: hole-punch-naive, expect: fails }
+`);
+
+  it('with UDP blocked, two port-restricted cones connect by TCP simultaneous open from the rendezvous port', () => {
+    const c = check(r, 'cones without UDP');
+    expect(c.result).toBe('works');
+    expect(c.reason).toMatch(
+      /^selected the TCP pair \(simultaneous open, 203\.0\.113\.12:\d+ ↔ 203\.0\.113\.16:\d+\): pa's own SYN had opened a for pb's SYN, and both reused the local port of their connection to rendezvous; before it, the host pair failed: UDP hole punch from pa to 10\.7\.0\.2:40000: dropped at a: the firewall of a denied outbound UDP/,
+    );
+    const texts = stepTexts(c);
+    const first = texts.findIndex((t) => t.startsWith('TCP simultaneous open round 1: SYN'));
+    expect(texts[first]).toMatch(/dropped at b \(/); // pa's first SYN: b has not sent yet
+    expect(texts[first + 1]).toMatch(/delivered to pa$/); // pb's SYN: a's mapping admits it
+    expect(texts.some((t) => /SYN-ACK: .* delivered to pb$/.test(t))).toBe(true);
+  });
+
+  it('a symmetric NAT defeats the TCP pair too: its SYN to the peer leaves from a new port', () => {
+    const c = check(r, 'symmetric without UDP');
+    expect(c.result).toBe('fails');
+    expect(c.reason).toMatch(/; the TCP pair failed: TCP simultaneous open: SYN to \S+: dropped at /);
+  });
+
+  it('the naive peer has no TCP candidate', () => {
+    const c = check(r, 'naive without UDP');
+    expect(stepTexts(c).some((t) => t.startsWith('TCP simultaneous open'))).toBe(false);
+  });
+});
