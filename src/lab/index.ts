@@ -25,7 +25,9 @@
  *   sends (default time exceeded), quoting up to 576 bytes.
  * - {@link carryDatagram}`(network, fromHost, bytes)` does all of it for one datagram: decode,
  *   `Network.send` or `Network.sendIcmpError`, rewrite with `hops` = routers crossed; returns
- *   `{ ok: true, to, bytes }` or `{ ok: false, stage: 'decode' | 'model' | 'ttl', code, message }`.
+ *   `{ ok: true, to, bytes }` or `{ ok: false, stage: 'decode' | 'model' | 'ttl', code, message }`; a `ttl` refusal carries the
+ *   router's ICMP time exceeded, already translated back (`timeExceeded: { to, bytes }`), when
+ *   the datagram expired on a router's LAN side (traceroute from a LAN host).
  * - {@link encodeIpv4}`(packet, options)` builds a datagram from scratch (full checksums).
  * - Checksum helpers in checksum.ts ({@link internetChecksum}, {@link updateChecksum16}, …).
  *

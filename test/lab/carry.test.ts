@@ -96,6 +96,29 @@ describe('carryDatagram: real datagrams through the model', () => {
     expect(r).toMatchObject({ ok: false, stage: 'ttl', code: 'ttl-expired', hop: 2 });
   });
 
+  it.each([
+    [1, 'home', '10.0.0.1'],
+    [2, 'cgn', '100.64.0.1'],
+  ])('answers TTL %i with a time exceeded from router %s (%s), translated back to the sender', (ttl, _router, from) => {
+    const network = lab({ cgn: true });
+    const sent = encodeIpv4(decoded(hex(GOLDEN.udp)).packet, { ttl });
+    const r = carryDatagram(network, 'a', sent);
+    expect(r).toMatchObject({ ok: false, stage: 'ttl', hop: ttl });
+    if (r.ok || !r.timeExceeded) throw new Error('no time exceeded');
+    expect(r.timeExceeded.to).toBe('a');
+    const te = decoded(r.timeExceeded.bytes);
+    expect(badChecksums(r.timeExceeded.bytes)).toEqual([]);
+    expect(te.icmp).toMatchObject({ type: 11, code: 0 });
+    expect(te.packet.src.ip).toBe(ip(from));
+    expect(te.packet.dst.ip).toBe(ip('10.0.0.2'));
+    expect(te.icmp!.error!.packet).toEqual({
+      proto: 'udp',
+      src: { ip: ip('10.0.0.2'), port: 40000 },
+      dst: { ip: ip('8.8.8.8'), port: 53 },
+    });
+    expect(te.ttl).toBe(64 - (ttl - 1));
+  });
+
   it('gives a UDP sender behind two NATs its "connection refused": port unreachable translated back (RFC 5508)', () => {
     const network = lab({ cgn: true });
     const sent = hex(GOLDEN.udp);
