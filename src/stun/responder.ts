@@ -152,12 +152,15 @@ function answer(datagram: Uint8Array, ctx: StunContext): StunOutcome {
     if (change.length !== 4) return refuse(STUN_ERROR.BadRequest, `CHANGE-REQUEST must be 4 bytes long, got ${change.length}`);
     changeIp = (change[3]! & STUN_CHANGE_IP) !== 0;
     changePort = (change[3]! & STUN_CHANGE_PORT) !== 0;
-    if ((changeIp || changePort) && !ctx.other) {
+    // RFC 5780 §6.1: any CHANGE-REQUEST on a server without an alternate is refused 420; a
+    // classic RFC 3489 client's test I (CHANGE-REQUEST with no flag set) is still answered.
+    if (!ctx.other && (msg.rfc5389 || changeIp || changePort)) {
       return refuse(STUN_ERROR.UnknownAttribute, 'CHANGE-REQUEST needs an alternate address, and this server has none', [T.ChangeRequest]);
     }
   }
   let toPort = ctx.from.port;
   const responsePort = first.get(T.ResponsePort);
+  if (responsePort && first.has(T.Padding)) return refuse(STUN_ERROR.BadRequest, 'PADDING and RESPONSE-PORT must not be combined');
   if (responsePort) {
     if (responsePort.length !== 4) return refuse(STUN_ERROR.BadRequest, `RESPONSE-PORT must be 4 bytes long, got ${responsePort.length}`);
     toPort = (responsePort[0]! << 8) | responsePort[1]!;

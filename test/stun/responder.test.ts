@@ -100,7 +100,9 @@ describe('STUN responder: Binding (RFC 5389 §10, RFC 5780 §6)', () => {
     const single: StunContext = { from: CTX.from, local: CTX.local };
     expect(sent(answerStun(bindingRequest(), single)).reply).not.toHaveProperty('OtherAddress');
     expect(sent(answerStun(bindingRequest(), single)).reply).not.toHaveProperty('Software');
-    expect(sent(answerStun(bindingRequest([changeRequest(0)]), single)).reply.class).toBe('success');
+    // RFC 5780 §6.1: any CHANGE-REQUEST, even with no flag set; a classic client's test I is still answered.
+    expect(sent(answerStun(bindingRequest([changeRequest(0)]), single)).reply.class).toBe('error');
+    expect(sent(answerStun(bindingRequest([changeRequest(0)], { classic: true }), single)).reply.class).toBe('success');
     expect(sent(answerStun(bindingRequest([changeRequest(4)]), single)).reply).toMatchObject({
       class: 'error',
       ErrorCode: { code: 420, reason: 'CHANGE-REQUEST needs an alternate address, and this server has none' },
@@ -136,6 +138,15 @@ describe('STUN responder: refusals', () => {
       bindingRequest([{ type: T.ResponsePort, value: Uint8Array.of(0, 4) }]),
       400,
       'RESPONSE-PORT must be 4 bytes long, got 2',
+    ],
+    [
+      'PADDING with RESPONSE-PORT (RFC 5780 §6.1)',
+      bindingRequest([
+        { type: T.Padding, value: new Uint8Array(8) },
+        { type: T.ResponsePort, value: Uint8Array.of(0x9c, 0x41, 0, 0) },
+      ]),
+      400,
+      'PADDING and RESPONSE-PORT must not be combined',
     ],
     ['RESPONSE-PORT 0', bindingRequest([{ type: T.ResponsePort, value: Uint8Array.of(0, 0, 0, 0) }]), 400, 'RESPONSE-PORT must not be 0'],
     [
