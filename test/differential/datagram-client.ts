@@ -26,6 +26,8 @@ export interface DatagramResult {
   readonly reply?: string;
   /** The reply's sender. */
   readonly sender?: string;
+  /** Milliseconds from sending to the reply. */
+  readonly ms?: number;
 }
 
 type Target = { readonly address: string; readonly port: number };
@@ -36,6 +38,7 @@ async function runTarget(target: Target, steps: readonly DatagramStep[]): Promis
     const s = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => s.bind(0, step.from, resolve));
     try {
+      const sent = performance.now();
       const reply = await new Promise<{ msg: Buffer; rinfo: dgram.RemoteInfo } | undefined>((resolve) => {
         const onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
           clearTimeout(timer);
@@ -51,7 +54,12 @@ async function runTarget(target: Target, steps: readonly DatagramStep[]): Promis
       });
       out.push(
         reply
-          ? { name: step.name, reply: reply.msg.toString('hex'), sender: `${reply.rinfo.address}:${reply.rinfo.port}` }
+          ? {
+              name: step.name,
+              reply: reply.msg.toString('hex'),
+              sender: `${reply.rinfo.address}:${reply.rinfo.port}`,
+              ms: Math.round(performance.now() - sent),
+            }
           : { name: step.name },
       );
     } finally {
