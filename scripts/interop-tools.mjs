@@ -21,6 +21,8 @@ export const PACKAGES = {
   // Run only inside the test's namespaces with its own config dir (Debian's service has port forwarding off).
   'transmission-daemon': () => has('transmission-daemon'),
   socat: () => has('socat'),
+  // Reads the lab's --pcap captures in test/lab/capture.test.ts.
+  tshark: () => has('tshark'),
   // The real mermaid parser runs in Debian's chromium, driven by playwright-core (test/scenario/mermaid-parser.ts).
   chromium: () => has('chromium'),
 };

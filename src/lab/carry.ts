@@ -9,6 +9,7 @@
  */
 import type { Network } from '../nat/network.js';
 import type { Hop, ReasonCode } from '../nat/trace.js';
+import { type CaptureSink, capturePoints, icmpErrorCapturePoints } from './capture.js';
 import { buildIcmpError, rewriteIcmpError } from './icmp-error.js';
 import { type Datagram, type DecodeReason, decodeIpv4 } from './ipv4.js';
 import { rewriteDatagram } from './rewrite.js';
@@ -50,15 +51,18 @@ export type CarryResult = Carried | NotCarried;
  * Carries one IPv4 datagram sent by host `from` through `network`. `trace` (default false) asks
  * the model for sentences in drops; without it a drop's message is the reason's short text.
  * `inPlace` (default false) rewrites `bytes` itself when the payload did not change (the caller
- * owns the buffer and writes the result before reading the next datagram into it).
+ * owns the buffer and writes the result before reading the next datagram into it). `capture`
+ * receives the datagram as seen on each side of every router it reached (see capture.ts; it
+ * turns tracing on), before the result is returned.
  */
 export function carryDatagram(
   network: Network,
   from: string,
   bytes: Uint8Array,
-  options: { trace?: boolean; inPlace?: boolean } = {},
+  options: { trace?: boolean; inPlace?: boolean; capture?: CaptureSink } = {},
 ): CarryResult {
-  const trace = options.trace ?? false;
+  const capture = options.capture;
+  const trace = (options.trace ?? false) || capture !== undefined;
   const d = decodeIpv4(bytes);
   if (!d.ok) return { ok: false, stage: 'decode', code: d.code, message: d.message };
   const err = d.icmp?.error;
@@ -67,9 +71,11 @@ export function carryDatagram(
     if (!r.delivered) return { ok: false, stage: 'model', code: r.drop!.code, message: r.drop!.message, node: r.drop!.node };
     const out = rewriteIcmpError(d, r, { hops: r.routers.length });
     if (!out.ok) return { ok: false, stage: 'ttl', code: out.code, message: out.message, hop: out.hop };
+    if (capture) for (const p of icmpErrorCapturePoints(d.bytes.subarray(0, d.totalLength), r, out.bytes)) capture(p);
     return { ok: true, to: r.to!, bytes: out.bytes, routers: r.routers.length };
   }
   const r = network.send(from, d.packet, { trace: trace || d.ttl <= TRACE_TTL });
+  if (capture) for (const p of capturePoints(network, d, r.hops)) capture(p);
   if (!r.delivered) return { ok: false, stage: 'model', code: r.drop!.code, message: r.drop!.message, node: r.drop!.node };
   if (r.routers === 0 && r.packet === d.packet) return { ok: true, to: r.to!, bytes: d.bytes.subarray(0, d.totalLength), routers: 0 };
   if (d.ttl <= r.routers) {

@@ -48,9 +48,12 @@
  *
  * @see RFC 791, RFC 768, RFC 9293, RFC 792, RFC 1624, RFC 5508
  */
+export * from './capture.js';
 export * from './carry.js';
 export * from './checksum.js';
 export * from './encode.js';
 export * from './icmp-error.js';
 export * from './ipv4.js';
+export * from './pcap.js';
+export * from './pcap-file.js';
 export * from './rewrite.js';

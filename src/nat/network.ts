@@ -180,6 +180,11 @@ export class Network {
     return r;
   }
 
+  /** Whether `id` names a router of this network. */
+  hasRouter(id: string): boolean {
+    return this.#routers.has(id);
+  }
+
   host(id: string): Host {
     const h = this.#hosts.get(id);
     if (!h) throw new Error(`no host "${id}"`);
