@@ -13,9 +13,10 @@
  * Knobs: PC_SECONDS=4 (per measurement)  PC_ROUNDS=3.
  * Network safety: every datagram goes to an address inside the namespaces this run creates.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startLabProcess } from '../test/differential/lab-process.js';
 import { log, median } from './lib.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -33,42 +34,16 @@ if (process.getuid?.() !== 0) {
   process.exit(0);
 }
 
-const lab = spawn('bash', ['test/differential/lab.sh', 'test/differential/natsim-pcp-gateway.ts'], {
-  cwd: ROOT,
-  stdio: ['pipe', 'pipe', 'pipe'],
-  env: {
-    ...process.env,
-    NATSIM_HTTP_PORT: String(NATSIM_HTTP_PORT),
-    NATSIM_SSDP_PORT: String(NATSIM_HTTP_PORT + 1),
-    NATSIM231_HTTP_PORT: '41020',
-    NATSIM231_SSDP_PORT: '41021',
-  },
+const running = await startLabProcess<{ lan: string }>('natsim-pcp-gateway.ts', {
+  NATSIM_HTTP_PORT: String(NATSIM_HTTP_PORT),
+  NATSIM_SSDP_PORT: String(NATSIM_HTTP_PORT + 1),
+  NATSIM231_HTTP_PORT: '41020',
+  NATSIM231_SSDP_PORT: '41021',
 });
-let labErr = '';
-lab.stderr.on('data', (d: Buffer) => (labErr += d.toString()));
-const stopLab = (): Promise<void> =>
-  new Promise((resolve) => {
-    if (lab.exitCode !== null) return resolve();
-    lab.once('exit', () => resolve());
-    lab.stdin.end();
-    lab.kill('SIGTERM');
-  });
-process.on('SIGINT', () => void stopLab().then(() => process.exit(130)));
+process.on('SIGINT', () => void running.stop().then(() => process.exit(130)));
 
 try {
-  const ready = await new Promise<{ lan: string }>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`lab not ready after 40 s\n${labErr}`)), 40_000);
-    lab.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^READY (.*)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(JSON.parse(m[1]!) as { lan: string });
-      }
-    });
-    lab.on('exit', (code) => reject(new Error(`lab.sh exited (${code})\n${labErr}`)));
-  });
+  const ready = running.lab;
   log(`portcontrol: lab up (${ready.lan}); ${ROUNDS} rounds of ${SECONDS} s per measurement`);
   const load = (subject: Subject, protocol: 'natpmp' | 'pcp', inFlight: number, basePort: number) => {
     const r = spawnSync('ip', ['netns', 'exec', ready.lan, 'node', '--import', 'tsx', 'bench/portcontrol-load.ts'], {
@@ -114,5 +89,5 @@ try {
   result.loadavg = (await import('node:os')).loadavg().map((x) => Math.round(x * 10) / 10);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 } finally {
-  await stopLab();
+  await running.stop();
 }

@@ -11,7 +11,7 @@
  * Needs root, iproute2, nftables, miniupnpd-nftables, coturn and miniupnpc (`npm test` installs
  * them as root); without them it fails, naming what is missing.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,9 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeLeaseJournal } from '../../src/gateway/lease-journal.js';
 import { type LeaseRecord, replayJournal } from '../../src/gateway/lease-records.js';
 import { startGateway } from '../../src/gateway/start-gateway.js';
+import { type LabProcess, startLabProcess } from './lab-process.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const HERE = 'test/differential';
 const ME = '10.77.0.2';
 const tmp = mkdtempSync(join(tmpdir(), 'natsim-lease-diff-'));
 
@@ -69,9 +69,8 @@ const lease = (over: Partial<LeaseRecord> & Pick<LeaseRecord, 'protocol' | 'exte
 });
 
 describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)', () => {
-  let proc: ChildProcessWithoutNullStreams | undefined;
+  let running: LabProcess<Lab> | undefined;
   let lab: Lab | undefined;
-  let labLog = '';
   const journal = join(tmp, 'natsim.journal');
   const exported = join(tmp, 'exported.leases');
 
@@ -97,37 +96,13 @@ describe('lease file: natsim and the real miniupnpd 2.3.1 (network namespaces)',
     expect(ex.stderr).toMatch(/not exported: TCP 46003 → 10\.77\.0\.2:46003: restricted to remote host 100\.64\.0\.2/);
     expect(ex.stderr).toMatch(/not exported: UDP 46004 .*the lease has run out/);
 
-    proc = spawn('bash', [`${HERE}/lab.sh`, `${HERE}/natsim-gateway.ts`], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, MINIUPNPD_LEASES: exported },
-    });
-    proc.stderr.on('data', (d: Buffer) => (labLog += d.toString()));
-    lab = await new Promise<Lab>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`lab not ready after 40 s\n${labLog}`)), 40_000);
-      proc!.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^READY (.*)$/m.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(JSON.parse(m[1]!) as Lab);
-        }
-      });
-      proc!.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`lab.sh exited (${code}) before ready\n${out}\n${labLog}`));
-      });
-    });
+    running = await startLabProcess<Lab>('natsim-gateway.ts', { MINIUPNPD_LEASES: exported });
+    lab = running.lab;
   }, 60_000);
 
   afterAll(async () => {
     rmSync(tmp, { recursive: true, force: true });
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc!.once('exit', () => resolve()));
-    proc.stdin.end();
-    proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    await running?.stop();
   }, 20_000);
 
   const upnpc = (...args: string[]): string => {

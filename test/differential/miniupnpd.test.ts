@@ -16,12 +16,13 @@
  * Needs root, iproute2, nftables, miniupnpd-nftables and coturn (`npm test` installs them as root);
  * without them it fails, naming what is missing.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LabProcess, startLabProcess } from './lab-process.js';
 import type { WireResult, WireStep } from './soap-client.js';
 import type { SsdpResult, SsdpSearch } from './ssdp-client.js';
 
@@ -916,39 +917,16 @@ function compareSsdp(lab: Lab): { rows: string[]; problems: string[] } {
 }
 
 describe('differential: natsim vs the real miniupnpd 2.3.1 (network namespaces)', () => {
-  let proc: ChildProcessWithoutNullStreams | undefined;
+  let running: LabProcess<Lab> | undefined;
   let lab: Lab | undefined;
-  let labLog = '';
 
   beforeAll(async () => {
     if (missing !== undefined) throw new Error(missing);
-    proc = spawn('bash', [`${HERE}/lab.sh`, `${HERE}/natsim-gateway.ts`], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
-    proc.stderr.on('data', (d: Buffer) => (labLog += d.toString()));
-    lab = await new Promise<Lab>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`lab not ready after 40 s\n${labLog}`)), 40_000);
-      proc!.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^READY (.*)$/m.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(JSON.parse(m[1]!) as Lab);
-        }
-      });
-      proc!.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`lab.sh exited (${code}) before ready\n${out}\n${labLog}`));
-      });
-    });
+    running = await startLabProcess<Lab>('natsim-gateway.ts');
+    lab = running.lab;
   }, 45_000);
 
-  afterAll(async () => {
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc!.once('exit', () => resolve()));
-    proc.stdin.end();
-    proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  }, 20_000);
+  afterAll(() => running?.stop(), 20_000);
 
   it('answers SSDP searches like miniupnpd: the same STs and USNs, WANPPPConnection:1 included, after its fixed ~50 ms whatever the MX', () => {
     const r = compareSsdp(lab!);

@@ -16,7 +16,7 @@
  * Needs root, iproute2, nftables, miniupnpd-nftables and coturn; without them it fails, naming
  * what is missing.
  */
-import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,7 @@ import { IP_PROTOCOL, PCP_OPCODE } from '../../src/constants.js';
 import { encodeNatpmpRequest } from '../../src/natpmp/codec.js';
 import { encodePcpRequest, filterOption, pcpOption, preferFailureOption, thirdPartyOption } from '../../src/pcp/request.js';
 import type { DatagramResult, DatagramStep } from './datagram-client.js';
+import { type LabProcess, startLabProcess } from './lab-process.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const HERE = 'test/differential';
@@ -564,50 +565,22 @@ function withSection(results: string, section: string): string {
 }
 
 describe('differential: NAT-PMP and PCP, natsim vs the real miniupnpd 2.3.1 (network namespaces)', () => {
-  let proc: ChildProcessWithoutNullStreams | undefined;
+  let running: LabProcess<Lab> | undefined;
   let lab: Lab | undefined;
-  let labLog = '';
 
   beforeAll(async () => {
     if (missing !== undefined) throw new Error(missing);
-    proc = spawn('bash', [`${HERE}/lab.sh`, `${HERE}/natsim-pcp-gateway.ts`], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        NATSIM_HTTP_PORT: String(NATSIM_HTTP_PORT),
-        NATSIM_SSDP_PORT: String(NATSIM_HTTP_PORT + 1),
-        NATSIM231_HTTP_PORT: String(NATSIM231_HTTP_PORT),
-        NATSIM231_SSDP_PORT: String(NATSIM231_HTTP_PORT + 1),
-        NATSIM231_PROFILE: ERRLIFE_PROFILE,
-      },
+    running = await startLabProcess<Lab>('natsim-pcp-gateway.ts', {
+      NATSIM_HTTP_PORT: String(NATSIM_HTTP_PORT),
+      NATSIM_SSDP_PORT: String(NATSIM_HTTP_PORT + 1),
+      NATSIM231_HTTP_PORT: String(NATSIM231_HTTP_PORT),
+      NATSIM231_SSDP_PORT: String(NATSIM231_HTTP_PORT + 1),
+      NATSIM231_PROFILE: ERRLIFE_PROFILE,
     });
-    proc.stderr.on('data', (d: Buffer) => (labLog += d.toString()));
-    lab = await new Promise<Lab>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`lab not ready after 40 s\n${labLog}`)), 40_000);
-      proc!.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /^READY (.*)$/m.exec(out);
-        if (m) {
-          clearTimeout(timer);
-          resolve(JSON.parse(m[1]!) as Lab);
-        }
-      });
-      proc!.on('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`lab.sh exited (${code}) before ready\n${out}\n${labLog}`));
-      });
-    });
+    lab = running.lab;
   }, 45_000);
 
-  afterAll(async () => {
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc!.once('exit', () => resolve()));
-    proc.stdin.end();
-    proc.kill('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-  }, 20_000);
+  afterAll(() => running?.stop(), 20_000);
 
   it('answers every NAT-PMP and PCP request like miniupnpd, except the known differences', () => {
     const results = runClient(lab!);
