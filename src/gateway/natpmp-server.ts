@@ -15,6 +15,7 @@ import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT,
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
 import { natpmpAnnouncement } from '../natpmp/responder.js';
+import { closeUdp } from '../net/udp-socket.js';
 import { pcpAnnouncement } from '../pcp/announce.js';
 import { answerPortControl } from '../pcp/port-control.js';
 
@@ -197,15 +198,11 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
     port,
     announce,
     stop: () =>
-      (closing ??= new Promise<void>((resolve) => {
+      (closing ??= (() => {
         stopped = true;
         unsubscribe();
         for (const t of timers) clearTimeout(t);
-        try {
-          socket.close(() => resolve());
-        } catch {
-          resolve();
-        }
-      })),
+        return closeUdp(socket);
+      })()),
   };
 }

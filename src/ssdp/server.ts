@@ -23,6 +23,7 @@ import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_REPLY_BUDGET, SSDP_TTL } from '../constants.js';
 import { isIPv4 } from '../nat/address.js';
+import { bindUdp, closeUdp } from '../net/udp-socket.js';
 import { type BudgetRefusal, DEFAULT_SSDP_BUDGET, type SsdpBudgetLimits, SsdpReplyBudget } from './budget.js';
 import type { IgnoreReason, SearchVia, SsdpPeer, SsdpReply, SsdpResponder } from './responder.js';
 
@@ -123,27 +124,6 @@ function createSocket(): Socket {
   return dgram.createSocket({ type: 'udp4', reuseAddr: true });
 }
 
-function bind(socket: Socket, port: number, address: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    socket.once('error', onError);
-    socket.bind(port, address, () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function close(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
-}
-
 /** Starts the SSDP responder on `options.address`. Resolves once every socket is bound. */
 export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpServer> {
   const { responder, address, multicast, log, onEvent } = options;
@@ -190,24 +170,24 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
   let replySocket: Socket = unicast;
   let port: number;
   try {
-    await bind(unicast, options.port ?? SSDP_PORT, address);
+    await bindUdp(unicast, options.port ?? SSDP_PORT, address);
     port = unicast.address().port;
     if (multicast) {
       unicast.setMulticastInterface(address);
       unicast.setMulticastTTL(SSDP_TTL);
       mcast = createSocket();
       sockets.push(mcast);
-      await bind(mcast, port, SSDP_MULTICAST_ADDRESS);
+      await bindUdp(mcast, port, SSDP_MULTICAST_ADDRESS);
       // Only once bound: joining before bind() completes fails in Node.
       mcast.addMembership(SSDP_MULTICAST_ADDRESS, address);
     }
     if (responder.quirks.replyFromOtherPort) {
       replySocket = createSocket();
       sockets.push(replySocket);
-      await bind(replySocket, 0, address);
+      await bindUdp(replySocket, 0, address);
     }
   } catch (e) {
-    await Promise.all(sockets.map(close));
+    await Promise.all(sockets.map(closeUdp));
     throw e;
   }
   const replyPort = replySocket.address().port;
@@ -328,7 +308,7 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
       } catch (e) {
         reportError('byebye', e);
       }
-      await Promise.all(sockets.map(close));
+      await Promise.all(sockets.map(closeUdp));
       log?.info?.({ address, port }, 'SSDP responder stopped');
     })();
     return stopping;

@@ -9,6 +9,7 @@
 import type { Socket } from 'node:dgram';
 import dgram from 'node:dgram';
 import { type Endpoint, formatEndpoint, formatIPv4, parseEndpoint, tryParseIPv4 } from '../nat/address.js';
+import { bindUdp, closeUdp } from '../net/udp-socket.js';
 import { answerStun, type StunIgnoreReason, type StunOutcome } from './responder.js';
 
 /** Options of {@link startStunServer}. */
@@ -61,26 +62,13 @@ function endpointOption(name: string, text: string): Endpoint {
   }
 }
 
-function bind(socket: Socket, e: Endpoint): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void =>
-      reject(Object.assign(new Error(`cannot bind the STUN server to ${formatEndpoint(e)}: ${err.message}`), { code: err.code }));
-    socket.once('error', onError);
-    socket.bind(e.port, formatIPv4(e.ip), () => {
-      socket.off('error', onError);
-      resolve();
-    });
-  });
-}
-
-function close(socket: Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
+async function bind(socket: Socket, e: Endpoint): Promise<void> {
+  try {
+    await bindUdp(socket, e.port, formatIPv4(e.ip));
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot bind the STUN server to ${formatEndpoint(e)}: ${message}`), { code });
+  }
 }
 
 /** Starts the STUN server. Resolves once every socket is bound; throws (closing what it opened) otherwise. */
@@ -142,12 +130,12 @@ export async function startStunServer(options: StunServerOptions): Promise<StunS
       await open(alt);
     }
   } catch (e) {
-    await Promise.all(opened.map(close));
+    await Promise.all(opened.map(closeUdp));
     throw e;
   }
 
   let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => (stopping ??= Promise.all(opened.map(close)).then(() => undefined));
+  const stop = (): Promise<void> => (stopping ??= Promise.all(opened.map(closeUdp)).then(() => undefined));
   return {
     primary: formatEndpoint(primary),
     alternate: alt && formatEndpoint(alt),
