@@ -1,7 +1,12 @@
-/** `natsim serve`: one router of a scenario as a UPnP IGD on real sockets, until SIGINT/SIGTERM. */
+/**
+ * `natsim serve`: the routers of a scenario that offer a service (or those `--router a,b` names),
+ * from one model, on real sockets until SIGINT/SIGTERM: one router as a UPnP IGD by startGateway,
+ * several by startScenarioGateway, each on its own loopback address (127.0.0.1, 127.0.0.2 …).
+ */
 import type { Command } from 'commander';
 import { NATPMP_PORT } from '../constants.js';
 import { NatsimError } from '../errors.js';
+import type { GatewayHandle, GatewayOptions } from '../gateway/start-gateway.js';
 import { ScenarioError } from '../scenario/errors.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { DEFAULT_SCENARIO, prevalidatedDefaultScenario } from './default-scenario.js';
@@ -9,7 +14,8 @@ import { CliError, EXIT, environmentError, usageError } from './errors.js';
 import { lineBatcher } from './line-batcher.js';
 import { integerValue, portValue } from './option-values.js';
 import { assertSsdpPortFree } from './port-guard.js';
-import { attachServeLog } from './serve-log.js';
+import { attachServeLog, type LogHandle } from './serve-log.js';
+import { readyEntry, readyLine } from './serve-ready.js';
 
 interface ServeOptions {
   scenario?: string;
@@ -47,15 +53,29 @@ async function loadConfig(file: string | undefined): Promise<ScenarioConfig> {
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve one router of a scenario as a UPnP IGD (SSDP + SOAP + GENA) that real clients can use')
+    .description(
+      'serve the routers of a scenario that offer a service (UPnP IGD: SSDP + SOAP + GENA; NAT-PMP; PCP), from one model, for real clients',
+    )
     .option('--scenario <file>', 'scenario file (default: the built-in default scenario)')
-    .option('--router <id>', 'router to serve (default: the first that offers UPnP)')
-    .option('--listen <addr|iface>', 'address or interface to serve on', '127.0.0.1')
-    .option('--http-port <n>', 'HTTP port, 0–65535 (0 = any free port)', portValue('--http-port'), 0)
-    .option('--ssdp-port <n>', 'SSDP port, 0–65535; refused when another gateway already answers there', portValue('--ssdp-port'), 1900)
+    .option(
+      '--router <ids>',
+      'routers to serve, comma-separated (default: every router with services: { upnp | natpmp | pcp: true }, else the first)',
+    )
+    .option(
+      '--listen <addr|iface>',
+      'address or interface to serve on; several routers take it and the loopback addresses after it (127.0.0.1, 127.0.0.2 … in scenario order)',
+      '127.0.0.1',
+    )
+    .option('--http-port <n>', "HTTP port on each router's address, 0–65535 (0 = any free port)", portValue('--http-port'), 0)
+    .option(
+      '--ssdp-port <n>',
+      "SSDP port on each router's address, 0–65535; refused when another gateway already answers there",
+      portValue('--ssdp-port'),
+      1900,
+    )
     .option(
       '--natpmp-port <n>',
-      'serve NAT-PMP (RFC 6886) on this UDP port, 0–65535 (default: 5351 when the router has services: { natpmp: true }, else off)',
+      'UDP port of NAT-PMP (RFC 6886) and PCP, 0–65535 (default 5351 on routers with services: { natpmp | pcp: true }; serving one router, this turns NAT-PMP on for it anyway)',
       portValue('--natpmp-port'),
     )
     .option('--no-natpmp', 'do not serve NAT-PMP')
@@ -77,7 +97,7 @@ export function registerServeCommand(program: Command): void {
     )
     .option(
       '--lease-file <file>',
-      'keep mappings in this journal: each is on disk before its reply, and a restart restores them with their remaining lease',
+      'keep mappings in this journal: each is on disk before its reply, and a restart restores them with their remaining lease (one router only)',
     )
     .option(
       '--lease-sync <mode>',
@@ -91,56 +111,109 @@ export function registerServeCommand(program: Command): void {
 }
 
 async function serve(opts: ServeOptions): Promise<void> {
-  const { startGateway, resolveListen } = await import('../gateway/start-gateway.js');
+  const { resolveListen } = await import('../gateway/start-gateway.js');
+  const { chooseRouters, parseRouterList, routerAddresses } = await import('./serve-routers.js');
   const config = await loadConfig(opts.scenario);
+  const ids = chooseRouters(config, opts.router !== undefined ? parseRouterList(opts.router) : undefined);
   const permissions = opts.permissions !== undefined ? await readPermissions(opts.permissions) : undefined;
+  let first: string;
+  try {
+    first = resolveListen(opts.listen).address;
+  } catch (e) {
+    throw asUsageError(e);
+  }
+  const addresses = routerAddresses(first, ids);
+  if (ids.length > 1 && opts.leaseFile !== undefined) {
+    throw usageError(`--lease-file keeps one router's mappings, and ${ids.length} are served (${ids.join(', ')}): name one with --router`);
+  }
+  // Where a served router offers UPnP, its SSDP port must not be answered by someone else already.
+  const ssdpAt = ids.length === 1 ? addresses : addresses.filter((_, i) => config.routers[ids[i]!]!.services.upnp === true);
+  await Promise.all(ssdpAt.map((a) => assertSsdpPortFree(a, opts.ssdpPort)));
   // Every stdout line goes through one batcher, so the log's lines keep their order with the rest.
   const out = lineBatcher();
   const write = out.line;
   const notice = (event: string, text: string, fields: object = {}): void =>
     opts.json ? write(JSON.stringify({ event, time: new Date().toISOString(), ...fields })) : write(`natsim: ${text}`);
-  let address: string;
-  try {
-    address = resolveListen(opts.listen).address;
-  } catch (e) {
-    throw asUsageError(e);
+  const common = {
+    httpPort: opts.httpPort,
+    ssdpPort: opts.ssdpPort,
+    ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(permissions !== undefined ? { permissions } : {}),
+    ...(opts.closeConnections ? { keepAlive: false } : {}),
+    ...(opts.maxConnections !== undefined ? { httpLimits: { maxConnections: opts.maxConnections } } : {}),
+    logger: {
+      warn: (o: object, msg?: string) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`),
+      error: (o: object, msg?: string) =>
+        console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`),
+    },
+  };
+  const served =
+    ids.length === 1
+      ? await serveOne(opts, config, ids[0]!, common, write)
+      : await serveSeveral(opts, config, ids, addresses, common, write);
+  out.flush(); // whoever waits for the ready line sees it now
+  for (const id of served.asIgd) {
+    console.error(
+      `natsim: warning: router ${id} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`,
+    );
   }
-  await assertSsdpPortFree(address, opts.ssdpPort);
-  const natpmp = natpmpSetting(opts, config, (await import('../scenario/build.js')).routerOrder(config));
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  for (const h of served.handles) {
+    attachServeLog(h, {
+      ...(opts.json ? { json: true } : {}),
+      ...(opts.verbose ? { verbose: true } : {}),
+      ...(served.handles.length > 1 ? { nameRouter: true } : {}),
+      write,
+    });
+  }
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
+    void served.stop().then(() => {
+      out.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** What {@link serveOne} and {@link serveSeveral} started. */
+interface Served {
+  readonly handles: readonly LogHandle[];
+  /** Routers served as an IGD although their scenario does not offer UPnP. */
+  readonly asIgd: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** Options both ways of serving take alike. */
+type CommonOptions = Omit<GatewayOptions, 'scenario' | 'router' | 'listen' | 'natpmp'>;
+
+/** One router, by startGateway (so --lease-file, --natpmp-port on any router, an IGD always), printed as it always was. */
+async function serveOne(
+  opts: ServeOptions,
+  config: ScenarioConfig,
+  id: string,
+  common: CommonOptions,
+  write: (line: string) => void,
+): Promise<Served> {
+  const { startGateway } = await import('../gateway/start-gateway.js');
+  let gw: GatewayHandle;
   try {
     gw = await startGateway({
+      ...common,
       scenario: config,
       listen: opts.listen,
-      httpPort: opts.httpPort,
-      ssdpPort: opts.ssdpPort,
-      ...(opts.router !== undefined ? { router: opts.router } : {}),
-      natpmp,
-      ...(opts.multicast !== undefined ? { multicast: opts.multicast } : {}),
-      ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
-      ...(permissions !== undefined ? { permissions } : {}),
-      ...(opts.closeConnections ? { keepAlive: false } : {}),
-      ...(opts.maxConnections !== undefined ? { httpLimits: { maxConnections: opts.maxConnections } } : {}),
+      router: id,
+      natpmp: natpmpSetting(opts, config, id),
       ...(opts.leaseFile !== undefined ? { leaseFile: opts.leaseFile, leaseSync: opts.leaseSync } : {}),
-      logger: {
-        warn: (o, msg) => console.error(`natsim: ${msg ?? 'warning'} ${JSON.stringify(o)}`),
-        error: (o, msg) => console.error(`natsim: ${msg ?? 'error'}: ${String((o as { err?: unknown }).err ?? JSON.stringify(o))}`),
-      },
     });
   } catch (e) {
-    // The lease file: not a natsim journal (exit 1), or one natsim cannot read or write (exit 3).
-    // Another natsim holds the lease file: the environment, as a port in use is (exit 3).
-    if ((e as Error).name === 'LeaseFileLockedError') throw new CliError((e as Error).message, EXIT.environment, 'LEASE_FILE_LOCKED');
-    if ((e as Error).name === 'LeaseJournalError')
-      throw new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
-    if (opts.leaseFile !== undefined && (e as NodeJS.ErrnoException).path?.startsWith(opts.leaseFile)) {
-      throw environmentError(`lease file ${opts.leaseFile}: ${(e as Error).message}`);
-    }
-    // A port in use (exit 3) or a bad scenario (exit 1) as reportCliError words them; what is
-    // left is a bad option value (unknown router, profile or interface): a usage error.
-    if (e instanceof NatsimError || !((e as NodeJS.ErrnoException).code !== undefined || e instanceof ScenarioError)) throw asUsageError(e);
-    throw e;
+    throw startError(e, opts);
   }
+  const spec = config.routers[id]!;
   const ready = {
     ready: true,
     descriptionUrl: gw.descriptionUrl,
@@ -162,6 +235,7 @@ async function serve(opts: ServeOptions): Promise<void> {
           },
         }
       : {}),
+    routers: [readyEntry({ handle: gw, address: gw.ssdpAddress.address, pcp: spec.services.pcp === true })],
   };
   // What the lease file held that could not be restored goes to stderr, one line each.
   for (const p of gw.leases?.problems ?? []) console.error(`natsim: lease file ${gw.leases!.path}: ${p.message}`);
@@ -183,36 +257,80 @@ async function serve(opts: ServeOptions): Promise<void> {
       `natsim: ready at ${gw.descriptionUrl} (SSDP on ${ready.ssdp}${ready.natpmp ? `, NAT-PMP on ${ready.natpmp}` : ''}); Ctrl-C to stop`,
     );
   }
-  out.flush(); // whoever waits for the ready line sees it now
-  if (!config.routers[gw.routerId]?.services.upnp) {
-    console.error(
-      `natsim: warning: router ${gw.routerId} of ${opts.scenario ?? 'the default scenario'} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`,
-    );
-  }
-  attachServeLog(gw, { ...(opts.json ? { json: true } : {}), ...(opts.verbose ? { verbose: true } : {}), write });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
-    void gw.stop().then(() => {
-      out.flush();
-      process.exit(0);
+  return { handles: [gw], asIgd: spec.services.upnp ? [] : [id], stop: () => gw.stop() };
+}
+
+/**
+ * Several routers, by startScenarioGateway: one model, each router on its own loopback address
+ * with what its scenario offers (an IGD where it offers UPnP, NAT-PMP/PCP on --natpmp-port,
+ * default 5351, where it offers those); a router named that offers nothing is an IGD.
+ */
+async function serveSeveral(
+  opts: ServeOptions,
+  config: ScenarioConfig,
+  ids: readonly string[],
+  addresses: readonly string[],
+  common: CommonOptions,
+  write: (line: string) => void,
+): Promise<Served> {
+  const { startScenarioGateway, offersService } = await import('../gateway/start-scenario-gateway.js');
+  let gws: Awaited<ReturnType<typeof startScenarioGateway>>;
+  try {
+    gws = await startScenarioGateway({
+      ...common,
+      scenario: config,
+      routers: ids,
+      listen: opts.listen,
+      natpmp: opts.natpmp === false ? false : { port: opts.natpmpPort ?? NATPMP_PORT },
     });
+  } catch (e) {
+    throw startError(e, opts);
+  }
+  const routers = gws.routers.map((id, i) => ({
+    handle: gws.router(id),
+    address: addresses[i]!,
+    pcp: config.routers[id]!.services.pcp === true,
+  }));
+  if (opts.json) write(JSON.stringify({ ready: true, pid: process.pid, routers: routers.map(readyEntry) }));
+  else {
+    const where = routers.map((r) => `${r.handle.routerId} on ${r.address}`).join(', ');
+    write(`natsim: serving ${ids.length} routers of ${opts.scenario ?? 'the default scenario'} from one model: ${where}`);
+    for (const r of routers) write(readyLine(r));
+    write(`natsim: ready (${ids.length} routers); Ctrl-C to stop`);
+  }
+  return {
+    handles: routers.map((r) => r.handle),
+    asIgd: ids.filter((id) => !offersService(config.routers[id]!)),
+    stop: () => gws.stop(),
   };
-  process.on('SIGINT', () => shutdown('SIGINT'));
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/**
+ * A start-up failure as the CLI reports it: the lease file not a natsim journal (exit 1), or one
+ * natsim cannot read or write, or held by another natsim (exit 3); a port in use (exit 3) or a bad
+ * scenario (exit 1) as reportCliError words them; what is left is a bad option value (unknown
+ * profile or interface): a usage error.
+ */
+function startError(e: unknown, opts: ServeOptions): unknown {
+  if ((e as Error).name === 'LeaseFileLockedError') return new CliError((e as Error).message, EXIT.environment, 'LEASE_FILE_LOCKED');
+  if ((e as Error).name === 'LeaseJournalError')
+    return new CliError((e as Error).message, EXIT.failed, (e as NodeJS.ErrnoException).code ?? 'LEASE_FILE');
+  if (opts.leaseFile !== undefined && (e as NodeJS.ErrnoException).path?.startsWith(opts.leaseFile)) {
+    return environmentError(`lease file ${opts.leaseFile}: ${(e as Error).message}`);
+  }
+  if (e instanceof NatsimError || !((e as NodeJS.ErrnoException).code !== undefined || e instanceof ScenarioError)) return asUsageError(e);
+  return e;
 }
 
 /**
  * NAT-PMP for startGateway: --no-natpmp off, --natpmp-port on that port, else 5351 when the router
- * to serve (named, or the first offering UPnP, as startGateway picks) has services: { natpmp: true }.
+ * to serve has services: { natpmp: true } or { pcp: true } (one socket answers both).
  */
-function natpmpSetting(opts: ServeOptions, config: ScenarioConfig, ids: readonly string[]): false | { port: number } {
+function natpmpSetting(opts: ServeOptions, config: ScenarioConfig, id: string): false | { port: number } {
   if (opts.natpmp === false) return false;
   if (opts.natpmpPort !== undefined) return { port: opts.natpmpPort };
-  const id = opts.router ?? ids.find((r) => config.routers[r]!.services.upnp) ?? ids[0];
-  return id !== undefined && config.routers[id]?.services.natpmp ? { port: NATPMP_PORT } : false;
+  const services = config.routers[id]?.services;
+  return services?.natpmp || services?.pcp ? { port: NATPMP_PORT } : false;
 }
 
 /** The allow/deny rules of a miniupnpd.conf-syntax file, or a usage error naming the file and line. */

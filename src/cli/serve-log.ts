@@ -2,7 +2,9 @@
  * What `natsim serve` prints while it runs, on stdout after the ready line: by default one
  * readable line per change of the served router's mappings and WAN, and per fault; with
  * `verbose` also every SSDP search and every UPnP exchange (SOAP request, subscription, event
- * notification, refused request), each once; with `json` the same events as JSON lines.
+ * notification, refused request), each once; with `json` the same events as JSON lines. With
+ * `nameRouter` (several routers served) every readable line names its router (`natsim: home-b:
+ * mapping created …`) and every JSON line has a `router` field.
  */
 import type { GatewayEvents, GatewayHandle } from '../gateway/start-gateway.js';
 import { mappingView } from '../gateway/start-gateway.js';
@@ -17,7 +19,12 @@ export interface ServeLogOptions {
   readonly write?: (line: string) => void;
   /** Time source for JSON lines (default Date.now). */
   readonly now?: () => number;
+  /** Name the router in every line (when several routers share the output). */
+  readonly nameRouter?: boolean;
 }
+
+/** What the log reads from a served router's handle. */
+export type LogHandle = Pick<GatewayHandle, 'routerId' | 'clock' | 'events'>;
 
 function mappingText(e: MappingEvent, m: ReturnType<typeof mappingView>): string {
   const lease = e.type === 'mapping-created' || e.type === 'mapping-refreshed';
@@ -50,8 +57,10 @@ function upnpText(e: UpnpEvent): string | undefined {
 }
 
 /** Subscribes to the gateway's events and prints them; returns the unsubscribe function. */
-export function attachServeLog(gw: GatewayHandle, options: ServeLogOptions = {}): () => void {
+export function attachServeLog(gw: LogHandle, options: ServeLogOptions = {}): () => void {
   const write = options.write ?? ((line: string) => void process.stdout.write(`${line}\n`));
+  const prefix = options.nameRouter ? `natsim: ${gw.routerId}: ` : 'natsim: ';
+  const named = options.nameRouter ? { router: gw.routerId } : {};
   const clock = options.now ?? Date.now;
   // Under load many lines share a millisecond: its ISO text is made once.
   let lastMs = Number.NaN;
@@ -65,13 +74,13 @@ export function attachServeLog(gw: GatewayHandle, options: ServeLogOptions = {})
     return lastIso;
   };
   const print = (event: string, text: string, fields: object): void =>
-    write(options.json ? JSON.stringify({ event, time: time(), ...fields }) : `natsim: ${text}`);
+    write(options.json ? JSON.stringify({ event, time: time(), ...named, ...fields }) : `${prefix}${text}`);
   const onMapping = (e: MappingEvent): void => {
     if (e.router !== gw.routerId) return;
     const m = mappingView(e.mapping, gw.clock.now());
     // One line per mapping change, so the cheap shape: the text only when it is printed.
     if (options.json) write(JSON.stringify({ event: e.type, time: time(), router: e.router, ...m }));
-    else write(`natsim: ${mappingText(e, m)}`);
+    else write(`${prefix}${mappingText(e, m)}`);
   };
   const handlers: { [K in keyof GatewayEvents]?: (...args: GatewayEvents[K]) => void } = {
     'mapping-created': onMapping,

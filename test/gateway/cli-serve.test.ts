@@ -50,6 +50,7 @@ interface Ready {
   igd: 1 | 2;
   externalIp: string;
   pid: number;
+  routers: Array<Record<string, unknown>>;
 }
 
 interface Serve {
@@ -120,6 +121,18 @@ describe('natsim serve', () => {
       igd: 2,
       externalIp: '203.0.113.10',
       pid: s.child.pid,
+      // The same router as the one entry of `routers`, the shape several served routers print.
+      routers: [
+        {
+          router: 'home-a',
+          address: '127.0.0.1',
+          profile: 'miniupnpd',
+          externalIp: '203.0.113.10',
+          igd: 2,
+          descriptionUrl: ready.descriptionUrl,
+          ssdp: ready.ssdp,
+        },
+      ],
     });
 
     const res = await fetch(ready.descriptionUrl);
