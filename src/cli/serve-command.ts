@@ -78,13 +78,16 @@ export function registerServeCommand(program: Command): void {
       'UDP port of NAT-PMP (RFC 6886) and PCP, 0–65535 (default 5351 on routers with services: { natpmp | pcp: true }; serving one router, this turns NAT-PMP on for it anyway)',
       portValue('--natpmp-port'),
     )
-    .option('--no-natpmp', 'do not serve NAT-PMP')
+    .option('--no-natpmp', 'serve neither NAT-PMP nor PCP')
     .option('--multicast', 'join the SSDP multicast group and send NOTIFYs (default: only off loopback)')
     .option('--no-multicast', 'never use multicast')
-    .option('--profile <name>', 'router profile (see the README table)')
+    .option(
+      '--profile <name>',
+      "router profile of every served router (default: each router's profile: in the scenario; see the README table)",
+    )
     .option(
       '--permissions <file>',
-      "port-mapping permission rules from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario's, else miniupnpd's shipped rules)",
+      "port-mapping permission rules of every served router from a miniupnpd.conf-syntax file (its allow/deny lines; default: the scenario's, else miniupnpd's shipped rules)",
     )
     .option(
       '--close-connections',
@@ -105,7 +108,7 @@ export function registerServeCommand(program: Command): void {
       leaseSyncValue,
       'fsync',
     )
-    .option('--json', 'print the ready line and the log as JSON lines')
+    .option('--json', 'print the ready line (its routers array: each served router and its endpoints) and the log as JSON lines')
     .option('--verbose', 'log every SSDP search and UPnP exchange too (default: mapping changes and faults)')
     .action(serve);
 }
