@@ -1,7 +1,10 @@
 /**
  * `natsim run` and `natsim serve` agree: for every router profile, the verdict the simulation
  * gives the upnp-map-connect probe equals what the served gateway answers to the same
- * AddPortMapping over HTTP (and whether the mapping it made lets the connection in).
+ * AddPortMapping over HTTP (and whether the mapping it made lets the connection in) — for one
+ * router (startGateway), and for a two-router scenario served whole (startScenarioGateway, as
+ * `natsim serve` serves several): each peer maps at its own served router, and the caller's
+ * connection crosses both routers of the one shared model.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startGateway } from '../../src/gateway/index.js';
+import { type ServedRouterHandle, startGateway, startScenarioGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { ep, TCP } from '../../src/nat/index.js';
 import { parseScenario } from '../../src/scenario/loader.js';
@@ -109,5 +112,83 @@ describe('natsim run and natsim serve agree on upnp-map-connect', () => {
     const open = scenario('miniupnpd', ', permissions: ["allow 8000 10.7.0.0/24 8000"]');
     expect(runScenario(parseScenario(open, 'agreement.yaml')).checks[0]!.result).toBe('works');
     expect(await served(open)).toBe('works');
+  });
+});
+
+/** Two homes, each peer behind its own UPnP router; each calls the other with upnp-map-connect. */
+const twoHomes = (profileA: string, profileB: string): string => `name: agreement ${profileA} and ${profileB}
+routers:
+  gw-a: { wan: 203.0.113.16, lan: 10.7.0.0/24, services: { upnp: true }, profile: ${profileA} }
+  gw-b: { wan: 203.0.113.26, lan: 10.8.0.0/24, services: { upnp: true }, profile: ${profileB} }
+hosts:
+  ha: { router: gw-a, address: 10.7.0.2 }
+  hb: { router: gw-b, address: 10.8.0.2 }
+checks:
+  - { name: b calls a, from: hb, to: ha, feature: upnp-map-connect, expect: works }
+  - { name: a calls b, from: ha, to: hb, feature: upnp-map-connect, expect: works }
+`;
+
+/** A peer and where it listens. */
+interface Peer {
+  readonly host: string;
+  readonly address: string;
+  readonly router: string;
+}
+const HA: Peer = { host: 'ha', address: '10.7.0.2', router: 'gw-a' };
+const HB: Peer = { host: 'hb', address: '10.8.0.2', router: 'gw-b' };
+
+/**
+ * The probe against routers served at once: `peer` maps TCP 8000 at its own served router over
+ * HTTP (a loopback client stands for its address, LAN + 1), then `caller` connects through its
+ * own router to the external address that router reported: SYN in, SYN-ACK back.
+ */
+async function mapAndConnect(router: (id: string) => ServedRouterHandle, peer: Peer, caller: Peer): Promise<'works' | 'fails'> {
+  const gw = router(peer.router);
+  const igd = { descriptionUrl: gw.descriptionUrl!, igdVersion: gw.igdVersion };
+  const ip = await soap(igd, 'GetExternalIPAddress');
+  const external = ip.status === 200 ? (ip.arg('NewExternalIPAddress') ?? '') : '';
+  const add = await soap(
+    igd,
+    'AddPortMapping',
+    mappingArgs({ NewProtocol: 'TCP', NewExternalPort: 8000, NewInternalPort: 8000, NewInternalClient: peer.address, NewLeaseDuration: 0 }),
+  );
+  if (add.status !== 200 || external === '') return 'fails';
+  const net = gw.network;
+  const syn = net.send(caller.host, { proto: 'tcp', src: ep(caller.address, 40000), dst: ep(external, 8000), flags: TCP.SYN });
+  if (!syn.delivered || syn.to !== peer.host) return 'fails';
+  const synAck = net.send(peer.host, { proto: 'tcp', src: ep(peer.address, 8000), dst: syn.packet.src, flags: TCP.SYN | TCP.ACK });
+  return synAck.delivered && synAck.to === caller.host ? 'works' : 'fails';
+}
+
+/** Both checks against the two routers served whole from one model. */
+async function servedWhole(yaml: string): Promise<Array<'works' | 'fails'>> {
+  await using gws = await startScenarioGateway({
+    scenario: parseScenario(yaml, 'agreement.yaml'),
+    mxDelay: 'none',
+    clock: new FakeClock(0),
+  });
+  expect(gws.routers).toEqual(['gw-a', 'gw-b']);
+  return [await mapAndConnect(gws.router, HA, HB), await mapAndConnect(gws.router, HB, HA)];
+}
+
+describe('natsim run and a whole served scenario agree on upnp-map-connect between two routers', () => {
+  const names = Object.keys(ROUTER_PROFILES);
+  // Every profile at gw-a, and (the next one in the list) at gw-b: each profile on both sides.
+  for (const [i, name] of names.entries()) {
+    const other = names[(i + 1) % names.length]!;
+    it(`gw-a ${name}, gw-b ${other}`, async () => {
+      const yaml = twoHomes(name, other);
+      const run = runScenario(parseScenario(yaml, 'agreement.yaml')).checks.map((c) => c.result);
+      expect(run).toEqual(await servedWhole(yaml));
+    });
+  }
+
+  it('miniupnpd at both: both calls work; disconnected-wan at gw-a: the call to a fails in both, the call to b still works', async () => {
+    const both = twoHomes('miniupnpd', 'miniupnpd');
+    expect(runScenario(parseScenario(both, 'agreement.yaml')).checks.map((c) => c.result)).toEqual(['works', 'works']);
+    expect(await servedWhole(both)).toEqual(['works', 'works']);
+    const down = twoHomes('disconnected-wan', 'miniupnpd');
+    expect(runScenario(parseScenario(down, 'agreement.yaml')).checks.map((c) => c.result)).toEqual(['fails', 'works']);
+    expect(await servedWhole(down)).toEqual(['fails', 'works']);
   });
 });
