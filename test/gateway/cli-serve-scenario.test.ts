@@ -215,3 +215,18 @@ describe('natsim serve: every router of a scenario at once', () => {
     }
   });
 });
+
+describe('README "Serving a whole scenario"', () => {
+  it('its transcript is what natsim serve prints for wm-02 (ports aside)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const section = readFileSync('README.md', 'utf8').split('### Serving a whole scenario')[1]!;
+    const block = section.split('```\n')[1]!.split('\n');
+    const ports = (l: string) => l.replace(/:\d+/g, ':PORT');
+    const start = block.indexOf(`$ npx natsim serve --scenario ${WM02}`);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const s = serveProcess('--scenario', WM02, ...SAFE);
+    const printed = await s.lines(4);
+    expect((await s.stop()).code).toBe(0);
+    expect(printed.map(ports)).toEqual(block.slice(start + 1, start + 5).map(ports));
+  });
+});
