@@ -111,6 +111,20 @@ if (IN_NETNS) {
     });
   });
 
+  describe('one router offering PCP only, named alone', () => {
+    it('is served as before (an IGD, with the warning), and on 5351 by default, where natpmpc reaches it', async () => {
+      const s = serveProcess('--scenario', FIXTURE, '--router', 'carrier', '--json');
+      const ready = JSON.parse((await s.lines(1))[0]!) as { router: string; natpmp?: string; routers: Array<{ pcp?: string }> };
+      expect([ready.router, ready.natpmp, ready.routers[0]!.pcp]).toEqual(['carrier', '127.0.0.1:5351', '127.0.0.1:5351']);
+      const c = await client('natpmpc', '-g', '127.0.0.1');
+      expect(c.output).toContain('Public IP address : 198.51.100.1');
+      expect((await s.stop()).code).toBe(0);
+      expect(s.stderr).toEqual([
+        `natsim: warning: router carrier of ${FIXTURE} does not offer UPnP (services: { upnp: true } is not set); serving it as an IGD anyway`,
+      ]);
+    });
+  });
+
   describe('--multicast on loopback: one search finds every served IGD', () => {
     it('upnpc -m lo and natsim discover see home-a and home-b of wm-02, each with its own external address', async () => {
       const s = serveProcess('--scenario', WM02, '--multicast', '--json');
