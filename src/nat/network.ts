@@ -466,13 +466,12 @@ export class Network {
     if (trace) {
       const action: HopAction =
         r.code === 'routed' || r.code === 'not-translated' ? 'forward' : r.code === 'hairpin' ? 'hairpin' : 'translate';
-      hops.push(
-        this.#hop(trace, node, action, r.code, before, r.packet, () => {
-          const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
-          const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;
-          return `${what}: ${change}${r.note ? ` (${r.note})` : ''}`;
-        }),
-      );
+      const hop = this.#hop(trace, node, action, r.code, before, r.packet, () => {
+        const what = r.code === 'routed' ? `forwarded by ${node}` : `${REASONS[r.code]} at ${node}`;
+        const change = r.packet === before ? describePacket(before) : `${describePacket(before)} ⇒ ${describePacket(r.packet)}`;
+        return `${what}: ${change}${r.note ? ` (${r.note})` : ''}`;
+      });
+      hops.push(r.admission ? { ...hop, admission: r.admission } : hop);
     }
     return r.packet;
   }

@@ -26,7 +26,7 @@ import { type Packet, packetSize } from './packet.js';
 import { defaultPermissionRules } from './permissions.js';
 import { type NatPolicy, natPolicy } from './policy.js';
 import { checkPortBlockPolicy } from './port-blocks.js';
-import type { ReasonCode } from './trace.js';
+import type { Admission, ReasonCode } from './trace.js';
 
 /** How a router is described (config types are plain data; see {@link Router} for runtime). */
 export interface RouterConfig {
@@ -77,7 +77,7 @@ export type IcmpErrorStep =
 
 /** The outcome of one router step. */
 export type StepResult =
-  | { readonly ok: true; readonly packet: Packet; readonly code: ReasonCode; readonly note?: string }
+  | { readonly ok: true; readonly packet: Packet; readonly code: ReasonCode; readonly note?: string; readonly admission?: Admission }
   | { readonly ok: false; readonly code: ReasonCode; readonly message: string };
 
 export class Router {
@@ -498,25 +498,32 @@ export class Router {
 
   #translateIn(p: Packet, now: number, explain: boolean): StepResult {
     const policy = this.policy;
-    if (policy === null || policy.mode === 'none') return { ok: true, packet: p, code: 'routed' };
+    if (policy === null || policy.mode === 'none') return { ok: true, packet: p, code: 'routed', ...admitted(explain, { by: 'routed' }) };
     if (this.acceptsUntranslated(p)) {
       return {
         ok: true,
         packet: p,
         code: 'not-translated',
-        ...(explain ? { note: `from ${excludedBy(this.excluded, p.src)!.text}, excluded from translation` } : {}),
+        ...(explain
+          ? { note: `from ${excludedBy(this.excluded, p.src)!.text}, excluded from translation`, admission: { by: 'excluded' } }
+          : {}),
       };
     }
     if (policy.mode === 'one-to-one') {
       const int = this.#oneToOneIn.get(p.dst.ip);
       if (int === undefined)
         return this.#drop('no-one-to-one', explain, () => `${formatIPv4(p.dst.ip)} has no 1:1 NAT entry at ${this.id}`);
-      return { ok: true, packet: { ...p, dst: { ip: int, port: p.dst.port } }, code: 'one-to-one' };
+      return {
+        ok: true,
+        packet: { ...p, dst: { ip: int, port: p.dst.port } },
+        code: 'one-to-one',
+        ...admitted(explain, { by: 'one-to-one' }),
+      };
     }
     const nat = this.nat!;
     nat.expire(now);
     const m = nat.inbound(p.proto, p.src, p.dst, p.flags ?? 0, now);
-    if (!('code' in m)) return { ok: true, packet: { ...p, dst: m.internal }, code: 'mapped' };
+    if (!('code' in m)) return { ok: true, packet: { ...p, dst: m.internal }, code: 'mapped', ...admitted(explain, { by: 'mapping' }) };
     if (p.proto !== 'icmp' && p.dst.ip === this.#external[0]) {
       this.forwards.expire(now);
       const fwd = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, p.src.port, now);
@@ -529,6 +536,7 @@ export class Router {
           ...(explain
             ? {
                 note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}`,
+                admission: { by: 'forward', origin: fwd.origin, description: fwd.description },
               }
             : {}),
         };
@@ -575,11 +583,32 @@ export class Router {
     if (r.code === 'port-forward') return r;
     if (p.proto !== 'icmp') {
       const pin = this.forwards.matchInbound(p.proto, p.dst.port, p.src.ip, p.src.port, now);
-      if (pin && pin.internalClientIp === p.dst.ip && pin.internalPort === p.dst.port) return r;
+      if (pin && pin.internalClientIp === p.dst.ip && pin.internalPort === p.dst.port) {
+        if (!explain) return r;
+        const note = `${pin.origin} ${pin.protocol.toUpperCase()} ${pin.internalPort} opened in the firewall`;
+        return {
+          ...r,
+          note: r.note ? `${r.note}; ${note}` : note,
+          admission: { by: 'forward', origin: pin.origin, description: pin.description },
+        };
+      }
     }
     const d = this.firewall.check('in', p, now);
-    if (d.allowed) return r;
-    return this.#fwDrop(d.by, d.rule, what, p, explain);
+    if (!d.allowed) return this.#fwDrop(d.by, d.rule, what, p, explain);
+    if (!explain) return r;
+    const by = d.by === 'established' ? 'state' : d.by;
+    const rule = d.rule ? describeRule(d.rule) : undefined;
+    const note =
+      by === 'rule'
+        ? `admitted by the firewall rule "${rule}"`
+        : by === 'state'
+          ? 'admitted by the firewall as a reply to an outbound flow'
+          : 'admitted by the firewall: its inbound default is allow';
+    return {
+      ...r,
+      note: r.note ? `${r.note}; ${note}` : note,
+      admission: { ...(r.admission ?? { by: 'routed' }), firewall: by, ...(rule ? { rule } : {}) },
+    };
   }
 
   #fwDrop(
@@ -654,4 +683,9 @@ export class Router {
   onLan(ip: IPv4): boolean {
     return inPrefix(ip, this.lanPrefix);
   }
+}
+
+/** `{ admission }` when tracing, else nothing (an untraced send builds no explanation). */
+function admitted(explain: boolean, admission: Admission): { admission?: Admission } {
+  return explain ? { admission } : {};
 }

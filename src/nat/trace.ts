@@ -2,6 +2,7 @@
  * Packet traces: what each hop did to a packet, with a stable reason code and a sentence.
  * Codes are a public contract (tests, `--json` output and explanations key on them).
  */
+import type { ForwardOrigin } from './forward-table.js';
 import type { Packet } from './packet.js';
 
 /** What a hop did. */
@@ -55,4 +56,27 @@ export interface Hop {
   readonly after?: Packet;
   /** A plain-English sentence, e.g. "dropped at isp-nat: no mapping for 100.64.0.1:40000 …". */
   readonly message: string;
+  /** What let the packet into the router's LAN (inbound hops that passed, when tracing). */
+  readonly admission?: Admission;
+}
+
+/**
+ * What admitted an inbound packet at a router: how its destination was found (`by`) and, when the
+ * router has a firewall, what the firewall decided. Explanations of successes read it.
+ */
+export interface Admission {
+  /**
+   * `mapping`: a NAT mapping (made by an inside host's own outbound packets); `forward`: a port
+   * forward or pinhole ({@link origin}); `one-to-one`: a 1:1 entry; `excluded`: a destination
+   * excluded from translation; `routed`: no translation.
+   */
+  readonly by: 'mapping' | 'forward' | 'one-to-one' | 'excluded' | 'routed';
+  /** The forward's origin (by `forward`). */
+  readonly origin?: ForwardOrigin;
+  /** The forward's description, as its owner gave it (by `forward`). */
+  readonly description?: string;
+  /** The firewall's verdict: a rule allowed it, it is a reply to a tracked outbound flow, or the default policy allows. */
+  readonly firewall?: 'rule' | 'state' | 'default';
+  /** The allowing rule, as one line (firewall `rule`). */
+  readonly rule?: string;
 }
