@@ -10,6 +10,7 @@ import { IGD2_MAX_LEASE_SECONDS } from '../constants.js';
 import { isIPv4, isReservedAddress, parseIPv4 } from './address.js';
 import type { Rng } from './clock.js';
 import type { ForwardEntry, ForwardFilter, ForwardOrigin, ForwardProtocol, ForwardTable } from './forward-table.js';
+import type { MappingRelay, UpstreamMapping } from './mapping-relay.js';
 import { type PcpPolicy, pcpPolicyOf, pcpRefusesMappings } from './pcp-policy.js';
 import { isPermitted, type PermissionRule, parsePermissionRules } from './permissions.js';
 import { DEFAULT_ROUTER_POLICY, type RouterPolicy } from './router-policy.js';
@@ -47,7 +48,15 @@ export type Refusal =
   /** The internal host already holds as many PCP mappings as the policy allows. */
   | 'quota-exceeded'
   /** The router's policy refuses every mapping of this protocol (PCP `mapping: 'not-authorized'`). */
-  | 'protocol-disabled';
+  | 'protocol-disabled'
+  /** The upstream router (asked over PCP) refused: NOT_AUTHORIZED. */
+  | 'upstream-not-authorized'
+  /** The upstream router cannot give the asked external port: CANNOT_PROVIDE_EXTERNAL. */
+  | 'upstream-conflict'
+  /** The upstream router is out of ports or the quota is used: NO_RESOURCES, USER_EX_QUOTA. */
+  | 'upstream-no-resources'
+  /** The upstream router refused for another reason (NETWORK_FAILURE, a malformed request …). */
+  | 'upstream-failure';
 
 /** How a requested lifetime becomes the granted one. */
 export type LifetimeRule =
@@ -120,8 +129,22 @@ export interface MappingRequest {
 }
 
 export type MappingResult =
-  | { readonly ok: true; readonly mapping: ForwardEntry; readonly refreshed: boolean }
-  | { readonly ok: false; readonly refusal: Refusal; readonly message: string };
+  | {
+      readonly ok: true;
+      readonly mapping: ForwardEntry;
+      readonly refreshed: boolean;
+      /** Where the upstream router mapped it too (a relaying router, see {@link MappingRelay}). */
+      readonly upstream?: UpstreamMapping;
+      /** Why a mapping of a relayed origin stayed local (nothing upstream answers PCP). */
+      readonly note?: string;
+    }
+  | {
+      readonly ok: false;
+      readonly refusal: Refusal;
+      readonly message: string;
+      /** The upstream's refusal behind an `upstream-*` refusal: its id and PCP result code. */
+      readonly upstream?: { readonly router: string; readonly result: number };
+    };
 
 export type RemoveResult =
   | { readonly ok: true; readonly removed: readonly ForwardEntry[] }
@@ -169,6 +192,7 @@ export class MappingService {
   #wanReserved = false;
   /** When the mapping state began (ms): start-up, reset, or WAN address change. */
   #epochOrigin = 0;
+  #relay: MappingRelay | undefined;
 
   constructor(host: MappingHost, rng: Rng, settings: MappingSettings = {}) {
     this.#host = host;
@@ -188,6 +212,16 @@ export class MappingService {
   /** Starts a new epoch at `now` (the router calls it at start-up, reset and WAN address change). */
   resetEpoch(now: number): void {
     this.#epochOrigin = now;
+  }
+
+  /** The relay that makes this router's mappings upstream too, if any. */
+  get relay(): MappingRelay | undefined {
+    return this.#relay;
+  }
+
+  /** Relays the mappings of the origins `relay` takes to the upstream router (see {@link MappingRelay}). */
+  attachRelay(relay: MappingRelay): void {
+    this.#relay = relay;
   }
 
   /** The settings in force. */
@@ -232,6 +266,17 @@ export class MappingService {
     if (a === '0.0.0.0' || !isIPv4(a)) return '';
     if (this.wanReserved() && !this.#config.allowReservedWan) return '';
     return a;
+  }
+
+  /**
+   * The external address clients of `origin` are told: the upstream router's, where this router
+   * relays that origin and the upstream's address is known (or, with `now`, can be learnt by
+   * asking it), else {@link externalAddress}.
+   */
+  reportedAddress(origin: ForwardOrigin, now?: number): string {
+    const own = this.externalAddress();
+    if (own === '' || !this.#relay?.relays(origin)) return own;
+    return this.#relay.externalAddress(origin, now) ?? own;
   }
 
   /** May `internalIp:internalPort` be mapped on `externalPort` by the permission rules? */
@@ -288,8 +333,20 @@ export class MappingService {
     const attempt = (port: number): MappingResult => this.#redirect(req, port, lifetime, now);
     const r = attempt(first);
     const search = req.search ?? 'exact';
-    if (r.ok || search === 'exact' || FINAL.has(r.refusal)) return r;
-    return search === 'ascending' ? this.#ascending(req, first, r, attempt) : this.#search(req, first, attempt);
+    if (r.ok || search === 'exact' || FINAL.has(r.refusal)) return this.#relayed(req, r, now);
+    return this.#relayed(req, search === 'ascending' ? this.#ascending(req, first, r, attempt) : this.#search(req, first, attempt), now);
+  }
+
+  /** A local grant of a relayed origin made upstream too; the upstream's refusal takes it back. */
+  #relayed(req: MappingRequest, r: MappingResult, now: number): MappingResult {
+    const relay = this.#relay;
+    if (!r.ok || !relay?.relays(req.origin)) return r;
+    const u = relay.relay(req, r.mapping, now);
+    if (!u.ok) {
+      this.#host.forwards.delete(r.mapping, now);
+      return u;
+    }
+    return { ...r, ...(u.upstream ? { upstream: u.upstream } : {}), ...(u.note !== undefined ? { note: u.note } : {}) };
   }
 
   /** The requester's live mapping of the same origin, protocol and internal port, if any. */

@@ -7,7 +7,9 @@ import { type Clock, FakeClock, type Rng, SeededRng } from './clock.js';
 import { ModelEvents } from './events.js';
 import { checkPacket, describePacket, type Packet } from './packet.js';
 import { type IcmpErrorStep, Router, type RouterConfig, type StepResult } from './router.js';
+import { type RouterSide, RouterSockets, type SocketHandler } from './router-sockets.js';
 import { type Hop, type HopAction, REASONS, type ReasonCode } from './trace.js';
+import { type PcpWire, UpstreamPcpRelay } from './upstream-pcp.js';
 
 /** The id of the root network. */
 export const INTERNET = 'internet';
@@ -75,6 +77,27 @@ export interface IcmpErrorDelivery {
 export interface SendOptions {
   /** Record every hop with a sentence (default true). Off for speed: only the last hop is kept. */
   readonly trace?: boolean;
+  /**
+   * Model time (ms) to carry the packet at; default the clock's now. For a timer that fell due
+   * before the clock was read (a renewal {@link Network.expire} runs when time has jumped past it).
+   */
+  readonly at?: number;
+}
+
+/** A router sending from one of its own sockets: its LAN address, or its WAN address. */
+export interface RouterOrigin {
+  readonly router: string;
+  readonly side: RouterSide;
+}
+
+/** A request datagram and its answer, both carried through the model ({@link Network.exchange}). */
+export interface Exchange {
+  /** The request's journey. */
+  readonly request: Delivery;
+  /** The reply's journey, when a router socket answered. */
+  readonly reply?: Delivery;
+  /** The reply's bytes, when it got back to the sender. */
+  readonly answer?: Uint8Array;
 }
 
 /**
@@ -111,6 +134,11 @@ export interface NetworkOptions {
    * a source without `fork` is shared by every router.
    */
   readonly rng?: Rng;
+  /**
+   * The PCP wire format (src/pcp/upstream-wire.ts's `PCP_WIRE`), for routers that relay their
+   * mappings upstream (`upstream` in a {@link RouterConfig}); the model holds no codec of its own.
+   */
+  readonly pcpWire?: PcpWire;
 }
 
 /** The whole modelled network. */
@@ -124,10 +152,14 @@ export class Network {
   readonly #routers = new Map<string, Router>();
   readonly #hosts = new Map<string, Host>();
   readonly #hostSeg = new Map<string, Segment>();
+  readonly #sockets = new RouterSockets();
+  readonly #relays: UpstreamPcpRelay[] = [];
+  readonly #pcpWire: PcpWire | undefined;
 
   constructor(options: NetworkOptions = {}) {
     this.clock = options.clock ?? new FakeClock();
     this.rng = options.rng ?? new SeededRng(1);
+    this.#pcpWire = options.pcpWire;
   }
 
   /** Adds a router under its parent (which must exist already). */
@@ -150,7 +182,17 @@ export class Network {
       parent.children.delete(parseIPv4(c.old) | 0);
       for (const ip of router.externalAddresses) parent.children.set(ip | 0, router);
     });
+    if (config.upstream && config.upstream.pcp.length > 0) this.#relayUpstream(router, config);
     return router;
+  }
+
+  #relayUpstream(router: Router, config: RouterConfig): void {
+    const parent = this.#routers.get(router.parentId);
+    if (!parent) throw new Error(`router ${router.id}: upstream PCP needs a parent router to ask (its parent is the Internet)`);
+    if (!this.#pcpWire) throw new Error(`router ${router.id}: upstream PCP needs a network with a PCP wire (NetworkOptions.pcpWire)`);
+    const relay = new UpstreamPcpRelay(this, router, parent, config.upstream!, this.#pcpWire);
+    router.mappings.attachRelay(relay);
+    this.#relays.push(relay);
   }
 
   /** Adds a host on a router's LAN or on the Internet. */
@@ -211,9 +253,13 @@ export class Network {
     return out;
   }
 
-  /** Expires leases and mappings on every router at the clock's current time. */
+  /**
+   * Expires leases and mappings on every router at the clock's current time. Routers relaying
+   * mappings upstream renew them first, each at the time its renewal fell due.
+   */
   expire(): void {
     const now = this.clock.now();
+    for (const relay of this.#relays) relay.renew(now);
     for (const r of this.#routers.values()) r.expire(now);
   }
 
@@ -223,14 +269,84 @@ export class Network {
    * delivered or dropped. Throws `PacketError` for malformed fields (ports, addresses).
    */
   send(from: string, packet: Packet, options: SendOptions = {}): Delivery {
-    const d = this.#route(from, packet, options);
+    return this.#published(from, this.#route(from, packet, options), options);
+  }
+
+  /**
+   * Sends a packet from a router's own socket: from its LAN address into its LAN, or from its WAN
+   * address onto its parent's network (so it crosses the parent's NAT like any packet from that
+   * LAN). A source that is not the router's address on that side is dropped with
+   * `spoofed-source`. Events name the sender `router:<id>`.
+   */
+  sendFromRouter(routerId: string, side: RouterSide, packet: Packet, options: SendOptions = {}): Delivery {
+    const router = this.router(routerId);
+    checkPacket(packet);
+    const trace = options.trace ?? true;
+    const hops: Hop[] = [];
+    const own = side === 'lan' ? packet.src.ip === router.lanAddress : router.isExternal(packet.src.ip);
+    if (!own) {
+      hops.push(
+        this.#hop(
+          trace,
+          routerId,
+          'drop',
+          'spoofed-source',
+          packet,
+          undefined,
+          () => `dropped at ${routerId}: ${formatIPv4(packet.src.ip)} is not its ${side.toUpperCase()} address`,
+        ),
+      );
+      return this.#published(`router:${routerId}`, this.#dropped(packet, hops, 0), options);
+    }
+    const seg = side === 'lan' ? this.#lans.get(routerId)! : this.#segment(router.parentId, '');
+    const now = options.at ?? this.clock.now();
+    return this.#published(`router:${routerId}`, this.#walk(seg, packet, trace, now, hops), options);
+  }
+
+  /**
+   * Binds a socket of a router (see {@link RouterSockets}): a port on its LAN address, or on its
+   * WAN address (datagrams for it are then delivered to the router, not translated inward). With
+   * a handler, {@link exchange} hands it the datagrams that arrive and carries its answers back.
+   * Returns the unbind function; throws for a port bound already.
+   */
+  bind(routerId: string, side: RouterSide, proto: 'udp' | 'tcp', port: number, handler?: SocketHandler): () => void {
+    this.router(routerId);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RangeError(`router ${routerId}: socket port ${port} is not 1–65535`);
+    return this.#sockets.bind({ router: routerId, side, proto, port, ...(handler ? { handler } : {}) });
+  }
+
+  /**
+   * Sends a request datagram (`packet.data`) from a host or a router socket; when it reaches a
+   * router socket with a handler, the handler's answer is carried back from that socket to the
+   * request's source as it arrived (through the same NATs, reversed). `answer` holds the reply's
+   * bytes when they got back to the sender.
+   */
+  exchange(from: string | RouterOrigin, packet: Packet, options: SendOptions = {}): Exchange {
+    const request =
+      typeof from === 'string' ? this.send(from, packet, options) : this.sendFromRouter(from.router, from.side, packet, options);
+    if (!request.delivered || !request.to?.startsWith('router:')) return { request };
+    const serverId = request.to.slice('router:'.length);
+    const server = this.router(serverId);
+    const arrived = request.packet;
+    const side: RouterSide = arrived.dst.ip === server.lanAddress ? 'lan' : 'wan';
+    const socket = this.#sockets.get(serverId, side, arrived.proto, arrived.dst.port);
+    if (!socket?.handler || arrived.data === undefined || arrived.proto === 'icmp') return { request };
+    const now = options.at ?? this.clock.now();
+    const answer = socket.handler(arrived.data, arrived.src, now);
+    if (!answer) return { request };
+    const reply = this.sendFromRouter(serverId, side, { proto: arrived.proto, src: arrived.dst, dst: arrived.src, data: answer }, options);
+    const back = typeof from === 'string' ? from : `router:${from.router}`;
+    return reply.delivered && reply.to === back && reply.packet.data ? { request, reply, answer: reply.packet.data } : { request, reply };
+  }
+
+  #published(from: string, d: Delivery, options: SendOptions): Delivery {
     const type = d.delivered ? 'packet-delivered' : 'packet-dropped';
     if (this.events.has(type)) {
       const hop = d.hops[d.hops.length - 1]!;
       this.events.emit({
         type,
         router: hop.node,
-        at: this.clock.now(),
+        at: options.at ?? this.clock.now(),
         from,
         packet: d.packet,
         hop,
@@ -340,7 +456,6 @@ export class Network {
     if (!host) throw new Error(`no host "${from}"`);
     checkPacket(packet);
     const trace = options.trace ?? true;
-    const now = this.clock.now();
     const hops: Hop[] = [];
     if (packet.src.ip !== host.ip) {
       hops.push(
@@ -357,7 +472,12 @@ export class Network {
       );
       return this.#dropped(packet, hops, 0);
     }
-    let seg = this.#hostSeg.get(from)!;
+    return this.#walk(this.#hostSeg.get(from)!, packet, trace, options.at ?? this.clock.now(), hops);
+  }
+
+  /** Carries a packet from segment `start` (sent by something on it) hop by hop to its end. */
+  #walk(start: Segment, packet: Packet, trace: boolean, now: number, hops: Hop[]): Delivery {
+    let seg = start;
     let p = packet;
     let fromAbove = false;
     let crossed = false;
@@ -396,6 +516,20 @@ export class Network {
         seg.children.get(dip | 0) ??
         (seg.routed.length ? seg.routedChild(dip) : undefined) ??
         (seg.excluding.length ? seg.excludingChild(p) : undefined);
+      if (child && this.#sockets.size > 0 && this.#ownSocket(child, p)) {
+        hops.push(
+          this.#hop(
+            trace,
+            child.id,
+            'deliver',
+            'to-router',
+            p,
+            undefined,
+            () => `delivered to router ${child.id} itself (${formatEndpoint(p.dst)}, a socket of its own on its WAN address)`,
+          ),
+        );
+        return { delivered: true, to: `router:${child.id}`, packet: p, hops, routers };
+      }
       if (child) {
         const r = child.inbound(p, now, trace);
         const step = this.#step(trace, child.id, r, p, hops);
@@ -456,6 +590,15 @@ export class Network {
     }
     hops.push(this.#hop(trace, INTERNET, 'drop', 'ttl-exceeded', p, undefined, () => 'dropped: routing loop'));
     return this.#dropped(p, hops, routers);
+  }
+
+  /** A packet for a port the router has bound on its primary WAN address. */
+  #ownSocket(router: Router, p: Packet): boolean {
+    return (
+      p.proto !== 'icmp' &&
+      p.dst.ip === router.externalAddresses[0] &&
+      this.#sockets.get(router.id, 'wan', p.proto, p.dst.port) !== undefined
+    );
   }
 
   #step(trace: boolean, node: string, r: StepResult, before: Packet, hops: Hop[]): Packet | undefined {

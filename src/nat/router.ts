@@ -27,6 +27,7 @@ import { defaultPermissionRules } from './permissions.js';
 import { type NatPolicy, natPolicy } from './policy.js';
 import { checkPortBlockPolicy } from './port-blocks.js';
 import type { Admission, ReasonCode } from './trace.js';
+import type { UpstreamSettings } from './upstream-pcp.js';
 
 /** How a router is described (config types are plain data; see {@link Router} for runtime). */
 export interface RouterConfig {
@@ -57,6 +58,12 @@ export interface RouterConfig {
    * ports 1024–65535 for the LAN), reserved-WAN rule, router policy.
    */
   readonly mapping?: MappingSettings;
+  /**
+   * Make the mappings the LAN asks for at the parent router too, over PCP: `iwf` relays UPnP
+   * mappings (RFC 6970), `proxy` PCP ones (RFC 7648). Needs a parent router and a network with a
+   * PCP wire ({@link NetworkOptions.pcpWire}).
+   */
+  readonly upstream?: UpstreamSettings;
 }
 
 /** WAN-side traffic counters (WANCommonInterfaceConfig). */
@@ -240,6 +247,7 @@ export class Router {
    */
   reboot(now: number): void {
     const sessionsLost = this.nat?.size ?? 0;
+    this.mappings.relay?.reset();
     this.nat?.clear(now);
     this.firewall?.reset();
     const mappingsLost = this.#dropDynamicForwards(now);

@@ -26,6 +26,11 @@ export const NATPMP_REFUSAL_CODES: Readonly<Record<Refusal, number>> = {
   'forwarding-disabled': R.NetworkFailure,
   // A delete of nothing succeeds (RFC 6886 §3.4); listed for completeness.
   'no-such-mapping': R.Success,
+  // NAT-PMP mappings are not relayed upstream; listed for completeness.
+  'upstream-not-authorized': R.NotAuthorized,
+  'upstream-conflict': R.OutOfResources,
+  'upstream-no-resources': R.OutOfResources,
+  'upstream-failure': R.NetworkFailure,
 };
 
 /** The result code for a refusal. */

@@ -29,6 +29,11 @@ export const PCP_REFUSAL_RESULTS: Readonly<Record<Refusal, number>> = {
   'forwarding-disabled': R.NETWORK_FAILURE,
   // Deleting what is not there succeeds (RFC 6887 §15).
   'no-such-mapping': R.SUCCESS,
+  // A proxy relays the upstream's own result (the answer carries it); these are the defaults.
+  'upstream-not-authorized': R.NOT_AUTHORIZED,
+  'upstream-conflict': R.CANNOT_PROVIDE_EXTERNAL,
+  'upstream-no-resources': R.NO_RESOURCES,
+  'upstream-failure': R.NETWORK_FAILURE,
 };
 
 export const PCP_PEER_REFUSAL_RESULTS: Readonly<Record<PeerRefusal, number>> = {

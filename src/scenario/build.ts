@@ -5,6 +5,8 @@ import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
 import type { ForwardSpec } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import type { RouterConfig } from '../nat/router.js';
+import { bindPortControl } from '../pcp/model-server.js';
+import { PCP_WIRE } from '../pcp/upstream-wire.js';
 import { ROUTER_PROFILES } from '../soap/profiles.js';
 import { ScenarioError } from './errors.js';
 import { natFromSpec } from './nat-spec.js';
@@ -64,6 +66,7 @@ export function routerConfigFromSpec(id: string, r: RouterSpec, extra: Partial<R
     forwards,
     algs: r.algs,
     wanUp: r.wanUp,
+    ...(r.upstream ? { upstream: { pcp: typeof r.upstream.pcp === 'string' ? [r.upstream.pcp] : r.upstream.pcp } } : {}),
     // The router half of the profile is the router's own policy, whichever protocol asks.
     mapping: {
       ...(r.permissions ? { permissions: r.permissions } : {}),
@@ -104,12 +107,25 @@ export function assertBuildable(config: ScenarioConfig): void {
   checked.add(config);
 }
 
+/**
+ * The routers' port-control servers inside the model: each router offering NAT-PMP or PCP answers
+ * datagrams to its LAN address's UDP 5351 that travel the model (a home router's PCP client
+ * asking its carrier), with the same dispatcher `natsim serve` puts on a socket.
+ */
+export function bindModelServices(net: Network, config: ScenarioConfig): void {
+  for (const id of routerOrder(config)) {
+    const services = config.routers[id]!.services;
+    if (services.natpmp || services.pcp) bindPortControl(net, id, services.pcp);
+  }
+}
+
 /** Builds the network of a scenario on a fresh fake clock. Throws {@link ScenarioError} for a config `validate` would refuse. */
 export function buildNetwork(config: ScenarioConfig, seed = config.seed): { net: Network; clock: FakeClock } {
   assertBuildable(config);
   const clock = new FakeClock(0);
-  const net = new Network({ clock, rng: new SeededRng(seed) });
+  const net = new Network({ clock, rng: new SeededRng(seed), pcpWire: PCP_WIRE });
   for (const id of routerOrder(config)) net.addRouter(routerConfigFromSpec(id, config.routers[id]!));
+  bindModelServices(net, config);
   for (const [id, s] of Object.entries(config.servers)) net.addHost({ id, address: s.address, ...(s.router ? { on: s.router } : {}) });
   for (const [id, h] of Object.entries(config.hosts)) net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
   return { net, clock };

@@ -70,10 +70,17 @@ function unionProblems(i: z.core.$ZodIssue & { code: 'invalid_union' }, got: unk
     .flatMap((e) => (e as { values: unknown[] }).values.map(String));
   if (enums.length && typeof got === 'string') {
     const hint = didYouMean(got, enums);
+    // The other branches' forms: a mapping (nat: preset or policies), a list (upstream.pcp) …
+    const others = i.errors
+      .filter((b) => !b.some((e) => e.code === 'invalid_value'))
+      .map((b) => b[0])
+      .filter((e): e is z.core.$ZodIssue => e !== undefined)
+      .map((e) => formOf(e, i.path));
+    const or = others.length ? [...new Set(others)].join(' or ') : 'a mapping';
     return [
       {
         path: i.path,
-        message: `expected one of ${enums.map((v) => `"${v}"`).join(', ')} or a mapping, got "${got}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        message: `expected one of ${enums.map((v) => `"${v}"`).join(', ')} or ${or}, got "${got}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
       },
     ];
   }

@@ -145,6 +145,17 @@ const permissionRule = z.string().superRefine((text, ctx) => {
   }
 });
 
+/** Which local mappings a router makes at its parent too, over PCP. */
+const upstreamMode = z.enum(['iwf', 'proxy']);
+
+export const upstreamSchema = z.strictObject({
+  pcp: z
+    .union([upstreamMode, z.array(upstreamMode).min(1)])
+    .describe(
+      "relay mappings to the parent router's PCP server: iwf (UPnP mappings, RFC 6970's IGD-PCP interworking function), proxy (PCP mappings, RFC 7648), or both as a list",
+    ),
+});
+
 export const routerSchema = z.strictObject({
   parent: id.optional().describe("parent router id, or 'internet' (default)"),
   wan: z.union([ipv4, z.array(ipv4).min(1)]).describe('WAN address(es) on the parent network'),
@@ -163,6 +174,9 @@ export const routerSchema = z.strictObject({
       'port-mapping permission rules in miniupnpd.conf syntax ("allow|deny ext-ports ip/mask int-ports"), first match decides, none matching allows; default: miniupnpd\'s shipped rules, "allow 1024-65535 <lan> 1024-65535" then "deny 0-65535 0.0.0.0/0 0-65535"',
     ),
   wanUp: z.boolean().default(true),
+  upstream: upstreamSchema
+    .optional()
+    .describe('make the mappings this router grants at its parent router too, over PCP (the parent must offer PCP)'),
   description: z.string().optional(),
 });
 

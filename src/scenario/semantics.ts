@@ -48,6 +48,7 @@ export function semanticIssues(c: SemanticInput): SemanticIssue[] {
   };
   checkIds(c, err);
   checkRouters(c, err);
+  checkUpstream(c, err, warn);
   checkPlacement(c, err);
   checkApps(c, err);
   checkChecks(c, err, warn);
@@ -100,6 +101,26 @@ function unknownRouter(c: SemanticInput, err: Err, path: readonly PropertyKey[],
   if (!missing(c, name)) return;
   const routers = [...new Set([...Object.keys(c.routers), ...(c.written?.routers ?? [])])];
   err(path, `no router "${name}"${hintFor(name, routers)}; routers: ${routers.join(', ') || 'none'}`);
+}
+
+/** `upstream:` needs a parent router to ask, and is pointless when that parent offers no PCP. */
+function checkUpstream(c: SemanticInput, err: Err, warn: Warn): void {
+  for (const [rid, r] of Object.entries(c.routers)) {
+    if (!r.upstream) continue;
+    const at = ['routers', rid, 'upstream'];
+    const parent = r.parent && r.parent !== INTERNET ? c.routers[r.parent] : undefined;
+    if (!r.parent || r.parent === INTERNET) {
+      err(
+        at,
+        `${rid} relays its mappings upstream over PCP, but its parent is the Internet: there is no router to ask (give it a parent router)`,
+      );
+    } else if (parent && !parent.services.pcp) {
+      warn(
+        at,
+        `${rid} relays its mappings to ${r.parent} over PCP, but ${r.parent} does not offer PCP (services: { pcp: true }): nothing upstream answers, so its mappings stay local`,
+      );
+    }
+  }
 }
 
 function checkRouters(c: SemanticInput, err: Err): void {

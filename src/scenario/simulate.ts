@@ -21,6 +21,7 @@ import { InProcessPcpClient, pcpFailureText } from './pcp-client.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
+import { withUpstreamNotes } from './upstream-notes.js';
 
 /** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
 export interface CallSession {
@@ -976,7 +977,9 @@ class Play {
           };
         }
         const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), host.address);
-        const ip = upnp.externalAddress();
+        const asked = withUpstreamNotes(this.net, rid, () => upnp.externalAddress(), 'address');
+        const ip = asked.value;
+        for (const n of asked.notes) this.#note(rid, n);
         const external = ip.ok ? ip.address : '';
         if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && external !== '' && isPrivateAddress(parseIPv4(external))) {
           this.#note(
@@ -985,7 +988,8 @@ class Play {
           );
           continue;
         }
-        const mapped = this.#upnpAddPortMapping(h, rid, upnp, f, port);
+        const upstream = withUpstreamNotes(this.net, rid, () => this.#upnpAddPortMapping(h, rid, upnp, f, port));
+        const mapped = upstream.value;
         if (mapped === undefined) continue;
         if (!router.natEnabled) {
           return { endpoint: ep(host.ip, port), how: `its own address; UPnP opened ${f.proto.toUpperCase()} ${port} in ${rid}'s firewall` };
@@ -1001,7 +1005,9 @@ class Play {
           h,
           `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`,
         );
-        return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}` };
+        for (const n of upstream.notes) this.#note(rid, n);
+        const via = upstream.notes.length > 0 ? `, which ${rid} made at ${this.#upstreamOf(rid)} too over PCP` : '';
+        return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}${via}` };
       }
       if (method === 'natpmp') {
         const adv = this.#natpmp(h, f, port);
@@ -1124,7 +1130,8 @@ class Play {
     const host = this.#host(h);
     const client = new InProcessPcpClient(this.net.router(rid), this.clock, host.address, services.pcp, services.natpmp || services.pcp);
     const P = f.proto.toUpperCase();
-    const m = client.map(f.proto, port, NATPMP_RECOMMENDED_LIFETIME);
+    const upstream = withUpstreamNotes(this.net, rid, () => client.map(f.proto, port, NATPMP_RECOMMENDED_LIFETIME));
+    const m = upstream.value;
     if (!m.ok) {
       this.#note(
         h,
@@ -1142,7 +1149,12 @@ class Play {
       return undefined;
     }
     this.#note(h, `${h} asks its gateway ${rid} over PCP: MAP ${P} ${port} → ${m.externalAddress}:${m.externalPort} for ${m.lifetime} s`);
-    return { endpoint: { ip: parseIPv4(m.externalAddress), port: m.externalPort }, how: `external address and mapping from PCP on ${rid}` };
+    for (const n of upstream.notes) this.#note(rid, n);
+    const via = upstream.notes.length > 0 ? `, which ${rid} proxied to ${this.#upstreamOf(rid)}` : '';
+    return {
+      endpoint: { ip: parseIPv4(m.externalAddress), port: m.externalPort },
+      how: `external address and mapping from PCP on ${rid}${via}`,
+    };
   }
 
   #describeMedia(from: string, flowIndex: number, portOf: (h: string, i: number) => number, kind: 'sdp' | 'h245'): string {
@@ -1278,6 +1290,11 @@ class Play {
 
   #host(id: string): Host {
     return this.net.host(id);
+  }
+
+  /** The router a router's relay asks (its parent). */
+  #upstreamOf(rid: string): string {
+    return this.net.router(rid).parentId;
   }
 
   #routerOf(id: string): string | undefined {

@@ -151,8 +151,10 @@ export function wanConnected(cfg: ControlConfig): boolean {
  * NewExternalIPAddress: '' when disconnected or unknown (WANIPConnection:2 §2.3.13), and '' for a
  * reserved address unless the router allows a reserved WAN (miniupnpd blanks reserved addresses).
  */
-export function reportedExternalAddress(cfg: ControlConfig): string {
-  return cfg.router.mappings.externalAddress();
+export function reportedExternalAddress(cfg: ControlConfig, now?: number): string {
+  // A router relaying UPnP mappings upstream (RFC 6970) reports the upstream's address; with
+  // `now` it may ask the upstream for it first.
+  return cfg.router.mappings.reportedAddress('upnp', now);
 }
 
 /** UPnP-visible, live entries in table order (the GetGenericPortMappingEntry index order). */

@@ -37,6 +37,11 @@ export const REFUSAL_CODES: Readonly<Record<Refusal, Codes>> = {
   'lease-refused': both(E.InvalidArgs),
   'invalid-internal-port': both(E.InvalidArgs),
   'no-such-mapping': both(E.NoSuchEntryInArray),
+  // The upstream PCP server's refusals, as RFC 6970's error table maps PCP results to UPnP codes.
+  'upstream-not-authorized': v2OrConflict(E.ActionNotAuthorized),
+  'upstream-conflict': both(E.ConflictInMappingEntry),
+  'upstream-no-resources': both(E.NoPortMapsAvailable),
+  'upstream-failure': both(E.ActionFailed),
 };
 
 /** Actions whose answer to a refusal differs from AddPortMapping's. */

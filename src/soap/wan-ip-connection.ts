@@ -6,7 +6,7 @@
  */
 import { LIST_OF_PORT_MAPPINGS_MAX, UPNP_ERROR } from '../constants.js';
 import type { ForwardEntry, ForwardProtocol } from '../nat/forward-table.js';
-import type { MappingRequest } from '../nat/mapping-service.js';
+import type { MappingRequest, MappingResult } from '../nat/mapping-service.js';
 import {
   type ActionCall,
   type ActionHandler,
@@ -32,11 +32,11 @@ import { UpnpError, xmlEscape } from './errors.js';
 import { refusalError } from './refusals.js';
 import { EXTRA_UPNP_ERROR, MAX_REPORTED_DESCRIPTION, PORT_LISTING_NS, PORT_LISTING_SCHEMA, XSI_NS } from './soap-constants.js';
 
-/** A mapping request's answer: the entry, or the refusal's UPnP error. */
-function mapOrThrow(cfg: ControlConfig, call: ActionCall, req: MappingRequest, now: number): ForwardEntry {
+/** A mapping request's answer: the grant, or the refusal's UPnP error. */
+function mapOrThrow(cfg: ControlConfig, call: ActionCall, req: MappingRequest, now: number): Extract<MappingResult, { ok: true }> {
   const r = cfg.router.mappings.request(req, now);
   if (!r.ok) throw refusalError(r, call.action, cfg);
-  return r.mapping;
+  return r;
 }
 
 /** Secure mode, checked where miniupnpd checks it (before the ports are parsed). */
@@ -105,7 +105,7 @@ const addAnyPortMapping: ActionHandler = (cfg, call, now) => {
   checkRemoteHostSupport(cfg, rhostText);
   const internalClient = internalClientArg(intIpText, call.client);
   authorize(cfg, call, internalClient);
-  const e = mapOrThrow(
+  const r = mapOrThrow(
     cfg,
     call,
     {
@@ -124,7 +124,8 @@ const addAnyPortMapping: ActionHandler = (cfg, call, now) => {
     },
     now,
   );
-  return respond(call, [['NewReservedPort', e.externalPort]]);
+  // Relayed upstream (RFC 6970), the port reserved is the one the upstream assigned: where the Internet reaches it.
+  return respond(call, [['NewReservedPort', r.upstream?.externalPort ?? r.mapping.externalPort]]);
 };
 
 /** Shared validation of GetSpecificPortMappingEntry / DeletePortMapping arguments. */
@@ -254,7 +255,8 @@ const getGenericPortMappingEntry: ActionHandler = (cfg, call, now) => {
   ]);
 };
 
-const getExternalIPAddress: ActionHandler = (cfg, call) => respond(call, [['NewExternalIPAddress', reportedExternalAddress(cfg)]]);
+const getExternalIPAddress: ActionHandler = (cfg, call, now) =>
+  respond(call, [['NewExternalIPAddress', reportedExternalAddress(cfg, now)]]);
 
 /** ConnectionStatus as reported. */
 export function connectionStatus(cfg: ControlConfig): 'Connected' | 'Disconnected' {

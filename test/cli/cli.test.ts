@@ -112,7 +112,7 @@ describe.concurrent('natsim validate', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      `${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description\n`,
+      `${BAD}:7:5: routers.home.servcies: unknown key "servcies" (did you mean "services"?); expected one of: parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, upstream, description\n`,
     );
   });
 

@@ -16,7 +16,8 @@ const scenarioFiles = readdirSync(SCENARIOS)
   .filter((n) => /\.ya?ml$/.test(n))
   .sort();
 
-const ROUTER_KEYS = 'parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, description';
+const ROUTER_KEYS =
+  'parent, wan, lan, lanAddress, nat, firewall, forwards, algs, services, profile, permissions, wanUp, upstream, description';
 const PRESETS = '"full-cone", "restricted-cone", "port-restricted-cone", "symmetric", "cgnat", "one-to-one", "open", "none"';
 const APPS = 'windows-messenger, netmeeting, ispq-7, ispq-8, ichat-av';
 
