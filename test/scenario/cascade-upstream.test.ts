@@ -50,20 +50,18 @@ function setup(home = IWF, isp?: string) {
 
 /** Another subscriber of the carrier (100.64.0.9) maps TCP `port` there first. */
 function holdAtIsp(net: ReturnType<typeof setup>['net'], now: number, port: number): void {
-  const r = net
-    .router('isp')
-    .mappings.request(
-      {
-        requester: '100.64.0.9',
-        protocol: 'tcp',
-        internalClient: '100.64.0.9',
-        internalPort: port,
-        externalPort: port,
-        lifetime: 3600,
-        origin: 'pcp',
-      },
-      now,
-    );
+  const r = net.router('isp').mappings.request(
+    {
+      requester: '100.64.0.9',
+      protocol: 'tcp',
+      internalClient: '100.64.0.9',
+      internalPort: port,
+      externalPort: port,
+      lifetime: 3600,
+      origin: 'pcp',
+    },
+    now,
+  );
   expect(r.ok).toBe(true);
 }
 
