@@ -14,7 +14,9 @@ export type NatsimErrorCode =
   /** The scenario has no router of that id. */
   | 'ERR_NATSIM_UNKNOWN_ROUTER'
   /** `listen` names no interface, or an address no running interface has. */
-  | 'ERR_NATSIM_NO_INTERFACE';
+  | 'ERR_NATSIM_NO_INTERFACE'
+  /** The machine cannot host the lab (a program, /dev/net/tun or namespace permission is missing); the reason names it. */
+  | 'ERR_NATSIM_LAB_UNAVAILABLE';
 
 /** Where a {@link NatsimError} arose: the function, the option, and what is wrong in a sentence. */
 export interface NatsimErrorDetails {

@@ -27,6 +27,15 @@ export {
   startGateway,
   startScenarioGateway,
 } from './gateway/index.js';
+export {
+  type ExecOptions,
+  type ExecResult,
+  type LabDrop,
+  type LabHandle,
+  type LabOptions,
+  type RelayStats,
+  startLab,
+} from './lab/index.js';
 export * from './nat/index.js';
 export {
   answerNatpmp,

@@ -46,14 +46,25 @@
  * that changes a length does not repair sequence numbers (see rewrite.ts). Transport checksums
  * are never verified (a router does not), only kept right.
  *
+ * ## The lab itself
+ *
+ * {@link startLab}`({ scenario })` (start-lab.ts) runs the scenario as network namespaces with real
+ * processes, each host's packets carried by the functions above (lab-namespace.ts: the private
+ * namespace and its helper; host-namespace.ts: a host's namespace and TUN bridge; relay.ts: the
+ * relay socket; host-process.ts: processes in a host).
+ *
  * @see RFC 791, RFC 768, RFC 9293, RFC 792, RFC 1624, RFC 5508
  */
 export * from './capture.js';
 export * from './carry.js';
 export * from './checksum.js';
 export * from './encode.js';
+export type { ExecOptions, ExecResult } from './host-process.js';
 export * from './icmp-error.js';
 export * from './ipv4.js';
+export type { LabMode } from './lab-namespace.js';
 export * from './pcap.js';
 export * from './pcap-file.js';
+export type { LabDrop, RelayStats } from './relay.js';
 export * from './rewrite.js';
+export { type LabHandle, type LabOptions, startLab } from './start-lab.js';

@@ -1,6 +1,6 @@
 /** Turns a scenario config into a live {@link Network}. */
 import { parsePrefix } from '../nat/address.js';
-import { FakeClock, SeededRng } from '../nat/clock.js';
+import { type Clock, FakeClock, SeededRng } from '../nat/clock.js';
 import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
 import type { ForwardSpec } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
@@ -123,10 +123,16 @@ export function bindModelServices(net: Network, config: ScenarioConfig): void {
 export function buildNetwork(config: ScenarioConfig, seed = config.seed): { net: Network; clock: FakeClock } {
   assertBuildable(config);
   const clock = new FakeClock(0);
+  return { net: buildNetworkOn(config, clock, seed), clock };
+}
+
+/** Builds the network of a scenario on `clock` (the lab's is the wall clock). Throws like {@link buildNetwork}. */
+export function buildNetworkOn(config: ScenarioConfig, clock: Clock, seed = config.seed): Network {
+  assertBuildable(config);
   const net = new Network({ clock, rng: new SeededRng(seed), pcpWire: PCP_WIRE });
   for (const id of routerOrder(config)) net.addRouter(routerConfigFromSpec(id, config.routers[id]!));
   bindModelServices(net, config);
   for (const [id, s] of Object.entries(config.servers)) net.addHost({ id, address: s.address, ...(s.router ? { on: s.router } : {}) });
   for (const [id, h] of Object.entries(config.hosts)) net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
-  return { net, clock };
+  return net;
 }

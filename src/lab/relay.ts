@@ -1,0 +1,141 @@
+/**
+ * The lab's relay: every datagram a host's bridge sends to the relay socket is one IPv4 packet
+ * that host sent; {@link carryDatagram} takes it through the model and the result is written to
+ * the destination host's bridge (which writes it into that host's TUN). Nothing else is sent:
+ * a datagram the model drops, or one for an address no host has, goes nowhere.
+ *
+ * A router's own LAN address answers ICMP echo from its LAN (ping the gateway); anything else
+ * delivered to a router (`router:<id>`) is counted as a drop, `to-router`, until the routers'
+ * services run inside the lab.
+ */
+import type { Socket } from 'node:dgram';
+import type { Network } from '../nat/network.js';
+import type { CaptureSink } from './capture.js';
+import { type CarryResult, carryDatagram } from './carry.js';
+import { internetChecksum, write16 } from './checksum.js';
+import { ICMP_TYPE, IPPROTO } from './ipv4.js';
+
+/** A datagram the lab did not deliver: who sent it, which stage refused it, the reason code and sentence. */
+export interface LabDrop {
+  readonly from: string;
+  /** `decode`, `model`, `ttl` (see {@link carryDatagram}) or `lab` (delivered to a router the lab does not serve). */
+  readonly stage: 'decode' | 'model' | 'ttl' | 'lab';
+  readonly code: string;
+  readonly message: string;
+  /** The node that dropped it (stage `model`). */
+  readonly node?: string;
+}
+
+/** Counters of a running relay. */
+export interface RelayStats {
+  /** Datagrams received from the hosts' bridges. */
+  readonly received: number;
+  /** Datagrams written to a host's bridge (ICMP errors and echo replies the lab made included). */
+  readonly delivered: number;
+  /** Drops by reason code. */
+  readonly dropped: Readonly<Record<string, number>>;
+}
+
+export interface RelayOptions {
+  /** Ask the model for sentences in drops (slower; default false: the reason's short text). */
+  readonly trace?: boolean;
+  /** Called for every drop. */
+  readonly onDrop?: (drop: LabDrop) => void;
+  /** Receives every capture point (see capture.ts). */
+  readonly capture?: CaptureSink;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/** The relay between the bridges' UDP datagrams and the model. */
+export class LabRelay {
+  readonly #hostByPort = new Map<number, string>();
+  readonly #portByHost = new Map<string, number>();
+  #received = 0;
+  #delivered = 0;
+  readonly #dropped = new Map<string, number>();
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly network: Network,
+    private readonly options: RelayOptions = {},
+  ) {
+    socket.on('message', (bytes, rinfo) => this.#onDatagram(bytes, rinfo.port));
+  }
+
+  /** Routes datagrams from (and to) bridge port `port` for host `id`. */
+  addHost(id: string, port: number): void {
+    this.#hostByPort.set(port, id);
+    this.#portByHost.set(id, port);
+  }
+
+  get stats(): RelayStats {
+    return { received: this.#received, delivered: this.#delivered, dropped: Object.fromEntries(this.#dropped) };
+  }
+
+  #onDatagram(bytes: Buffer, port: number): void {
+    const from = this.#hostByPort.get(port);
+    if (from === undefined) return;
+    this.#received++;
+    let r: CarryResult;
+    try {
+      r = carryDatagram(this.network, from, bytes, {
+        inPlace: true,
+        ...(this.options.trace ? { trace: true } : {}),
+        ...(this.options.capture ? { capture: this.options.capture } : {}),
+      });
+    } catch (e) {
+      this.#drop({ from, stage: 'lab', code: 'lab-error', message: `the lab failed on this datagram: ${(e as Error).message}` });
+      return;
+    }
+    if (r.ok) {
+      if (r.to.startsWith('router:')) this.#toRouter(from, r.to.slice('router:'.length), r.bytes, r.routers);
+      else this.#deliver(r.to, r.bytes);
+      return;
+    }
+    this.#drop({ from, stage: r.stage, code: r.code, message: r.message, ...(r.node ? { node: r.node } : {}) });
+    if (r.timeExceeded) this.#deliver(r.timeExceeded.to, r.timeExceeded.bytes);
+  }
+
+  #deliver(to: string, bytes: Uint8Array): void {
+    const port = this.#portByHost.get(to);
+    if (port === undefined) return;
+    this.#delivered++;
+    this.socket.send(bytes, port, LOOPBACK);
+  }
+
+  /** An echo request to a router's LAN address from its own LAN is answered; the rest is dropped. */
+  #toRouter(from: string, router: string, bytes: Uint8Array, routers: number): void {
+    const ihl = (bytes[0]! & 0x0f) * 4;
+    if (routers === 0 && bytes[9] === IPPROTO.ICMP && bytes[ihl] === ICMP_TYPE.ECHO_REQUEST) {
+      this.#deliver(from, echoReply(bytes, ihl));
+      return;
+    }
+    this.#drop({
+      from,
+      stage: 'lab',
+      code: 'to-router',
+      message: `delivered to router ${router} itself, and the lab runs no service there`,
+      node: router,
+    });
+  }
+
+  #drop(d: LabDrop): void {
+    this.#dropped.set(d.code, (this.#dropped.get(d.code) ?? 0) + 1);
+    this.options.onDrop?.(d);
+  }
+}
+
+/** The echo reply to an echo request (addresses swapped, TTL 64, checksums recomputed). */
+export function echoReply(request: Uint8Array, ihl: number): Uint8Array {
+  const b = Uint8Array.from(request);
+  b.set(request.subarray(16, 20), 12);
+  b.set(request.subarray(12, 16), 16);
+  b[8] = 64;
+  write16(b, 10, 0);
+  write16(b, 10, internetChecksum(b, 0, ihl));
+  b[ihl] = ICMP_TYPE.ECHO_REPLY;
+  write16(b, ihl + 2, 0);
+  write16(b, ihl + 2, internetChecksum(b, ihl, b.length));
+  return b;
+}
