@@ -15,7 +15,7 @@ export function hostCommand(mode: LabMode, pid: number, cmd: string, args: reado
     'nsenter',
     [
       `--target=${pid}`,
-      ...(mode === 'rootless' ? ['--user'] : []),
+      ...(mode === 'rootless' ? ['--user', '--preserve-credentials'] : []),
       '--net',
       '--pid',
       '--',

@@ -7,7 +7,7 @@
  * on the Internet (198.51.100.20).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ if (IN_NETNS) {
     requireTool('socat', 'socat');
     requireTool('ping', 'iputils-ping');
     dir = mkdtempSync('/tmp/natsim-lab-');
+    chmodSync(dir, 0o755); // the rootless test's unprivileged user reads the scenario
     writeFileSync(join(dir, 'home.yaml'), SCENARIO);
     lab = await startLab({ scenario: join(dir, 'home.yaml'), trace: true });
     lab.events.onAny((e) => events.push(e));
@@ -151,6 +152,34 @@ if (IN_NETNS) {
     await lab.stop();
     expect(processesIn(links)).toEqual([]);
     expect(ownInterfaces()).toEqual(['lo']);
+  });
+
+  describe('without root', () => {
+    it('runs in a user namespace: an unprivileged user (nobody) pings through the NAT', async () => {
+      expect(process.geteuid?.(), 'this test makes an unprivileged user: it needs root').toBe(0);
+      // The machine's /dev/net/tun may be 0600; a private mount namespace gives this run a 0666 node.
+      const dev = mkdtempSync('/tmp/natsim-lab-dev-');
+      try {
+        const script = [
+          `mount -t tmpfs none ${dev}`,
+          `mknod -m 666 ${dev}/tun c 10 200`,
+          `mount --bind ${dev}/tun /dev/net/tun`,
+          `exec setpriv --reuid=65534 --regid=65534 --clear-groups -- env HOME=${dev} ${process.execPath} --import tsx ${join(PROGRAMS, 'lab-ping.ts')} ${join(dir, 'home.yaml')} alice 198.51.100.20`,
+        ].join(' && ');
+        const out = await new Promise<{ code: number | null; output: string }>((resolve) => {
+          const child = spawn('unshare', ['--mount', 'sh', '-c', script], { cwd: REPO });
+          let output = '';
+          child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+          child.on('close', (code) => resolve({ code, output }));
+        });
+        expect(out.code, out.output).toBe(0);
+        expect(out.output).toMatch(/^mode rootless$/m);
+        expect(out.output).toMatch(/2 packets transmitted, 2 received/);
+      } finally {
+        rmSync(dev, { recursive: true, force: true });
+      }
+    });
   });
 
   describe('when natsim is killed with SIGKILL', () => {
