@@ -115,7 +115,7 @@ export function registerServeCommand(program: Command): void {
 
 async function serve(opts: ServeOptions): Promise<void> {
   const { resolveListen } = await import('../gateway/start-gateway.js');
-  const { chooseRouters, parseRouterList, routerAddresses } = await import('./serve-routers.js');
+  const { chooseRouters, igdAddresses, parseRouterList, routerAddresses } = await import('./serve-routers.js');
   const config = await loadConfig(opts.scenario);
   const ids = chooseRouters(config, opts.router !== undefined ? parseRouterList(opts.router) : undefined);
   const permissions = opts.permissions !== undefined ? await readPermissions(opts.permissions) : undefined;
@@ -129,9 +129,8 @@ async function serve(opts: ServeOptions): Promise<void> {
   if (ids.length > 1 && opts.leaseFile !== undefined) {
     throw usageError(`--lease-file keeps one router's mappings, and ${ids.length} are served (${ids.join(', ')}): name one with --router`);
   }
-  // Where a served router offers UPnP, its SSDP port must not be answered by someone else already.
-  const ssdpAt = ids.length === 1 ? addresses : addresses.filter((_, i) => config.routers[ids[i]!]!.services.upnp === true);
-  await Promise.all(ssdpAt.map((a) => assertSsdpPortFree(a, opts.ssdpPort)));
+  // Where a served router is an IGD, its SSDP port must not be answered by someone else already.
+  await Promise.all(igdAddresses(config, ids, addresses).map((a) => assertSsdpPortFree(a, opts.ssdpPort)));
   // Every stdout line goes through one batcher, so the log's lines keep their order with the rest.
   const out = lineBatcher();
   const write = out.line;

@@ -6,7 +6,7 @@
  * startScenarioGateway() binds them.
  */
 import { NatsimError } from '../errors.js';
-import { offersService, routerAddress } from '../gateway/start-scenario-gateway.js';
+import { offersService, routerAddress, servesIgd } from '../gateway/start-scenario-gateway.js';
 import { routerOrder } from '../scenario/build.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { usageError } from './errors.js';
@@ -53,4 +53,14 @@ export function routerAddresses(first: string, ids: readonly string[]): string[]
     }
     throw e;
   }
+}
+
+/**
+ * The addresses where a served router answers SSDP, which the port guard asks first: every one
+ * when one router is served (startGateway serves it as an IGD), else those of the routers served
+ * as an IGD (offering UPnP, or named and offering nothing).
+ */
+export function igdAddresses(config: ScenarioConfig, ids: readonly string[], addresses: readonly string[]): string[] {
+  if (ids.length === 1) return [...addresses];
+  return addresses.filter((_, i) => servesIgd(config.routers[ids[i]!]!));
 }

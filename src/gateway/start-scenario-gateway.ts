@@ -76,6 +76,9 @@ export interface ScenarioGatewayHandle extends AsyncDisposable {
 export const offersService = (spec: RouterSpec): boolean =>
   spec.services.upnp === true || spec.services.natpmp === true || spec.services.pcp === true;
 
+/** Is the router served as an IGD (HTTP and SSDP)? Where it offers UPnP; a router named that offers nothing too, as startGateway serves it. */
+export const servesIgd = (spec: RouterSpec): boolean => spec.services.upnp === true || !offersService(spec);
+
 /**
  * Which routers of `config` to serve, in scenario order: the named ones (checked), else every one
  * offering a service. Throws when nothing would be served.
@@ -148,7 +151,6 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
   try {
     for (const [i, id] of ids.entries()) {
       const spec = config.routers[id]!;
-      const offers = offersService(spec);
       const portControl = spec.services.natpmp === true || spec.services.pcp === true;
       served.set(
         id,
@@ -158,8 +160,7 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
           routerId: id,
           address: addresses[i]!,
           options: { ...rest, clock },
-          // A named router that offers nothing is served as an IGD, as startGateway does.
-          upnp: spec.services.upnp === true || !offers,
+          upnp: servesIgd(spec),
           natpmp: portControl && options.natpmp !== false ? (options.natpmp ?? true) : false,
           pcp: spec.services.pcp === true,
           profile: options.profile ?? spec.profile,

@@ -100,6 +100,18 @@ if (IN_NETNS) {
       expect(s.stderr).toEqual([]);
     });
 
+    it('the guard asks the address of a named router that offers nothing too (served as an IGD): plain on 127.0.0.2 is refused, exit 3', async () => {
+      // carrier (PCP only: no SSDP; its port-control port free, not the first's 5351) on 127.0.0.1, plain (no service: an IGD) on 127.0.0.2, where home-a answers SSDP.
+      const second = serveProcess('--scenario', FIXTURE, '--router', 'carrier,plain', '--natpmp-port', '0');
+      const ended = await Promise.race([second.exit, new Promise<'still serving'>((r) => setTimeout(() => r('still serving'), 5000))]);
+      if (ended === 'still serving') await second.stop();
+      expect(ended).toEqual({ code: 3, signal: null });
+      expect(second.stderr).toEqual([
+        `error: SSDP port 127.0.0.2:1900 is already served by another gateway (${A}, OpenWRT/23.05 UPnP/1.1 MiniUPnPd/2.3.7), which would keep answering searches; stop it or choose another --ssdp-port`,
+      ]);
+      expect(s.child.exitCode).toBeNull();
+    });
+
     it('a second natsim serve whose router would take 127.0.0.2:1900 is refused there (exit 3); the first keeps serving', async () => {
       const second = serveProcess('--scenario', WM02);
       expect((await second.exit).code).toBe(3);
