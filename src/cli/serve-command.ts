@@ -154,6 +154,14 @@ async function serve(opts: ServeOptions): Promise<void> {
     ids.length === 1
       ? await serveOne(opts, config, ids[0]!, common, write)
       : await serveSeveral(opts, config, ids, addresses, common, write);
+  // The signal handlers go in before the ready line leaves: whoever reads it may signal at once.
+  stopOnSignals(
+    served,
+    (signal) => {
+      if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
+    },
+    out.flush,
+  );
   out.flush(); // whoever waits for the ready line sees it now
   for (const id of served.asIgd) {
     console.error(
@@ -168,13 +176,20 @@ async function serve(opts: ServeOptions): Promise<void> {
       write,
     });
   }
-  let stopping = false;
+}
+
+/**
+ * Stops what is served on the first SIGINT or SIGTERM (announced by `stopping`), then flushes
+ * the output and exits 0; a second signal while stopping is ignored.
+ */
+function stopOnSignals(served: Served, stopping: (signal: string) => void, flush: () => void): void {
+  let stopped = false;
   const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    if (opts.verbose) notice('stopping', `stopping (${signal})`, { signal });
+    if (stopped) return;
+    stopped = true;
+    stopping(signal);
     void served.stop().then(() => {
-      out.flush();
+      flush();
       process.exit(0);
     });
   };

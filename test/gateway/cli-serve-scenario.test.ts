@@ -216,6 +216,23 @@ describe('natsim serve: every router of a scenario at once', () => {
   });
 });
 
+describe('SIGTERM the moment the ready line is read', () => {
+  /** Runs `natsim serve ARGS --json` and sends SIGTERM as soon as its first output arrives. */
+  const stoppedAtReady = (...args: string[]) => {
+    const s = serveProcess(...args, '--json');
+    s.child.stdout!.once('data', () => s.child.kill('SIGTERM'));
+    return s.exit;
+  };
+
+  it('is an orderly stop, exit 0, every time: one router and three (the handlers are in before the ready line leaves)', async () => {
+    const runs = [
+      ...Array.from({ length: 6 }, () => stoppedAtReady('--scenario', FIXTURE, ...SAFE, '--router', 'home-b')),
+      ...Array.from({ length: 6 }, () => stoppedAtReady('--scenario', FIXTURE, ...SAFE)),
+    ];
+    expect(await Promise.all(runs)).toEqual(Array.from({ length: 12 }, () => ({ code: 0, signal: null })));
+  });
+});
+
 describe('README "Serving a whole scenario"', () => {
   it('its transcript is what natsim serve prints for wm-02 (ports aside)', async () => {
     const { readFileSync } = await import('node:fs');
