@@ -238,7 +238,7 @@ export class UpstreamPcpRelay implements MappingRelay {
   }
 
   #renewOne(r: Relayed, at: number): void {
-    const a = this.#map(r.entry, r.nonce, r.preferFailure, this.#askedLifetime(r.entry, at), at);
+    const a = this.#map(r.entry, r.nonce, r.preferFailure, this.#askedLifetime(r.entry, at), at, false);
     if (a.answered && a.reply.result === PCP_RESULT.SUCCESS) {
       this.#record(r.entry, r.nonce, r.preferFailure, a.reply, at);
       return;
@@ -282,7 +282,7 @@ export class UpstreamPcpRelay implements MappingRelay {
   }
 
   /** MAP (or delete, lifetime 0) of a local entry upstream. */
-  #map(entry: ForwardEntry, nonce: string, preferFailure: boolean, lifetime: number, at: number): Answered | Unanswered {
+  #map(entry: ForwardEntry, nonce: string, preferFailure: boolean, lifetime: number, at: number, trace = true): Answered | Unanswered {
     const nat = this.#router.natEnabled;
     return this.#exchange(
       {
@@ -296,6 +296,7 @@ export class UpstreamPcpRelay implements MappingRelay {
         ...(nat ? {} : { thirdParty: entry.internalClient }),
       },
       at,
+      trace,
     );
   }
 
@@ -305,7 +306,8 @@ export class UpstreamPcpRelay implements MappingRelay {
       : `${entry.internalClient}:${entry.internalPort} (THIRD_PARTY)`;
   }
 
-  #exchange(request: UpstreamMapRequest, at: number): Answered | Unanswered {
+  /** One MAP through the model; `trace`: hop sentences (a client's request; renewals go without). */
+  #exchange(request: UpstreamMapRequest, at: number, trace = true): Answered | Unanswered {
     const x = this.#net.exchange(
       { router: this.#router.id, side: 'wan' },
       {
@@ -314,7 +316,7 @@ export class UpstreamPcpRelay implements MappingRelay {
         dst: ep(this.#parent.lanAddress, NATPMP_PORT),
         data: this.#wire.encodeMap(request),
       },
-      { at, trace: false },
+      { at, trace },
     );
     if (!x.answer) {
       const why = x.request.delivered

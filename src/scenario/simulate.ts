@@ -21,7 +21,7 @@ import { InProcessPcpClient, pcpFailureText } from './pcp-client.js';
 import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
-import { withUpstreamNotes } from './upstream-notes.js';
+import { withUpstreamSteps } from './upstream-notes.js';
 
 /** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
 export interface CallSession {
@@ -977,9 +977,9 @@ class Play {
           };
         }
         const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), host.address);
-        const asked = withUpstreamNotes(this.net, rid, () => upnp.externalAddress(), 'address');
+        const asked = withUpstreamSteps(this.net, rid, () => upnp.externalAddress(), 'address');
         const ip = asked.value;
-        for (const n of asked.notes) this.#note(rid, n);
+        this.steps.push(...asked.steps);
         const external = ip.ok ? ip.address : '';
         if (this.#app.rejectsReservedUpnpAddress && router.natEnabled && external !== '' && isPrivateAddress(parseIPv4(external))) {
           this.#note(
@@ -988,7 +988,7 @@ class Play {
           );
           continue;
         }
-        const upstream = withUpstreamNotes(this.net, rid, () => this.#upnpAddPortMapping(h, rid, upnp, f, port));
+        const upstream = withUpstreamSteps(this.net, rid, () => this.#upnpAddPortMapping(h, rid, upnp, f, port));
         const mapped = upstream.value;
         if (mapped === undefined) continue;
         if (!router.natEnabled) {
@@ -1005,8 +1005,8 @@ class Play {
           h,
           `${h} asks its gateway ${rid} over UPnP: GetExternalIPAddress = ${external}; AddPortMapping ${f.proto.toUpperCase()} ${mapped} → ${host.address}:${port} succeeds`,
         );
-        for (const n of upstream.notes) this.#note(rid, n);
-        const via = upstream.notes.length > 0 ? `, which ${rid} made at ${this.#upstreamOf(rid)} too over PCP` : '';
+        this.steps.push(...upstream.steps);
+        const via = upstream.mapped > 0 ? `, which ${rid} made at ${this.#upstreamOf(rid)} too over PCP` : '';
         return { endpoint: { ip: parseIPv4(external), port: mapped }, how: `external address and mapping from UPnP on ${rid}${via}` };
       }
       if (method === 'natpmp') {
@@ -1130,7 +1130,7 @@ class Play {
     const host = this.#host(h);
     const client = new InProcessPcpClient(this.net.router(rid), this.clock, host.address, services.pcp, services.natpmp || services.pcp);
     const P = f.proto.toUpperCase();
-    const upstream = withUpstreamNotes(this.net, rid, () => client.map(f.proto, port, NATPMP_RECOMMENDED_LIFETIME));
+    const upstream = withUpstreamSteps(this.net, rid, () => client.map(f.proto, port, NATPMP_RECOMMENDED_LIFETIME));
     const m = upstream.value;
     if (!m.ok) {
       this.#note(
@@ -1149,8 +1149,8 @@ class Play {
       return undefined;
     }
     this.#note(h, `${h} asks its gateway ${rid} over PCP: MAP ${P} ${port} → ${m.externalAddress}:${m.externalPort} for ${m.lifetime} s`);
-    for (const n of upstream.notes) this.#note(rid, n);
-    const via = upstream.notes.length > 0 ? `, which ${rid} proxied to ${this.#upstreamOf(rid)}` : '';
+    this.steps.push(...upstream.steps);
+    const via = upstream.mapped > 0 ? `, which ${rid} proxied to ${this.#upstreamOf(rid)}` : '';
     return {
       endpoint: { ip: parseIPv4(m.externalAddress), port: m.externalPort },
       how: `external address and mapping from PCP on ${rid}${via}`,

@@ -1,40 +1,69 @@
 /**
  * What a relaying router did upstream while a client asked it for a mapping (RFC 6970's IGD-PCP
- * interworking function, RFC 7648's PCP proxy): read off the model's events, so the simulation
- * tells it without looking inside the router.
+ * interworking function, RFC 7648's PCP proxy): read off the model's events — the PCP datagrams
+ * it exchanged with its parent and the mappings the parent made — so the simulation tells it
+ * without looking inside the router.
  */
-import type { MappingEvent } from '../nat/events.js';
+import { formatEndpoint } from '../nat/address.js';
+import type { MappingEvent, PacketEvent } from '../nat/events.js';
 import type { Network } from '../nat/network.js';
+import { describePcpDatagram } from '../pcp/describe.js';
+import type { Step } from './simulate.js';
 
 /**
- * Runs `fn` and returns its value and a sentence per mapping another router made over PCP
- * meanwhile: for a client's mapping (`mapping`), or for the external-address question (`address`).
+ * Runs `fn` and returns its value and the steps of what router `rid` did upstream meanwhile: each
+ * PCP datagram to or from it (a packet step) and each mapping another router made over PCP — for
+ * a client's mapping (`mapping`), or for the external-address question (`address`).
  */
-export function withUpstreamNotes<T>(
+export function withUpstreamSteps<T>(
   net: Network,
   rid: string,
   fn: () => T,
   kind: 'mapping' | 'address' = 'mapping',
-): { value: T; notes: string[] } {
-  const made: MappingEvent[] = [];
-  const seen = (e: MappingEvent): void => {
-    if (e.router !== rid && e.origin === 'pcp') made.push(e);
+): { value: T; steps: Step[]; mapped: number } {
+  const steps: Step[] = [];
+  let mapped = 0;
+  const me = `router:${rid}`;
+  const packet = (e: PacketEvent): void => {
+    if (e.from !== me && e.to !== me) return;
+    const sender = e.from.slice('router:'.length);
+    const d = { delivered: e.type === 'packet-delivered', packet: e.packet, hops: [e.hop], routers: 0, ...(e.to ? { to: e.to } : {}) };
+    const said = e.packet.data ? describePcpDatagram(e.packet.data) : undefined;
+    const what = e.from === me ? `${rid}'s PCP ${said ?? 'request'}` : `${sender}'s PCP answer${said ? ` (${said})` : ''}`;
+    const outcome = d.delivered ? `delivered to ${e.to}` : `dropped at ${e.hop.node} (${e.reason})`;
+    steps.push({
+      actor: sender,
+      from: sender,
+      text: `${what}: ${formatEndpoint(e.packet.src)} → ${formatEndpoint(e.packet.dst)} — ${outcome}`,
+      delivery: { ...d, ...(d.delivered ? {} : { drop: e.hop }) },
+    });
   };
-  const offs = [net.events.on('mapping-created', seen), net.events.on('mapping-refreshed', seen)];
+  const made = (e: MappingEvent): void => {
+    if (e.router === rid || e.origin !== 'pcp') return;
+    mapped++;
+    const m = e.mapping;
+    const lease = m.leaseSeconds > 0 ? ` for ${m.leaseSeconds} s` : '';
+    const outside = net.router(e.router).wanAddress;
+    const what = `${m.protocol.toUpperCase()} ${outside}:${m.externalPort} → ${m.internalClient}:${m.internalPort}${lease}`;
+    steps.push({
+      actor: e.router,
+      text:
+        kind === 'address'
+          ? `${e.router} maps ${what} for ${rid}'s short MAP: ${rid} learns the external address ${outside}`
+          : `${e.router} maps ${what} for ${rid}: ${rid} made the mapping upstream too, over PCP`,
+    });
+  };
+  const offs = [
+    net.events.on('packet-delivered', packet),
+    net.events.on('packet-dropped', packet),
+    net.events.on('mapping-created', made),
+    net.events.on('mapping-refreshed', made),
+  ];
   let value: T;
   try {
     value = fn();
   } finally {
     for (const off of offs) off();
   }
-  const notes = made.map((e) => {
-    const m = e.mapping;
-    const lease = m.leaseSeconds > 0 ? ` for ${m.leaseSeconds} s` : '';
-    const outside = net.router(e.router).wanAddress;
-    const what = `${m.protocol.toUpperCase()} ${outside}:${m.externalPort} → ${m.internalClient}:${m.internalPort}${lease}`;
-    return kind === 'address'
-      ? `${rid} asks ${e.router} over PCP for its external address: a short MAP (${what}) answers ${outside}`
-      : `${rid} maps it at ${e.router} too, over PCP: ${what}`;
-  });
-  return { value, notes };
+  return { value, steps, mapped };
 }

@@ -100,7 +100,17 @@ describe('a home router relaying UPnP mappings to a PCP carrier (IGD-PCP IWF, RF
   it('the probe works through both NATs; without the relay it fails, UPnP reaching only the home router', () => {
     const works = play(cascade(IWF)).checks[0]!;
     expect(works.result).toBe('works');
-    expect(stepTexts(works)).toContain('home maps it at isp too, over PCP: TCP 203.0.113.1:8000 → 100.64.0.2:8000 for 86400 s');
+    expect(stepTexts(works)).toEqual(
+      expect.arrayContaining([
+        "home's PCP MAP TCP 100.64.0.2:8000 (suggesting 8000, 604800 s, PREFER_FAILURE): 100.64.0.2:5350 → 100.64.0.1:5351 — delivered to router:isp",
+        'isp maps TCP 203.0.113.1:8000 → 100.64.0.2:8000 for 86400 s for home: home made the mapping upstream too, over PCP',
+        "isp's PCP answer (SUCCESS: 203.0.113.1:8000 for 86400 s): 100.64.0.1:5351 → 100.64.0.2:5350 — delivered to router:home",
+        'pc advertises 203.0.113.1:8000 for TCP connect to UPnP mapping (external address and mapping from UPnP on home, which home made at isp too over PCP)',
+      ]),
+    );
+    // The PCP datagrams are packet steps: the request reached isp's own socket, the answer home's.
+    const pcp = works.steps.filter((s) => s.delivery && s.from === 'home');
+    expect(pcp.map((s) => s.delivery!.hops.map((h) => `${h.node}:${h.code}`).join(' '))).toEqual(['isp:to-router', 'isp:to-router']);
     const without = play(cascade('nat: port-restricted-cone')).checks[0]!;
     expect(without.result).toBe('fails');
   });
