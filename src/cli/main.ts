@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { registerDiscoverCommand } from './discover-command.js';
 import { reportCliError } from './errors.js';
 import { registerInitCommand } from './init-command.js';
+import { registerLabCommand } from './lab-command.js';
 import { registerLeaseCommands } from './lease-commands.js';
 import { registerMatrixCommand } from './matrix-command.js';
 import { exitQuietlyOnEpipe } from './safe-stdout.js';
@@ -30,6 +31,7 @@ registerDiscoverCommand(program);
 registerLeaseCommands(program);
 registerMatrixCommand(program);
 registerStunCommand(program);
+registerLabCommand(program);
 
 try {
   await program.parseAsync(process.argv);

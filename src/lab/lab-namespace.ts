@@ -80,6 +80,9 @@ async function tryMode(mode: LabMode): Promise<{ ns: LabNamespace } | { failure:
   const args = ['--pdeathsig', 'KILL', 'unshare', ...UNSHARE_FLAGS[mode], '--fork', '--kill-child', process.execPath, '-e', HELPER_SOURCE];
   const child = spawn('setpriv', args, {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    // Its own session: a Ctrl-C at natsim's terminal reaches natsim and the commands it runs in
+    // hosts, not the lab's plumbing (natsim tears that down itself).
+    detached: true,
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   let stderr = '';
