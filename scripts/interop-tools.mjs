@@ -23,6 +23,8 @@ export const PACKAGES = {
   socat: () => has('socat'),
   // Reads the lab's --pcap captures in test/lab/capture.test.ts.
   tshark: () => has('tshark'),
+  // TCP throughput through the lab's NATs (bench/lab-dataplane.ts).
+  iperf3: () => has('iperf3'),
   // The real mermaid parser runs in Debian's chromium, driven by playwright-core (test/scenario/mermaid-parser.ts).
   chromium: () => has('chromium'),
 };

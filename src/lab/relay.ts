@@ -43,6 +43,11 @@ export interface RelayOptions {
   readonly onDrop?: (drop: LabDrop) => void;
   /** Receives every capture point (see capture.ts). */
   readonly capture?: CaptureSink;
+  /**
+   * Bypass the model: deliver each datagram unchanged to the host holding its destination
+   * address (host ids by address). The benchmarks' baseline: the same plumbing, no NAT.
+   */
+  readonly plain?: ReadonlyMap<number, string>;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -77,6 +82,12 @@ export class LabRelay {
     const from = this.#hostByPort.get(port);
     if (from === undefined) return;
     this.#received++;
+    if (this.options.plain) {
+      const to = bytes.length >= 20 ? this.options.plain.get(bytes.readInt32BE(16)) : undefined;
+      if (to !== undefined) this.#deliver(to, bytes);
+      else this.#drop({ from, stage: 'lab', code: 'no-host', message: 'plain forwarding: no lab host has the destination address' });
+      return;
+    }
     let r: CarryResult;
     try {
       r = carryDatagram(this.network, from, bytes, {

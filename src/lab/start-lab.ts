@@ -50,6 +50,12 @@ export interface LabOptions {
   readonly onDrop?: (drop: LabDrop) => void;
   /** Receives each datagram as seen inside and outside every router (see `PcapDirectory`). */
   readonly capture?: CaptureSink;
+  /**
+   * Bypass the model (benchmarks' baseline): every datagram goes unchanged to the host holding its
+   * destination address — the same namespaces, TUNs and relay, no NAT, no firewall.
+   * @default false
+   */
+  readonly plainForwarding?: boolean;
 }
 
 /** A running lab. `await using` stops it. */
@@ -95,6 +101,7 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
     ...(options.trace ? { trace: true } : {}),
     ...(options.onDrop ? { onDrop: options.onDrop } : {}),
     ...(options.capture ? { capture: options.capture } : {}),
+    ...(options.plainForwarding ? { plain: new Map(network.hosts.map((h) => [h.ip | 0, h.id])) } : {}),
   });
   const built = new Map<string, HostNamespace>();
   try {
