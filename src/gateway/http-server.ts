@@ -109,6 +109,11 @@ export interface HttpServerOptions extends Partial<HttpLimits> {
   readonly errorReply: (status: number) => HttpReply;
   readonly host: string;
   readonly port: number;
+  /**
+   * How many servers of this process share its descriptors (default 1): the cap is lowered to
+   * this server's share of what RLIMIT_NOFILE leaves, so several together stay below the limit.
+   */
+  readonly descriptorShare?: number;
 }
 
 /** A listening server. */
@@ -224,8 +229,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   // The descriptor limit caps the connections too (each is one descriptor).
   const fdLimit = openFileLimit();
   const fdsAtStart = openFileCount() ?? 0;
+  const share = Math.max(1, options.descriptorShare ?? 1);
   const cap =
-    fdLimit === undefined ? limits.maxConnections : Math.max(1, Math.min(limits.maxConnections, fdLimit - fdsAtStart - FD_RESERVE));
+    fdLimit === undefined
+      ? limits.maxConnections
+      : Math.max(1, Math.min(limits.maxConnections, Math.floor((fdLimit - fdsAtStart - FD_RESERVE) / share)));
   const stats: HttpServerStats = { evicted: 0, refused: 0, acceptErrors: 0, effectiveMaxConnections: cap };
   /** Sockets being answered 503 (bounded: beyond maxConnections they are dropped at once). */
   let refusing = 0;

@@ -382,6 +382,8 @@ export interface ServeRouterContext {
   readonly natpmp: boolean | { readonly port?: number };
   readonly pcp: boolean;
   readonly profile: string | undefined;
+  /** HTTP servers of this process sharing its descriptors (the IGDs served at once; default 1). */
+  readonly descriptorShare?: number;
 }
 
 /** A served router: {@link GatewayHandle}, where the IGD's parts are absent when UPnP is not served. */
@@ -556,6 +558,7 @@ export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouter
         host: listen.address,
         port: options.httpPort ?? 0,
         ...options.httpLimits,
+        ...(ctx.descriptorShare !== undefined ? { descriptorShare: ctx.descriptorShare } : {}),
         maxBodyBytes: app.bodyLimit,
         errorReply: (status) => app.errorReply(status),
         handler: (req): UpnpHttpReply | Promise<UpnpHttpReply> => {

@@ -144,6 +144,8 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
   const net = new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1) });
   addScenario(net, config, loopback ? undefined : { id: ids[0]!, listen });
 
+  // The IGDs' HTTP servers share the process's descriptors: each caps its connections at its share.
+  const igds = ids.filter((id) => servesIgd(config.routers[id]!)).length;
   const served = new Map<string, ServedRouterHandle>();
   const stopAll = async (): Promise<void> => {
     await Promise.all([...served.values()].map((h) => h.stop()));
@@ -164,6 +166,7 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
           natpmp: portControl && options.natpmp !== false ? (options.natpmp ?? true) : false,
           pcp: spec.services.pcp === true,
           profile: options.profile ?? spec.profile,
+          descriptorShare: igds,
         }),
       );
     }

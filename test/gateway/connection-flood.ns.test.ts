@@ -22,8 +22,13 @@ if (IN_NETNS) {
     for (const c of children.splice(0)) c.kill('SIGKILL');
   });
 
-  /** `natsim serve` with RLIMIT_NOFILE `nofile`; resolves with its description URL. */
+  /** `natsim serve` with RLIMIT_NOFILE `nofile`; resolves with its description URL (each router's, in `extra` a scenario of several). */
   async function serve(nofile: number, httpPort: number, extra: string[] = []): Promise<string> {
+    return (await serveAll(nofile, httpPort, extra))[0]!;
+  }
+
+  /** `natsim serve` with RLIMIT_NOFILE `nofile`; resolves with the description URL of every served router. */
+  async function serveAll(nofile: number, httpPort: number, extra: string[] = []): Promise<string[]> {
     const cmd = `ulimit -n ${nofile} && exec "${process.execPath}" bin/natsim.js serve --http-port ${httpPort} --ssdp-port ${httpPort + 1} --json ${extra.join(' ')}`;
     const child = spawn('sh', ['-c', cmd], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
@@ -37,19 +42,19 @@ if (IN_NETNS) {
         const line = out.split('\n').find((l) => l.includes('"ready":true'));
         if (line) {
           clearTimeout(timer);
-          resolve((JSON.parse(line) as { descriptionUrl: string }).descriptionUrl);
+          resolve((JSON.parse(line) as { routers: Array<{ descriptionUrl: string }> }).routers.map((r) => r.descriptionUrl));
         }
       });
       child.on('exit', (code) => reject(new Error(`natsim serve exited ${code}: ${out}${err}`)));
     });
   }
 
-  /** Opens `n` connections that send nothing; resolves once each is connected, refused or 3 s old. */
-  async function flood(port: number, n: number): Promise<{ open: () => number }> {
+  /** Opens `n` connections to `host` that send nothing; resolves once each is connected, refused or 3 s old. */
+  async function flood(port: number, n: number, host = '127.0.0.1'): Promise<{ open: () => number }> {
     let closedByServer = 0;
     const one = (): Promise<void> =>
       new Promise((resolve) => {
-        const s = net.connect(port, '127.0.0.1');
+        const s = net.connect(port, host);
         sockets.push(s);
         const timer = setTimeout(resolve, 3000);
         s.on('connect', () => {
@@ -121,6 +126,20 @@ if (IN_NETNS) {
       expect(r.body).toContain('<NewExternalIPAddress>');
       await new Promise((res) => setTimeout(res, 300));
       expect(f.open()).toBeLessThan(600);
+    }, 60_000);
+
+    it('two routers served at once (wm-02), RLIMIT_NOFILE 1024, 600 idle connections at each: a client is served at each (the descriptors are shared out)', async () => {
+      // Each HTTP server alone would cap itself at 512, together more than the limit allows.
+      const urls = await serveAll(1024, 5200, ['--scenario', 'scenarios/wm-02-two-upnp-gateways.yaml']);
+      expect(urls).toEqual(['http://127.0.0.1:5200/rootDesc.xml', 'http://127.0.0.2:5200/rootDesc.xml']);
+      const floods = [await flood(5200, 600, '127.0.0.1'), await flood(5200, 600, '127.0.0.2')];
+      for (const url of urls) {
+        const r = await legit(url);
+        expect(r.status).toBe(200);
+        expect(r.body).toContain('<NewExternalIPAddress>');
+      }
+      await new Promise((res) => setTimeout(res, 300));
+      expect(floods[0]!.open() + floods[1]!.open()).toBeLessThan(1024);
     }, 60_000);
   });
 }
