@@ -21,7 +21,8 @@ import { type ForwardEntry, ForwardTable } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import { type NatPresetName, natPolicy } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
-import { routerConfigFromSpec, routerOrder } from '../scenario/build.js';
+import { PCP_WIRE } from '../pcp/upstream-wire.js';
+import { bindModelServices, routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { isScenarioName, shippedScenarioPath } from '../scenario/shipped.js';
@@ -282,7 +283,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const config = await gatewayScenario(options);
 
   // The model: the scenario's routers (or one plain router).
-  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1) });
+  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config?.seed ?? 1), pcpWire: PCP_WIRE });
   let routerId: string;
   if (config) {
     const ids = routerOrder(config);
@@ -366,6 +367,8 @@ export function addScenario(
     if (h.router !== undefined && h.router === realLan) continue;
     net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
   }
+  // NAT-PMP/PCP inside the model too, for what travels it (a home router relaying to its carrier).
+  bindModelServices(net, config);
 }
 
 /** What {@link serveRouter} needs: one router of a model, where and what to serve. */

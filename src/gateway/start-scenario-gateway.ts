@@ -18,6 +18,7 @@ import { formatIPv4, parseIPv4 } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
 import { Network } from '../nat/network.js';
+import { PCP_WIRE } from '../pcp/upstream-wire.js';
 import { routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { RouterSpec, ScenarioConfig } from '../scenario/schema.js';
@@ -66,7 +67,7 @@ export interface ScenarioGatewayHandle extends AsyncDisposable {
   readonly clock: Clock;
   /** One served router's handle (its endpoints and controls); throws for a router not served. */
   router(id: string): ServedRouterHandle;
-  /** Moves the shared clock forward and expires every router's leases. */
+  /** Moves the shared clock forward and expires every router's leases (relayed mappings renewed upstream first). */
   advance(ms: number): void;
   /** Stops every router (byebye, sockets closed). Safe to call twice. */
   stop(): Promise<void>;
@@ -141,7 +142,7 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
   }
   const addresses = ids.map((_, i) => routerAddress(listen.address, i));
   const clock = options.clock ?? new OffsetClock();
-  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1) });
+  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1), pcpWire: PCP_WIRE });
   addScenario(net, config, loopback ? undefined : { id: ids[0]!, listen });
 
   // The IGDs' HTTP servers share the process's descriptors: each caps its connections at its share.
@@ -194,7 +195,8 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
     advance: (ms) => {
       if (!isAdvanceable(clock)) throw new Error('advance() needs a clock with advance(): pass a FakeClock or use the default clock');
       clock.advance(ms);
-      for (const id of ids) net.router(id).expire(clock.now());
+      // Every router of the model, relays first (their renewals at the times they fell due).
+      net.expire();
     },
     stop,
     [Symbol.asyncDispose]: stop,

@@ -42,4 +42,6 @@ export interface MappingRelay {
   externalAddress(origin: ForwardOrigin, now?: number): string | undefined;
   /** The router restarted: every upstream mapping is forgotten, not deleted (it remembers none). */
   reset(): void;
+  /** Renews the upstream mappings whose renewal fell due by `now`, each at its due time. */
+  renew(now: number): void;
 }

@@ -275,8 +275,12 @@ export class Router {
     return ext[0] === ip || (ext.length > 1 && ext.includes(ip));
   }
 
-  /** Expires forward leases and dynamic mappings whose time has come. */
+  /**
+   * Expires forward leases and dynamic mappings whose time has come; a router relaying its
+   * mappings upstream renews the ones due first.
+   */
   expire(now: number): void {
+    this.mappings.relay?.renew(now);
     this.forwards.expire(now);
     this.nat?.expire(now);
   }
