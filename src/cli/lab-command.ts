@@ -9,7 +9,8 @@
  *   that opens a shell in it, and tears down on Ctrl-C (SIGINT) or SIGTERM.
  *
  * `--verbose` logs every datagram the lab did not deliver with the model's reason code and
- * sentence; `--pcap DIR` writes a capture per router and side. A machine that cannot host the lab
+ * sentence; `--pcap DIR` writes a capture per router and side; `--no-stun` leaves the reflector
+ * servers' UDP 3478/3479 to whatever runs in them. A machine that cannot host the lab
  * exits 3 naming what is missing; an unknown host, 2.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -28,6 +29,7 @@ interface LabCliOptions {
   run?: string;
   verbose?: boolean;
   pcap?: string;
+  stun: boolean;
 }
 
 /** One `--background HOST=CMD`. */
@@ -61,6 +63,7 @@ export function registerLabCommand(program: Command): void {
     .option('--background <host=cmd>', 'start `sh -c CMD` in HOST before the foreground command (repeatable)', collect, [])
     .option('--run <host>', 'run the command after -- in HOST, then tear down and exit with its status')
     .option('--verbose', "log every datagram the lab drops, with the model's reason code and sentence, on stderr")
+    .option('--no-stun', 'no built-in STUN server on the role: reflector servers (run your own there)')
     .option('--pcap <dir>', 'write DIR/<router>-inside.pcap and -outside.pcap (what each side of every router saw)')
     .action(async (scenario: string, command: string[], opts: LabCliOptions) => {
       const background = opts.background.map(parseBackground);
@@ -116,6 +119,7 @@ async function startLabForCli(config: ScenarioConfig, opts: LabCliOptions): Prom
   try {
     const handle = await startLab({
       scenario: config,
+      stun: opts.stun,
       ...(opts.verbose
         ? {
             trace: true,

@@ -6,7 +6,8 @@
  *
  * A router's own LAN address answers ICMP echo from its LAN (ping the gateway); anything else
  * delivered to a router (`router:<id>`) is counted as a drop, `to-router`, until the routers'
- * services run inside the lab.
+ * services run inside the lab. With a {@link LabStun}, the reflectors' UDP 3478 and 3479 are
+ * answered by the built-in STUN server, whose replies go through the model like any packet.
  */
 import type { Socket } from 'node:dgram';
 import type { Network } from '../nat/network.js';
@@ -14,6 +15,7 @@ import type { CaptureSink } from './capture.js';
 import { type CarryResult, carryDatagram } from './carry.js';
 import { internetChecksum, write16 } from './checksum.js';
 import { ICMP_TYPE, IPPROTO } from './ipv4.js';
+import type { LabStun } from './lab-stun.js';
 
 /** A datagram the lab did not deliver: who sent it, which stage refused it, the reason code and sentence. */
 export interface LabDrop {
@@ -48,6 +50,8 @@ export interface RelayOptions {
    * address (host ids by address). The benchmarks' baseline: the same plumbing, no NAT.
    */
   readonly plain?: ReadonlyMap<number, string>;
+  /** The reflectors' built-in STUN server (answers their UDP 3478/3479 instead of their namespace). */
+  readonly stun?: LabStun;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -88,6 +92,11 @@ export class LabRelay {
       else this.#drop({ from, stage: 'lab', code: 'no-host', message: 'plain forwarding: no lab host has the destination address' });
       return;
     }
+    this.#carry(from, bytes, true);
+  }
+
+  /** Carries one datagram sent by `from` and delivers the result; `serve`: let the built-in STUN server answer. */
+  #carry(from: string, bytes: Uint8Array, serve: boolean): void {
     let r: CarryResult;
     try {
       r = carryDatagram(this.network, from, bytes, {
@@ -101,11 +110,19 @@ export class LabRelay {
     }
     if (r.ok) {
       if (r.to.startsWith('router:')) this.#toRouter(from, r.to.slice('router:'.length), r.bytes, r.routers);
+      else if (serve && this.options.stun?.serves(r.to)) this.#stun(r.to, r.bytes);
       else this.#deliver(r.to, r.bytes);
       return;
     }
     this.#drop({ from, stage: r.stage, code: r.code, message: r.message, ...(r.node ? { node: r.node } : {}) });
     if (r.timeExceeded) this.#deliver(r.timeExceeded.to, r.timeExceeded.bytes);
+  }
+
+  /** A datagram for a reflector: the STUN server's reply is carried from the reflector (or its alternate). */
+  #stun(to: string, bytes: Uint8Array): void {
+    const reply = this.options.stun!.answer(to, bytes);
+    if (reply === undefined) this.#deliver(to, bytes);
+    else if (reply) this.#carry(reply.from, reply.bytes, false);
   }
 
   #deliver(to: string, bytes: Uint8Array): void {

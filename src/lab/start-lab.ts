@@ -15,6 +15,9 @@
  * lab.listMappings('home-a'); // the ping's ICMP session
  * ```
  *
+ * The scenario's `role: reflector` servers answer STUN on UDP 3478 and 3479 (the built-in server,
+ * each using the other reflector as its alternate address) unless `stun: false`.
+ *
  * Requirements: Linux, util-linux (unshare, nsenter, setpriv), iproute2, socat, /dev/net/tun;
  * root, or unprivileged user namespaces (then /dev/net/tun must be world-accessible).
  */
@@ -34,6 +37,7 @@ import type { CaptureSink } from './capture.js';
 import { buildHostNamespace, type HostNamespace, type HostNamespaceSpec } from './host-namespace.js';
 import { type ExecOptions, type ExecResult, hostCommand, hostExec, hostSpawn } from './host-process.js';
 import { type LabMode, type LabNamespace, startLabNamespace } from './lab-namespace.js';
+import { LabStun } from './lab-stun.js';
 import { type LabDrop, LabRelay, type RelayStats } from './relay.js';
 
 const FN = 'startLab';
@@ -56,6 +60,12 @@ export interface LabOptions {
    * @default false
    */
   readonly plainForwarding?: boolean;
+  /**
+   * Answer the `role: reflector` servers' UDP 3478 and 3479 with the built-in STUN server, each
+   * reflector using the other as its alternate address (default true). False: they are plain
+   * hosts, for a STUN server of your own (e.g. coturn's turnserver).
+   */
+  readonly stun?: boolean;
 }
 
 /** A running lab. `await using` stops it. */
@@ -97,7 +107,10 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
   const network = buildNetworkOn(config, clock, options.seed ?? config.seed);
   const specs = hostSpecs(config, network);
   const ns = await startLabNamespace(FN);
+  const reflectors = Object.keys(config.servers).filter((id) => config.servers[id]!.role === 'reflector');
+  const stun = options.stun !== false && reflectors.length > 0 ? new LabStun(network, reflectors) : undefined;
   const relay = new LabRelay(ns.relay, network, {
+    ...(stun ? { stun } : {}),
     ...(options.trace ? { trace: true } : {}),
     ...(options.onDrop ? { onDrop: options.onDrop } : {}),
     ...(options.capture ? { capture: options.capture } : {}),

@@ -62,6 +62,12 @@ export interface StunContext {
    * OTHER-ADDRESS), or none on a single-address server (CHANGE-REQUEST is then refused 420).
    */
   readonly other?: Endpoint;
+  /**
+   * What OTHER-ADDRESS (classic: CHANGED-ADDRESS) names, when it is not `other`: coturn's
+   * turnserver names its alternate address whichever of its addresses answered, and clients
+   * written against it (turnutils_natdiscovery's mapping test III) send there. Default `other`.
+   */
+  readonly advertisedOther?: Endpoint;
   /** SOFTWARE value, e.g. `natsim 0.1.0` (none: no SOFTWARE attribute). */
   readonly software?: string;
 }
@@ -177,12 +183,12 @@ function answer(datagram: Uint8Array, ctx: StunContext): StunOutcome {
         { type: T.XorMappedAddress, value: encodeStunAddress(mapped, msg.transactionId) },
         { type: T.MappedAddress, value: encodeStunAddress(mapped) },
         { type: T.ResponseOrigin, value: encodeStunAddress(origin) },
-        ...(ctx.other ? [{ type: T.OtherAddress, value: encodeStunAddress(ctx.other) }] : []),
+        ...(ctx.other ? [{ type: T.OtherAddress, value: encodeStunAddress(ctx.advertisedOther ?? ctx.other) }] : []),
       ]
     : [
         { type: T.MappedAddress, value: encodeStunAddress(mapped) },
         { type: T.SourceAddress, value: encodeStunAddress(origin) },
-        ...(ctx.other ? [{ type: T.ChangedAddress, value: encodeStunAddress(ctx.other) }] : []),
+        ...(ctx.other ? [{ type: T.ChangedAddress, value: encodeStunAddress(ctx.advertisedOther ?? ctx.other) }] : []),
       ];
   attributes.push(...software(ctx));
   if (first.has(T.Padding)) {

@@ -53,7 +53,8 @@ if (IN_NETNS) {
     const result = runScenario(await loadScenarioFile(SCENARIO));
     for (const c of result.checks) simulated.set(c.name, c);
     dir = mkdtempSync(join(tmpdir(), 'natsim-punch-'));
-    lab = await startLab({ scenario: SCENARIO });
+    // coturn's turnserver, not the lab's built-in STUN server, answers on the reflector.
+    lab = await startLab({ scenario: SCENARIO, stun: false });
     lab.events.onAny((e) => {
       if (e.type === 'packet-dropped') drops.push({ router: e.hop.node, reason: e.reason });
     });

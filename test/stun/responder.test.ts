@@ -66,6 +66,17 @@ describe('STUN responder: Binding (RFC 5389 §10, RFC 5780 §6)', () => {
     });
   });
 
+  it('advertisedOther changes what OTHER-ADDRESS (classic: CHANGED-ADDRESS) names, not where a changed reply leaves from', () => {
+    // coturn-style: a request at the alternate address names the alternate address, other port.
+    const ctx = { ...CTX, local: ep('198.51.100.7', 3478), other: ep('198.51.100.6', 3479), advertisedOther: ep('198.51.100.7', 3479) };
+    const r = sent(answerStun(bindingRequest([changeRequest(0x6)]), ctx));
+    expect(r).toMatchObject({
+      from: '198.51.100.6:3479',
+      reply: { OtherAddress: '198.51.100.7:3479', ResponseOrigin: '198.51.100.6:3479' },
+    });
+    expect(sent(answerStun(bindingRequest([], { classic: true }), ctx)).reply.ChangedAddress).toBe('198.51.100.7:3479');
+  });
+
   it('RESPONSE-PORT sends the reply to another port of the same address (RFC 5780 §7.5)', () => {
     const r = sent(answerStun(bindingRequest([{ type: T.ResponsePort, value: Uint8Array.of(0x9c, 0x41, 0, 0) }]), CTX));
     expect(r.to).toBe('203.0.113.9:40001');
