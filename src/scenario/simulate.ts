@@ -22,6 +22,7 @@ import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
 import { withUpstreamSteps } from './upstream-notes.js';
+import { type FlowEvidence, type FlowPacket, whyFlowsWorked } from './why-worked.js';
 
 /** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
 export interface CallSession {
@@ -231,6 +232,8 @@ function listeningPorts(net: Network, host: string): Set<string> {
 interface Advertised {
   readonly endpoint: Endpoint;
   readonly how: string;
+  /** When what the host learnt made the call work, the clause that says so (`alice detected …`). */
+  readonly learnt?: string;
 }
 
 interface FlowOutcome {
@@ -262,6 +265,8 @@ class Play {
   readonly #deliveries: Delivery[] = [];
   /** The call as set up so far (set once addresses are exchanged). */
   session?: CallSession;
+  /** The packets of the flow being played, while one is (what made it work is read from them). */
+  #flowLog: FlowPacket[] | undefined;
 
   constructor(
     readonly config: ScenarioConfig,
@@ -418,11 +423,35 @@ class Play {
     );
     // 3. The flows, in order (the complete peer checks candidate pairs instead).
     if (feature.peer) return this.#checkPairs(feature.peer, feature.flows[0]!, portOf, view);
+    const evidence: FlowEvidence[] = [];
     for (const [i, f] of feature.flows.entries()) {
+      const log: FlowPacket[] = [];
+      this.#flowLog = log;
       const r = this.#flow(f, i, portOf, view);
+      this.#flowLog = undefined;
       if (!r.ok) return r;
+      const learnt = receivers(f).flatMap((h) => this.#advertised.get(`${h}|${f.proto}|${portOf(h, i)}`)?.learnt ?? []);
+      evidence.push({
+        label: f.label,
+        packets: log.filter((x) => x.delivery.delivered && x.delivery.to !== x.from),
+        ...(f.carries ? { carries: f.carries } : {}),
+        learnt,
+      });
     }
-    return { ok: true, reason: `every flow of ${feature.label} got through both ways (${feature.flows.map((f) => f.label).join(', ')})` };
+    const why = whyFlowsWorked(evidence, {
+      algs: (node, before) =>
+        this.net.hasRouter(node)
+          ? this.net
+              .router(node)
+              .algs.filter((a) => a.matches(before))
+              .map((a) => a.name)
+          : [],
+      lanOf: (h) => this.#routerOf(h),
+    });
+    return {
+      ok: true,
+      reason: `every flow of ${feature.label} got through both ways — ${why}`,
+    };
   }
 
   #flow(f: FlowSpec, i: number, portOf: (h: string, i: number) => number, view: Map<string, Endpoint>): FlowOutcome {
@@ -450,6 +479,7 @@ class Play {
         const a = one(caller, callee);
         if (a.ok) return a;
         this.#note(callee, `${f.label}: the connection from ${caller} failed, so ${callee} tries the other way`);
+        if (this.#flowLog) this.#flowLog.length = 0;
         const b = one(callee, caller);
         if (b.ok) return b;
         return {
@@ -491,6 +521,7 @@ class Play {
       to,
       { proto: 'udp', src: ep(this.#host(to).ip, listen), dst: d.packet.src, ...(replyPayload ? { payload: replyPayload } : {}) },
       `${f.label} (reply)`,
+      true,
     );
     const ok = this.#arrived(back, from, src);
     if (!ok.ok)
@@ -974,6 +1005,7 @@ class Play {
           return {
             endpoint: ep(host.ip, port),
             how: `UPnP shows ${peer} is behind the same gateway ${rid}, so it uses its internal address`,
+            learnt: `${h} detected the same gateway: UPnP shows ${peer} is behind ${rid} too, so ${h} advertised its internal address`,
           };
         }
         const upnp = new InProcessUpnpClient(igdOf(this.net, this.config, rid), host.address);
@@ -1032,6 +1064,7 @@ class Play {
           return {
             endpoint: ep(host.ip, port),
             how: `the local address its socket towards ${towards} reports: ${towards} is inside ${rid}'s LAN, so the proxy is not used and the address is internal`,
+            learnt: `${h}'s socket towards ${towards} reported its internal address (${towards} is inside ${rid}'s LAN, the proxy is not used)`,
           };
         }
         const now = this.clock.now();
@@ -1055,6 +1088,7 @@ class Play {
         return {
           endpoint: ep(router.wanAddress, extPort),
           how: `the local address its socket towards ${towards ?? 'the peer'} reports through the proxy ${rid}`,
+          learnt: `${h}'s firewall client opened its listening socket on the proxy ${rid} and advertised the proxy's address`,
         };
       }
       if (method === 'stun') {
@@ -1073,12 +1107,18 @@ class Play {
           `reflector answer: you are ${formatEndpoint(seen)}`,
         );
         if (!back.delivered || back.to !== h) continue;
-        return { endpoint: seen, how: `the address ${reflector.id} saw its query come from` };
+        const how = `the address ${reflector.id} saw its query come from`;
+        return seen.ip === host.ip && seen.port === port
+          ? { endpoint: seen, how }
+          : { endpoint: seen, how, learnt: `${h} advertised the address ${reflector.id} saw its query come from (its NAT's mapping)` };
       }
       if (method === 'server-observed') {
         const o = this.#observed.get(h);
         if (!o) continue;
-        return { endpoint: { ip: o.ip, port }, how: `the address the server saw it connect from, with its own port ${port}` };
+        const how = `the address the server saw it connect from, with its own port ${port}`;
+        return o.ip === host.ip
+          ? { endpoint: { ip: o.ip, port }, how }
+          : { endpoint: { ip: o.ip, port }, how, learnt: `${h} advertised the address its server saw it connect from, with its own port` };
       }
     }
     return local;
@@ -1231,6 +1271,7 @@ class Play {
       to,
       { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.SYN | TCP.ACK },
       `${label}: SYN-ACK`,
+      true,
     );
     const b = this.#arrived(synAck, from, src.port);
     if (!b.ok) return { ok: false, reason: `${label}: SYN-ACK from ${to} to ${formatEndpoint(observed)}: ${b.reason}`, delivery: synAck };
@@ -1247,6 +1288,7 @@ class Play {
         to,
         { proto: 'tcp', src: ep(toHost.ip, listen), dst: observed, flags: TCP.ACK, payload: reply },
         `${label}: reply data`,
+        true,
       );
       if (r.delivered && r.to === from) replyPayload = r.packet.payload;
     }
@@ -1259,9 +1301,10 @@ class Play {
     };
   }
 
-  #send(from: string, p: Packet, label: string): Delivery {
+  #send(from: string, p: Packet, label: string, reply = false): Delivery {
     const d = this.net.send(from, p);
     this.#deliveries.push(d);
+    this.#flowLog?.push({ delivery: d, from, reply });
     const outcome = d.delivered ? `delivered to ${d.to}` : `dropped at ${d.drop!.node} (${d.drop!.code})`;
     this.steps.push({ actor: from, from, text: `${label}: ${formatEndpoint(p.src)} → ${formatEndpoint(p.dst)} — ${outcome}`, delivery: d });
     return d;

@@ -19,6 +19,7 @@ import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.
 import { type CallSession, type CheckResult, type Outcome, playCheck, type Step } from './simulate.js';
 import { MAX_KEEPALIVES_PER_WAIT, parseDuration, parsePcpFilter, TIMELINE_KINDS, type TimelineKind } from './timeline-schema.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
+import { entryText } from './why-worked.js';
 
 /** What one timeline entry did (JSON contract). */
 export interface TimelineStep {
@@ -392,9 +393,10 @@ class TimelinePlay {
       decisive = back;
     }
     const result: Outcome = fail === undefined ? 'works' : 'fails';
+    const entered = fail === undefined ? entryText(first) : '';
     const reason =
       fail === undefined
-        ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back`
+        ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back${entered ? `: the ${protocol === 'tcp' ? 'SYN' : 'datagram'} ${entered}` : ''}`
         : `${c.from} → ${formatEndpoint(target)} (${how}): ${fail}${this.#insight(decisive)}`;
     return checkResult(
       c,
@@ -450,11 +452,19 @@ class TimelinePlay {
       name,
       'resume',
       'works',
-      `${c.from}'s media reached ${c.to} at the addresses learnt when the call was set up: the NAT state on the way is still there`,
+      `${c.from}'s media reached ${c.to} at the addresses learnt when the call was set up: the NAT state on the way is still there${resumeWhy(c, deliveries, this.#keepalives)}`,
       deliveries,
       steps,
     );
   }
+}
+
+/** What kept the way in for resumed media: each packet's entry, and the receiver's keepalives towards the sender. */
+function resumeWhy(c: TimelineCheckSpec, deliveries: readonly Delivery[], keepalives: ReadonlyMap<string, Keepalive>): string {
+  return resumeWhyText(
+    deliveries.filter((d) => d.delivered).map((d) => entryText(d)),
+    keepalives.get(`${c.to}>${c.from}`),
+  );
 }
 
 function arrivedAt(d: Delivery, to: string, port: number): string | undefined {
@@ -462,6 +472,14 @@ function arrivedAt(d: Delivery, to: string, port: number): string | undefined {
   if (d.to !== to) return `it leads to ${d.to}, not to ${to}`;
   if (d.packet.dst.port !== port) return `it arrived at ${to} on port ${d.packet.dst.port}, where nothing listens (expected ${port})`;
   return undefined;
+}
+
+/** `(it entered home by the mapping alice's own packets had made, kept open by alice's keepalives every 25 s)`, or empty. */
+function resumeWhyText(entries: readonly string[], keepalive: Keepalive | undefined): string {
+  const kept = keepalive ? `kept open by ${keepalive.host}'s keepalives every ${formatTime(keepalive.every)}` : '';
+  const parts = [...new Set(entries.filter((e) => e !== ''))];
+  if (parts.length === 0 && !kept) return '';
+  return ` (it ${[parts.join('; '), kept].filter(Boolean).join(', ')})`;
 }
 
 /** The teaching sentence for an idle call whose NAT state is gone. */

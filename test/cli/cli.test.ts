@@ -74,7 +74,7 @@ describe.concurrent('natsim run', () => {
       [
         `wrong expectation fixture (${WRONG})`,
         '  FAIL works   public to public (expected fails)',
-        '         every flow of tcp-connect got through both ways (direct TCP connect)',
+        '         every flow of tcp-connect got through both ways — direct TCP connect: alice → bob went straight across the Internet, no NAT or firewall on the way',
         '  PASS works   public to public (right) (expected works)',
         '  1 passed, 1 failed',
         '',

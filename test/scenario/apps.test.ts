@@ -74,7 +74,7 @@ checks:
 
   it('av: works between public hosts and through a UPnP gateway; fails behind a non-UPnP NAT at the SIP session', () => {
     expect(check(r, 'av works').reason).toBe(
-      'every flow of audio and video got through both ways (SIP session (invitee → inviter, dynamic UDP port), audio RTP, video RTP)',
+      'every flow of audio and video got through both ways — SIP session (invitee → inviter, dynamic UDP port): dave → bob went straight across the Internet, no NAT or firewall on the way; audio RTP and video RTP: bob ↔ dave went straight across the Internet, no NAT or firewall on the way',
     );
     expect(check(r, 'av upnp works').result).toBe('works');
     const c = check(r, 'av fails');
@@ -101,7 +101,9 @@ checks:
   });
 
   it('file-transfer: the receiver connects to the sender; a sender behind a non-UPnP NAT fails on TCP 6891', () => {
-    expect(check(r, 'ft works').reason).toBe('every flow of file transfer got through both ways (file transfer (TCP 6891–6900))');
+    expect(check(r, 'ft works').reason).toBe(
+      'every flow of file transfer got through both ways — file transfer (TCP 6891–6900): dave → bob went straight across the Internet, no NAT or firewall on the way',
+    );
     expect(check(r, 'ft receiver behind NAT works').result).toBe('works');
     const c = check(r, 'ft fails');
     expect(c.result).toBe('fails');
@@ -221,7 +223,7 @@ checks:
 
   it('call: works between public hosts; from behind a NAT without ALG the peer sends RTP to the private address', () => {
     expect(check(r, 'call works').reason).toBe(
-      'every flow of call with audio got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), audio RTP)',
+      'every flow of call with audio got through both ways — H.323 call setup (TCP 1720) and audio call control (TCP 1731): nm-a → nm-b went straight across the Internet, no NAT or firewall on the way; audio RTP: nm-a ↔ nm-b went straight across the Internet, no NAT or firewall on the way',
     );
     const c = check(r, 'call out without ALG');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'internet' });
@@ -258,7 +260,7 @@ checks:
 
   it('connect: works between public hosts and from inside a NAT (all TCP from the caller)', () => {
     expect(check(r, 'connect works').reason).toBe(
-      'every flow of call connection (no media) got through both ways (H.323 call setup (TCP 1720), audio call control (TCP 1731), T.120 data (TCP 1503))',
+      'every flow of call connection (no media) got through both ways — H.323 call setup (TCP 1720), audio call control (TCP 1731) and T.120 data (TCP 1503): nm-a → nm-b went straight across the Internet, no NAT or firewall on the way',
     );
     expect(check(r, 'connect out').result).toBe('works');
   });
@@ -338,7 +340,7 @@ checks:
 
   it('video-chat: works public and with a forwarding rule; fails at the router without one', () => {
     expect(check(r, 'video works').reason).toBe(
-      'every flow of video chat got through both ways (video control (TCP 2000), video data (TCP 2001))',
+      'every flow of video chat got through both ways — video control (TCP 2000) and video data (TCP 2001): q7-a ↔ q7-b went straight across the Internet, no NAT or firewall on the way',
     );
     expect(check(r, 'video works with forwarding rule').result).toBe('works');
     const c = check(r, 'video fails behind router');
@@ -359,7 +361,9 @@ checks:
   });
 
   it('audio: symmetric UDP 2000 punches through a cone NAT, not through a symmetric NAT', () => {
-    expect(check(r, 'audio works').reason).toBe('every flow of audio got through both ways (audio (UDP 2000))');
+    expect(check(r, 'audio works').reason).toBe(
+      'every flow of audio got through both ways — audio (UDP 2000): q7-a ↔ q7-b went straight across the Internet, no NAT or firewall on the way',
+    );
     expect(check(r, 'audio works behind a cone NAT').result).toBe('works');
     const c = check(r, 'audio fails behind symmetric NAT');
     expect(c).toMatchObject({ result: 'fails', failedAt: 'sym' });
@@ -455,7 +459,7 @@ checks:
 
   it('av: works between public hosts', () => {
     expect(check(withReflector, 'public').reason).toBe(
-      'every flow of audio and video got through both ways (SIP (UDP 5060), video RTP (UDP 16384), video RTCP (UDP 16385), audio RTP (UDP 16386), audio RTCP (UDP 16387))',
+      'every flow of audio and video got through both ways — SIP (UDP 5060): a → b went straight across the Internet, no NAT or firewall on the way; video RTP (UDP 16384), video RTCP (UDP 16385), audio RTP (UDP 16386) and audio RTCP (UDP 16387): a ↔ b went straight across the Internet, no NAT or firewall on the way',
     );
   });
 

@@ -79,7 +79,7 @@ checks:
         't',
         '  PASS works   ok (expected works)',
         '  FAIL works   wrong (expected fails)',
-        '         every flow of tcp-connect got through both ways (direct TCP connect)',
+        '         every flow of tcp-connect got through both ways — direct TCP connect: a → b went straight across the Internet, no NAT or firewall on the way',
         '  1 passed, 1 failed',
       ].join('\n'),
     );

@@ -142,7 +142,7 @@ checks:
     expect(c).toMatchObject({
       result: 'works',
       pass: true,
-      reason: 'every flow of tcp-connect got through both ways (direct TCP connect)',
+      reason: 'every flow of tcp-connect got through both ways — direct TCP connect: h-prc → pub left through prc and reached pub directly',
     });
   });
 
