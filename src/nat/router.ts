@@ -548,7 +548,7 @@ export class Router {
           ...(explain
             ? {
                 note: `${fwd.origin} forward ${fwd.protocol.toUpperCase()} ${fwd.externalPort} → ${fwd.internalClient}:${fwd.internalPort}`,
-                admission: { by: 'forward', origin: fwd.origin, description: fwd.description },
+                admission: { by: 'forward', origin: fwd.origin, description: fwd.description, internal: fwd.internalClient },
               }
             : {}),
         };
@@ -601,7 +601,7 @@ export class Router {
         return {
           ...r,
           note: r.note ? `${r.note}; ${note}` : note,
-          admission: { by: 'forward', origin: pin.origin, description: pin.description },
+          admission: { by: 'forward', origin: pin.origin, description: pin.description, internal: pin.internalClient },
         };
       }
     }

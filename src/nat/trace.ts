@@ -75,6 +75,8 @@ export interface Admission {
   readonly origin?: ForwardOrigin;
   /** The forward's description, as its owner gave it (by `forward`). */
   readonly description?: string;
+  /** The forward's internal client, dotted quad (by `forward`): the host, or the router below that asked for it. */
+  readonly internal?: string;
   /** The firewall's verdict: a rule allowed it, it is a reply to a tracked outbound flow, or the default policy allows. */
   readonly firewall?: 'rule' | 'state' | 'default';
   /** The allowing rule, as one line (firewall `rule`). */

@@ -22,7 +22,7 @@ import type { CheckSpec, ScenarioConfig } from './schema.js';
 import { runTimeline, type TimelineStep } from './timeline.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
 import { withUpstreamSteps } from './upstream-notes.js';
-import { type FlowEvidence, type FlowPacket, whyFlowsWorked } from './why-worked.js';
+import { type FlowEvidence, type FlowPacket, whyContext, whyFlowsWorked } from './why-worked.js';
 
 /** A call set up by a check, as its two ends know it afterwards (what a timeline resumes and keeps alive). */
 export interface CallSession {
@@ -438,16 +438,7 @@ class Play {
         learnt,
       });
     }
-    const why = whyFlowsWorked(evidence, {
-      algs: (node, before) =>
-        this.net.hasRouter(node)
-          ? this.net
-              .router(node)
-              .algs.filter((a) => a.matches(before))
-              .map((a) => a.name)
-          : [],
-      lanOf: (h) => this.#routerOf(h),
-    });
+    const why = whyFlowsWorked(evidence, whyContext(this.config, this.net));
     return {
       ok: true,
       reason: `every flow of ${feature.label} got through both ways — ${why}`,

@@ -19,7 +19,7 @@ import type { ScenarioConfig, TimelineCheckSpec, TimelineEntry } from './schema.
 import { type CallSession, type CheckResult, type Outcome, playCheck, type Step } from './simulate.js';
 import { MAX_KEEPALIVES_PER_WAIT, parseDuration, parsePcpFilter, TIMELINE_KINDS, type TimelineKind } from './timeline-schema.js';
 import { faultText, InProcessUpnpClient, igdOf } from './upnp-client.js';
-import { entryText } from './why-worked.js';
+import { entryText, whyContext } from './why-worked.js';
 
 /** What one timeline entry did (JSON contract). */
 export interface TimelineStep {
@@ -393,7 +393,7 @@ class TimelinePlay {
       decisive = back;
     }
     const result: Outcome = fail === undefined ? 'works' : 'fails';
-    const entered = fail === undefined ? entryText(first) : '';
+    const entered = fail === undefined ? entryText(first, false, whyContext(this.config, this.net)) : '';
     const reason =
       fail === undefined
         ? `${c.from} reached ${c.to} on ${P} ${port} at ${formatEndpoint(target)} (${how}) and the answer came back${entered ? `: the ${protocol === 'tcp' ? 'SYN' : 'datagram'} ${entered}` : ''}`

@@ -6,8 +6,9 @@
  * and how the receiver learnt the address it advertised when that was not just its own. Only the
  * hops' structured fields are read (`Hop.admission`, payloads before and after), never sentences.
  */
-import type { Delivery } from '../nat/network.js';
+import type { Delivery, Network } from '../nat/network.js';
 import type { Hop } from '../nat/trace.js';
+import type { ScenarioConfig } from './schema.js';
 
 /** One packet of a flow that reached the host it was meant for. */
 export interface FlowPacket {
@@ -37,26 +38,30 @@ export interface WhyContext {
   algs(router: string, before: Hop['before']): readonly string[];
   /** The router whose LAN `host` is on (undefined: the Internet). */
   lanOf(host: string): string | undefined;
+  /** The host, server or router (by its WAN address) that has `address`, if any. */
+  nameOf(address: string): string | undefined;
 }
 
 /** What let one packet in at one hop, as a phrase (`entered home by alice's UPnP mapping`), or undefined. */
-function entry(h: Hop, to: string, reply: boolean): string | undefined {
+function entry(h: Hop, to: string, reply: boolean, ctx: WhyContext | undefined): string | undefined {
   if (h.action === 'hairpin') return `was hairpinned at ${h.node}`;
   const a = h.admission;
   if (!a) return undefined;
+  // A mapping at an outer router may belong to the router below, which asked for it on `to`'s behalf.
+  const owner = (a.internal !== undefined && ctx?.nameOf(a.internal)) || to;
   switch (a.by) {
     case 'forward':
       switch (a.origin) {
         case 'upnp':
-          return `entered ${h.node} by ${to}'s UPnP mapping`;
+          return `entered ${h.node} by ${owner}'s UPnP mapping`;
         case 'natpmp':
-          return `entered ${h.node} by ${to}'s NAT-PMP mapping`;
+          return `entered ${h.node} by ${owner}'s NAT-PMP mapping`;
         case 'pcp':
-          return `entered ${h.node} by ${to}'s PCP mapping`;
+          return `entered ${h.node} by ${owner}'s PCP mapping`;
         case 'alg':
           return `entered ${h.node} by the forward its ALG opened from the addresses it rewrote`;
         case 'pinhole':
-          return `entered ${h.node} by the pinhole ${to} opened in its firewall`;
+          return `entered ${h.node} by the pinhole ${owner} opened in its firewall`;
         default:
           return `entered ${h.node} by its static port forward${a.description ? ` "${a.description}"` : ''}`;
       }
@@ -90,7 +95,7 @@ function rewrites(p: FlowPacket, ctx: WhyContext, carries: FlowEvidence['carries
 function packetFacts(p: FlowPacket, ctx: WhyContext): string[] {
   const d = p.delivery;
   const to = d.to ?? '';
-  const entries = d.hops.map((h) => entry(h, to, p.reply)).filter((x): x is string => x !== undefined);
+  const entries = d.hops.map((h) => entry(h, to, p.reply, ctx)).filter((x): x is string => x !== undefined);
   if (entries.length > 0) return [`${p.from} → ${to} ${entries.join(', then ')}`];
   if (p.reply) return [];
   const last = d.hops.at(-1);
@@ -159,10 +164,10 @@ export function whyFlowsWorked(flows: readonly FlowEvidence[], ctx: WhyContext):
 }
 
 /** What let one delivered packet in (`entered home by pc's UPnP mapping`), for single-packet checks; empty when nothing did. */
-export function entryText(d: Delivery, reply = false): string {
+export function entryText(d: Delivery, reply = false, ctx?: WhyContext): string {
   const to = d.to ?? '';
   return d.hops
-    .map((h) => entry(h, to, reply))
+    .map((h) => entry(h, to, reply, ctx))
     .filter((x): x is string => x !== undefined)
     .join(', then ');
 }
@@ -170,4 +175,27 @@ export function entryText(d: Delivery, reply = false): string {
 /** Whether `text` names host `a` or `b` (as a word, or `a's`): such a fact is not the same both ways. */
 function names(text: string, a: string, b: string): boolean {
   return text.split(/[\s,;()"]+/).some((w) => w === a || w === b || w === `${a}'s` || w === `${b}'s`);
+}
+
+/** The {@link WhyContext} of a scenario's network: its routers' ALGs, which LAN each host is on, who has an address. */
+export function whyContext(config: ScenarioConfig, net: Network): WhyContext {
+  return {
+    algs: (node, before) =>
+      net.hasRouter(node)
+        ? net
+            .router(node)
+            .algs.filter((a) => a.matches(before))
+            .map((a) => a.name)
+        : [],
+    lanOf: (h) => config.hosts[h]?.router ?? config.servers[h]?.router,
+    nameOf: (address) => nameOfAddress(config, address),
+  };
+}
+
+/** The host, server or router (by one of its WAN addresses) of `config` that has `address`. */
+function nameOfAddress(config: ScenarioConfig, address: string): string | undefined {
+  for (const [id, h] of Object.entries(config.hosts)) if (h.address === address) return id;
+  for (const [id, s] of Object.entries(config.servers)) if (s.address === address) return id;
+  for (const [id, r] of Object.entries(config.routers)) if ((Array.isArray(r.wan) ? r.wan : [r.wan]).includes(address)) return id;
+  return undefined;
 }

@@ -36,7 +36,7 @@ describe('Hop.admission on inbound hops', () => {
     ).toBe(true);
     const d = network.send('peer', udp(ep(PEER, 9), ep(WAN, 7000)));
     expect(d.to).toBe('a');
-    expect(hopAt(d, 'nat').admission).toEqual({ by: 'forward', origin: 'upnp', description: 'game' });
+    expect(hopAt(d, 'nat').admission).toEqual({ by: 'forward', origin: 'upnp', description: 'game', internal: A });
     const out = network.send('a', udp(ep(A, 5001), ep(SERVER, 3478)));
     expect(hopAt(out, 'nat').admission).toBeUndefined();
   });

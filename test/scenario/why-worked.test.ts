@@ -47,6 +47,13 @@ describe('application checks that work say what made them work', () => {
     );
   });
 
+  it('mappings on two layers (wm-04 with PCP): the carrier’s PCP mapping is home-a’s, made for alice’s UPnP one', async () => {
+    const reason = works(await shipped('wm-04-isp-nat-pcp.yaml'), 'alice sends bob a file');
+    expect(reason).toBe(
+      "every flow of file transfer got through both ways — file transfer (TCP 6891–6900): bob → alice entered isp-nat by home-a's PCP mapping, then entered home-a by alice's UPnP mapping",
+    );
+  });
+
   it('the H.323 ALG rewrote the H.245 (nm-03)', async () => {
     const reason = works(await shipped('nm-03-nat-firewall-outbound-only.yaml'), 'alice (inside) calls bob with audio');
     expect(reason).toContain("nat-fw's h323 ALG rewrote the addresses in alice's H.245");
