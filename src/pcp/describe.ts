@@ -24,8 +24,9 @@ function describeRequest(d: Uint8Array): string | undefined {
   if ('error' in r) return `a malformed request (${r.message})`;
   if (r.kind === 'announce') return 'ANNOUNCE';
   const opts = r.options;
-  const who = opts.thirdParty ? `${describePcpAddress(opts.thirdParty)} (THIRD_PARTY)` : describePcpAddress(r.header.client);
+  const who = describePcpAddress(opts.thirdParty ?? r.header.client);
   const parts = [
+    ...(opts.thirdParty ? ['THIRD_PARTY'] : []),
     ...(r.suggestedPort !== 0 ? [`suggesting ${r.suggestedPort}`] : []),
     r.header.lifetime === 0 ? 'lifetime 0: delete' : `${r.header.lifetime} s`,
     ...(opts.preferFailure ? ['PREFER_FAILURE'] : []),

@@ -47,7 +47,7 @@ function createMapping(ctx: PcpContext, req: MapRequest, who: Host, protocol: Fo
     if (req.suggestedPort === 0 && suggested.kind === 'unspecified') {
       return refuseRequest(ctx, req, PCP_RESULT.MALFORMED_OPTION, 'PREFER_FAILURE without a suggested external port or address');
     }
-    if (suggested.kind !== 'unspecified' && (suggested.kind !== 'ipv4' || suggested.address !== router.mappings.externalAddress())) {
+    if (suggested.kind !== 'unspecified' && (suggested.kind !== 'ipv4' || suggested.address !== router.mappings.reportedAddress('pcp'))) {
       return refuseRequest(ctx, req, PCP_RESULT.CANNOT_PROVIDE_EXTERNAL, "the suggested external address is not this router's");
     }
   }
@@ -71,11 +71,17 @@ function createMapping(ctx: PcpContext, req: MapRequest, who: Host, protocol: Fo
     now,
   );
   if (!r.ok) {
-    // With PREFER_FAILURE a port the rules deny is one that cannot be provided, as miniupnpd answers.
-    const result = preferFailure && r.refusal === 'denied-by-rule' ? PCP_RESULT.CANNOT_PROVIDE_EXTERNAL : pcpResultOf(r.refusal);
+    // A proxy relays the upstream server's own result (RFC 7648); with PREFER_FAILURE a port the
+    // rules deny is one that cannot be provided, as miniupnpd answers.
+    const result =
+      r.upstream?.result ?? (preferFailure && r.refusal === 'denied-by-rule' ? PCP_RESULT.CANNOT_PROVIDE_EXTERNAL : pcpResultOf(r.refusal));
     return { ...refuseRequest(ctx, req, result, `${r.refusal}: ${r.message}`), refusal: r.refusal };
   }
-  return granted(ctx, req, r.mapping, r.mapping.leaseSeconds, { mapping: r.mapping, refreshed: r.refreshed });
+  // Proxied upstream (RFC 7648): the client is told where the Internet reaches it, for the shorter lifetime.
+  const u = r.upstream;
+  const lifetime = u ? Math.min(r.mapping.leaseSeconds, u.lifetime) : r.mapping.leaseSeconds;
+  const at = u ? { port: u.externalPort, address: u.externalAddress } : undefined;
+  return granted(ctx, req, r.mapping, lifetime, { mapping: r.mapping, refreshed: r.refreshed }, at);
 }
 
 /** Lifetime 0: the host's mapping of this protocol and internal port (every one, for port 0) goes. */
@@ -111,7 +117,8 @@ function granted(
   e: ForwardEntry,
   lifetime: number,
   extra: { mapping?: ForwardEntry; refreshed?: boolean; removed?: ForwardEntry[] },
+  assigned: { port: number; address: string } = { port: e.externalPort, address: ctx.router.mappings.externalAddress() },
 ): PcpAnswer {
-  const body = mappingResponseBody(req.header.version, req.body, { port: e.externalPort, address: ctx.router.mappings.externalAddress() });
+  const body = mappingResponseBody(req.header.version, req.body, assigned);
   return pcpAnswer(ctx, req.header, PCP_RESULT.SUCCESS, lifetime, { body, options: req.options.echo }, { ...extra, request: req });
 }

@@ -145,6 +145,11 @@ const MAPPING_PROTOCOL_PROFILES: Readonly<Record<string, RouterProfile>> = Objec
       { epochOnAddressChange: 'keep' },
     ),
     withPolicy('upnp-only', 'UPnP IGD only: nothing on UDP 5351 (no NAT-PMP, no PCP: datagrams get no answer)', { portControl: 'absent' }),
+    withPolicy(
+      'pcp-third-party',
+      "a carrier's PCP server that maps for a host its client names with THIRD_PARTY (RFC 6887 §13.1), as for the LAN hosts of a subscriber router without NAT",
+      { pcp: { ...DEFAULT_PCP_POLICY, thirdParty: 'allowed' } },
+    ),
   ].map((p) => [p.name, p]),
 );
 
@@ -273,6 +278,7 @@ export function portControlSummary(r: RouterPolicy): string {
   const pcp = pcpPolicyOf(r);
   const parts = [pcp.versions.length === 0 ? 'NAT-PMP only (PCP → UNSUPP_VERSION)' : `PCP v${pcp.versions.join('/')}`];
   if (pcp.mapping === 'not-authorized') parts.push('MAP/PEER → NOT_AUTHORIZED');
+  if (pcp.thirdParty !== DEFAULT_PCP_POLICY.thirdParty) parts.push(`THIRD_PARTY ${pcp.thirdParty}`);
   const d = DEFAULT_PCP_POLICY;
   if (pcp.minLifetime !== d.minLifetime || pcp.maxLifetime !== d.maxLifetime)
     parts.push(`PCP lifetimes ${pcp.minLifetime === pcp.maxLifetime ? `${pcp.maxLifetime} s` : `${pcp.minLifetime}–${pcp.maxLifetime} s`}`);

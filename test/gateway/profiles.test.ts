@@ -7,7 +7,7 @@ import { IP_PROTOCOL, NATPMP_OPCODE, NATPMP_RESULT, PCP_OPCODE, PCP_RESULT } fro
 import { type GatewayHandle, startGateway } from '../../src/gateway/index.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { encodeNatpmpRequest, parseNatpmpResponse } from '../../src/natpmp/codec.js';
-import { encodePcpRequest, type PcpRequestSpec } from '../../src/pcp/request.js';
+import { encodePcpRequest, type PcpRequestSpec, thirdPartyOption } from '../../src/pcp/request.js';
 import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { ROUTER_PROFILES } from '../../src/soap/profiles.js';
@@ -248,6 +248,14 @@ const CHECKS: Record<string, (gw: GatewayHandle) => Promise<void>> = {
       address: '81.2.69.170',
       epoch: 10,
     });
+  },
+  async 'pcp-third-party'(gw) {
+    await upnpAsMiniupnpd(gw);
+    await using pc = await portControlGateway('pcp-third-party');
+    expect(parsePcpResponse(await udpAsk(pc, pcpMap({ options: [thirdPartyOption('10.7.0.77')] })))).toMatchObject({
+      result: PCP_RESULT.SUCCESS,
+    });
+    expect(pc.listMappings().map((m) => `${m.origin} ${m.internalClient}:${m.internalPort}`)).toEqual(['pcp 10.7.0.77:5000']);
   },
   async 'upnp-only'(gw) {
     await upnpAsMiniupnpd(gw);

@@ -10,7 +10,7 @@ import { FakeClock, SeededRng } from '../../src/nat/clock.js';
 import { Network } from '../../src/nat/network.js';
 import { encodeNatpmpRequest, parseNatpmpResponse } from '../../src/natpmp/codec.js';
 import { answerPortControl } from '../../src/pcp/port-control.js';
-import { encodePcpRequest, type PcpRequestSpec } from '../../src/pcp/request.js';
+import { encodePcpRequest, type PcpRequestSpec, thirdPartyOption } from '../../src/pcp/request.js';
 import { parsePcpResponse } from '../../src/pcp/response.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { routerProfile } from '../../src/soap/profiles.js';
@@ -128,6 +128,17 @@ describe('mapping-protocol profiles', () => {
       const a = f.send(encodeNatpmpRequest({ opcode: NATPMP_OPCODE.ExternalAddress }));
       if ('ignored' in a.outcome) throw new Error('ignored');
       expect(parseNatpmpResponse(a.outcome.reply)).toMatchObject({ epoch: after, address: '81.2.69.170' });
+    }
+  });
+
+  it('pcp-third-party: a MAP naming another host with THIRD_PARTY maps it (the default: UNSUPP_OPTION)', () => {
+    for (const [name, result, rows] of [
+      ['pcp-third-party', R.SUCCESS, ['pcp udp 5000 192.168.1.77:5000 3600s']],
+      ['miniupnpd', R.UNSUPP_OPTION, []],
+    ] as const) {
+      const f = profiled(name);
+      expect(f.pcpMap({ options: [thirdPartyOption('192.168.1.77')] }).result).toBe(result);
+      expect(f.rows()).toEqual(rows);
     }
   });
 

@@ -5,12 +5,16 @@
  * host through both NATs. Lifetimes, deletes and refusals follow.
  */
 import { describe, expect, it } from 'vitest';
+import { IP_PROTOCOL, PCP_OPCODE, PCP_RESULT } from '../../src/constants.js';
 import { ep } from '../../src/nat/address.js';
 import type { ModelEvent } from '../../src/nat/events.js';
 import { TCP } from '../../src/nat/packet.js';
+import { encodePcpRequest } from '../../src/pcp/request.js';
+import { parsePcpResponse } from '../../src/pcp/response.js';
 import { buildNetwork } from '../../src/scenario/build.js';
 import { formatIssue } from '../../src/scenario/errors.js';
 import { checkScenarioText, parseScenario } from '../../src/scenario/loader.js';
+import { InProcessPcpClient } from '../../src/scenario/pcp-client.js';
 import { InProcessUpnpClient, igdOf } from '../../src/scenario/upnp-client.js';
 import { addAnyPortMappingRequest, deletePortMappingRequest } from '../../src/soap/client-requests.js';
 import { play, stepTexts } from './helpers.js';
@@ -221,5 +225,103 @@ hosts: {}
       'x.yaml:4:72: warning: routers.home.upstream: home relays its mappings to isp over PCP, but isp does not offer PCP (services: { pcp: true }): nothing upstream answers, so its mappings stay local',
       'x.yaml:5:79: routers.flat.upstream.pcp: expected one of "iwf", "proxy" or a list, got "igd" (did you mean "iwf"?)',
     ]);
+  });
+});
+
+describe('a home router proxying PCP to a PCP carrier (RFC 7648)', () => {
+  const proxied = (home: string, isp = `services: { pcp: true }, ${CARRIER_RULES}`): string => `name: proxy
+routers:
+  isp: { wan: 203.0.113.1, lan: 100.64.0.0/10, nat: cgnat, ${isp} }
+  home: { parent: isp, wan: 100.64.0.2, ${home} }
+hosts:
+  pc: { router: home, address: 192.168.1.10 }
+  visitor: { address: 198.51.100.20 }
+checks:
+  - { name: visitor reaches pc, from: visitor, to: pc, feature: pcp-map-connect, expect: works }
+`;
+  const NAT_HOME = 'lan: 192.168.1.0/24, services: { pcp: true }, upstream: { pcp: proxy }';
+
+  it("pc's PCP MAP on home is made at isp too; the answer carries isp's address and port; the probe works", () => {
+    const c = play(proxied(NAT_HOME)).checks[0]!;
+    expect(c.result).toBe('works');
+    expect(stepTexts(c)).toEqual(
+      expect.arrayContaining([
+        'pc asks its gateway home over PCP: MAP TCP 8000 → 203.0.113.1:8000 for 7200 s',
+        'isp maps TCP 203.0.113.1:8000 → 100.64.0.2:8000 for 7200 s for home: home made the mapping upstream too, over PCP',
+        'pc advertises 203.0.113.1:8000 for TCP connect to PCP mapping (external address and mapping from PCP on home, which home proxied to isp)',
+      ]),
+    );
+    // Without the proxy, the MAP answers home's own shared-space address, which the probe knows leads nowhere.
+    const alone = play(proxied('lan: 192.168.1.0/24, services: { pcp: true }')).checks[0]!;
+    expect(alone.result).toBe('fails');
+    expect(stepTexts(alone)).toContain(
+      'pc: its PCP server home maps on 100.64.0.2, a reserved address — another NAT sits upstream; it does not use the mapping',
+    );
+  });
+
+  it("the carrier's refusal is relayed as its own result code; a delete (lifetime 0) deletes upstream too", () => {
+    const config = parseScenario(proxied(NAT_HOME, `services: { pcp: true }, profile: pcp-not-authorized`));
+    const { net, clock } = buildNetwork(config);
+    const client = new InProcessPcpClient(net.router('home'), clock, '192.168.1.10', true, true);
+    expect(client.map('tcp', 8000, 600)).toMatchObject({ ok: false, kind: 'pcp-error', result: PCP_RESULT.NOT_AUTHORIZED });
+    expect(net.router('home').mappings.managed(clock.now())).toEqual([]);
+
+    const ok = buildNetwork(parseScenario(proxied(NAT_HOME)));
+    const pc = new InProcessPcpClient(ok.net.router('home'), ok.clock, '192.168.1.10', true, true);
+    expect(pc.map('udp', 9000, 600)).toMatchObject({ ok: true, externalAddress: '203.0.113.1', externalPort: 9000, lifetime: 600 });
+    expect(
+      ok.net
+        .router('isp')
+        .mappings.managed(ok.clock.now())
+        .map((e) => `${e.internalClient}:${e.internalPort}`),
+    ).toEqual(['100.64.0.2:9000']);
+    expect(pc.map('udp', 9000, 0)).toMatchObject({ ok: true, lifetime: 0 });
+    expect(ok.net.router('isp').mappings.managed(ok.clock.now())).toEqual([]);
+  });
+
+  it('a home router without NAT asks with THIRD_PARTY for the LAN host itself, where the carrier allows it', () => {
+    const plain = 'lan: 10.1.0.0/24, nat: none, services: { pcp: true }, upstream: { pcp: proxy }';
+    const hosts = (yaml: string) => yaml.replace('192.168.1.10', '10.1.0.10');
+    const allowed = hosts(
+      proxied(plain, 'services: { pcp: true }, profile: pcp-third-party, permissions: ["allow 1024-65535 10.1.0.0/24 1024-65535"]'),
+    );
+    const c = play(allowed).checks[0]!;
+    expect(c.result).toBe('works');
+    expect(stepTexts(c)).toEqual(
+      expect.arrayContaining([
+        "home's PCP MAP TCP 10.1.0.10:8000 (THIRD_PARTY, suggesting 8000, 7200 s): 100.64.0.2:5350 → 100.64.0.1:5351 — delivered to router:isp",
+        'isp maps TCP 203.0.113.1:8000 → 10.1.0.10:8000 for 7200 s for home: home made the mapping upstream too, over PCP',
+      ]),
+    );
+    const d = c.steps.find((s) => s.delivery?.delivered && s.delivery.to === 'pc')!;
+    expect(d.delivery!.hops.map((h) => `${h.node}:${h.code}`)).toEqual(['isp:port-forward', 'home:routed', 'pc:delivered']);
+    // A carrier without THIRD_PARTY answers UNSUPP_OPTION, which reaches pc: nothing is mapped.
+    const refused = play(hosts(proxied(plain, `services: { pcp: true }, ${CARRIER_RULES}`))).checks[0]!;
+    expect(refused.result).toBe('fails');
+    expect(stepTexts(refused)).toContain('pc: PCP MAP of TCP 8000 on home: result 5 UNSUPP_OPTION');
+  });
+});
+
+describe('a carrier answering PCP from the hosts and routers on its LAN', () => {
+  it('a host behind the home NAT asking the carrier directly gets ADDRESS_MISMATCH: a NAT sits between', () => {
+    const { net } = buildNetwork(parseScenario(cascade('nat: port-restricted-cone')));
+    const request = encodePcpRequest({
+      opcode: PCP_OPCODE.Map,
+      lifetime: 600,
+      client: '192.168.1.10',
+      nonce: '0102030405060708090a0b0c',
+      protocol: IP_PROTOCOL.tcp,
+      internalPort: 8000,
+    });
+    const x = net.exchange('pc', { proto: 'udp', src: ep('192.168.1.10', 40000), dst: ep('100.64.0.1', 5351), data: request });
+    expect(x.request.hops.map((h) => `${h.node}:${h.code}`)).toEqual(['home:new-mapping', 'isp:to-router']);
+    expect(x.reply?.hops.map((h) => `${h.node}:${h.code}`)).toEqual(['home:mapped', 'pc:delivered']);
+    expect(parsePcpResponse(x.answer!).result).toBe(PCP_RESULT.ADDRESS_MISMATCH);
+  });
+
+  it('a host on its own LAN maps there directly', () => {
+    const { net, clock } = buildNetwork(parseScenario(cascade('nat: port-restricted-cone')));
+    const other = new InProcessPcpClient(net.router('isp'), clock, '100.64.0.9', true, true);
+    expect(other.map('tcp', 8000, 600)).toMatchObject({ ok: true, externalAddress: '203.0.113.1', externalPort: 8000 });
   });
 });
