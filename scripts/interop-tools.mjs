@@ -20,7 +20,11 @@ export const PACKAGES = {
   'python3-libtorrent': () => py('import libtorrent'),
   // Run only inside the test's namespaces with its own config dir (Debian's service has port forwarding off).
   'transmission-daemon': () => has('transmission-daemon'),
+  // The lab (src/lab/): namespaces (unshare, nsenter, setpriv), each host's TUN bridge (socat), ip.
+  'util-linux': () => has('unshare') && has('nsenter') && has('setpriv'),
   socat: () => has('socat'),
+  // ping from lab hosts (test/lab/start-lab.ns.test.ts, bench/lab.ts).
+  'iputils-ping': () => has('ping'),
   // Reads the lab's --pcap captures in test/lab/capture.test.ts.
   tshark: () => has('tshark'),
   // TCP throughput through the lab's NATs (bench/lab-dataplane.ts).
