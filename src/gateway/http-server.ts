@@ -30,6 +30,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
+import { DIRECT_SOCKETS, type SocketProvider } from '../net/socket-provider.js';
 import { FD_RESERVE, openFileCount, openFileLimit } from './fd-limit.js';
 import { parseRequestHead, HeadRefusal as Refusal } from './http-head.js';
 
@@ -114,6 +115,8 @@ export interface HttpServerOptions extends Partial<HttpLimits> {
    * this server's share of what RLIMIT_NOFILE leaves, so several together stay below the limit.
    */
   readonly descriptorShare?: number;
+  /** Where the listening socket comes from (default: natsim's own namespace). */
+  readonly sockets?: SocketProvider;
 }
 
 /** A listening server. */
@@ -538,13 +541,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   sweep.unref();
 
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await (options.sockets ?? DIRECT_SOCKETS).listenTcp(server, options.port, options.host);
   } catch (e) {
     clearInterval(sweep);
     throw e;

@@ -10,11 +10,11 @@
  */
 
 import type { RemoteInfo, Socket } from 'node:dgram';
-import dgram from 'node:dgram';
 import { NATPMP_ANNOUNCE_ADDRESS, NATPMP_ANNOUNCE_DELAYS_MS, NATPMP_CLIENT_PORT, NATPMP_PORT } from '../constants.js';
 import type { Clock } from '../nat/clock.js';
 import type { Router } from '../nat/router.js';
 import { natpmpAnnouncement } from '../natpmp/responder.js';
+import { DIRECT_SOCKETS, type SocketProvider } from '../net/socket-provider.js';
 import { closeUdp } from '../net/udp-socket.js';
 import { pcpAnnouncement } from '../pcp/announce.js';
 import { answerPortControl } from '../pcp/port-control.js';
@@ -60,6 +60,8 @@ export interface NatpmpServerOptions {
    * not speak with UNSUPP_VERSION. Default false: NAT-PMP answers it "unsupported version".
    */
   readonly pcp?: boolean;
+  /** Where the socket comes from (default: natsim's own namespace). */
+  readonly sockets?: SocketProvider;
   /**
    * Runs the answer and resolves once what it changed is durable (the gateway's lease file);
    * rejects when it could not be kept — the change is taken back and no reply is sent, so the
@@ -84,7 +86,7 @@ const isLoopback = (a: string): boolean => a.startsWith('127.');
 
 /** Binds the socket and starts answering. */
 export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpServer> {
-  const socket: Socket = dgram.createSocket({ type: 'udp4' });
+  const socket: Socket = await (o.sockets ?? DIRECT_SOCKETS).bindUdp({ address: o.address, port: o.port ?? NATPMP_PORT });
   const emit = (e: NatpmpServerEvent): void => {
     try {
       o.onEvent?.(e);
@@ -92,13 +94,6 @@ export async function startNatpmpServer(o: NatpmpServerOptions): Promise<NatpmpS
       /* a listener's error does not stop the server */
     }
   };
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind({ port: o.port ?? NATPMP_PORT, address: o.address, exclusive: true }, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
   socket.on('error', (error) => emit({ type: 'natpmp-error', error }));
   socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => {
     const client = isLoopback(rinfo.address) && o.loopbackAs ? o.loopbackAs : rinfo.address;

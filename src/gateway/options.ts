@@ -6,6 +6,7 @@
 
 import { describeValue, NatsimError } from '../errors.js';
 import { AddressError, isIPv4, parsePrefix } from '../nat/address.js';
+import { Network } from '../nat/network.js';
 import { NAT_PRESETS } from '../nat/policy.js';
 import { didYouMean } from '../scenario/errors.js';
 import { ROUTER_PROFILES } from '../soap/profiles.js';
@@ -187,6 +188,18 @@ export function checkGatewayOptions(options: unknown): asserts options is Gatewa
   }
 }
 
+/** Options of `startScenarioGateway` only (`routers` is checked where the scenario is known). */
+const SCENARIO_CHECKS: Readonly<Record<string, Check>> = {
+  routers: () => {},
+  network: (v, option) => {
+    if (!(v instanceof Network)) throw invalid(option, `must be a Network (the model to serve), not ${describeValue(v)}`);
+  },
+  placement: (v, option) => {
+    if (typeof v !== 'function')
+      throw invalid(option, `must be a function from a router id to { address, sockets? }, not ${describeValue(v)}`);
+  },
+};
+
 /** `startGateway` options that {@link checkScenarioGatewayOptions} refuses (they name one router or one file). */
 const SINGLE_ROUTER_ONLY = ['router', 'nat', 'wan', 'lan', 'leaseFile', 'leaseSync', 'leaseWriteHook'] as const;
 
@@ -199,7 +212,10 @@ export function checkScenarioGatewayOptions(options: unknown): void {
   if (options === undefined) return;
   if (!isObject(options))
     throw new NatsimError('ERR_NATSIM_INVALID_ARGUMENT', { fn, reason: `expected an options object, not ${describeValue(options)}` });
-  const known = [...Object.keys(CHECKS).filter((k) => !(SINGLE_ROUTER_ONLY as readonly string[]).includes(k)), 'routers'];
+  const known = [
+    ...Object.keys(CHECKS).filter((k) => !(SINGLE_ROUTER_ONLY as readonly string[]).includes(k)),
+    ...Object.keys(SCENARIO_CHECKS),
+  ];
   for (const [key, value] of Object.entries(options)) {
     if ((SINGLE_ROUTER_ONLY as readonly string[]).includes(key)) {
       throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
@@ -218,7 +234,8 @@ export function checkScenarioGatewayOptions(options: unknown): void {
     }
     if (value === undefined || key === 'routers') continue;
     try {
-      CHECKS[key as keyof GatewayOptions](value, key);
+      if (key in SCENARIO_CHECKS) SCENARIO_CHECKS[key]!(value, key);
+      else CHECKS[key as keyof GatewayOptions](value, key);
     } catch (e) {
       throw e instanceof NatsimError ? new NatsimError(e.code, { fn, ...(e.option ? { option: e.option } : {}), reason: e.reason }) : e;
     }

@@ -21,6 +21,7 @@ import { type ForwardEntry, ForwardTable } from '../nat/forward-table.js';
 import { Network } from '../nat/network.js';
 import { type NatPresetName, natPolicy } from '../nat/policy.js';
 import type { Router } from '../nat/router.js';
+import type { SocketProvider } from '../net/socket-provider.js';
 import { PCP_WIRE } from '../pcp/upstream-wire.js';
 import { bindModelServices, routerConfigFromSpec, routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
@@ -387,6 +388,8 @@ export interface ServeRouterContext {
   readonly profile: string | undefined;
   /** HTTP servers of this process sharing its descriptors (the IGDs served at once; default 1). */
   readonly descriptorShare?: number;
+  /** Where the router's sockets come from (default: natsim's own namespace). */
+  readonly sockets?: SocketProvider;
 }
 
 /** A served router: {@link GatewayHandle}, where the IGD's parts are absent when UPnP is not served. */
@@ -428,7 +431,7 @@ export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouter
     ...(options.permissions !== undefined ? { permissions: options.permissions } : {}),
     ...(options.allowReservedWan !== undefined ? { allowReservedWan: options.allowReservedWan } : {}),
     ...(options.keepAlive !== undefined ? { keepAlive: options.keepAlive } : {}),
-    deliver: httpDeliver(),
+    deliver: httpDeliver(undefined, ctx.sockets),
     onEvent: (e) => {
       events.emit('upnp', e);
       if (e.type === 'soap-request') events.emit('soap-request', e);
@@ -560,6 +563,7 @@ export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouter
       server = await startHttpServer({
         host: listen.address,
         port: options.httpPort ?? 0,
+        ...(ctx.sockets ? { sockets: ctx.sockets } : {}),
         ...options.httpLimits,
         ...(ctx.descriptorShare !== undefined ? { descriptorShare: ctx.descriptorShare } : {}),
         maxBodyBytes: app.bodyLimit,
@@ -620,6 +624,7 @@ export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouter
         address: listen.address,
         port: options.ssdpPort ?? 0,
         multicast: options.multicast ?? !loopback,
+        ...(ctx.sockets ? { sockets: ctx.sockets } : {}),
         ...(options.notifyIntervalMs !== undefined ? { notifyIntervalMs: options.notifyIntervalMs } : {}),
         ...(options.ssdpBudget ? { budget: options.ssdpBudget } : {}),
         ...(options.ssdpMaxPending !== undefined ? { maxPending: options.ssdpMaxPending } : {}),
@@ -655,6 +660,7 @@ export async function serveRouter(ctx: ServeRouterContext): Promise<ServedRouter
         onEvent: (e) => events.emit('natpmp', e),
         commit,
         pcp: ctx.pcp,
+        ...(ctx.sockets ? { sockets: ctx.sockets } : {}),
       });
     } catch (e) {
       await ssdp?.stop();

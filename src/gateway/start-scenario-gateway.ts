@@ -14,10 +14,11 @@
  * ```
  */
 import { describeValue, NatsimError } from '../errors.js';
-import { formatIPv4, parseIPv4 } from '../nat/address.js';
+import { formatIPv4, isIPv4, type Prefix, parseIPv4 } from '../nat/address.js';
 import type { Clock } from '../nat/clock.js';
 import { SeededRng } from '../nat/clock.js';
 import { Network } from '../nat/network.js';
+import type { SocketProvider } from '../net/socket-provider.js';
 import { PCP_WIRE } from '../pcp/upstream-wire.js';
 import { routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
@@ -56,6 +57,25 @@ export interface ScenarioGatewayOptions
    * port 0: ephemeral; real clients need 5351, as `natsim serve` uses).
    */
   readonly natpmp?: boolean | { readonly port?: number };
+  /**
+   * Serve this model instead of building one from the scenario; it must hold the scenario's
+   * routers (the lab passes its own, so the routers' services and its data plane share every
+   * mapping). `seed` is then the model's; the clock defaults to the model's.
+   */
+  readonly network?: Network;
+  /**
+   * Where each served router's sockets are (default: the loopback addresses from `listen`, opened
+   * by natsim itself). The lab puts each router on its LAN address inside its own namespace.
+   */
+  readonly placement?: (routerId: string) => RouterPlacement;
+}
+
+/** Where one served router's sockets are: the address they bind to and who opens them. */
+export interface RouterPlacement {
+  /** The router's address on its LAN, as its clients reach it. */
+  readonly address: string;
+  /** Opens the router's sockets (default: natsim's own namespace). */
+  readonly sockets?: SocketProvider;
 }
 
 /** Running routers of one scenario. */
@@ -128,22 +148,13 @@ export function routerAddress(first: string, index: number): string {
 /** Serves every router of a scenario that offers a service (or those in `routers`) from one model. */
 export async function startScenarioGateway(options: ScenarioGatewayOptions = {}): Promise<ScenarioGatewayHandle> {
   checkScenarioGatewayOptions(options);
-  const { scenario, routers: named, ...rest } = options;
-  const listen = await resolveListenOption(options.listen ?? '127.0.0.1', FN);
+  const { scenario, routers: named, network, placement, ...rest } = options;
   const config = await loadScenario(scenario ?? 'default');
   const ids = routersToServe(config, named);
-  const loopback = listen.address.startsWith('127.');
-  if (!loopback && ids.length > 1) {
-    throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
-      fn: FN,
-      option: 'listen',
-      reason: `${ids.length} routers (${ids.join(', ')}) cannot share ${listen.address}: serve several on loopback, or name one router`,
-    });
-  }
-  const addresses = ids.map((_, i) => routerAddress(listen.address, i));
-  const clock = options.clock ?? new OffsetClock();
-  const net = new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1), pcpWire: PCP_WIRE });
-  addScenario(net, config, loopback ? undefined : { id: ids[0]!, listen });
+  const places = placement ? placedRouters(ids, placement, network) : await loopbackPlaces(ids, options.listen);
+  const clock = options.clock ?? network?.clock ?? new OffsetClock();
+  const net = network ?? new Network({ clock, rng: new SeededRng(options.seed ?? config.seed ?? 1), pcpWire: PCP_WIRE });
+  if (!network) addScenario(net, config, places.real);
 
   // The IGDs' HTTP servers share the process's descriptors: each caps its connections at its share.
   const igds = ids.filter((id) => servesIgd(config.routers[id]!)).length;
@@ -161,7 +172,8 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
           net,
           clock,
           routerId: id,
-          address: addresses[i]!,
+          address: places.at[i]!.address,
+          ...(places.at[i]!.sockets ? { sockets: places.at[i]!.sockets } : {}),
           options: { ...rest, clock },
           upnp: servesIgd(spec),
           natpmp: portControl && options.natpmp !== false ? (options.natpmp ?? true) : false,
@@ -200,6 +212,50 @@ export async function startScenarioGateway(options: ScenarioGatewayOptions = {})
     },
     stop,
     [Symbol.asyncDispose]: stop,
+  };
+}
+
+/** Where the routers are served, and (one router off loopback) the real interface its LAN becomes. */
+interface Places {
+  readonly at: readonly RouterPlacement[];
+  readonly real?: { readonly id: string; readonly listen: { address: string; prefix: Prefix | undefined } };
+}
+
+/** Loopback addresses from `listen` (127.0.0.1, 127.0.0.2 …), or one router on a real interface. */
+async function loopbackPlaces(ids: readonly string[], listenOption: string | undefined): Promise<Places> {
+  const listen = await resolveListenOption(listenOption ?? '127.0.0.1', FN);
+  const loopback = listen.address.startsWith('127.');
+  if (!loopback && ids.length > 1) {
+    throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+      fn: FN,
+      option: 'listen',
+      reason: `${ids.length} routers (${ids.join(', ')}) cannot share ${listen.address}: serve several on loopback, or name one router`,
+    });
+  }
+  return { at: ids.map((_, i) => ({ address: routerAddress(listen.address, i) })), ...(loopback ? {} : { real: { id: ids[0]!, listen } }) };
+}
+
+/** Each router where `placement` puts it (checked), in the given model when there is one. */
+function placedRouters(ids: readonly string[], placement: (routerId: string) => RouterPlacement, network?: Network): Places {
+  return {
+    at: ids.map((id) => {
+      if (network && !network.hasRouter(id)) {
+        throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+          fn: FN,
+          option: 'network',
+          reason: `the model has no router "${id}" of the scenario`,
+        });
+      }
+      const place = placement(id);
+      if (typeof place !== 'object' || place === null || typeof place.address !== 'string' || !isIPv4(place.address)) {
+        throw new NatsimError('ERR_NATSIM_INVALID_OPTION', {
+          fn: FN,
+          option: 'placement',
+          reason: `must return { address: an IPv4 address, sockets? } for router "${id}", not ${describeValue(place)}`,
+        });
+      }
+      return place;
+    }),
   };
 }
 

@@ -19,11 +19,11 @@
  */
 
 import type { RemoteInfo, Socket } from 'node:dgram';
-import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { NTS_ALIVE, NTS_BYEBYE, SSDP_MULTICAST_ADDRESS, SSDP_PORT, SSDP_REPLY_BUDGET, SSDP_TTL } from '../constants.js';
 import { isIPv4 } from '../nat/address.js';
-import { bindUdp, closeUdp } from '../net/udp-socket.js';
+import { DIRECT_SOCKETS, type SocketProvider } from '../net/socket-provider.js';
+import { closeUdp } from '../net/udp-socket.js';
 import { type BudgetRefusal, DEFAULT_SSDP_BUDGET, type SsdpBudgetLimits, SsdpReplyBudget } from './budget.js';
 import type { IgnoreReason, SearchVia, SsdpPeer, SsdpReply, SsdpResponder } from './responder.js';
 
@@ -97,6 +97,8 @@ export interface SsdpServerOptions {
   /** Delayed replies that may wait at once (default `SSDP_REPLY_BUDGET.maxPending`). */
   readonly maxPending?: number;
   readonly onEvent?: (event: SsdpEvent) => void;
+  /** Where the sockets come from (default: natsim's own namespace). */
+  readonly sockets?: SocketProvider;
 }
 
 /** A running SSDP server. */
@@ -118,10 +120,6 @@ export interface SsdpServer {
   /** Stops: clears timers, sends byebye (multicast), closes the sockets. Idempotent. */
   stop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
-}
-
-function createSocket(): Socket {
-  return dgram.createSocket({ type: 'udp4', reuseAddr: true });
 }
 
 /** Starts the SSDP responder on `options.address`. Resolves once every socket is bound. */
@@ -163,29 +161,29 @@ export async function startSsdpServer(options: SsdpServerOptions): Promise<SsdpS
     emit({ type: 'error', where, error });
   };
 
+  const provider = options.sockets ?? DIRECT_SOCKETS;
   const sockets: Socket[] = [];
-  const unicast = createSocket();
-  sockets.push(unicast);
+  const bind = async (port: number, at: string): Promise<Socket> => {
+    const s = await provider.bindUdp({ address: at, port, reuseAddr: true });
+    sockets.push(s);
+    return s;
+  };
+  let unicast: Socket;
   let mcast: Socket | undefined;
-  let replySocket: Socket = unicast;
+  let replySocket: Socket;
   let port: number;
   try {
-    await bindUdp(unicast, options.port ?? SSDP_PORT, address);
+    unicast = await bind(options.port ?? SSDP_PORT, address);
+    replySocket = unicast;
     port = unicast.address().port;
     if (multicast) {
       unicast.setMulticastInterface(address);
       unicast.setMulticastTTL(SSDP_TTL);
-      mcast = createSocket();
-      sockets.push(mcast);
-      await bindUdp(mcast, port, SSDP_MULTICAST_ADDRESS);
+      mcast = await bind(port, SSDP_MULTICAST_ADDRESS);
       // Only once bound: joining before bind() completes fails in Node.
       mcast.addMembership(SSDP_MULTICAST_ADDRESS, address);
     }
-    if (responder.quirks.replyFromOtherPort) {
-      replySocket = createSocket();
-      sockets.push(replySocket);
-      await bindUdp(replySocket, 0, address);
-    }
+    if (responder.quirks.replyFromOtherPort) replySocket = await bind(0, address);
   } catch (e) {
     await Promise.all(sockets.map(closeUdp));
     throw e;
