@@ -4,10 +4,15 @@
  * the destination host's bridge (which writes it into that host's TUN). Nothing else is sent:
  * a datagram the model drops, or one for an address no host has, goes nowhere.
  *
- * A router's own LAN address answers ICMP echo from its LAN (ping the gateway); anything else
- * delivered to a router (`router:<id>`) is counted as a drop, `to-router`, until the routers'
- * services run inside the lab. With a {@link LabStun}, the reflectors' UDP 3478 and 3479 are
- * answered by the built-in STUN server, whose replies go through the model like any packet.
+ * A router the lab gives a namespace of its own ({@link LabRelay.addRouter}: its services run
+ * there) is a host on its LAN: what the model delivers to it from its LAN (`router:<id>`) goes to
+ * its namespace, and what it sends goes straight to the LAN host it is addressed to (same
+ * segment, no NAT), or to every host of its LAN when it is multicast. Multicast a LAN host sends
+ * (224.0.0.0/4: SSDP, NAT-PMP announcements) is not routed: it reaches the other hosts of its LAN
+ * and the router's namespace, as on a real LAN. A router without a namespace answers ICMP echo
+ * from its LAN (ping the gateway); anything else delivered to it is dropped, `to-router`.
+ * With a {@link LabStun}, the reflectors' UDP 3478 and 3479 are answered by the built-in STUN
+ * server, whose replies go through the model like any packet.
  */
 import type { Socket } from 'node:dgram';
 import type { Network } from '../nat/network.js';
@@ -20,7 +25,11 @@ import type { LabStun } from './lab-stun.js';
 /** A datagram the lab did not deliver: who sent it, which stage refused it, the reason code and sentence. */
 export interface LabDrop {
   readonly from: string;
-  /** `decode`, `model`, `ttl` (see {@link carryDatagram}) or `lab` (delivered to a router the lab does not serve). */
+  /**
+   * `decode`, `model`, `ttl` (see {@link carryDatagram}) or `lab`: delivered to a router the lab
+   * does not serve (`to-router`), a router's own datagram off its LAN (`router-off-lan`),
+   * multicast off a LAN (`multicast-off-lan`), or a datagram the lab cannot read (`lab-error`).
+   */
   readonly stage: 'decode' | 'model' | 'ttl' | 'lab';
   readonly code: string;
   readonly message: string;
@@ -56,10 +65,17 @@ export interface RelayOptions {
 
 const LOOPBACK = '127.0.0.1';
 
+/** 224.0.0.0/4, by the first byte of the destination address. */
+const isMulticast = (bytes: Uint8Array): boolean => bytes.length >= 20 && bytes[16]! >= 224 && bytes[16]! < 240;
+
 /** The relay between the bridges' UDP datagrams and the model. */
 export class LabRelay {
   readonly #hostByPort = new Map<number, string>();
   readonly #portByHost = new Map<string, number>();
+  readonly #routerByPort = new Map<number, string>();
+  readonly #portByRouter = new Map<string, number>();
+  /** Each router's LAN hosts in the lab, by address. */
+  readonly #lanHosts = new Map<string, Map<number, string>>();
   #received = 0;
   #delivered = 0;
   readonly #dropped = new Map<string, number>();
@@ -76,6 +92,17 @@ export class LabRelay {
   addHost(id: string, port: number): void {
     this.#hostByPort.set(port, id);
     this.#portByHost.set(id, port);
+    const host = this.network.host(id);
+    if (host.on === 'internet') return;
+    let lan = this.#lanHosts.get(host.on);
+    if (!lan) this.#lanHosts.set(host.on, (lan = new Map()));
+    lan.set(host.ip, id);
+  }
+
+  /** Routes datagrams from (and to) bridge port `port` for router `id`'s own namespace. */
+  addRouter(id: string, port: number): void {
+    this.#routerByPort.set(port, id);
+    this.#portByRouter.set(id, port);
   }
 
   get stats(): RelayStats {
@@ -84,12 +111,20 @@ export class LabRelay {
 
   #onDatagram(bytes: Buffer, port: number): void {
     const from = this.#hostByPort.get(port);
-    if (from === undefined) return;
+    if (from === undefined) {
+      const router = this.#routerByPort.get(port);
+      if (router !== undefined) this.#fromRouter(router, bytes);
+      return;
+    }
     this.#received++;
     if (this.options.plain) {
       const to = bytes.length >= 20 ? this.options.plain.get(bytes.readInt32BE(16)) : undefined;
       if (to !== undefined) this.#deliver(to, bytes);
       else this.#drop({ from, stage: 'lab', code: 'no-host', message: 'plain forwarding: no lab host has the destination address' });
+      return;
+    }
+    if (isMulticast(bytes)) {
+      this.#multicast(from, bytes);
       return;
     }
     this.#carry(from, bytes, true);
@@ -132,8 +167,69 @@ export class LabRelay {
     this.socket.send(bytes, port, LOOPBACK);
   }
 
-  /** An echo request to a router's LAN address from its own LAN is answered; the rest is dropped. */
+  /** Into a router's own namespace (seen on its LAN side). */
+  #deliverToRouter(router: string, port: number, bytes: Uint8Array): void {
+    this.#delivered++;
+    this.options.capture?.({ router, side: 'inside', bytes: bytes.slice() });
+    this.socket.send(bytes, port, LOOPBACK);
+  }
+
+  /** Multicast from a LAN host: to the other hosts of its LAN and to its router's namespace. */
+  #multicast(from: string, bytes: Uint8Array): void {
+    const on = this.network.host(from).on;
+    if (on === 'internet') {
+      this.#drop({
+        from,
+        stage: 'lab',
+        code: 'multicast-off-lan',
+        message: `multicast from ${from} on the Internet: the lab carries multicast only within a LAN`,
+      });
+      return;
+    }
+    for (const host of this.#lanHosts.get(on)?.values() ?? []) if (host !== from) this.#deliver(host, bytes);
+    const port = this.#portByRouter.get(on);
+    if (port !== undefined) this.#deliverToRouter(on, port, bytes);
+  }
+
+  /** What a router's namespace sent: to the LAN host it is for, or to all of them (multicast). */
+  #fromRouter(router: string, bytes: Buffer): void {
+    this.#received++;
+    const from = `router:${router}`;
+    if (bytes.length < 20 || bytes[0]! >> 4 !== 4) {
+      this.#drop({ from, stage: 'lab', code: 'lab-error', message: `router ${router} sent a datagram that is not IPv4`, node: router });
+      return;
+    }
+    this.options.capture?.({ router, side: 'inside', bytes: bytes.slice() });
+    const lan = this.#lanHosts.get(router);
+    if (isMulticast(bytes)) {
+      for (const host of lan?.values() ?? []) this.#deliver(host, bytes);
+      return;
+    }
+    const dst = ((bytes[16]! << 24) | (bytes[17]! << 16) | (bytes[18]! << 8) | bytes[19]!) >>> 0;
+    const to = lan?.get(dst);
+    if (to !== undefined) {
+      this.#deliver(to, bytes);
+      return;
+    }
+    this.#drop({
+      from,
+      stage: 'lab',
+      code: 'router-off-lan',
+      message: `router ${router} sent to ${bytes.subarray(16, 20).join('.')}, and the lab carries a router's own datagrams only to the hosts of its LAN`,
+      node: router,
+    });
+  }
+
+  /**
+   * Into the router's namespace when it has one and the datagram came from its LAN; otherwise an
+   * echo request from its LAN is answered and the rest dropped.
+   */
   #toRouter(from: string, router: string, bytes: Uint8Array, routers: number): void {
+    const port = this.#portByRouter.get(router);
+    if (port !== undefined && routers === 0 && this.network.host(from).on === router) {
+      this.#deliverToRouter(router, port, bytes);
+      return;
+    }
     const ihl = (bytes[0]! & 0x0f) * 4;
     if (routers === 0 && bytes[9] === IPPROTO.ICMP && bytes[ihl] === ICMP_TYPE.ECHO_REQUEST) {
       this.#deliver(from, echoReply(bytes, ihl));
@@ -143,7 +239,10 @@ export class LabRelay {
       from,
       stage: 'lab',
       code: 'to-router',
-      message: `delivered to router ${router} itself, and the lab runs no service there`,
+      message:
+        port === undefined
+          ? `delivered to router ${router} itself, and the lab runs no service there`
+          : `delivered to router ${router} from outside its LAN, and its services answer only on its LAN`,
       node: router,
     });
   }

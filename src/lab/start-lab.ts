@@ -18,18 +18,27 @@
  * The scenario's `role: reflector` servers answer STUN on UDP 3478 and 3479 (the built-in server,
  * each using the other reflector as its alternate address) unless `stun: false`.
  *
+ * Every router offering a service (`services: { upnp | natpmp | pcp: true }`) gets a namespace of
+ * its own too, `eth0` with its LAN address, where its services listen — UPnP IGD (SSDP on 1900,
+ * multicast and unicast; HTTP SOAP/GENA), NAT-PMP/PCP on 5351 — served by the gateway
+ * (src/gateway) on the lab's own model: the mappings they grant are the ones its packets meet.
+ * The sockets are opened in the router's namespace by a helper (router-sockets.ts) and handed to
+ * natsim. Routers with the same LAN prefix each answer their own LAN.
+ *
  * Requirements: Linux, util-linux (unshare, nsenter, setpriv), iproute2, socat, /dev/net/tun;
  * root, or unprivileged user namespaces (then /dev/net/tun must be world-accessible).
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { NATPMP_PORT, SSDP_PORT } from '../constants.js';
 import { describeValue, NatsimError } from '../errors.js';
 import { OffsetClock } from '../gateway/clock.js';
+import { offersService, type ScenarioGatewayHandle, startScenarioGateway } from '../gateway/start-scenario-gateway.js';
 import { formatIPv4 } from '../nat/address.js';
 import type { ModelEvents } from '../nat/events.js';
 import type { MappingInfo } from '../nat/nat-table.js';
 import type { Network } from '../nat/network.js';
-import { buildNetworkOn } from '../scenario/build.js';
+import { buildNetworkOn, routerOrder } from '../scenario/build.js';
 import type { LoadedScenario } from '../scenario/loader.js';
 import type { ScenarioConfig } from '../scenario/schema.js';
 import { isScenarioName, shippedScenarioPath } from '../scenario/shipped.js';
@@ -39,6 +48,7 @@ import { type ExecOptions, type ExecResult, hostCommand, hostExec, hostSpawn } f
 import { type LabMode, type LabNamespace, startLabNamespace } from './lab-namespace.js';
 import { LabStun } from './lab-stun.js';
 import { type LabDrop, LabRelay, type RelayStats } from './relay.js';
+import { type RouterSockets, startRouterSockets } from './router-sockets.js';
 
 const FN = 'startLab';
 
@@ -66,6 +76,8 @@ export interface LabOptions {
    * hosts, for a STUN server of your own (e.g. coturn's turnserver).
    */
   readonly stun?: boolean;
+  /** Serve the routers' UPnP, NAT-PMP and PCP in the lab, those that offer them (default true). */
+  readonly services?: boolean;
 }
 
 /** A running lab. `await using` stops it. */
@@ -78,6 +90,11 @@ export interface LabHandle extends AsyncDisposable {
   readonly network: Network;
   /** The model's events (mappings, sessions, packets delivered and dropped). */
   readonly events: ModelEvents;
+  /**
+   * The routers' services (UPnP IGD, NAT-PMP/PCP) on their LAN addresses, when a router offers
+   * one: `services.router(id).descriptionUrl`, its events, faults, reboot().
+   */
+  readonly services: ScenarioGatewayHandle | undefined;
   /** How long start-up took, in ms. */
   readonly startupMs: number;
   /** Datagrams received, delivered and dropped (by reason) so far. */
@@ -106,6 +123,11 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
   const clock = new OffsetClock();
   const network = buildNetworkOn(config, clock, options.seed ?? config.seed);
   const specs = hostSpecs(config, network);
+  const served = options.services === false ? [] : routerOrder(config).filter((id) => offersService(config.routers[id]!));
+  const routerSpecs = served.map((id, i): HostNamespaceSpec => {
+    const router = network.router(id);
+    return { id: `router ${id}`, index: specs.length + i, cidr: `${formatIPv4(router.lanAddress)}/${router.lanPrefix.len}` };
+  });
   const ns = await startLabNamespace(FN);
   const reflectors = Object.keys(config.servers).filter((id) => config.servers[id]!.role === 'reflector');
   const stun = options.stun !== false && reflectors.length > 0 ? new LabStun(network, reflectors) : undefined;
@@ -117,21 +139,53 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
     ...(options.plainForwarding ? { plain: new Map(network.hosts.map((h) => [h.ip | 0, h.id])) } : {}),
   });
   const built = new Map<string, HostNamespace>();
+  const helpers: RouterSockets[] = [];
+  let services: ScenarioGatewayHandle | undefined;
   try {
-    await Promise.all(
-      specs.map(async (spec) => {
+    await Promise.all([
+      ...specs.map(async (spec) => {
         const h = await buildHostNamespace(ns, spec);
         relay.addHost(h.id, h.bridgePort);
         built.set(h.id, h);
       }),
-    );
+      ...served.map(async (id, i) => {
+        const r = await buildHostNamespace(ns, routerSpecs[i]!);
+        relay.addRouter(id, r.bridgePort);
+        helpers[i] = await startRouterSockets(ns.mode, r.pid, id);
+      }),
+    ]);
+    if (served.length > 0) services = await serveRouters(config, network, clock, served, helpers);
   } catch (e) {
+    for (const h of helpers) h?.stop();
     await ns.stop();
     throw e;
   }
   const ticker = setInterval(() => network.expire(), 1000);
   ticker.unref();
-  return labHandle(ns, network, relay, built, specs, ticker, performance.now() - t0);
+  const teardown = async (): Promise<void> => {
+    await services?.stop(); // byebye, and the sockets closed while the namespaces still carry them
+    for (const h of helpers) h.stop();
+  };
+  return labHandle(ns, network, relay, built, specs, ticker, services, teardown, performance.now() - t0);
+}
+
+/** The gateway on the lab's model: each router on its LAN address, its sockets in its namespace. */
+function serveRouters(
+  config: ScenarioConfig,
+  network: Network,
+  clock: OffsetClock,
+  served: readonly string[],
+  helpers: readonly RouterSockets[],
+): Promise<ScenarioGatewayHandle> {
+  return startScenarioGateway({
+    scenario: config,
+    network,
+    clock,
+    routers: served,
+    placement: (id) => ({ address: formatIPv4(network.router(id).lanAddress), sockets: helpers[served.indexOf(id)]!.provider }),
+    ssdpPort: SSDP_PORT,
+    natpmp: { port: NATPMP_PORT },
+  });
 }
 
 function labHandle(
@@ -141,6 +195,8 @@ function labHandle(
   built: ReadonlyMap<string, HostNamespace>,
   specs: readonly HostNamespaceSpec[],
   ticker: NodeJS.Timeout,
+  services: ScenarioGatewayHandle | undefined,
+  teardown: () => Promise<void>,
   startupMs: number,
 ): LabHandle {
   const children = new Set<ChildProcess>();
@@ -158,6 +214,7 @@ function labHandle(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       clearInterval(ticker);
+      await teardown();
       await ns.stop();
       await Promise.all([...children].map((c) => exitOf(c)));
     })());
@@ -166,6 +223,7 @@ function labHandle(
     hosts: specs.map((s) => s.id),
     network,
     events: network.events,
+    services,
     startupMs,
     get stats() {
       return relay.stats;
