@@ -603,7 +603,7 @@ class Play {
       const r = this.#udpStreams(f, 0, portOf, pv);
       if (r.ok) {
         for (const h of sides) view.set(`${h}|0`, pv.get(`${h}|0`)!);
-        const selected = `selected the ${PAIR_NAMES[kind]} pair (UDP ${formatEndpoint(candidate.get(this.#caller)!)} ↔ ${formatEndpoint(candidate.get(this.#callee)!)})`;
+        const selected = this.#selectedPair(kind, candidate, pv);
         this.#note(this.#caller, `${selected}: packets got through both ways`);
         return { ok: true, reason: `${selected}: ${this.#whyPairWorked(kind, r)}${failuresText(failures, '; before it, ')}` };
       }
@@ -739,6 +739,26 @@ class Play {
       reason: `TCP simultaneous open: ${lastDrop ? `SYN to ${formatEndpoint(lastDrop.hops[0]?.before.dst ?? lastDrop.packet.dst)}: ${lastDrop.drop?.message ?? 'not delivered'}` : 'no SYN got through'} (still failing after 3 rounds)`,
       ...(lastDrop ? { delivery: lastDrop } : {}),
     };
+  }
+
+  /**
+   * `selected the host pair (UDP a ↔ b)` — or, when a side's check arrived from a source its peer
+   * had not been told (RFC 8445 §7.3.1.3: a peer-reflexive candidate), the pair actually used:
+   * `selected a peer-reflexive pair (UDP a ↔ b', found by the server-reflexive check: …)`.
+   */
+  #selectedPair(kind: PairKind, candidate: ReadonlyMap<string, Endpoint>, pv: ReadonlyMap<string, Endpoint>): string {
+    const sides = [this.#caller, this.#callee] as const;
+    const peerOf = (h: string): string => (h === this.#caller ? this.#callee : this.#caller);
+    // Where the peer finally sends to h is h's candidate as used; it differs when the peer learnt it from a packet.
+    const used = new Map(sides.map((h) => [h, pv.get(`${peerOf(h)}|0`)!]));
+    const learnt = sides.filter((h) => {
+      const a = used.get(h)!;
+      const b = candidate.get(h)!;
+      return a.ip !== b.ip || a.port !== b.port;
+    });
+    const pair = `UDP ${formatEndpoint(used.get(this.#caller)!)} ↔ ${formatEndpoint(used.get(this.#callee)!)}`;
+    if (learnt.length === 0) return `selected the ${PAIR_NAMES[kind]} pair (${pair})`;
+    return `selected a peer-reflexive pair (${pair}, found by the ${PAIR_NAMES[kind]} check: ${learnt.map((h) => `${h} was checked at ${formatEndpoint(candidate.get(h)!)}`).join(', ')})`;
   }
 
   /** What made a pair work, from its packets' hops (same LAN, hairpin, mapping learnt, port mapping). */

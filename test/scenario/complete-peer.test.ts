@@ -95,6 +95,55 @@ checks:
   });
 });
 
+describe('peer-reflexive candidates (RFC 8445 §7.3.1.3)', () => {
+  const r = playByName(`name: peer-reflexive
+routers:
+  fc: { wan: 203.0.113.10, lan: 10.1.0.0/24, nat: full-cone }
+  sym: { wan: 203.0.113.20, lan: 10.2.0.0/24, nat: symmetric }
+hosts:
+  f: { router: fc, address: 10.1.0.2 }
+  s: { router: sym, address: 10.2.0.2 }
+  pub: { address: 198.51.100.50 }
+servers:
+  rendezvous: { address: 198.51.100.5, role: signalling }
+  stun: { address: 198.51.100.6, role: reflector }
+checks:
+  - { name: fc x sym, from: f, to: s, feature: hole-punch, expect: works }
+  - { name: sym x public, from: s, to: pub, feature: hole-punch, expect: works }
+  - { name: naive fc x sym, from: f, to: s, feature: hole-punch-naive, expect: fails }
+`);
+
+  it("a check from an unadvertised source becomes the selected pair: the symmetric side's real port, learnt from its packet", () => {
+    const c = check(r, 'fc x sym');
+    const m =
+      /^selected a peer-reflexive pair \(UDP 203\.0\.113\.10:40000 ↔ 203\.0\.113\.20:(\d+), found by the server-reflexive check: s was checked at 203\.0\.113\.20:(\d+)\): f learnt 203\.0\.113\.20:(\d+), the port s's NAT really used/.exec(
+        c.reason,
+      );
+    expect(m, c.reason).not.toBeNull();
+    const [, used, advertised, learnt] = m!;
+    expect(used).toBe(learnt);
+    expect(used).not.toBe(advertised);
+    // The pair is real: s's packets to f leave from that port and f's packets to it reach s.
+    const punches = c.steps.filter((x) => x.delivery?.delivered && x.text.startsWith('UDP hole punch'));
+    expect(punches.some((x) => x.from === 's' && x.delivery!.packet.src.port === Number(used))).toBe(true);
+    expect(punches.some((x) => x.from === 'f' && x.delivery!.hops[0]!.before.dst.port === Number(used) && x.delivery!.to === 's')).toBe(
+      true,
+    );
+  });
+
+  it("a host check to a public peer arrives from the NAT's address: the peer-reflexive pair found by the host check", () => {
+    expect(check(r, 'sym x public').reason).toMatch(
+      /^selected a peer-reflexive pair \(UDP 203\.0\.113\.20:\d+ ↔ 198\.51\.100\.50:40000, found by the host check: s was checked at 10\.2\.0\.2:40000\): pub learnt 203\.0\.113\.20:\d+/,
+    );
+  });
+
+  it('the naive peer never adds one, and fails', () => {
+    const c = check(r, 'naive fc x sym');
+    expect(c.result).toBe('fails');
+    expect(c.reason).not.toMatch(/peer-reflexive/);
+  });
+});
+
 describe('the relayed pair (role: relay, TURN-like)', () => {
   const base = `routers:
   sym-a: { wan: 203.0.113.13, lan: 10.4.0.0/24, nat: symmetric }

@@ -63,7 +63,9 @@ checks:
     expect(c.result).toBe(result);
     expect(c.pass).toBe(true);
     if (result === 'works') {
-      expect(c.reason).toMatch(/^selected the (server-reflexive|host) pair \(UDP \S+ ↔ \S+\): /);
+      expect(c.reason).toMatch(
+        /^selected (the (server-reflexive|host) pair \(UDP \S+ ↔ \S+\)|a peer-reflexive pair \(UDP \S+ ↔ \S+, found by the (server-reflexive|host) check: .+\)): /,
+      );
       expect(c.failedAt).toBeUndefined();
     }
   });
