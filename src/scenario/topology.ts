@@ -29,10 +29,17 @@ function routerLabel(r: RouterSpec): string {
   const wan = Array.isArray(r.wan) ? r.wan.join(', ') : r.wan;
   const services = Object.entries(r.services)
     .filter(([, on]) => on)
-    .map(([s]) => (s === 'upnp' ? 'UPnP' : s));
-  return [`WAN ${wan}`, `LAN ${r.lan}`, natName(r), ...(r.firewall ? [`firewall inbound ${r.firewall.inbound}`] : []), ...services].join(
-    ' · ',
-  );
+    .map(([s]) => (s === 'upnp' ? 'UPnP' : s === 'pcp' ? 'PCP' : s === 'natpmp' ? 'NAT-PMP' : s));
+  const modes = r.upstream ? [r.upstream.pcp].flat() : [];
+  const upstream = modes.length ? [`relays ${modes.map((m) => (m === 'iwf' ? 'UPnP' : 'PCP')).join(' and ')} to ${r.parent} over PCP`] : [];
+  return [
+    `WAN ${wan}`,
+    `LAN ${r.lan}`,
+    natName(r),
+    ...(r.firewall ? [`firewall inbound ${r.firewall.inbound}`] : []),
+    ...services,
+    ...upstream,
+  ].join(' · ');
 }
 
 /** Every router, host and server with where it is attached, routers first (in file order). */

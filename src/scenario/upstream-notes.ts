@@ -7,6 +7,7 @@
 import { formatEndpoint } from '../nat/address.js';
 import type { MappingEvent, PacketEvent } from '../nat/events.js';
 import type { Network } from '../nat/network.js';
+import { UPSTREAM_CLIENT_PORT } from '../nat/upstream-pcp.js';
 import { describePcpDatagram } from '../pcp/describe.js';
 import type { Step } from './simulate.js';
 
@@ -23,13 +24,14 @@ export function withUpstreamSteps<T>(
 ): { value: T; steps: Step[]; mapped: number } {
   const steps: Step[] = [];
   let mapped = 0;
-  const me = `router:${rid}`;
+  // Datagrams between routers' own sockets: the relay's requests and the answers (any layer up).
   const packet = (e: PacketEvent): void => {
-    if (e.from !== me && e.to !== me) return;
+    if (!e.from.startsWith('router:') || !(e.to ?? e.hop.node).startsWith('router:')) return;
     const sender = e.from.slice('router:'.length);
+    const asking = e.hop.node !== sender && e.to === `router:${e.hop.node}` && e.packet.dst.port !== UPSTREAM_CLIENT_PORT;
     const d = { delivered: e.type === 'packet-delivered', packet: e.packet, hops: [e.hop], routers: 0, ...(e.to ? { to: e.to } : {}) };
     const said = e.packet.data ? describePcpDatagram(e.packet.data) : undefined;
-    const what = e.from === me ? `${rid}'s PCP ${said ?? 'request'}` : `${sender}'s PCP answer${said ? ` (${said})` : ''}`;
+    const what = asking ? `${sender}'s PCP ${said ?? 'request'}` : `${sender}'s PCP answer${said ? ` (${said})` : ''}`;
     const outcome = d.delivered ? `delivered to ${e.to}` : `dropped at ${e.hop.node} (${e.reason})`;
     steps.push({
       actor: sender,
@@ -45,12 +47,14 @@ export function withUpstreamSteps<T>(
     const lease = m.leaseSeconds > 0 ? ` for ${m.leaseSeconds} s` : '';
     const outside = net.router(e.router).wanAddress;
     const what = `${m.protocol.toUpperCase()} ${outside}:${m.externalPort} → ${m.internalClient}:${m.internalPort}${lease}`;
+    // The router that asked: the one whose WAN address made the request.
+    const by = net.routers.find((r) => r.parentId === e.router && r.wanAddress === m.owner)?.id ?? rid;
     steps.push({
       actor: e.router,
       text:
         kind === 'address'
-          ? `${e.router} maps ${what} for ${rid}'s short MAP: ${rid} learns the external address ${outside}`
-          : `${e.router} maps ${what} for ${rid}: ${rid} made the mapping upstream too, over PCP`,
+          ? `${e.router} maps ${what} for ${by}'s short MAP, the question for the external address`
+          : `${e.router} maps ${what} for ${by}: ${by} made the mapping upstream too, over PCP`,
     });
   };
   const offs = [

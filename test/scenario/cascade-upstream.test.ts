@@ -259,6 +259,37 @@ checks:
     );
   });
 
+  it('three layers: a carrier proxying to the next carrier; the Internet reaches pc through three NATs', () => {
+    const c = play(`name: three layers
+routers:
+  tier2: { wan: 198.51.100.1, lan: 100.100.0.0/16, nat: cgnat, services: { pcp: true }, permissions: ["allow 1024-65535 100.100.0.0/16 1-65535"] }
+  isp: { parent: tier2, wan: 100.100.0.2, lan: 100.64.0.0/16, nat: cgnat, services: { pcp: true }, upstream: { pcp: proxy }, ${CARRIER_RULES} }
+  home: { parent: isp, wan: 100.64.0.2, lan: 192.168.1.0/24, services: { upnp: true }, upstream: { pcp: iwf } }
+hosts:
+  pc: { router: home, address: 192.168.1.10 }
+  visitor: { address: 203.0.113.20 }
+checks:
+  - { name: visitor reaches pc, from: visitor, to: pc, feature: upnp-map-connect, expect: works }
+`).checks[0]!;
+    expect(c.result).toBe('works');
+    expect(stepTexts(c)).toEqual(
+      expect.arrayContaining([
+        'pc asks its gateway home over UPnP: GetExternalIPAddress = 198.51.100.1; AddPortMapping TCP 8000 → 192.168.1.10:8000 succeeds',
+        'isp maps TCP 100.100.0.2:8000 → 100.64.0.2:8000 for 86400 s for home: home made the mapping upstream too, over PCP',
+        "isp's PCP MAP TCP 100.100.0.2:8000 (suggesting 8000, 86400 s, PREFER_FAILURE): 100.100.0.2:5350 → 100.100.0.1:5351 — delivered to router:tier2",
+        'tier2 maps TCP 198.51.100.1:8000 → 100.100.0.2:8000 for 86400 s for isp: isp made the mapping upstream too, over PCP',
+        "isp's PCP answer (SUCCESS: 198.51.100.1:8000 for 86400 s): 100.64.0.1:5351 → 100.64.0.2:5350 — delivered to router:home",
+      ]),
+    );
+    const syn = c.steps.find((s) => s.delivery?.to === 'pc')!;
+    expect(syn.delivery!.hops.map((h) => `${h.node}:${h.code}`)).toEqual([
+      'tier2:port-forward',
+      'isp:port-forward',
+      'home:port-forward',
+      'pc:delivered',
+    ]);
+  });
+
   it("the carrier's refusal is relayed as its own result code; a delete (lifetime 0) deletes upstream too", () => {
     const config = parseScenario(proxied(NAT_HOME, `services: { pcp: true }, profile: pcp-not-authorized`));
     const { net, clock } = buildNetwork(config);
