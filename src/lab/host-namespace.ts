@@ -19,8 +19,9 @@ export const HOST_INTERFACE = 'eth0';
 export const BRIDGE_PORT_BASE = 20_000;
 
 /**
- * $1: address/prefix length; $2: default gateway ('' for a route straight out of eth0). Prints
- * `pid N`, waits for a line on stdin (the TUN is in), configures it and prints `configured`.
+ * $1: address/prefix length; $2: default gateway ('' for a route straight out of eth0); $3 …:
+ * more addresses (aliases), address/prefix length each. Prints `pid N`, waits for a line on stdin
+ * (the TUN is in), configures it and prints `configured`.
  */
 const HOLDER_SCRIPT = `for f in /proc/sys/net/ipv6/conf/all/disable_ipv6 /proc/sys/net/ipv6/conf/default/disable_ipv6; do
   [ -w "$f" ] && echo 1 > "$f"
@@ -29,12 +30,15 @@ read -r pid _ < /proc/self/stat
 echo "pid $pid"
 read -r go || exit 0
 if [ -n "$2" ]; then route="default via $2 dev ${HOST_INTERFACE} onlink"; else route="default dev ${HOST_INTERFACE}"; fi
-ip -batch - <<EOF || exit 1
-link set lo up
-addr add $1 dev ${HOST_INTERFACE}
-link set ${HOST_INTERFACE} up
-route add $route
-EOF
+primary=$1
+shift 2
+{
+  echo "link set lo up"
+  echo "addr add $primary dev ${HOST_INTERFACE}"
+  for alias in "$@"; do echo "addr add $alias dev ${HOST_INTERFACE}"; done
+  echo "link set ${HOST_INTERFACE} up"
+  echo "route add $route"
+} | ip -batch - || exit 1
 echo configured
 exec sleep infinity`;
 
@@ -45,6 +49,8 @@ export interface HostNamespaceSpec {
   readonly index: number;
   /** `address/prefixLength`. */
   readonly cidr: string;
+  /** More addresses of the host, `address/prefixLength` each (the primary stays the source by default). */
+  readonly aliases?: readonly string[];
   /** Default gateway on its LAN (a router's LAN address), or undefined for an Internet host. */
   readonly gateway?: string;
 }
@@ -72,7 +78,7 @@ export function bridgeArgs(tun: string, relayPort: number, bridgePort: number): 
 export async function buildHostNamespace(ns: LabNamespace, spec: HostNamespaceSpec): Promise<HostNamespace> {
   const tun = `ln${spec.index}`;
   const bridgePort = BRIDGE_PORT_BASE + spec.index;
-  const holder = ns.run('unshare', ['--net', 'sh', '-c', HOLDER_SCRIPT, 'holder', spec.cidr, spec.gateway ?? '']);
+  const holder = ns.run('unshare', ['--net', 'sh', '-c', HOLDER_SCRIPT, 'holder', spec.cidr, spec.gateway ?? '', ...(spec.aliases ?? [])]);
   const bridge = ns.run('socat', bridgeArgs(tun, ns.relayPort, bridgePort));
   const step = async <T>(what: string, p: Promise<T>): Promise<T> => {
     try {

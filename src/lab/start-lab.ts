@@ -136,7 +136,7 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
     ...(options.trace ? { trace: true } : {}),
     ...(options.onDrop ? { onDrop: options.onDrop } : {}),
     ...(options.capture ? { capture: options.capture } : {}),
-    ...(options.plainForwarding ? { plain: new Map(network.hosts.map((h) => [h.ip | 0, h.id])) } : {}),
+    ...(options.plainForwarding ? { plain: new Map(network.hosts.flatMap((h) => [h.ip, ...h.aliases].map((ip) => [ip | 0, h.id]))) } : {}),
   });
   const built = new Map<string, HostNamespace>();
   const helpers: RouterSockets[] = [];
@@ -262,9 +262,11 @@ function hostSpecs(config: ScenarioConfig, network: Network): HostNamespaceSpec[
   const ids = [...Object.keys(config.servers), ...Object.keys(config.hosts)];
   return ids.map((id, index) => {
     const host = network.host(id);
-    if (host.on === 'internet') return { id, index, cidr: `${host.address}/32` };
+    const len = host.on === 'internet' ? 32 : network.router(host.on).lanPrefix.len;
+    const aliases = host.aliases.length ? { aliases: host.aliases.map((a) => `${formatIPv4(a)}/${len}`) } : {};
+    if (host.on === 'internet') return { id, index, cidr: `${host.address}/32`, ...aliases };
     const router = network.router(host.on);
-    return { id, index, cidr: `${host.address}/${router.lanPrefix.len}`, gateway: formatIPv4(router.lanAddress) };
+    return { id, index, cidr: `${host.address}/${len}`, gateway: formatIPv4(router.lanAddress), ...aliases };
   });
 }
 

@@ -18,6 +18,8 @@ export const INTERNET = 'internet';
 export interface HostConfig {
   readonly id: string;
   readonly address: string;
+  /** More addresses the host holds on the same network (e.g. a STUN server's alternate address). */
+  readonly aliases?: readonly string[];
   /** Router id, or 'internet' (default). */
   readonly on?: string;
 }
@@ -25,10 +27,18 @@ export interface HostConfig {
 /** A host at runtime. */
 export interface Host {
   readonly id: string;
+  /** The primary address: what the host sends from unless it binds another of its addresses. */
   readonly ip: IPv4;
   readonly address: string;
+  /** Its other addresses (empty for most hosts). */
+  readonly aliases: readonly IPv4[];
   /** Router id or 'internet'. */
   readonly on: string;
+}
+
+/** Whether `ip` is one of `host`'s addresses. */
+export function holds(host: Host, ip: IPv4): boolean {
+  return ip === host.ip || (host.aliases.length > 0 && host.aliases.includes(ip));
 }
 
 /** Where a packet ended up. */
@@ -202,15 +212,20 @@ export class Network {
     }
     const on = config.on ?? INTERNET;
     const seg = this.#segment(on, `host ${config.id}`);
-    const ip = parseIPv4(config.address);
-    if (seg.owner && !seg.owner.onLan(ip)) {
-      throw new Error(
-        `host ${config.id}: ${config.address} is not in ${on}'s LAN ${formatIPv4(seg.owner.lanPrefix.addr)}/${seg.owner.lanPrefix.len}`,
-      );
-    }
-    this.#claim(seg, ip, `host ${config.id}`);
-    const host: Host = { id: config.id, ip, address: config.address, on };
-    seg.hosts.set(ip | 0, host);
+    const texts = [config.address, ...(config.aliases ?? [])];
+    const ips = texts.map((text) => parseIPv4(text));
+    if (new Set(ips).size !== ips.length) throw new Error(`host ${config.id}: an address is listed twice (${texts.join(', ')})`);
+    ips.forEach((ip, i) => {
+      if (seg.owner && !seg.owner.onLan(ip)) {
+        throw new Error(
+          `host ${config.id}: ${texts[i]} is not in ${on}'s LAN ${formatIPv4(seg.owner.lanPrefix.addr)}/${seg.owner.lanPrefix.len}`,
+        );
+      }
+      this.#claim(seg, ip, `host ${config.id}`);
+    });
+    const [ip, ...aliases] = ips as [IPv4, ...IPv4[]];
+    const host: Host = { id: config.id, ip, address: config.address, aliases, on };
+    for (const a of ips) seg.hosts.set(a | 0, host);
     this.#hosts.set(host.id, host);
     this.#hostSeg.set(host.id, seg);
     return host;
@@ -386,7 +401,7 @@ export class Network {
     });
     const host = this.#hosts.get(from);
     if (host) {
-      if (error.src !== host.ip) {
+      if (!holds(host, error.src)) {
         return result({
           node: from,
           code: 'spoofed-source',
@@ -457,7 +472,7 @@ export class Network {
     checkPacket(packet);
     const trace = options.trace ?? true;
     const hops: Hop[] = [];
-    if (packet.src.ip !== host.ip) {
+    if (!holds(host, packet.src.ip)) {
       hops.push(
         this.#hop(
           trace,

@@ -3,7 +3,7 @@ import { parsePrefix } from '../nat/address.js';
 import { type Clock, FakeClock, SeededRng } from '../nat/clock.js';
 import type { FirewallConfig, FirewallRule } from '../nat/firewall.js';
 import type { ForwardSpec } from '../nat/forward-table.js';
-import { Network } from '../nat/network.js';
+import { type HostConfig, Network } from '../nat/network.js';
 import type { RouterConfig } from '../nat/router.js';
 import { bindPortControl } from '../pcp/model-server.js';
 import { PCP_WIRE } from '../pcp/upstream-wire.js';
@@ -132,7 +132,12 @@ export function buildNetworkOn(config: ScenarioConfig, clock: Clock, seed = conf
   const net = new Network({ clock, rng: new SeededRng(seed), pcpWire: PCP_WIRE });
   for (const id of routerOrder(config)) net.addRouter(routerConfigFromSpec(id, config.routers[id]!));
   bindModelServices(net, config);
-  for (const [id, s] of Object.entries(config.servers)) net.addHost({ id, address: s.address, ...(s.router ? { on: s.router } : {}) });
-  for (const [id, h] of Object.entries(config.hosts)) net.addHost({ id, address: h.address, ...(h.router ? { on: h.router } : {}) });
+  for (const [id, s] of Object.entries(config.servers)) net.addHost(hostConfig(id, s));
+  for (const [id, h] of Object.entries(config.hosts)) net.addHost(hostConfig(id, h));
   return net;
+}
+
+/** A scenario host or server as the model's {@link HostConfig}. */
+function hostConfig(id: string, h: { address: string; aliases?: readonly string[] | undefined; router?: string | undefined }): HostConfig {
+  return { id, address: h.address, ...(h.aliases?.length ? { aliases: h.aliases } : {}), ...(h.router ? { on: h.router } : {}) };
 }

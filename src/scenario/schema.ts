@@ -183,6 +183,13 @@ export const routerSchema = z.strictObject({
 export const hostSchema = z.strictObject({
   router: id.optional().describe('router whose LAN the host is on; absent = the Internet'),
   address: ipv4,
+  aliases: z
+    .array(ipv4)
+    .max(16)
+    .optional()
+    .describe(
+      "more addresses the host holds on the same network (e.g. a STUN server's alternate address), each added to its interface in the lab",
+    ),
   app: z.string().optional().describe('application profile the host runs (see `natsim presets`)'),
   admin: z
     .boolean()
@@ -195,6 +202,13 @@ export const hostSchema = z.strictObject({
 
 export const serverSchema = z.strictObject({
   address: ipv4,
+  aliases: z
+    .array(ipv4)
+    .max(16)
+    .optional()
+    .describe(
+      "more addresses the host holds on the same network (e.g. a STUN server's alternate address), each added to its interface in the lab",
+    ),
   router: id.optional(),
   role: z.enum(['signalling', 'reflector', 'relay']),
   description: z.string().optional(),

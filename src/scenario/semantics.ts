@@ -208,15 +208,20 @@ function checkForwards(rid: string, r: RouterSpec, err: Err): void {
 }
 
 function checkPlacement(c: SemanticInput, err: Err): void {
-  const placed = (kind: 'hosts' | 'servers', id: string, h: { router?: string | undefined; address: string }): void => {
+  const placed = (
+    kind: 'hosts' | 'servers',
+    id: string,
+    h: { router?: string | undefined; address: string; aliases?: readonly string[] | undefined },
+  ): void => {
     if (h.router === undefined) return;
     const r = c.routers[h.router];
     if (!r) {
       unknownRouter(c, err, [kind, id, 'router'], h.router);
       return;
     }
-    if (!inPrefix(parseIPv4(h.address), parsePrefix(r.lan)))
-      err([kind, id, 'address'], `${h.address} is not in ${h.router}'s LAN ${r.lan}`);
+    for (const [path, a] of addressesOf(kind, id, h)) {
+      if (!inPrefix(parseIPv4(a), parsePrefix(r.lan))) err(path, `${a} is not in ${h.router}'s LAN ${r.lan}`);
+    }
   };
   for (const [id, h] of Object.entries(c.hosts)) placed('hosts', id, h);
   for (const [id, s] of Object.entries(c.servers)) placed('servers', id, s);
@@ -339,7 +344,7 @@ function checkAddresses(c: SemanticInput, err: Err): void {
   ] as const) {
     for (const [id, h] of Object.entries(c[kind])) {
       if (h.router !== undefined && !c.routers[h.router]) continue;
-      claim(h.router ?? INTERNET, parseIPv4(h.address), `${noun} ${id}`, [kind, id, 'address']);
+      for (const [path, a] of addressesOf(kind, id, h)) claim(h.router ?? INTERNET, parseIPv4(a), `${noun} ${id}`, path);
     }
   }
 }
@@ -412,8 +417,22 @@ function lintAddresses(c: SemanticInput, warn: Warn): void {
     ['servers', 'server'],
   ] as const) {
     for (const [id, h] of Object.entries(c[kind])) {
-      if (h.router === undefined) onInternet([kind, id, 'address'], `${noun} ${id}`, h.address);
-      else onLan([kind, id, 'address'], `${noun} ${id}`, h.address, h.router);
+      for (const [path, a] of addressesOf(kind, id, h)) {
+        if (h.router === undefined) onInternet(path, `${noun} ${id}`, a);
+        else onLan(path, `${noun} ${id}`, a, h.router);
+      }
     }
   }
+}
+
+/** A host's or server's addresses, each with its path: `address`, then `aliases[i]`. */
+function addressesOf(
+  kind: 'hosts' | 'servers',
+  id: string,
+  h: { address: string; aliases?: readonly string[] | undefined },
+): Array<[readonly PropertyKey[], string]> {
+  return [
+    [[kind, id, 'address'], h.address],
+    ...(h.aliases ?? []).map((a, i): [readonly PropertyKey[], string] => [[kind, id, 'aliases', i], a]),
+  ];
 }

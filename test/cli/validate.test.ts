@@ -93,7 +93,7 @@ describe.concurrent('natsim validate', () => {
     expect(r.stderr).toBe(
       [
         `${BROKEN}:5:16: hosts.a.router: no router "hom" (did you mean "home"?); routers: home`,
-        `${BROKEN}:5:44: hosts.a.colour: unknown key "colour"; expected one of: router, address, app, admin, description`,
+        `${BROKEN}:5:44: hosts.a.colour: unknown key "colour"; expected one of: router, address, aliases, app, admin, description`,
         `${BROKEN}:7:17: hosts.c.address: address 198.51.100.2 is already used by host b on the Internet`,
         `${BROKEN}:9:31: checks.0.expect: expected one of "works", "fails", "relayed", got "work" (did you mean "works"?)`,
         '',

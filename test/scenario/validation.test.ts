@@ -64,6 +64,22 @@ hosts:
     ["x.yaml:6:38: hosts.neighbour.address: address 100.64.0.2 is already used by router home (its WAN address) on isp's LAN"],
   ],
   [
+    'host aliases: outside the LAN, already held',
+    `name: t
+routers:
+  home: { wan: 203.0.113.1, lan: 192.168.1.0/24 }
+hosts:
+  a: { router: home, address: 192.168.1.10, aliases: [192.168.2.10, 192.168.1.11] }
+  b: { router: home, address: 192.168.1.12, aliases: [192.168.1.11] }
+servers:
+  stun: { address: 198.51.100.6, aliases: [198.51.100.7], role: reflector }
+`,
+    [
+      "x.yaml:5:55: hosts.a.aliases.0: 192.168.2.10 is not in home's LAN 192.168.1.0/24",
+      "x.yaml:6:55: hosts.b.aliases.0: address 192.168.1.11 is already used by host a on home's LAN",
+    ],
+  ],
+  [
     'static forwards: one port to two clients, a range past 65535, a LAN address outside the LAN',
     `name: t
 routers:
@@ -155,8 +171,8 @@ hosts:
       'x.yaml:3:84: routers.home.nat.filtering: expected one of "endpoint-independent", "address-dependent", "address-and-port-dependent", got "endpoint-independant" (did you mean "endpoint-independent"?)',
       'x.yaml:3:117: routers.home.nat.portQuota: expected a number of at least 0, got -1',
       'x.yaml:3:136: routers.home.nat.timers.udp: expected a number greater than 0, got 0',
-      'x.yaml:5:31: hosts.a.colour: unknown key "colour"; expected one of: router, address, app, admin, description',
-      'x.yaml:5:44: hosts.a.size: unknown key "size"; expected one of: router, address, app, admin, description',
+      'x.yaml:5:31: hosts.a.colour: unknown key "colour"; expected one of: router, address, aliases, app, admin, description',
+      'x.yaml:5:44: hosts.a.size: unknown key "size"; expected one of: router, address, aliases, app, admin, description',
     ],
   ],
   [
@@ -180,7 +196,7 @@ hosts:
   b: { address: 198.51.100.3, description: Bob, admin }
 `,
     [
-      'x.yaml:3:51: hosts.a.at home: unknown key "at home"; expected one of: router, address, app, admin, description (in a flow mapping { … } a comma ends the value; if "at home" belongs to description, quote it: description: "Alice, at home")',
+      'x.yaml:3:51: hosts.a.at home: unknown key "at home"; expected one of: router, address, aliases, app, admin, description (in a flow mapping { … } a comma ends the value; if "at home" belongs to description, quote it: description: "Alice, at home")',
       'x.yaml:4:49: hosts.b.admin: expected true or false, got an empty value (in a flow mapping { … } a comma ends the value; if "admin" belongs to description, quote it: description: "Bob, admin")',
     ],
   ],
