@@ -14,11 +14,11 @@ type MatrixOption = true | string;
 
 /** The matrix section of the report (the types checked first, so a typo fails before any scenario plays). */
 async function matrixAppendix(types: MatrixOption): Promise<() => string> {
-  const [{ CLASSIC_TYPES, MATRIX_TYPES, playMatrix }, { matrixSection }] = await Promise.all([
+  const [{ CLASSIC_TYPES, playMatrix }, { matrixSection }] = await Promise.all([
     import('../scenario/matrix.js'),
     import('../report/matrix-section.js'),
   ]);
-  const rows = types === true ? CLASSIC_TYPES : (typesValue(types, MATRIX_TYPES, '--matrix') as typeof CLASSIC_TYPES);
+  const rows = types === true ? CLASSIC_TYPES : await typesValue(types, '--matrix');
   return () => matrixSection(playMatrix({ rows }));
 }
 
@@ -50,7 +50,10 @@ export function registerRunCommand(program: Command): void {
         '--report <file>',
         'also write one self-contained HTML report of every scenario played (network, verdicts, a sequence diagram per check)',
       )
-      .option('--matrix [types]', 'with --report: add the NAT matrix (comma-separated presets; default the five classic types)'),
+      .option(
+        '--matrix [types]',
+        'with --report: add the NAT matrix (comma-separated presets, NAME+upnp with UPnP; default the five classic types)',
+      ),
   ).action(
     async (
       paths: string[],

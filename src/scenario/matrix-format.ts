@@ -1,5 +1,5 @@
 /** The NAT matrix written out: a text grid, a markdown table, or JSON (src/scenario/matrix.ts plays it). */
-import { MATRIX_ROUTERS, type MatrixCell, type MatrixResult } from './matrix.js';
+import { MATRIX_ROUTERS, type MatrixCell, type MatrixResult, UPNP_SUFFIX } from './matrix.js';
 
 /** A cell's short label: `direct`, or `fails at ROUTER (CODE)`. */
 export function cellLabel(cell: MatrixCell): string {
@@ -14,7 +14,12 @@ function cellAt(m: MatrixResult, row: string, column: string): MatrixCell {
 export function matrixLegend(m: MatrixResult): string {
   const { row, column, carrier } = MATRIX_ROUTERS;
   const behind = m.cgnat ? `, both behind one carrier NAT (${carrier}, preset cgnat)` : '';
-  return `UDP hole punching (probe hole-punch), played as packets: the row's peer behind ${row}, the column's peer behind ${column}${behind}.`;
+  const sides = m.scenario
+    ? ` Rows and columns are the routers of ${m.scenario}: each one's own NAT, firewall and UPnP, straight on the Internet (its parents, forwards and hosts are not copied).`
+    : [...m.rows, ...m.columns].some((t) => t.endsWith(UPNP_SUFFIX))
+      ? ` NAME${UPNP_SUFFIX}: that router offers UPnP, and its peer maps its port there before punching.`
+      : '';
+  return `UDP hole punching (probe hole-punch), played as packets: the row's peer behind ${row}, the column's peer behind ${column}${behind}.${sides}`;
 }
 
 /** One line per cell that is not direct: where and why it failed. */
@@ -50,7 +55,7 @@ export function matrixMarkdown(m: MatrixResult): string {
   return [matrixLegend(m), '', ...table, ...(drops.length ? ['', ...drops] : [])].join('\n');
 }
 
-/** The matrix as JSON: `{ rows, columns, cgnat, cells: [{ row, column, outcome, drop?: { router, reason, why } }] }`. */
+/** The matrix as JSON: `{ rows, columns, cgnat, cells: [{ row, column, outcome, drop?: { router, reason, why } }], scenario? }`. */
 export function matrixJson(m: MatrixResult): string {
   return JSON.stringify(m, null, 2);
 }

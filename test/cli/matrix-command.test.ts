@@ -7,7 +7,7 @@ import { describe, it, vi } from 'vitest';
 vi.setConfig({ testTimeout: 40_000 });
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TYPES = 'open, full-cone, restricted-cone, port-restricted-cone, symmetric, cgnat';
+const TYPES = 'open, full-cone, restricted-cone, port-restricted-cone, symmetric, cgnat (each also as NAME+upnp)';
 
 /** Runs the CLI from the repository root; never rejects on a non-zero exit. */
 function natsim(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -105,6 +105,44 @@ describe.concurrent('natsim matrix', () => {
       '',
       'error: --matrix adds the NAT matrix to the report: give --report FILE too\n',
     ]);
+  });
+
+  it('NAME+upnp and --upnp: the router offers UPnP, and a symmetric NAT with UPnP punches through a port-restricted cone', async ({
+    expect,
+  }) => {
+    const [mixed, all] = await Promise.all([
+      natsim('matrix', '--format', 'json', '--types', 'port-restricted-cone,symmetric,symmetric+upnp'),
+      natsim('matrix', '--format', 'json', '--upnp', '--types', 'symmetric'),
+    ]);
+    expect(mixed.code).toBe(0);
+    const j = JSON.parse(mixed.stdout);
+    expect(j.rows).toEqual(['port-restricted-cone', 'symmetric', 'symmetric+upnp']);
+    const at = (r: string, c: string) => j.cells.find((x: { row: string; column: string }) => x.row === r && x.column === c).outcome;
+    expect(at('port-restricted-cone', 'symmetric')).toBe('fails');
+    expect(at('port-restricted-cone', 'symmetric+upnp')).toBe('direct');
+    expect(at('symmetric+upnp', 'symmetric')).toBe('direct');
+    expect(JSON.parse(all.stdout)).toMatchObject({ rows: ['symmetric+upnp'], cells: [{ outcome: 'direct' }] });
+  });
+
+  it('--scenario FILE: the rows and columns are its routers; --types picks router ids; an unknown id is a usage error, a missing file exit 1', async ({
+    expect,
+  }) => {
+    const file = 'scenarios/nat-catalogue-hole-punch.yaml';
+    const [picked, typo, bad] = await Promise.all([
+      natsim('matrix', '--scenario', file, '--types', 'prc-a,sym-a,sym-upnp'),
+      natsim('matrix', '--scenario', file, '--types', 'prc-a,sym'),
+      natsim('matrix', '--scenario', 'scenarios/no-such-file.yaml'),
+    ]);
+    expect(picked.stderr).toBe('');
+    expect(picked.code).toBe(0);
+    const lines = picked.stdout.split('\n');
+    expect(lines[0]).toContain(`Rows and columns are the routers of ${file}`);
+    expect(lines[2]!.split(/ {2,}/)).toEqual(['row \\ column', 'prc-a', 'sym-a', 'sym-upnp']);
+    expect(lines[3]!.split(/ {2,}/)).toEqual(['prc-a', 'direct', 'fails at router-b (filtered)', 'direct']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/^error: --types: unknown router "sym"; routers: fc-a, rc-a, prc-a, sym-a, /);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('no-such-file.yaml');
   });
 
   it('a type listed twice and an unknown format are usage errors, exit 2', async ({ expect }) => {

@@ -7,6 +7,7 @@
  * side filters per address and port (it admits only the exact endpoints it sent to).
  */
 import { describe, expect, it } from 'vitest';
+import { parseScenario } from '../../src/scenario/loader.js';
 import {
   CLASSIC_TYPES,
   MATRIX_ROUTERS,
@@ -14,6 +15,8 @@ import {
   matrixCellScenario,
   playMatrix,
   playMatrixCell,
+  presetSide,
+  scenarioSides,
 } from '../../src/scenario/matrix.js';
 import { matrixJson, matrixMarkdown, matrixText } from '../../src/scenario/matrix-format.js';
 import { runScenario } from '../../src/scenario/simulate.js';
@@ -87,7 +90,7 @@ describe('behind one carrier NAT (--cgnat)', () => {
   const m = playMatrix({ rows: types, cgnat: true });
 
   it('gives the outcomes of the theory: an EIM/EIF carrier NAT that hairpins changes no cell of the 6 × 6 grid', () => {
-    for (const c of m.cells) expect(c.outcome, `${c.row} × ${c.column}`).toBe(expected(c.row, c.column));
+    for (const c of m.cells) expect(c.outcome, `${c.row} × ${c.column}`).toBe(expected(c.row as MatrixType, c.column as MatrixType));
     expect(m.cells).toHaveLength(36);
   });
 
@@ -128,6 +131,94 @@ describe('the cell scenarios are played, not looked up', () => {
       },
     };
     expect(runScenario(changed).checks[0]!.result).toBe('works');
+  });
+});
+
+describe('with UPnP (NAME+upnp)', () => {
+  it('the router offers UPnP and the peer advertises its mapping: symmetric+upnp punches through a port-restricted cone', () => {
+    expect(presetSide('symmetric+upnp')).toEqual({ name: 'symmetric+upnp', nat: 'symmetric', upnp: true });
+    expect(matrixCellScenario('port-restricted-cone', 'symmetric+upnp').routers[MATRIX_ROUTERS.column]!.services.upnp).toBe(true);
+    expect(playMatrixCell('port-restricted-cone', 'symmetric').outcome).toBe('fails');
+    const m = playMatrix({ rows: ['port-restricted-cone', 'symmetric+upnp'] });
+    expect(m.rows).toEqual(['port-restricted-cone', 'symmetric+upnp']);
+    expect(m.cells.every((c) => c.outcome === 'direct')).toBe(true);
+    const played = runScenario(matrixCellScenario('port-restricted-cone', 'symmetric+upnp')).checks[0]!;
+    expect(played.reason).toContain("peer-b's mapping from UPnP on router-b let the peer in");
+  });
+
+  it('behind the carrier NAT, UPnP reports a shared address, which the peer ignores: the cell is as without UPnP', () => {
+    expect(playMatrixCell('port-restricted-cone', 'symmetric+upnp', true).outcome).toBe('fails');
+  });
+
+  it('an unknown type is refused with the list', () => {
+    expect(() => presetSide('moderate+upnp')).toThrow(/not a matrix type: "moderate\+upnp"; types: open, .*, cgnat\+upnp$/);
+  });
+});
+
+describe("a scenario's routers as rows and columns", () => {
+  const config = parseScenario(
+    `name: mine
+routers:
+  home: { wan: 203.0.113.5, lan: 192.168.1.0/24, nat: { preset: port-restricted-cone, hairpinning: false } }
+  office: { wan: 203.0.113.6, lan: 10.9.0.0/24, nat: symmetric, services: { upnp: true } }
+  corp: { wan: 203.0.113.7, lan: 198.18.7.0/24, nat: none, firewall: { inbound: deny } }
+  dmz: { wan: [203.0.113.8, 203.0.113.9], lan: 192.168.9.0/24, nat: { preset: one-to-one, oneToOne: [{ internal: 192.168.9.10, external: 203.0.113.9 }] } }
+hosts: {}
+checks: []
+`,
+    'mine.yaml',
+  );
+
+  it("each router's own NAT, UPnP and firewall, in file order or as picked", () => {
+    const sides = scenarioSides(config, ['home', 'office', 'corp']);
+    expect(sides.map((x) => [x.name, x.upnp])).toEqual([
+      ['home', false],
+      ['office', true],
+      ['corp', false],
+    ]);
+    expect(sides[2]!.firewall).toMatchObject({ inbound: 'deny' });
+    const m = playMatrix({ rows: sides, scenario: 'mine.yaml' });
+    const at = (r: string, c: string) => m.cells.find((x) => x.row === r && x.column === c)!;
+    // The office's symmetric NAT with UPnP: its mapping admits the home peer.
+    expect(at('home', 'office').outcome).toBe('direct');
+    // The corporate firewall denies unsolicited inbound but admits what its host sent to: punching works.
+    expect(at('corp', 'home').outcome).toBe('direct');
+    expect(matrixText(m).split('\n')[0]).toContain("Rows and columns are the routers of mine.yaml: each one's own NAT, firewall and UPnP");
+    expect(JSON.parse(matrixJson(m)).scenario).toBe('mine.yaml');
+  });
+
+  it("the router's firewall is copied: with UDP denied out, the complete peer falls back to its TCP pair; with TCP denied too, the cell fails at it", () => {
+    const fw = (rules: string) =>
+      parseScenario(
+        `name: strict
+routers:
+  fw: { wan: 203.0.113.5, lan: 198.18.5.0/24, nat: none, firewall: { inbound: deny, outbound: allow, rules: [${rules}] } }
+  home: { wan: 203.0.113.6, lan: 192.168.1.0/24, nat: full-cone }
+hosts: {}
+checks: []
+`,
+        'strict.yaml',
+      );
+    const [noUdp] = scenarioSides(fw('{ action: deny, direction: out, protocol: udp, name: no UDP out }'), ['fw']);
+    const tcp = runScenario(matrixCellScenario(noUdp!, 'full-cone')).checks[0]!;
+    expect(tcp.result).toBe('works');
+    expect(tcp.reason).toMatch(/^selected the TCP pair \(simultaneous open/);
+    expect(tcp.reason).toContain('the firewall of router-a denied outbound UDP');
+    const [none] = scenarioSides(
+      fw(
+        '{ action: allow, direction: out, protocol: tcp, ports: 443 }, { action: deny, direction: out, protocol: any, name: nothing else }',
+      ),
+      ['fw'],
+    );
+    const cell = playMatrixCell(none!, 'full-cone');
+    expect(cell.outcome).toBe('fails');
+    expect(cell.drop).toMatchObject({ router: MATRIX_ROUTERS.row, reason: 'firewall-rule' });
+    expect(cell.drop!.why).toContain('(rule: nothing else)');
+  });
+
+  it('a 1:1 NAT and an unknown id are refused', () => {
+    expect(() => scenarioSides(config)).toThrow('router "dmz" is a 1:1 NAT, which needs its hosts\' addresses: it cannot be a matrix side');
+    expect(() => scenarioSides(config, ['home', 'nope'])).toThrow('no router "nope" in the scenario; routers: home, office, corp, dmz');
   });
 });
 
