@@ -10,7 +10,8 @@
  *
  * `--verbose` logs every datagram the lab did not deliver with the model's reason code and
  * sentence; `--pcap DIR` writes a capture per router and side; `--no-stun` leaves the reflector
- * servers' UDP 3478/3479 to whatever runs in them. A machine that cannot host the lab
+ * servers' UDP 3478/3479 to whatever runs in them; `--no-services` runs no router's UPnP,
+ * NAT-PMP or PCP (by default every router that offers one answers on its LAN). A machine that cannot host the lab
  * exits 3 naming what is missing; an unknown host, 2.
  */
 import type { ChildProcess } from 'node:child_process';
@@ -30,6 +31,7 @@ interface LabCliOptions {
   verbose?: boolean;
   pcap?: string;
   stun: boolean;
+  services: boolean;
 }
 
 /** One `--background HOST=CMD`. */
@@ -64,6 +66,7 @@ export function registerLabCommand(program: Command): void {
     .option('--run <host>', 'run the command after -- in HOST, then tear down and exit with its status')
     .option('--verbose', "log every datagram the lab drops, with the model's reason code and sentence, on stderr")
     .option('--no-stun', 'no built-in STUN server on the role: reflector servers (run your own there)')
+    .option('--no-services', "no router's UPnP, NAT-PMP or PCP in the lab (default: each router offering one serves its LAN)")
     .option('--pcap <dir>', 'write DIR/<router>-inside.pcap and -outside.pcap (what each side of every router saw)')
     .action(async (scenario: string, command: string[], opts: LabCliOptions) => {
       const background = opts.background.map(parseBackground);
@@ -120,6 +123,7 @@ async function startLabForCli(config: ScenarioConfig, opts: LabCliOptions): Prom
     const handle = await startLab({
       scenario: config,
       stun: opts.stun,
+      services: opts.services,
       ...(opts.verbose
         ? {
             trace: true,
@@ -183,6 +187,7 @@ async function keepUp(lab: LabHandle, config: ScenarioConfig, stop: () => Promis
     lines.push(`  ${h.padEnd(width)}  ${host.address.padEnd(15)}  ${where}`);
     lines.push(`  ${''.padEnd(width)}  shell: ${shellCommand(lab, h)}`);
   }
+  lines.push(...serviceLines(lab, config));
   lines.push('Ctrl-C stops the lab.');
   process.stdout.write(`${lines.join('\n')}\n`);
   await new Promise<void>((resolve) => {
@@ -197,6 +202,27 @@ async function keepUp(lab: LabHandle, config: ScenarioConfig, stop: () => Promis
   await stop();
   process.stdout.write('natsim: lab stopped\n');
 }
+
+/** What each served router answers on its LAN (none when no router offers a service). */
+export function serviceLines(lab: LabHandle, config: ScenarioConfig): string[] {
+  const services = lab.services;
+  if (!services) return [];
+  const width = Math.max(...services.routers.map((r) => r.length));
+  return [
+    "Router services (on each router's LAN address, from its LAN):",
+    ...services.routers.map((id) => {
+      const r = services.router(id);
+      const offers = [
+        ...(r.descriptionUrl ? [`UPnP ${r.descriptionUrl} (SSDP ${r.ssdpAddress!.port})`] : []),
+        ...(r.natpmpAddress ? [`${portControl(config.routers[id]!.services)} ${r.natpmpAddress.port}`] : []),
+      ];
+      return `  ${id.padEnd(width)}  ${offers.join(', ')}`;
+    }),
+  ];
+}
+
+/** Which protocols a router's port-control port speaks. */
+const portControl = (s: { natpmp?: boolean; pcp?: boolean }): string => (s.natpmp && s.pcp ? 'NAT-PMP and PCP' : s.pcp ? 'PCP' : 'NAT-PMP');
 
 /** `nsenter … sh` for a host, without the lab's own pdeathsig wrapper. */
 export function shellCommand(lab: LabHandle, host: string): string {

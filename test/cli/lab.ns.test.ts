@@ -110,10 +110,19 @@ if (IN_NETNS) {
       expect(stdout).toMatch(/^ {2}alice {6}192\.168\.1\.10 {5}behind home-a$/m);
       const shells = [...stdout.matchAll(/shell: (nsenter --target=(\d+) .* -- sh)$/gm)];
       expect(shells).toHaveLength(3);
+      // home-a offers UPnP: its IGD answers on its LAN address, reached from alice's shell.
+      const igd = stdout.match(/^ {2}home-a {2}UPnP (http:\/\/192\.168\.1\.1:\d+\/rootDesc\.xml) \(SSDP 1900\)$/m);
+      expect(igd, stdout).not.toBeNull();
+      expect(stdout).toMatch(/^Router services \(on each router's LAN address, from its LAN\):$/m);
       const aliceShell = shells[1]![1]!.split(' ');
-      const r = await run(aliceShell[0]!, [...aliceShell.slice(1), '-c', 'ip -4 -o addr show eth0; ping -c 1 -W 2 198.51.100.20']);
+      const r = await run(aliceShell[0]!, [
+        ...aliceShell.slice(1),
+        '-c',
+        `ip -4 -o addr show eth0; ping -c 1 -W 2 198.51.100.20; upnpc -u ${igd![1]} -s`,
+      ]);
       expect(r.stdout, r.stderr).toMatch(/eth0 +inet 192\.168\.1\.10\/24/);
       expect(r.stdout).toMatch(/1 packets transmitted, 1 received/);
+      expect(r.stdout).toMatch(/^ExternalIPAddress = 203\.0\.113\.10$/m);
       const links = new Set(shells.flatMap((s) => [readlinkSync(`/proc/${s[2]}/ns/net`), readlinkSync(`/proc/${s[2]}/ns/pid`)]));
       child.kill('SIGINT');
       expect(await exited).toBe(0);
