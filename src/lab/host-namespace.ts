@@ -73,9 +73,11 @@ export function bridgeArgs(tun: string, relayPort: number, bridgePort: number): 
 
 /**
  * Builds one host's namespace and bridge (the relay must already be reading its socket, or socat
- * would stop on the first port unreachable). Rejects naming the command that failed.
+ * would stop on the first port unreachable). Rejects naming the command that failed. `onPid` is
+ * told the holder's PID as soon as the namespace exists, before `eth0` is in and configured (to
+ * start something there meanwhile).
  */
-export async function buildHostNamespace(ns: LabNamespace, spec: HostNamespaceSpec): Promise<HostNamespace> {
+export async function buildHostNamespace(ns: LabNamespace, spec: HostNamespaceSpec, onPid?: (pid: number) => void): Promise<HostNamespace> {
   const tun = `ln${spec.index}`;
   const bridgePort = BRIDGE_PORT_BASE + spec.index;
   const holder = ns.run('unshare', ['--net', 'sh', '-c', HOLDER_SCRIPT, 'holder', spec.cidr, spec.gateway ?? '', ...(spec.aliases ?? [])]);
@@ -92,6 +94,7 @@ export async function buildHostNamespace(ns: LabNamespace, spec: HostNamespaceSp
     step('socat (its TUN bridge)', bridge.waitFor(/starting data transfer loop/, 'stderr')),
   ]);
   const pid = Number(pidLine[1]);
+  onPid?.(pid);
   const move = ns.run('ip', ['link', 'set', tun, 'netns', `/proc/${pid}/ns/net`, 'name', HOST_INTERFACE]);
   const moved = await move.exited;
   if (moved.code !== 0) throw new Error(`host ${spec.id}: ip link set ${tun} netns: ${move.stderr.trim() || `exit ${moved.code}`}`);

@@ -149,9 +149,14 @@ export async function startLab(options: LabOptions): Promise<LabHandle> {
         built.set(h.id, h);
       }),
       ...served.map(async (id, i) => {
-        const r = await buildHostNamespace(ns, routerSpecs[i]!);
+        // The socket helper starts (a Node process) while the router's eth0 is being set up.
+        let sockets: Promise<RouterSockets> | undefined;
+        const r = await buildHostNamespace(ns, routerSpecs[i]!, (pid) => {
+          sockets = startRouterSockets(ns.mode, pid, id);
+          sockets.catch(() => {}); // awaited below; ns.stop() ends it if the build fails
+        });
         relay.addRouter(id, r.bridgePort);
-        helpers[i] = await startRouterSockets(ns.mode, r.pid, id);
+        helpers[i] = await sockets!;
       }),
     ]);
     if (served.length > 0) services = await serveRouters(config, network, clock, served, helpers);
