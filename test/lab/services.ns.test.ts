@@ -7,7 +7,8 @@
  * their own LAN. The file re-runs itself inside a sealed network namespace; the lab makes its own
  * namespaces inside that.
  *
- * Real programs: upnpc and natpmpc (Debian miniupnpc, natpmpc), socat, python3.
+ * Real programs: upnpc and natpmpc (Debian miniupnpc, natpmpc), a python3-libtorrent session
+ * (PCP), socat, python3.
  */
 import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
@@ -33,13 +34,14 @@ const WAN_A = '81.2.69.160';
 const WAN_B = '81.2.69.161';
 const SCENARIO = parseScenario(
   `
-name: lab test — two home routers with the same LAN, both with UPnP and NAT-PMP
+name: lab test — two home routers with the same LAN, both with UPnP and NAT-PMP, one with PCP too
 routers:
   home-a: { wan: ${WAN_A}, lan: 192.168.1.0/24, nat: port-restricted-cone, services: { upnp: true, natpmp: true } }
-  home-b: { wan: ${WAN_B}, lan: 192.168.1.0/24, nat: port-restricted-cone, services: { upnp: true, natpmp: true } }
+  home-b: { wan: ${WAN_B}, lan: 192.168.1.0/24, nat: port-restricted-cone, services: { upnp: true, natpmp: true, pcp: true } }
 hosts:
   alice: { router: home-a, address: 192.168.1.10 }
   carol: { router: home-b, address: 192.168.1.10 }
+  dave: { router: home-b, address: 192.168.1.11 }
   bob: { address: 198.51.100.20 }
 `,
   'services.yaml',
@@ -201,6 +203,46 @@ if (IN_NETNS) {
     // The same port at home-a's address is not mapped.
     const a = await connectFromBob(WAN_A, 9000, 'wrong-router');
     expect(a.stderr).toMatch(/Connection timed out/);
+  });
+
+  it('a python3-libtorrent session in dave maps its listen port with PCP at home-b; bob connects to it; its shutdown deletes the mapping', {
+    timeout: 60_000,
+  }, async () => {
+    requireTool({ cmd: PYTHON, args: ['-c', 'import libtorrent'] }, 'python3-libtorrent');
+    const before = await connectFromBob(WAN_B, 6881, 'before');
+    expect(before.stderr).toMatch(/Connection timed out/);
+    const client = lab.spawn('dave', PYTHON, [join(REPO, 'test/interop/clients/libtorrent_natpmp_client.py'), '192.168.1.11', '6881'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    servers.push(client);
+    const lines: string[] = [];
+    const done = await new Promise<Record<string, number>>((resolve, reject) => {
+      createInterface({ input: client.stdout! }).on('line', (l) => {
+        lines.push(l);
+        const m = JSON.parse(l) as { done?: Record<string, number> };
+        if (m.done) resolve(m.done);
+      });
+      client.once('exit', (c) => reject(new Error(`the libtorrent client exited ${c}: ${lines.join('\n')}`)));
+    });
+    expect(done, lines.join('\n')).toEqual({ tcp: 6881, udp: 6881 });
+    expect(lines.join('\n')).toMatch(/PCP/);
+    const pcp = lab.network
+      .router('home-b')
+      .forwards.list()
+      .filter((e) => e.origin === 'pcp' && e.internalClient === '192.168.1.11');
+    expect(pcp.map((e) => `${e.protocol} ${e.externalPort}`).sort()).toEqual(['tcp 6881', 'udp 6881']);
+    // libtorrent accepts the connection (and closes it on the junk it reads).
+    const r = await connectFromBob(WAN_B, 6881, 'not-bittorrent');
+    expect(r.stderr).not.toMatch(/Connection timed out/);
+    expect(r.code, r.output).toBe(0);
+    client.stdin!.write('\n');
+    await new Promise((resolve) => client.once('close', resolve));
+    expect(
+      lab.network
+        .router('home-b')
+        .forwards.list()
+        .some((e) => e.internalClient === '192.168.1.11'),
+    ).toBe(false);
   });
 
   it('a GENA subscriber in alice gets its initial NOTIFY from home-a over a connection the router opens on its LAN', async () => {
