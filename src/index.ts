@@ -14,6 +14,7 @@ export * from './constants.js';
 export { NatsimError, type NatsimErrorCode, type NatsimErrorDetails } from './errors.js';
 export {
   DEFAULT_HTTP_LIMITS,
+  DIRECT_SOCKETS,
   type FaultInjection,
   type GatewayEvents,
   type GatewayHandle,
@@ -21,11 +22,16 @@ export {
   type HttpLimits,
   type MappingView,
   OffsetClock,
+  type RouterPlacement,
   type ScenarioGatewayHandle,
   type ScenarioGatewayOptions,
   type ServedRouterHandle,
+  type SocketProvider,
   startGateway,
   startScenarioGateway,
+  type TcpConnectCallback,
+  type TcpConnectRequest,
+  type UdpBindRequest,
 } from './gateway/index.js';
 export {
   type ExecOptions,

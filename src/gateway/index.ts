@@ -1,5 +1,12 @@
 /** The gateway: the model served as a UPnP IGD on real sockets. */
 
+export {
+  DIRECT_SOCKETS,
+  type SocketProvider,
+  type TcpConnectCallback,
+  type TcpConnectRequest,
+  type UdpBindRequest,
+} from '../net/socket-provider.js';
 export { OffsetClock } from './clock.js';
 export type { FaultInjection } from './faults.js';
 export {
@@ -22,6 +29,7 @@ export {
   startGateway,
 } from './start-gateway.js';
 export {
+  type RouterPlacement,
   type ScenarioGatewayHandle,
   type ScenarioGatewayOptions,
   startScenarioGateway,
