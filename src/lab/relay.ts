@@ -96,7 +96,7 @@ export class LabRelay {
     if (host.on === 'internet') return;
     let lan = this.#lanHosts.get(host.on);
     if (!lan) this.#lanHosts.set(host.on, (lan = new Map()));
-    lan.set(host.ip, id);
+    for (const ip of [host.ip, ...host.aliases]) lan.set(ip, id);
   }
 
   /** Routes datagrams from (and to) bridge port `port` for router `id`'s own namespace. */
