@@ -10,6 +10,7 @@
 import type { IcmpErrorDelivery, Network } from '../nat/network.js';
 import type { Router } from '../nat/router.js';
 import type { Hop } from '../nat/trace.js';
+import { copyBytes } from './checksum.js';
 import type { Datagram } from './ipv4.js';
 import { rewriteDatagram } from './rewrite.js';
 
@@ -57,8 +58,8 @@ export function icmpErrorCapturePoints(original: Uint8Array, delivery: IcmpError
   const last = delivery.routers[delivery.routers.length - 1];
   if (first === undefined || last === undefined) return [];
   return [
-    { router: first, side: 'outside', bytes: original.slice() },
-    { router: last, side: 'inside', bytes: delivered.slice() },
+    { router: first, side: 'outside', bytes: copyBytes(original) },
+    { router: last, side: 'inside', bytes: copyBytes(delivered) },
   ];
 }
 

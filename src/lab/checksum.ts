@@ -76,3 +76,12 @@ export function write32(b: Uint8Array, at: number, v: number): void {
   b[at + 2] = (v >>> 8) & 0xff;
   b[at + 3] = v & 0xff;
 }
+
+/**
+ * A copy of `bytes[0, end)` in memory of its own. Not `bytes.slice()`: on a Node Buffer (what a
+ * socket delivers) `slice` returns a view of the same memory, so a "copy" rewritten in place
+ * would change the datagram it came from.
+ */
+export function copyBytes(bytes: Uint8Array, end: number = bytes.length): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, 0, end);
+}

@@ -12,7 +12,7 @@
  */
 import type { IPv4 } from '../nat/address.js';
 import type { Packet } from '../nat/packet.js';
-import { internetChecksum, read16, read32, updateChecksum16, updateChecksum32, write16, write32 } from './checksum.js';
+import { copyBytes, internetChecksum, read16, read32, updateChecksum16, updateChecksum32, write16, write32 } from './checksum.js';
 import { type Datagram, ICMP_TYPE, IPPROTO } from './ipv4.js';
 import { checkTtl, type RewriteResult } from './rewrite.js';
 
@@ -38,7 +38,7 @@ export function rewriteIcmpError(datagram: Datagram, t: IcmpErrorTranslation, op
   const hops = options.hops ?? 1;
   const expired = checkTtl(d.ttl, hops, 'an ICMP error');
   if (expired) return expired;
-  const b = d.bytes.slice(0, d.totalLength);
+  const b = copyBytes(d.bytes, d.totalLength);
   // Outer IPv4 header (its checksum covers only the header).
   const oSrc = read32(b, 12);
   const oDst = read32(b, 16);

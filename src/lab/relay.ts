@@ -18,7 +18,7 @@ import type { Socket } from 'node:dgram';
 import type { Network } from '../nat/network.js';
 import type { CaptureSink } from './capture.js';
 import { type CarryResult, carryDatagram } from './carry.js';
-import { internetChecksum, write16 } from './checksum.js';
+import { copyBytes, internetChecksum, write16 } from './checksum.js';
 import { ICMP_TYPE, IPPROTO } from './ipv4.js';
 import type { LabStun } from './lab-stun.js';
 
@@ -170,7 +170,7 @@ export class LabRelay {
   /** Into a router's own namespace (seen on its LAN side). */
   #deliverToRouter(router: string, port: number, bytes: Uint8Array): void {
     this.#delivered++;
-    this.options.capture?.({ router, side: 'inside', bytes: bytes.slice() });
+    this.options.capture?.({ router, side: 'inside', bytes: copyBytes(bytes) });
     this.socket.send(bytes, port, LOOPBACK);
   }
 
@@ -199,7 +199,7 @@ export class LabRelay {
       this.#drop({ from, stage: 'lab', code: 'lab-error', message: `router ${router} sent a datagram that is not IPv4`, node: router });
       return;
     }
-    this.options.capture?.({ router, side: 'inside', bytes: bytes.slice() });
+    this.options.capture?.({ router, side: 'inside', bytes: copyBytes(bytes) });
     const lan = this.#lanHosts.get(router);
     if (isMulticast(bytes)) {
       for (const host of lan?.values() ?? []) this.#deliver(host, bytes);

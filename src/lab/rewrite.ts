@@ -16,7 +16,17 @@
  */
 import { formatIPv4 } from '../nat/address.js';
 import { latin1Bytes, type Packet } from '../nat/packet.js';
-import { internetChecksum, pseudoHeaderSum, read16, read32, updateChecksum16, updateChecksum32, write16, write32 } from './checksum.js';
+import {
+  copyBytes,
+  internetChecksum,
+  pseudoHeaderSum,
+  read16,
+  read32,
+  updateChecksum16,
+  updateChecksum32,
+  write16,
+  write32,
+} from './checksum.js';
 import { type Datagram, ICMP_TYPE, IPPROTO } from './ipv4.js';
 
 /** Options of {@link rewriteDatagram}. */
@@ -70,7 +80,7 @@ export function rewriteDatagram(datagram: Datagram, translated: Packet, options:
   const expired = checkTtl(d.ttl, hops, describe(d));
   if (expired) return expired;
   if (payloadChanged(d, translated)) return { ok: true, bytes: reencodeDatagram(d, translated, hops) };
-  const b = options.inPlace ? d.bytes : d.bytes.slice(0, d.totalLength);
+  const b = options.inPlace ? d.bytes : copyBytes(d.bytes, d.totalLength);
   const oldSrc = read32(b, 12);
   const oldDst = read32(b, 16);
   const newSrc = translated.src.ip >>> 0;

@@ -73,6 +73,32 @@ describe('capture points: a datagram on each side of every router', () => {
     expect(describePoints(stray.points)).toEqual(['cgn outside 93.184.216.34:54 > 198.51.100.1:5000 ttl 64']);
   });
 
+  it('a Node Buffer carried in place (what the relay gets from its socket): each point has bytes of its own, the input is rewritten only once', () => {
+    const network = cascade();
+    const input = Buffer.from(udp('10.0.0.2', 5000, '93.184.216.34', 53));
+    const points: CapturePoint[] = [];
+    const r = carryDatagram(network, 'a', input, { inPlace: true, capture: (p) => points.push(p) });
+    expect(r.ok).toBe(true);
+    expect(describePoints(points)).toEqual([
+      'home inside 10.0.0.2:5000 > 93.184.216.34:53 ttl 64',
+      'home outside 100.64.0.2:5000 > 93.184.216.34:53 ttl 63',
+      'cgn inside 100.64.0.2:5000 > 93.184.216.34:53 ttl 63',
+      'cgn outside 198.51.100.1:5000 > 93.184.216.34:53 ttl 62',
+    ]);
+    // In place: the input now holds what leaves the carrier NAT, and nothing else changed it.
+    expect(describePoints([{ router: '-', side: 'outside', bytes: input }])).toEqual([
+      '- outside 198.51.100.1:5000 > 93.184.216.34:53 ttl 62',
+    ]);
+  });
+
+  it('rewriting a Buffer without inPlace leaves the Buffer as it was', () => {
+    const network = cascade();
+    const input = Buffer.from(udp('10.0.0.2', 5001, '93.184.216.34', 53));
+    const before = Buffer.from(input);
+    expect(carryDatagram(network, 'a', input).ok).toBe(true);
+    expect(input.equals(before)).toBe(true);
+  });
+
   it('capturePoints of an untraced send is empty (the trace holds only the last hop), so carryDatagram traces when capturing', () => {
     const network = cascade();
     const bytes = udp('10.0.0.2', 5000, '93.184.216.34', 53);
