@@ -10,8 +10,8 @@
  * Real programs: upnpc and natpmpc (Debian miniupnpc, natpmpc), a python3-libtorrent session
  * (PCP), socat, python3.
  */
-import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -254,6 +254,42 @@ if (IN_NETNS) {
       new RegExp(`^notify from 192\\.168\\.1\\.1 NOTIFY SEQ=0 ExternalIPAddress=${WAN_A.replace(/\./g, '\\.')}$`, 'm'),
     );
   });
+
+  it('runs rootless too: nobody, in a user namespace, maps with upnpc and natpmpc through the router in its namespace', async () => {
+    expect(process.geteuid?.(), 'this test makes an unprivileged user: it needs root').toBe(0);
+    // The machine's /dev/net/tun may be 0600; a private mount namespace gives this run a 0666 node.
+    const dir = mkdtempSync('/tmp/natsim-lab-services-');
+    try {
+      chmodSync(dir, 0o755);
+      const file = join(dir, 'home.yaml');
+      writeFileSync(
+        file,
+        `name: rootless services\nrouters:\n  home: { wan: ${WAN_A}, lan: 192.168.1.0/24, nat: port-restricted-cone, services: { upnp: true, natpmp: true } }\nhosts:\n  alice: { router: home, address: 192.168.1.10 }\n`,
+      );
+      const command = 'upnpc -a 192.168.1.10 8080 8080 TCP && natpmpc -g 192.168.1.1 -a 9000 9000 udp 60';
+      const script = [
+        `mkdir ${dir}/dev`,
+        `mount -t tmpfs none ${dir}/dev`,
+        `mknod -m 666 ${dir}/dev/tun c 10 200`,
+        `mount --bind ${dir}/dev/tun /dev/net/tun`,
+        `exec setpriv --reuid=65534 --regid=65534 --clear-groups -- env HOME=${dir}/dev ${process.execPath} --import tsx ${join(PROGRAMS, 'lab-run.ts')} ${file} alice '${command}'`,
+      ].join(' && ');
+      const out = await new Promise<{ code: number | null; output: string }>((resolve) => {
+        const child = spawn('unshare', ['--mount', 'sh', '-c', script], { cwd: REPO });
+        let output = '';
+        child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+        child.on('close', (code) => resolve({ code, output }));
+      });
+      expect(out.code, out.output).toBe(0);
+      expect(out.output).toMatch(/^mode rootless$/m);
+      expect(out.output).toContain(`external ${WAN_A}:8080 TCP is redirected to internal 192.168.1.10:8080`);
+      expect(out.output).toContain('Mapped public port 9000 protocol UDP to local port 9000 liftime 60');
+      expect(out.output).toMatch(/^exit 0$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('stop() ends every process of the lab, the two router socket helpers included', async () => {
     const pidNs = readlinkSync(`/proc/${lab.pid('alice')}/ns/pid`);
