@@ -82,7 +82,7 @@ export interface RelayNetwork {
 export const UPSTREAM_CLIENT_PORT = NATPMP_CLIENT_PORT;
 /** What a permanent local mapping asks upstream for: a day, renewed while it lives. */
 export const UPSTREAM_PERMANENT_LIFETIME = 86400;
-/** RFC 6970's way to learn the upstream address with no mapping yet: a short MAP of the discard port. */
+/** How the relay learns the upstream address with no mapping yet: a short MAP of the discard port. */
 export const UPSTREAM_PROBE = { port: 9, lifetime: 30 } as const;
 /** At most this many renewals per {@link UpstreamPcpRelay.renew} call; later ones wait for the next. */
 const MAX_RENEWALS_PER_CALL = 100_000;
@@ -131,6 +131,8 @@ export class UpstreamPcpRelay implements MappingRelay {
   /** The upstream's external address, as its last answer said. */
   #address: string | undefined;
   #nonces = 0;
+  /** No renewal is due before this (ms): {@link renew} returns at once until then. */
+  #earliest = Infinity;
 
   constructor(net: RelayNetwork, router: Router, parent: Router, settings: UpstreamSettings, wire: PcpWire) {
     this.#net = net;
@@ -222,11 +224,19 @@ export class UpstreamPcpRelay implements MappingRelay {
 
   /** Renews every relayed mapping whose renewal fell due by `now`, each at its due time. */
   renew(now: number): void {
+    if (now < this.#earliest) return;
     let budget = MAX_RENEWALS_PER_CALL;
     for (;;) {
       let due: Relayed | undefined;
-      for (const r of this.#table.values()) if (r.renewAt <= now && (!due || r.renewAt < due.renewAt)) due = r;
-      if (!due || budget-- <= 0) return;
+      let earliest = Infinity;
+      for (const r of this.#table.values()) {
+        if (r.renewAt <= now && (!due || r.renewAt < due.renewAt)) due = r;
+        else if (r.renewAt < earliest) earliest = r.renewAt;
+      }
+      if (!due || budget-- <= 0) {
+        this.#earliest = due ? now : earliest;
+        return;
+      }
       const at = due.renewAt;
       if (due.entry.expiresAt <= at) {
         // The local mapping ran out first: its expiry deletes the upstream one.
@@ -272,6 +282,7 @@ export class UpstreamPcpRelay implements MappingRelay {
     this.#address = reply.externalAddress;
     const renewAt = reply.lifetime > 0 ? at + Math.max(1, Math.floor(reply.lifetime / 2)) * 1000 : Infinity;
     this.#table.set(keyOf(entry), { entry, nonce, preferFailure, upstream, renewAt });
+    if (renewAt < this.#earliest) this.#earliest = renewAt;
     return upstream;
   }
 

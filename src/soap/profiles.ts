@@ -144,12 +144,12 @@ const MAPPING_PROTOCOL_PROFILES: Readonly<Record<string, RouterProfile>> = Objec
       'the NAT-PMP/PCP epoch is not reset when the WAN address changes (RFC 6886 §3.6 says reset), so clients do not notice',
       { epochOnAddressChange: 'keep' },
     ),
-    withPolicy('upnp-only', 'UPnP IGD only: nothing on UDP 5351 (no NAT-PMP, no PCP: datagrams get no answer)', { portControl: 'absent' }),
     withPolicy(
       'pcp-third-party',
       "a carrier's PCP server that maps for a host its client names with THIRD_PARTY (RFC 6887 §13.1), as for the LAN hosts of a subscriber router without NAT",
       { pcp: { ...DEFAULT_PCP_POLICY, thirdParty: 'allowed' } },
     ),
+    withPolicy('upnp-only', 'UPnP IGD only: nothing on UDP 5351 (no NAT-PMP, no PCP: datagrams get no answer)', { portControl: 'absent' }),
   ].map((p) => [p.name, p]),
 );
 
