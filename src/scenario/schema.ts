@@ -180,16 +180,19 @@ export const routerSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+/** A host's or server's further addresses on its network. */
+const aliases = z
+  .array(ipv4)
+  .max(16)
+  .optional()
+  .describe(
+    "more addresses the host holds on the same network (e.g. a STUN server's alternate address), each added to its interface in the lab",
+  );
+
 export const hostSchema = z.strictObject({
   router: id.optional().describe('router whose LAN the host is on; absent = the Internet'),
   address: ipv4,
-  aliases: z
-    .array(ipv4)
-    .max(16)
-    .optional()
-    .describe(
-      "more addresses the host holds on the same network (e.g. a STUN server's alternate address), each added to its interface in the lab",
-    ),
+  aliases,
   app: z.string().optional().describe('application profile the host runs (see `natsim presets`)'),
   admin: z
     .boolean()
@@ -202,13 +205,7 @@ export const hostSchema = z.strictObject({
 
 export const serverSchema = z.strictObject({
   address: ipv4,
-  aliases: z
-    .array(ipv4)
-    .max(16)
-    .optional()
-    .describe(
-      "more addresses the host holds on the same network (e.g. a STUN server's alternate address), each added to its interface in the lab",
-    ),
+  aliases,
   router: id.optional(),
   role: z.enum(['signalling', 'reflector', 'relay']),
   description: z.string().optional(),

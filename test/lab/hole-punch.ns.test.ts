@@ -16,6 +16,7 @@ import { type LabHandle, startLab } from '../../src/lab/start-lab.js';
 import { loadScenarioFile } from '../../src/scenario/loader.js';
 import { runScenario } from '../../src/scenario/simulate.js';
 import { assertSealed, IN_NETNS, REPO, reexecInNamespace, requireTool } from '../interop/netns.js';
+import { spawnTurnserver } from './turnserver.js';
 
 reexecInNamespace('test/lab/hole-punch.ns.test.ts', 'lab: UDP hole punching by real programs, as the simulation says');
 
@@ -58,21 +59,7 @@ if (IN_NETNS) {
     lab.events.onAny((e) => {
       if (e.type === 'packet-dropped') drops.push({ router: e.hop.node, reason: e.reason });
     });
-    const stun = lab.spawn(
-      'reflector',
-      'turnserver',
-      [
-        '-n',
-        '--stun-only',
-        '--no-tls',
-        '--no-dtls',
-        '--no-cli',
-        '--no-auth',
-        '--listening-ip=198.51.100.6',
-        '--listening-port=3478',
-      ].concat([`--pidfile=${dir}/turnserver.pid`, `--userdb=${dir}/turndb`, '--log-file=stdout', '--simple-log']),
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const stun = spawnTurnserver(lab, 'reflector', ['198.51.100.6'], dir);
     stun.stdout!.on('data', (d: Buffer) => (stunLog += d.toString()));
     await waitForStun();
   }, 60_000);

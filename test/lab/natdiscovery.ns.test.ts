@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LabHandle, startLab } from '../../src/lab/start-lab.js';
 import { parseScenario } from '../../src/scenario/loader.js';
 import { assertSealed, IN_NETNS, reexecInNamespace, requireTool } from '../interop/netns.js';
+import { spawnTurnserver } from './turnserver.js';
 
 reexecInNamespace('test/lab/natdiscovery.ns.test.ts', 'turnutils_natdiscovery through the lab against the built-in STUN server');
 
@@ -79,21 +80,7 @@ const VARIANTS: readonly Variant[] = [
     stun: false,
     target: '198.51.100.8',
     start: async (lab, dir) => {
-      lab.spawn(
-        'coturn',
-        'turnserver',
-        [
-          '-n',
-          '--stun-only',
-          '--no-tls',
-          '--no-dtls',
-          '--no-cli',
-          '--no-auth',
-          '--listening-ip=198.51.100.8',
-          '--listening-ip=198.51.100.9',
-        ].concat(['--listening-port=3478', '--alt-listening-port=3479', `--pidfile=${dir}/turnserver.pid`, `--userdb=${dir}/turndb`]),
-        { stdio: 'ignore' },
-      );
+      spawnTurnserver(lab, 'coturn', ['198.51.100.8', '198.51.100.9'], dir).stdout?.resume(); // its log is not needed
       for (let i = 0; i < 50; i++) {
         const r = await lab.exec('coturn', 'ss -lun');
         if (['198.51.100.8:3478', '198.51.100.9:3478', '198.51.100.8:3479', '198.51.100.9:3479'].every((a) => r.stdout.includes(a))) return;
