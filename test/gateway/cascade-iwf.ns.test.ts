@@ -8,26 +8,18 @@
  * reports the carrier's address, and a packet from an Internet host reaches the LAN host through
  * both NATs. `upnpc -d` deletes both.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ScenarioGatewayHandle, startScenarioGateway } from '../../src/gateway/index.js';
 import { ep } from '../../src/nat/address.js';
 import { FakeClock } from '../../src/nat/clock.js';
 import { TCP } from '../../src/nat/packet.js';
 import { requireTool } from '../interop/netns.js';
-import { assertSealed, IN_NETNS, REPO, reexecInNamespace } from '../support/sealed-namespace.js';
+import { runClient } from '../support/natsim-cli.js';
+import { assertSealed, IN_NETNS, reexecInNamespace } from '../support/sealed-namespace.js';
 
 reexecInNamespace('test/gateway/cascade-iwf.ns.test.ts', 'upnpc on a home router relaying to a PCP carrier (RFC 6970)');
 
-/** Runs a client to completion: its stdout and stderr together, and its exit status. */
-function client(cmd: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: REPO, timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, output: stdout + stderr });
-    });
-  });
-}
+const client = runClient;
 
 if (IN_NETNS) {
   describe('upnpc -a on home-a maps at isp-nat too', () => {

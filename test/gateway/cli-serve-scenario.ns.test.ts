@@ -7,10 +7,10 @@
  * each router, and each mapping lands at the router asked; the SSDP port guard per address; and
  * with --multicast, `upnpc -m lo` and `natsim discover` find both IGDs in one search.
  */
-import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireTool } from '../interop/netns.js';
-import { assertSealed, IN_NETNS, REPO, reexecInNamespace } from '../support/sealed-namespace.js';
+import { runClient } from '../support/natsim-cli.js';
+import { assertSealed, IN_NETNS, reexecInNamespace } from '../support/sealed-namespace.js';
 import { killStarted, type ServeRun, serveProcess } from './serve-process.js';
 
 reexecInNamespace('test/gateway/cli-serve-scenario.ns.test.ts', 'natsim serve a whole scenario on ports 1900/5351 with upnpc and natpmpc');
@@ -20,15 +20,7 @@ const WM02 = 'scenarios/wm-02-two-upnp-gateways.yaml';
 const A = 'http://127.0.0.2:2869/rootDesc.xml';
 const B = 'http://127.0.0.3:2869/rootDesc.xml';
 
-/** Runs a client to completion: its stdout and stderr together, and its exit status. */
-function client(cmd: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: REPO, timeout: 20_000 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') return reject(err);
-      resolve({ code: err ? (err.code as number) : 0, output: stdout + stderr });
-    });
-  });
-}
+const client = runClient;
 
 if (IN_NETNS) {
   afterAll(killStarted);

@@ -39,3 +39,9 @@ export function natsimInFreshNamespace(setup: string, ...args: string[]): Promis
   const quoted = args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   return run('unshare', [...prefix, 'sh', '-c', `${setup ? `${setup}; ` : ''}exec '${process.execPath}' bin/natsim.js ${quoted}`]);
 }
+
+/** Runs a client to completion (20 s at most): its stdout and stderr together, and its exit status. */
+export async function runClient(cmd: string, ...args: string[]): Promise<{ code: number | null; output: string }> {
+  const r = await run(cmd, args, 20_000);
+  return { code: r.code, output: r.stdout + r.stderr };
+}
